@@ -1,0 +1,16 @@
+// command.ts: the shape every command module has (a zod schema for its options and a run function).
+import type { z } from 'zod';
+
+export interface Command<S extends z.ZodType = z.ZodType> {
+  name: string;
+  summary: string;
+  /** Usage lines shown by `mae-cuda <command> --help`. */
+  usage: string;
+  options: S;
+  /** Returns the process exit code. */
+  run(options: z.infer<S>): Promise<number> | number;
+}
+
+export function defineCommand<S extends z.ZodType>(command: Command<S>): Command<S> {
+  return command;
+}

@@ -1,0 +1,5 @@
+// commands/index.ts: the registry of commands the router knows.
+import type { Command } from '../command.js';
+import { infoCommand } from './info.js';
+
+export const COMMANDS: readonly Command[] = [infoCommand as unknown as Command];

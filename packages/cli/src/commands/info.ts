@@ -1,0 +1,69 @@
+// commands/info.ts: `mae-cuda info [--json]`: the build (version, CUDA architectures, OpenMP), the
+// devices found and where NCCL is (or what was searched for it).
+import { buildInfo, devices, findNccl, formatNcclVersion } from '@mae-cuda/native';
+import { z } from 'zod';
+import { defineCommand } from '../command.js';
+
+export const options = z.strictObject({
+  json: z.boolean().default(false).describe('print JSON instead of text'),
+});
+
+export interface InfoReport {
+  version: string;
+  cuda: { compiled: boolean; architectures: string[] };
+  openmp: { compiled: boolean; threads: number };
+  devices: ReturnType<typeof devices>;
+  nccl: ReturnType<typeof findNccl>;
+}
+
+export function collectInfo(): InfoReport {
+  const b = buildInfo();
+  return {
+    version: b.version,
+    cuda: { compiled: b.cuda, architectures: b.architectures },
+    openmp: { compiled: b.openmp, threads: b.cpuThreads },
+    devices: devices(),
+    nccl: findNccl(),
+  };
+}
+
+const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
+
+export function formatInfo(r: InfoReport): string {
+  const lines = [`mae-cuda ${r.version}`];
+  lines.push(
+    r.cuda.compiled
+      ? `CUDA: compiled for ${r.cuda.architectures.join(', ')}`
+      : 'CUDA: not compiled (CPU only)',
+  );
+  lines.push(r.openmp.compiled ? `OpenMP: ${r.openmp.threads} threads` : 'OpenMP: not compiled (1 thread)');
+  lines.push('Devices:');
+  for (const d of r.devices) {
+    if (d.type === 'cpu') lines.push(`  cpu      ${d.threads} threads`);
+    else lines.push(`  ${d.spec.padEnd(8)} ${d.name}, compute ${d.capability}, ${gib(d.totalMemory ?? 0)}`);
+  }
+  if (!r.devices.some((d) => d.type === 'cuda')) {
+    lines.push(
+      r.cuda.compiled ? '  no CUDA device (no driver or GPU found)' : '  no CUDA device (built without CUDA)',
+    );
+  }
+  if (r.nccl.found) {
+    lines.push(`NCCL: found at ${r.nccl.path} (${formatNcclVersion(r.nccl.version ?? 0)})`);
+  } else {
+    lines.push('NCCL: not found; searched:');
+    for (const p of r.nccl.searched) lines.push(`  ${p}`);
+  }
+  return lines.join('\n');
+}
+
+export const infoCommand = defineCommand({
+  name: 'info',
+  summary: 'show the build, the devices and NCCL',
+  usage: 'mae-cuda info [--json]',
+  options,
+  run(opts) {
+    const report = collectInfo();
+    console.log(opts.json ? JSON.stringify(report, null, 2) : formatInfo(report));
+    return 0;
+  },
+});

@@ -1,0 +1,237 @@
+// check.ts: emits op_check.cpp, a C++ program over the C ABI that runs every op's variants on a
+// device against the CPU backend on fresh random inputs (outputs poisoned first), prints each
+// one's relative-norm error, threshold and time, and exits non-zero on any failure. It needs no
+// Node.js, so the lent GPU machine can run it as it is; `--device cpu` runs it CPU against CPU.
+import { CPU_STORAGE, DTYPE_ENUM } from '../ir/dtype.js';
+import { type OpDef, resolveDType, variantSuffix } from '../ir/op.js';
+import { cudaVariants, GENERATED_BY } from './signature.js';
+
+const PRELUDE = String.raw`#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+#include "kernels.h"
+#include "mae_cuda.h"
+
+namespace {
+struct Opts {
+  mae_device dev{MAE_DEVICE_CUDA, 0};
+  int reps = 20;
+  bool big = true;
+  unsigned seed = 1234;
+  FILE* json = nullptr;
+};
+Opts g;
+int g_failed = 0, g_run = 0;
+
+[[noreturn]] void die(const char* what) {
+  std::fprintf(stderr, "op_check: %s: %s\n", what, mae_last_error());
+  std::exit(2);
+}
+double thresh(mae_dtype d) { return d == MAE_F64 ? 1e-12 : d == MAE_F32 ? 1e-5 : d == MAE_F16 ? 2e-3 : 1e-2; }
+
+// A host buffer of n random values in [lo, hi) encoded as dtype d.
+std::vector<unsigned char> random_bytes(mae_dtype d, int64_t n, double lo, double hi, std::mt19937& rng) {
+  std::uniform_real_distribution<double> u(lo, hi);
+  std::vector<unsigned char> b((size_t)n * mae_dtype_size(d));
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = u(rng);
+    switch (d) {
+      case MAE_F32: { float f = (float)v; std::memcpy(&b[i * 4], &f, 4); break; }
+      case MAE_F64: std::memcpy(&b[i * 8], &v, 8); break;
+      case MAE_BF16: { uint16_t h = mae_f32_to_bf16((float)v); std::memcpy(&b[i * 2], &h, 2); break; }
+      case MAE_F16: { uint16_t h = mae_f32_to_f16((float)v); std::memcpy(&b[i * 2], &h, 2); break; }
+      default: std::memset(&b[i * mae_dtype_size(d)], 0, mae_dtype_size(d));
+    }
+  }
+  return b;
+}
+double elem(mae_dtype d, const unsigned char* p, int64_t i) {
+  switch (d) {
+    case MAE_F32: { float f; std::memcpy(&f, p + i * 4, 4); return f; }
+    case MAE_F64: { double f; std::memcpy(&f, p + i * 8, 8); return f; }
+    case MAE_BF16: { uint16_t h; std::memcpy(&h, p + i * 2, 2); return mae_bf16_to_f32(h); }
+    case MAE_F16: { uint16_t h; std::memcpy(&h, p + i * 2, 2); return mae_f16_to_f32(h); }
+    default: return 0;
+  }
+}
+
+struct Pair {  // the same tensor on the CPU (reference) and on the checked device
+  mae_tensor* cpu = nullptr;
+  mae_tensor* dev = nullptr;
+  mae_dtype dtype;
+  std::string name;
+  ~Pair() { if (cpu) mae_tensor_release(cpu); if (dev) mae_tensor_release(dev); }
+};
+
+void make(Pair& p, const char* name, mae_dtype d, std::vector<int64_t> shape, bool input, double lo, double hi,
+          std::mt19937& rng) {
+  p.name = name;
+  p.dtype = d;
+  const mae_device cpu{MAE_DEVICE_CPU, 0};
+  if (mae_tensor_create(&p.cpu, d, shape.data(), (int)shape.size(), cpu)) die(name);
+  if (mae_tensor_create(&p.dev, d, shape.data(), (int)shape.size(), g.dev)) die(name);
+  const int64_t n = mae_tensor_numel(p.cpu);
+  if (input) {
+    auto b = random_bytes(d, n, lo, hi, rng);
+    if (mae_tensor_copy_from_host(p.cpu, b.data(), b.size(), nullptr)) die(name);
+    if (mae_tensor_copy_from_host(p.dev, b.data(), b.size(), nullptr)) die(name);
+  } else {  // poison: NaN in every float format, so an unwritten element fails
+    if (mae_tensor_fill_bytes(p.cpu, 0xFF, nullptr)) die(name);
+    if (mae_tensor_fill_bytes(p.dev, 0xFF, nullptr)) die(name);
+  }
+}
+
+// ||dev - cpu|| / max(||cpu||, tiny) and max |dev - cpu| of an output; NaN anywhere gives inf.
+void compare(const Pair& p, double& rel, double& maxabs) {
+  const size_t nb = mae_tensor_nbytes(p.cpu);
+  std::vector<unsigned char> a(nb), b(nb);
+  if (mae_tensor_copy_to_host(a.data(), p.cpu, nb, nullptr)) die("read back");
+  if (mae_tensor_copy_to_host(b.data(), p.dev, nb, nullptr)) die("read back");
+  double num = 0, den = 0;
+  maxabs = 0;
+  const int64_t n = mae_tensor_numel(p.cpu);
+  for (int64_t i = 0; i < n; ++i) {
+    const double x = elem(p.dtype, a.data(), i), y = elem(p.dtype, b.data(), i);
+    if (!std::isfinite(x) || !std::isfinite(y)) { rel = maxabs = INFINITY; return; }
+    num += (y - x) * (y - x);
+    den += x * x;
+    maxabs = std::fmax(maxabs, std::fabs(y - x));
+  }
+  rel = std::sqrt(num) / std::fmax(std::sqrt(den), 1e-30);
+}
+
+void report(const char* op, const char* variant, const std::string& sizes, const std::vector<Pair*>& outs, double us) {
+  ++g_run;
+  bool ok = true;
+  std::string detail;
+  for (const Pair* o : outs) {
+    double rel, mx;
+    compare(*o, rel, mx);
+    const double th = thresh(o->dtype);
+    const bool pass = rel <= th;
+    ok = ok && pass;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%s%s rel %.2e max %.2e (<= %.0e)", detail.empty() ? "" : "; ", o->name.c_str(),
+                  rel, mx, th);
+    detail += buf;
+    if (g.json)
+      std::fprintf(g.json,
+                   "{\"op\":\"%s\",\"variant\":\"%s\",\"sizes\":\"%s\",\"output\":\"%s\",\"rel\":%.3e,\"max_abs\":%.3e,"
+                   "\"threshold\":%.0e,\"pass\":%s,\"us\":%.2f}\n",
+                   op, variant, sizes.c_str(), o->name.c_str(), std::isfinite(rel) ? rel : 1e300,
+                   std::isfinite(mx) ? mx : 1e300, th, pass ? "true" : "false", us);
+  }
+  if (!ok) ++g_failed;
+  std::printf("%-4s %-24s %-9s %-34s %9.1f us  %s\n", ok ? "ok" : "FAIL", op, variant, sizes.c_str(), us, detail.c_str());
+  std::fflush(stdout);
+}
+
+// Runs fn on the checked device reps times and returns the mean time in microseconds.
+template <typename F> double time_us(F fn, mae_stream* s) {
+  if (g.reps <= 0) return 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < g.reps; ++i) if (fn()) die("timed run");
+  if (mae_stream_synchronize(s)) die("synchronize");
+  auto t1 = std::chrono::steady_clock::now();
+  return std::chrono::duration<double, std::micro>(t1 - t0).count() / g.reps;
+}
+}  // namespace
+`;
+
+const RANGES: Record<string, [number, number]> = { rstd: [0.5, 2] };
+const PARAMS: Record<string, number> = { eps: 1e-5, alpha: 0.7 };
+
+/** Size cases: odd small ones past tile edges, and (with --big) one realistic ViT-B shape. */
+function cases(op: OpDef): { sizes: Record<string, number>; big: boolean }[] {
+  const odd = [7, 33, 197, 1, 5];
+  const out = [0, 1, 2].map((r) => ({
+    sizes: Object.fromEntries(op.sizes.map((s, j) => [s, odd[(r + j) % odd.length]!])),
+    big: false,
+  }));
+  // ViT-B/16 at batch 64 with 75% masking: 64 x 50 tokens of width 768; attention 64*12 heads
+  const vit: Record<string, number> = { M: 3200, N: 768, K: 768, BT: 768, A: 64, R: 50, B: 768 };
+  if (op.name.startsWith('matmul')) Object.assign(vit, { M: 50, N: 50, K: 64 });
+  out.push({ sizes: Object.fromEntries(op.sizes.map((s) => [s, vit[s] ?? 1024])), big: true });
+  return out;
+}
+
+function emitOp(op: OpDef): string {
+  const lines: string[] = [`void check_${op.name}(std::mt19937& rng) {`];
+  const vs = op.variants;
+  lines.push('  const bool cuda = g.dev.type == MAE_DEVICE_CUDA;');
+  for (const c of cases(op)) {
+    for (const v of vs) {
+      const onCuda = cudaVariants(op).includes(v);
+      const sz = op.sizes.map((s) => `${s}=${c.sizes[s]}`).join(' ');
+      lines.push(`  if (${c.big ? 'g.big' : 'true'}${onCuda ? '' : ' && !cuda'}) {`);
+      const ts = [...op.outputs, ...op.inputs];
+      ts.forEach((t, i) => {
+        const shape = t.dims.map((d) => (typeof d === 'number' ? d : c.sizes[d])).join(', ');
+        const [lo, hi] = RANGES[t.name] ?? [-1, 1];
+        lines.push(
+          `    Pair t${i}; make(t${i}, "${t.name}", ${DTYPE_ENUM[resolveDType(t.dtype, v)]}, {${shape}}, ${t.role === 'in'}, ${lo}, ${hi}, rng);`,
+        );
+      });
+      const params = op.params.map((p) => String(PARAMS[p.name] ?? 1));
+      const args = (side: 'cpu' | 'dev', stream: string) =>
+        [...ts.map((_, i) => `t${i}.${side}`), ...params, stream].join(', ');
+      lines.push(`    if (mae_${op.name}(${args('cpu', 'nullptr')})) die("${op.name} on the CPU");`);
+      lines.push(`    mae_stream* s = nullptr; if (mae_stream_create(&s, g.dev)) die("stream");`);
+      lines.push(`    if (mae_${op.name}(${args('dev', 's')})) die("${op.name} on the device");`);
+      lines.push('    if (mae_stream_synchronize(s)) die("synchronize");');
+      lines.push(`    const double us = time_us([&] { return mae_${op.name}(${args('dev', 's')}); }, s);`);
+      lines.push('    mae_stream_destroy(s);');
+      lines.push(
+        `    report("${op.name}", "${variantSuffix(v)}", "${sz}", {${op.outputs.map((_, i) => `&t${i}`).join(', ')}}, us);`,
+      );
+      lines.push('  }');
+    }
+  }
+  lines.push('}', '');
+  return lines.join('\n');
+}
+
+export function emitCheck(ops: readonly OpDef[]): string {
+  void CPU_STORAGE;
+  const out = [`// ${GENERATED_BY('op check program')}`, PRELUDE];
+  for (const op of ops) out.push(emitOp(op));
+  out.push(String.raw`int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--device" && i + 1 < argc) {
+      const std::string d = argv[++i];
+      if (d == "cpu") g.dev = {MAE_DEVICE_CPU, 0};
+      else if (d.rfind("cuda", 0) == 0) g.dev = {MAE_DEVICE_CUDA, d.size() > 5 ? std::atoi(d.c_str() + 5) : 0};
+      else { std::fprintf(stderr, "op_check: unknown device %s (cpu or cuda:N)\n", d.c_str()); return 2; }
+    } else if (a == "--reps" && i + 1 < argc) g.reps = std::atoi(argv[++i]);
+    else if (a == "--seed" && i + 1 < argc) g.seed = (unsigned)std::strtoul(argv[++i], nullptr, 10);
+    else if (a == "--small") g.big = false;
+    else if (a == "--json" && i + 1 < argc) {
+      g.json = std::fopen(argv[++i], "w");
+      if (!g.json) { std::perror("op_check: --json"); return 2; }
+    } else {
+      std::fprintf(stderr, "usage: op_check [--device cpu|cuda:N] [--reps N] [--seed N] [--small] [--json FILE]\n");
+      return 2;
+    }
+  }
+  if (g.dev.type == MAE_DEVICE_CUDA && g.dev.index >= mae_cuda_device_count()) {
+    std::fprintf(stderr, "op_check: no CUDA device %d (found %d; CUDA compiled: %s)\n", g.dev.index,
+                 mae_cuda_device_count(), mae_cuda_compiled() ? "yes" : "no");
+    return 3;
+  }
+  std::mt19937 rng(g.seed);
+  std::printf("op_check: %s against the CPU backend, seed %u\n", g.dev.type == MAE_DEVICE_CPU ? "cpu" : "cuda", g.seed);
+`);
+  for (const op of ops) out.push(`  check_${op.name}(rng);`);
+  out.push(String.raw`  std::printf("op_check: %d checked, %d failed\n", g_run, g_failed);
+  if (g.json) std::fclose(g.json);
+  return g_failed ? 1 : 0;
+}
+`);
+  return out.join('\n');
+}

@@ -1,0 +1,351 @@
+// cuda.ts: the CUDA emitter. Renders each lowered kernel with the schedule its classification
+// picked (pointwise grid-stride, rowwise block-per-row with block reductions, outreduce thread-
+// or warp-per-output chosen by shape, contraction GEMMs) and a launcher per op variant.
+
+import { CPU_STORAGE } from '../ir/dtype.js';
+import type { IndexVar, Node } from '../ir/expr.js';
+import { computeDType, type OpDef, resolveDType, type Variant } from '../ir/op.js';
+import { type Kernel, lowerOp, type Stmt } from '../lower/lower.js';
+import { emitMmaKernel, emitSimtKernel, type GemmCtx, MMA_CONFIGS, type MmaConfig } from './cuda_gemm.js';
+import { CudaRenderer } from './render.js';
+import { cudaVariants, GENERATED_BY, kernelArgs, kernelName } from './signature.js';
+
+const PRELUDE = `#include <cuda_runtime.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cstdint>
+#include <cmath>
+#include "internal.h"
+#include "kernels.h"
+
+namespace {
+template <typename T> __device__ __forceinline__ T mae_warp_sum(T v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+template <typename T> __device__ __forceinline__ T mae_warp_max(T v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v = fmax(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+// Block-wide reduction; every thread gets the result. smem holds 32 partials.
+template <bool IsMax, typename T> __device__ __forceinline__ T mae_block_reduce(T v, T* smem) {
+  const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+  v = IsMax ? mae_warp_max(v) : mae_warp_sum(v);
+  __syncthreads();  // smem may still be read by a previous reduction
+  if (lane == 0) smem[wid] = v;
+  __syncthreads();
+  T r = lane < nw ? smem[lane] : (IsMax ? (T)(-INFINITY) : (T)0);
+  return IsMax ? mae_warp_max(r) : mae_warp_sum(r);
+}
+__device__ __forceinline__ void mae_mma_bf16_16816(float* c, const uint32_t* a, const uint32_t* b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
+}
+mae_status mae_launched(const char* op) {
+  const cudaError_t e = cudaGetLastError();
+  return e == cudaSuccess ? MAE_OK : mae_fail("%s: CUDA launch failed: %s", op, cudaGetErrorString(e));
+}
+mae_status mae_use_device(int device, const char* op) {
+  int cur = -1;
+  cudaError_t e = cudaGetDevice(&cur);
+  if (e == cudaSuccess && cur == device) return MAE_OK;
+  e = cudaSetDevice(device);
+  return e == cudaSuccess ? MAE_OK : mae_fail("%s: cannot use cuda:%d: %s", op, device, cudaGetErrorString(e));
+}
+int64_t mae_blocks(int64_t work, int64_t per_block, int64_t cap) {
+  const int64_t b = (work + per_block - 1) / per_block;
+  return b < 1 ? 1 : (b > cap ? cap : b);
+}
+}  // namespace
+`;
+
+export class CudaEmitter {
+  readonly r: CudaRenderer;
+  private lines: string[] = [];
+  private ind = 0;
+  private readonly args: string;
+  private readonly callArgs: string;
+  constructor(
+    readonly op: OpDef,
+    readonly variant: Variant,
+  ) {
+    this.r = new CudaRenderer(op, variant);
+    const ct = this.r.ctype;
+    const ka = kernelArgs(op, variant, (d) => this.r.storage(d), ct);
+    this.args = ka.map((a) => a.decl.replace(/\* /, '* __restrict__ ')).join(', ');
+    this.callArgs = ka.map((a) => a.name).join(', ');
+  }
+  private w(s: string) {
+    this.lines.push('  '.repeat(this.ind) + s);
+  }
+  private ext(v: IndexVar) {
+    return this.r.index(v.extent);
+  }
+  private prod(vars: readonly IndexVar[]) {
+    return vars.length ? vars.map((v) => `(${this.ext(v)})`).join(' * ') : '(int64_t)1';
+  }
+  private decompose(vars: readonly IndexVar[], flat: string) {
+    const tmp = `_rem_${vars[0]!.name}`;
+    this.w(`int64_t ${tmp} = ${flat};`);
+    for (let i = vars.length - 1; i >= 0; i--) {
+      const v = vars[i]!;
+      if (i === 0) this.w(`const int64_t ${v.name} = ${tmp};`);
+      else this.w(`const int64_t ${v.name} = ${tmp} % (${this.ext(v)}); ${tmp} /= (${this.ext(v)});`);
+    }
+  }
+
+  /** Statements run by one thread (mode 'serial'), or by all threads of a block / warp for a row. */
+  private stmt(s: Stmt, mode: 'serial' | 'block' | 'warp') {
+    const r = this.r;
+    const ct = r.ctype;
+    switch (s.k) {
+      case 'loop':
+        if (mode === 'block')
+          this.w(
+            `for (int64_t ${s.v.name} = threadIdx.x; ${s.v.name} < ${this.ext(s.v)}; ${s.v.name} += blockDim.x) {`,
+          );
+        else this.w(`for (int64_t ${s.v.name} = 0; ${s.v.name} < ${this.ext(s.v)}; ++${s.v.name}) {`);
+        this.ind++;
+        s.body.forEach((b) => this.stmt(b, 'serial'));
+        this.ind--;
+        this.w('}');
+        break;
+      case 'reduce': {
+        const isMax = s.op === 'max';
+        this.w(`${ct} ${s.name} = ${isMax ? `(${ct})(-INFINITY)` : `(${ct})0`};`);
+        const start = mode === 'block' ? 'threadIdx.x' : mode === 'warp' ? '_lane' : '0';
+        const step = mode === 'block' ? 'blockDim.x' : mode === 'warp' ? '32' : '1';
+        this.w(
+          `for (int64_t _f_${s.name} = ${start}; _f_${s.name} < ${this.prod(s.vars)}; _f_${s.name} += ${step}) {`,
+        );
+        this.ind++;
+        this.decompose(s.vars, `_f_${s.name}`);
+        const v = r.value(s.body);
+        this.w(isMax ? `${s.name} = fmax(${s.name}, ${v});` : `${s.name} += ${v};`);
+        this.ind--;
+        this.w('}');
+        if (mode === 'block') this.w(`${s.name} = mae_block_reduce<${isMax}>(${s.name}, _red);`);
+        if (mode === 'warp') this.w(`${s.name} = ${isMax ? 'mae_warp_max' : 'mae_warp_sum'}(${s.name});`);
+        break;
+      }
+      case 'let':
+        this.w(`const ${ct} ${s.name} = ${r.value(s.value)};`);
+        break;
+      case 'store': {
+        const guard = mode === 'block' ? 'if (threadIdx.x == 0) ' : mode === 'warp' ? 'if (_lane == 0) ' : '';
+        this.w(guard + r.store(s.t, s.idx, s.local));
+        break;
+      }
+    }
+  }
+
+  private kernelHead(name: string, threads: number) {
+    this.w(`__global__ void __launch_bounds__(${threads}) ${name}(${this.args}) {`);
+    this.ind++;
+  }
+  private close() {
+    this.ind--;
+    this.w('}');
+  }
+
+  /** Emits the kernels of k; returns the launcher body lines for it. */
+  private kernel(k: Kernel): string[] {
+    const s = k.schedule;
+    const T = this.op.cuda.threads ?? 256;
+    const launch = (name: string, grid: string, block: number | string) => [
+      `  ${name}<<<${grid}, ${block}, 0, _st>>>(${this.callArgs});`,
+      `  if (mae_launched(OP)) return MAE_ERROR;`,
+    ];
+    switch (s.kind) {
+      case 'pointwise': {
+        this.kernelHead(k.name, T);
+        this.w(`const int64_t _total = ${this.prod(s.vars)};`);
+        this.w(
+          'for (int64_t _f = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _f < _total; _f += (int64_t)gridDim.x * blockDim.x) {',
+        );
+        this.ind++;
+        this.decompose(s.vars, '_f');
+        s.body.forEach((b) => this.stmt(b, 'serial'));
+        this.ind--;
+        this.w('}');
+        this.close();
+        return [
+          `{ const int64_t _work = ${this.prod(s.vars)};`,
+          `  if (_work > 0) {`,
+          ...launch(k.name, `(unsigned)mae_blocks(_work, ${T}, 1 << 20)`, T),
+          '} }',
+        ];
+      }
+      case 'rowwise': {
+        this.kernelHead(k.name, T);
+        this.w(`__shared__ ${this.r.ctype} _red[32];`);
+        this.w(`const int64_t _rows = ${this.prod(s.rows)};`);
+        this.w('for (int64_t _row = blockIdx.x; _row < _rows; _row += gridDim.x) {');
+        this.ind++;
+        this.decompose(s.rows, '_row');
+        s.rowBody.forEach((b) => this.stmt(b, 'block'));
+        this.stmt(s.inner, 'block');
+        s.after.forEach((b) => this.stmt(b, 'block'));
+        this.ind--;
+        this.w('}');
+        this.close();
+        return [
+          `{ const int64_t _work = ${this.prod(s.rows)};`,
+          '  if (_work > 0) {',
+          ...launch(k.name, '(unsigned)mae_blocks(_work, 1, 1 << 20)', T),
+          '} }',
+        ];
+      }
+      case 'outreduce': {
+        const inner = s.vars[s.vars.length - 1]!;
+        this.kernelHead(`${k.name}_thread`, T);
+        this.w(`const int64_t _total = ${this.prod(s.vars)};`);
+        this.w(
+          'for (int64_t _f = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _f < _total; _f += (int64_t)gridDim.x * blockDim.x) {',
+        );
+        this.ind++;
+        this.decompose(s.vars, '_f');
+        s.body.forEach((b) => this.stmt(b, 'serial'));
+        this.ind--;
+        this.w('}');
+        this.close();
+        this.kernelHead(`${k.name}_warp`, T);
+        this.w(`const int64_t _total = ${this.prod(s.vars)};`);
+        this.w('const int _lane = threadIdx.x & 31;');
+        this.w('const int64_t _nw = (int64_t)gridDim.x * (blockDim.x >> 5);');
+        this.w(
+          'for (int64_t _f = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5; _f < _total; _f += _nw) {',
+        );
+        this.ind++;
+        this.decompose(s.vars, '_f');
+        s.body.forEach((b) => this.stmt(b, 'warp'));
+        this.ind--;
+        this.w('}');
+        this.close();
+        return [
+          `{ const int64_t _work = ${this.prod(s.vars)};`,
+          '  if (_work > 0) {',
+          `  if (${this.ext(inner)} >= 32) {`,
+          ...launch(`${k.name}_thread`, `(unsigned)mae_blocks(_work, ${T}, 1 << 20)`, T),
+          '  } else {',
+          ...launch(`${k.name}_warp`, `(unsigned)mae_blocks(_work, ${T / 32}, 1 << 20)`, T),
+          '  }',
+          '} }',
+        ];
+      }
+      case 'contraction': {
+        const ctx: GemmCtx = {
+          w: (x) => this.w(x),
+          indent: (d) => {
+            this.ind += d;
+          },
+          ext: (v) => this.ext(v),
+          prod: (v) => this.prod(v),
+          decompose: (v, f) => this.decompose(v, f),
+          value: (n: Node) => this.r.value(n),
+          epilogue: () => s.epilogue.forEach((b) => this.stmt(b, 'serial')),
+          args: this.args,
+        };
+        const bf16 = [s.a, s.b].every(
+          (n) => n.k === 'load' && resolveDType(n.t.dtype, this.variant) === 'bf16',
+        );
+        const dims = [
+          `  const int64_t _BATCH = ${this.prod(s.batch)}, _M = ${this.ext(s.m)}, _N = ${this.ext(s.n)};`,
+          '  if (_BATCH > 0 && _M > 0 && _N > 0) {',
+          '  const unsigned _gz = (unsigned)(_BATCH < 65535 ? _BATCH : 65535);',
+        ];
+        if (!bf16) {
+          emitSimtKernel(ctx, s, `${k.name}_simt`, this.r.ctype);
+          return [
+            '{',
+            ...dims,
+            ...launch(
+              `${k.name}_simt`,
+              'dim3((unsigned)((_N + 63) / 64), (unsigned)((_M + 63) / 64), _gz)',
+              256,
+            ),
+            '} }',
+          ];
+        }
+        const [small, large] = MMA_CONFIGS as [MmaConfig, MmaConfig];
+        const names = [small, large].map((cfg) => {
+          const name = `${k.name}_mma${cfg.BM}x${cfg.BN}`;
+          emitMmaKernel(ctx, s, name, cfg);
+          return name;
+        });
+        const grid = (cfg: MmaConfig) =>
+          `dim3((unsigned)((_N + ${cfg.BN - 1}) / ${cfg.BN}), (unsigned)((_M + ${cfg.BM - 1}) / ${cfg.BM}), _gz)`;
+        // the large tile only when it still gives about two waves of blocks on a 132-SM card
+        return [
+          '{',
+          ...dims,
+          `  if (_BATCH * ((_M + ${large.BM - 1}) / ${large.BM}) * ((_N + ${large.BN - 1}) / ${large.BN}) >= 264) {`,
+          ...launch(names[1]!, grid(large), 32 * large.WM * large.WN),
+          '  } else {',
+          ...launch(names[0]!, grid(small), 32 * small.WM * small.WN),
+          '  }',
+          '} }',
+        ];
+      }
+      case 'none':
+        throw new TypeError(`${this.op.name}: ${k.name} has no CUDA schedule: ${s.why}`);
+    }
+  }
+
+  emit(): string {
+    this.lines = [];
+    const launcher: string[] = [];
+    const prefix = kernelName(this.op, 'cuda', this.variant);
+    for (const k of lowerOp(this.op))
+      launcher.push(...this.kernel({ ...k, name: k.name.replace(this.op.name, prefix) }));
+    const kernels = this.lines;
+    const v = this.variant;
+    const ct = computeDType(this.op, v) === 'f64' ? 'double' : 'float';
+    const hostArgs = kernelArgs(this.op, v, (d) => CPU_STORAGE[d], 'double');
+    const casts = hostArgs.map((a) => {
+      if (this.op.params.some((p) => p.name === a.name))
+        return `  const ${ct} ${a.name}_k = (${ct})${a.name};`;
+      const t = [...this.op.outputs, ...this.op.inputs].find((x) => x.name === a.name);
+      if (!t) return '';
+      const st = this.r.storage(resolveDType(t.dtype, v));
+      const cst = t.role === 'in' ? 'const ' : '';
+      return `  ${cst}${st}* ${a.name}_k = reinterpret_cast<${cst}${st}*>(${a.name});`;
+    });
+    const renamed = hostArgs.map((a) =>
+      casts.some((c) => c.includes(` ${a.name}_k =`)) ? `${a.name}_k` : a.name,
+    );
+    const body = launcher.join('\n').replaceAll(`(${this.callArgs})`, `(${renamed.join(', ')})`);
+    return [
+      ...kernels,
+      '',
+      `mae_status ${kernelName(this.op, 'cuda', v)}(${[...hostArgs.map((a) => a.decl), 'int device', 'void* stream'].join(', ')}) {`,
+      `  const char* const OP = "${this.op.name}";`,
+      '  if (mae_use_device(device, OP)) return MAE_ERROR;',
+      '  cudaStream_t _st = static_cast<cudaStream_t>(stream);',
+      ...casts.filter(Boolean),
+      body,
+      '  return MAE_OK;',
+      '}',
+      '',
+    ].join('\n');
+  }
+}
+
+export function emitCudaFile(ops: readonly OpDef[]): string {
+  const out = [
+    `// ${GENERATED_BY('CUDA kernels')}`,
+    '// Every op variant as CUDA kernels and a launcher; built for sm_80 and sm_90a.',
+    PRELUDE,
+  ];
+  for (const op of ops) {
+    out.push(`// ---- ${op.name}: ${op.doc}`);
+    for (const v of cudaVariants(op)) out.push(new CudaEmitter(op, v).emit());
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,18 @@
+// info.h: the addon's build/device/allocator query functions and the NCCL probe.
+#pragma once
+#include <napi.h>
+
+namespace mae_addon {
+// buildInfo(): {version, cuda, architectures, openmp, cpuThreads}
+Napi::Value BuildInfo(const Napi::CallbackInfo& info);
+// cudaDevices(): {index, name, major, minor, totalMemory}[]
+Napi::Value CudaDevices(const Napi::CallbackInfo& info);
+// setCpuThreads(n)
+Napi::Value SetCpuThreads(const Napi::CallbackInfo& info);
+// memoryStats(deviceType, deviceIndex): {allocated, reserved, peakAllocated}
+Napi::Value MemoryStats(const Napi::CallbackInfo& info);
+// emptyCache(deviceType, deviceIndex)
+Napi::Value EmptyCache(const Napi::CallbackInfo& info);
+// ncclProbe(candidates): {found, path?, version?, searched, errors}
+Napi::Value NcclProbe(const Napi::CallbackInfo& info);
+}  // namespace mae_addon

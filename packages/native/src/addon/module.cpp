@@ -1,0 +1,40 @@
+// module.cpp: the addon's entry point: defines the classes, exports the functions and fills
+// exports.ops through the generated RegisterGeneratedOps.
+#include "addon.h"
+#include "info.h"
+#include "native_stream.h"
+#include "native_tensor.h"
+#include "util.h"
+
+using namespace mae_addon;
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);
+  Napi::Function tensor = NativeTensor::DefineClass(env);
+  Napi::Function stream = NativeStream::DefineClass(env);
+  Napi::Function event = NativeEvent::DefineClass(env);
+  data->tensor_ctor = Napi::Persistent(tensor);
+  data->stream_ctor = Napi::Persistent(stream);
+  data->event_ctor = Napi::Persistent(event);
+
+  exports.Set("NativeTensor", tensor);
+  exports.Set("NativeStream", stream);
+  exports.Set("NativeEvent", event);
+  exports.Set("tensorCreate", Napi::Function::New<TensorCreate>(env, "tensorCreate"));
+  exports.Set("streamCreate", Napi::Function::New<StreamCreate>(env, "streamCreate"));
+  exports.Set("eventCreate", Napi::Function::New<EventCreate>(env, "eventCreate"));
+  exports.Set("buildInfo", Napi::Function::New<BuildInfo>(env, "buildInfo"));
+  exports.Set("cudaDevices", Napi::Function::New<CudaDevices>(env, "cudaDevices"));
+  exports.Set("setCpuThreads", Napi::Function::New<SetCpuThreads>(env, "setCpuThreads"));
+  exports.Set("memoryStats", Napi::Function::New<MemoryStats>(env, "memoryStats"));
+  exports.Set("emptyCache", Napi::Function::New<EmptyCache>(env, "emptyCache"));
+  exports.Set("ncclProbe", Napi::Function::New<NcclProbe>(env, "ncclProbe"));
+
+  Napi::Object ops = Napi::Object::New(env);
+  RegisterGeneratedOps(env, ops);
+  exports.Set("ops", ops);
+  return exports;
+}
+
+NODE_API_MODULE(mae_native, InitAddon)

@@ -1,0 +1,101 @@
+// binding.ts: loads the native addon (build/Release/mae_native.node) and types its JS API.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** A device as the addon sees it: type 0 = cpu, 1 = cuda. */
+export interface NativeDevice {
+  type: number;
+  index: number;
+}
+
+export interface NativeStream {
+  readonly device: NativeDevice;
+  synchronize(): void;
+  synchronizeAsync(): Promise<void>;
+  destroy(): void;
+}
+
+export interface NativeEvent {
+  readonly device: NativeDevice;
+  record(stream?: NativeStream | null): void;
+  synchronize(): void;
+  query(): boolean;
+  /** Milliseconds from this event to `end`. */
+  elapsedMs(end: NativeEvent): number;
+  destroy(): void;
+}
+
+export interface NativeTensor {
+  readonly dtype: number;
+  readonly shape: number[];
+  readonly device: NativeDevice;
+  readonly numel: number;
+  readonly nbytes: number;
+  view(shape: number[], offsetElements: number): NativeTensor;
+  copyFromHost(data: ArrayBufferView, stream?: NativeStream | null): void;
+  copyToHostSync(data: ArrayBufferView): void;
+  copyToHost(data: ArrayBufferView, stream?: NativeStream | null): Promise<void>;
+  copyFrom(src: NativeTensor, stream?: NativeStream | null): void;
+  fillBytes(byte: number, stream?: NativeStream | null): void;
+  release(): void;
+}
+
+export interface NativeBuildInfo {
+  version: string;
+  cuda: boolean;
+  architectures: string[];
+  openmp: boolean;
+  cpuThreads: number;
+}
+
+export interface NativeCudaDevice {
+  index: number;
+  name: string;
+  major: number;
+  minor: number;
+  totalMemory: number;
+}
+
+export interface NativeMemoryStats {
+  allocated: number;
+  reserved: number;
+  peakAllocated: number;
+}
+
+export interface NcclProbeResult {
+  found: boolean;
+  path?: string;
+  version?: number;
+  searched: string[];
+  /** dlopen's message for each candidate that did not load. */
+  errors: string[];
+}
+
+export interface NativeBinding {
+  tensorCreate(dtypeCode: number, shape: number[], deviceType: number, deviceIndex: number): NativeTensor;
+  streamCreate(deviceType: number, deviceIndex: number): NativeStream;
+  eventCreate(deviceType: number, deviceIndex: number): NativeEvent;
+  buildInfo(): NativeBuildInfo;
+  cudaDevices(): NativeCudaDevice[];
+  setCpuThreads(n: number): void;
+  memoryStats(deviceType: number, deviceIndex: number): NativeMemoryStats;
+  emptyCache(deviceType: number, deviceIndex: number): void;
+  ncclProbe(candidates: string[]): NcclProbeResult;
+  /** Generated ops; generated/ops.ts gives them precise types. */
+  ops: Record<string, (...args: unknown[]) => unknown>;
+}
+
+/** Where the addon is expected. */
+export const addonPath = fileURLToPath(new URL('../build/Release/mae_native.node', import.meta.url));
+
+function load(): NativeBinding {
+  if (!existsSync(addonPath)) {
+    throw new Error(
+      `@mae-cuda/native: the native addon ${addonPath} is missing; run \`pnpm build\` at the repository root`,
+    );
+  }
+  return createRequire(import.meta.url)(addonPath) as NativeBinding;
+}
+
+export const binding: NativeBinding = load();

@@ -1,0 +1,10 @@
+// index.ts: the public API of @mae-cuda/native.
+
+export * as ops from '../generated/ops.js';
+export * from './binding.js';
+export * from './device.js';
+export * from './dtype.js';
+export * from './event.js';
+export * from './info.js';
+export * from './stream.js';
+export * from './tensor.js';

@@ -1,0 +1,163 @@
+// allocator.cpp: the caching allocator behind tensor storage. Requests are rounded up to a bucket
+// (512 B minimum, then quarter-octave steps) and freed blocks wait on their bucket's free list for
+// reuse. CUDA blocks come from cudaMalloc on the right device; when it runs out of memory the
+// device's cache is released and the allocation is tried once more. Pools are never destroyed, so
+// tensors released during process exit are safe. Limitation: a block freed while a kernel on a
+// non-default stream still uses it can be handed out again at once (no per-stream tracking).
+#include "allocator.h"
+
+#include <cstdlib>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace mae_rt {
+namespace {
+
+constexpr int kMaxCudaDevices = 64;
+
+struct Pool {
+  std::mutex mu;
+  std::unordered_map<size_t, std::vector<void*>> free_lists;  // bucket size -> cached blocks
+  std::unordered_map<void*, size_t> live;                      // block -> bucket size
+  size_t allocated = 0;
+  size_t reserved = 0;
+  size_t peak = 0;
+};
+
+Pool* pool_for(mae_device d) {
+  // Leaked on purpose: tensors may be released by finalizers during process exit.
+  static Pool* cpu = new Pool();
+  static Pool* cuda = new Pool[kMaxCudaDevices];
+  if (d.type == MAE_DEVICE_CPU) return cpu;
+  if (d.index < 0 || d.index >= kMaxCudaDevices) return nullptr;
+  return &cuda[d.index];
+}
+
+size_t bucket_size(size_t n) {
+  if (n <= 512) return 512;
+  int msb = 63 - __builtin_clzll(static_cast<unsigned long long>(n - 1));
+  size_t step = (static_cast<size_t>(1) << msb) / 4;
+  return (n + step - 1) / step * step;
+}
+
+void raw_free(mae_device d, void* p) {
+  if (d.type == MAE_DEVICE_CPU) {
+    std::free(p);
+    return;
+  }
+#ifdef MAE_WITH_CUDA
+  DeviceGuard guard(d.index);
+  if (cudaFree(p) != cudaSuccess) (void)cudaGetLastError();  // e.g. during process teardown
+#endif
+}
+
+// Frees every cached block of the pool (caller holds pool.mu).
+void release_cached(mae_device d, Pool& pool) {
+  for (auto& entry : pool.free_lists) {
+    for (void* p : entry.second) {
+      raw_free(d, p);
+      pool.reserved -= entry.first;
+    }
+  }
+  pool.free_lists.clear();
+}
+
+mae_status raw_alloc(mae_device d, size_t size, void** out, const char* fn, Pool& pool) {
+  if (d.type == MAE_DEVICE_CPU) {
+    void* p = std::aligned_alloc(64, size);
+    if (p == nullptr) {
+      release_cached(d, pool);
+      p = std::aligned_alloc(64, size);
+    }
+    if (p == nullptr) {
+      return mae_fail("%s: out of host memory allocating %s (allocated %s, cached %s)", fn,
+                      bytes_str(size).c_str(), bytes_str(pool.allocated).c_str(),
+                      bytes_str(pool.reserved - pool.allocated).c_str());
+    }
+    *out = p;
+    return MAE_OK;
+  }
+#ifdef MAE_WITH_CUDA
+  DeviceGuard guard(d.index);
+  if (guard.status() != cudaSuccess) return cuda_fail(guard.status(), fn, "cudaSetDevice");
+  cudaError_t err = cudaMalloc(out, size);
+  if (err == cudaErrorMemoryAllocation) {
+    (void)cudaGetLastError();
+    release_cached(d, pool);
+    err = cudaMalloc(out, size);
+  }
+  if (err == cudaErrorMemoryAllocation) {
+    (void)cudaGetLastError();
+    return mae_fail("%s: out of memory on %s allocating %s (allocated %s, reserved %s)", fn,
+                    device_str(d).c_str(), bytes_str(size).c_str(), bytes_str(pool.allocated).c_str(),
+                    bytes_str(pool.reserved).c_str());
+  }
+  if (err != cudaSuccess) return cuda_fail(err, fn, "cudaMalloc");
+  return MAE_OK;
+#else
+  return mae_fail("%s: %s requested but mae-cuda was built without CUDA", fn, device_str(d).c_str());
+#endif
+}
+
+}  // namespace
+
+mae_status device_alloc(mae_device d, size_t nbytes, void** out, const char* fn) {
+  *out = nullptr;
+  if (nbytes == 0) return MAE_OK;
+  Pool* pool = pool_for(d);
+  if (pool == nullptr) return mae_fail("%s: no allocator for %s", fn, device_str(d).c_str());
+  const size_t size = bucket_size(nbytes);
+  std::lock_guard<std::mutex> lock(pool->mu);
+  auto it = pool->free_lists.find(size);
+  if (it != pool->free_lists.end() && !it->second.empty()) {
+    *out = it->second.back();
+    it->second.pop_back();
+  } else {
+    if (raw_alloc(d, size, out, fn, *pool) != MAE_OK) return MAE_ERROR;
+    pool->reserved += size;
+  }
+  pool->live[*out] = size;
+  pool->allocated += size;
+  if (pool->allocated > pool->peak) pool->peak = pool->allocated;
+  return MAE_OK;
+}
+
+void device_free(mae_device d, void* p) {
+  if (p == nullptr) return;
+  Pool* pool = pool_for(d);
+  if (pool == nullptr) return;
+  std::lock_guard<std::mutex> lock(pool->mu);
+  auto it = pool->live.find(p);
+  if (it == pool->live.end()) return;
+  const size_t size = it->second;
+  pool->live.erase(it);
+  pool->allocated -= size;
+  pool->free_lists[size].push_back(p);
+}
+
+}  // namespace mae_rt
+
+extern "C" {
+
+mae_status mae_memory_stats(mae_device device, size_t* allocated, size_t* reserved, size_t* peak_allocated) {
+  if (mae_rt::check_device(device, "mae_memory_stats") != MAE_OK) return MAE_ERROR;
+  mae_rt::Pool* pool = mae_rt::pool_for(device);
+  if (pool == nullptr) return mae_fail("mae_memory_stats: no allocator for %s", mae_rt::device_str(device).c_str());
+  std::lock_guard<std::mutex> lock(pool->mu);
+  if (allocated != nullptr) *allocated = pool->allocated;
+  if (reserved != nullptr) *reserved = pool->reserved;
+  if (peak_allocated != nullptr) *peak_allocated = pool->peak;
+  return MAE_OK;
+}
+
+mae_status mae_empty_cache(mae_device device) {
+  if (mae_rt::check_device(device, "mae_empty_cache") != MAE_OK) return MAE_ERROR;
+  mae_rt::Pool* pool = mae_rt::pool_for(device);
+  if (pool == nullptr) return mae_fail("mae_empty_cache: no allocator for %s", mae_rt::device_str(device).c_str());
+  std::lock_guard<std::mutex> lock(pool->mu);
+  mae_rt::release_cached(device, *pool);
+  return MAE_OK;
+}
+
+}  // extern "C"

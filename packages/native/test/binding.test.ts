@@ -1,0 +1,42 @@
+// binding.test.ts: the addon loads and exports the documented API.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { addonPath, binding } from '../src/binding.js';
+
+describe('binding', () => {
+  it('loads build/Release/mae_native.node', () => {
+    assert.ok(existsSync(addonPath));
+    assert.match(addonPath, /build\/Release\/mae_native\.node$/);
+  });
+
+  it('exports the runtime functions, classes and the ops object', () => {
+    for (const name of [
+      'tensorCreate',
+      'streamCreate',
+      'eventCreate',
+      'buildInfo',
+      'cudaDevices',
+      'setCpuThreads',
+      'memoryStats',
+      'emptyCache',
+      'ncclProbe',
+    ] as const) {
+      assert.equal(typeof binding[name], 'function', name);
+    }
+    assert.equal(typeof binding.ops, 'object');
+  });
+
+  it('validates raw arguments with TypeErrors', () => {
+    assert.throws(
+      () => binding.tensorCreate(9, [1], 0, 0),
+      /tensorCreate: dtypeCode must be an integer in 0\.\.6, got 9/,
+    );
+    assert.throws(() => binding.tensorCreate(0, [1, -1], 0, 0), /shape\[1\] must be an integer/);
+    assert.throws(
+      () => binding.tensorCreate(0, 'x' as never, 0, 0),
+      /shape must be an array of integers, got string/,
+    );
+    const ctor = (binding as unknown as { NativeTensor: new () => unknown }).NativeTensor;
+    assert.throws(() => new ctor(), /use tensorCreate\(\)/);
+  });
+});

@@ -1,0 +1,96 @@
+// info.test.ts: build facts, device list, CPU threads and the NCCL search.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { binding } from '../src/binding.js';
+import {
+  buildInfo,
+  devices,
+  emptyCache,
+  findNccl,
+  formatNcclVersion,
+  memoryStats,
+  ncclCandidates,
+  setCpuThreads,
+} from '../src/info.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+describe('buildInfo / devices', () => {
+  it('reports the version, CUDA architectures and OpenMP', () => {
+    const info = buildInfo();
+    assert.equal(info.version, pkg.version);
+    assert.deepEqual(info.architectures, info.cuda ? ['sm_80', 'sm_90a'] : []);
+    assert.equal(typeof info.openmp, 'boolean');
+    assert.ok(info.cpuThreads >= 1);
+  });
+
+  it('lists the cpu first and every CUDA device', () => {
+    const list = devices();
+    assert.equal(list[0].spec, 'cpu');
+    assert.equal(list.length, 1 + binding.cudaDevices().length);
+    for (const d of list.slice(1)) assert.match(d.capability ?? '', /^\d+\.\d+$/);
+  });
+
+  it('sets the CPU thread count', () => {
+    const before = buildInfo().cpuThreads;
+    setCpuThreads(1);
+    assert.equal(buildInfo().cpuThreads, buildInfo().openmp ? 1 : 1);
+    setCpuThreads(before);
+    assert.equal(buildInfo().cpuThreads, before);
+    assert.throws(() => setCpuThreads(0), /setCpuThreads: n must be an integer in 1\.\.4096/);
+  });
+
+  it('memoryStats and emptyCache work on the cpu and validate the device', () => {
+    emptyCache('cpu');
+    const s = memoryStats('cpu');
+    assert.equal(s.reserved, s.allocated, 'nothing cached after emptyCache');
+    assert.throws(() => binding.memoryStats(0, 1), /there is one CPU device/);
+    assert.throws(
+      () => binding.memoryStats(2, 0),
+      /deviceType \(0 = cpu, 1 = cuda\) must be an integer in 0\.\.1/,
+    );
+  });
+});
+
+describe('findNccl', () => {
+  it('builds the candidate list in order', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mae-nccl-'));
+    const c = ncclCandidates({ MAE_NCCL_PATH: dir, NCCL_HOME: '/opt/nccl', LD_LIBRARY_PATH: '/a:/b' });
+    assert.deepEqual(c.slice(0, 5), [
+      join(dir, 'libnccl.so.2'),
+      '/opt/nccl/lib/libnccl.so.2',
+      '/a/libnccl.so.2',
+      '/b/libnccl.so.2',
+      'libnccl.so.2',
+    ]);
+    assert.ok(c.includes('/usr/local/cuda/lib64/libnccl.so.2'));
+    assert.ok(c.includes('/usr/lib/x86_64-linux-gnu/libnccl.so.2'));
+    assert.ok(c.includes('/usr/local/nccl/lib/libnccl.so.2'));
+    assert.equal(new Set(c).size, c.length);
+    const file = join(dir, 'custom.so');
+    assert.equal(ncclCandidates({ MAE_NCCL_PATH: file })[0], file);
+  });
+
+  it('reports what it searched and, when there is no NCCL, that it was not found', function () {
+    const dir = mkdtempSync(join(tmpdir(), 'mae-nccl-'));
+    const fake = join(dir, 'libnccl.so.2');
+    writeFileSync(fake, 'not a library');
+    const env = { ...process.env, MAE_NCCL_PATH: dir };
+    const r = findNccl(env);
+    assert.equal(r.searched[0], fake);
+    assert.match(r.errors[0], /libnccl\.so\.2/);
+    if (r.found) this.skip(); // a machine with NCCL installed
+    assert.equal(r.path, undefined);
+    assert.deepEqual(r.searched, ncclCandidates(env));
+    assert.equal(r.errors.length, r.searched.length);
+  });
+
+  it('formats NCCL versions', () => {
+    assert.equal(formatNcclVersion(22105), '2.21.5');
+    assert.equal(formatNcclVersion(2708), '2.7.8');
+  });
+});
