@@ -45,6 +45,8 @@ std::vector<unsigned char> random_bytes(mae_dtype d, int64_t n, double lo, doubl
       case MAE_F64: std::memcpy(&b[i * 8], &v, 8); break;
       case MAE_BF16: { uint16_t h = mae_f32_to_bf16((float)v); std::memcpy(&b[i * 2], &h, 2); break; }
       case MAE_F16: { uint16_t h = mae_f32_to_f16((float)v); std::memcpy(&b[i * 2], &h, 2); break; }
+      case MAE_I64: { int64_t k = (int64_t)std::floor(v); if (k >= (int64_t)hi) k = (int64_t)hi - 1; std::memcpy(&b[i * 8], &k, 8); break; }
+      case MAE_I32: { int32_t k = (int32_t)std::floor(v); if (k >= (int32_t)hi) k = (int32_t)hi - 1; std::memcpy(&b[i * 4], &k, 4); break; }
       default: std::memset(&b[i * mae_dtype_size(d)], 0, mae_dtype_size(d));
     }
   }
@@ -143,7 +145,8 @@ template <typename F> double time_us(F fn, mae_stream* s) {
 }  // namespace
 `;
 
-const RANGES: Record<string, [number, number]> = { rstd: [0.5, 2] };
+/** Input ranges that keep an op's math defined; a string bound is a size (ids index a dimension). */
+const RANGES: Record<string, [number, number | string]> = { rstd: [0.5, 2], ids: [0, 'L'] };
 const PARAMS: Record<string, number> = { eps: 1e-5, alpha: 0.7 };
 
 /** Size cases: odd small ones past tile edges, and (with --big) one realistic ViT-B shape. */
@@ -153,9 +156,10 @@ function cases(op: OpDef): { sizes: Record<string, number>; big: boolean }[] {
     sizes: Object.fromEntries(op.sizes.map((s, j) => [s, odd[(r + j) % odd.length]!])),
     big: false,
   }));
-  // ViT-B/16 at batch 64 with 75% masking: 64 x 50 tokens of width 768; attention 64*12 heads
-  const vit: Record<string, number> = { M: 3200, N: 768, K: 768, BT: 768, A: 64, R: 50, B: 768 };
-  if (op.name.startsWith('matmul')) Object.assign(vit, { M: 50, N: 50, K: 64 });
+  // ViT-B/16 at batch 64 with 75% masking: 64 x 50 tokens of width 768; attention per (image, head)
+  const vit: Record<string, number> = { M: 3200, N: 768, K: 768, A: 64, R: 50, B: 768 };
+  if (op.name.startsWith('matmul')) Object.assign(vit, { BT: 768, M: 50, N: 50, K: 64 });
+  if (op.name.startsWith('gather')) Object.assign(vit, { B: 64, L: 196, J: 49, D: 768 });
   out.push({ sizes: Object.fromEntries(op.sizes.map((s) => [s, vit[s] ?? 1024])), big: true });
   return out;
 }
@@ -172,7 +176,8 @@ function emitOp(op: OpDef): string {
       const ts = [...op.outputs, ...op.inputs];
       ts.forEach((t, i) => {
         const shape = t.dims.map((d) => (typeof d === 'number' ? d : c.sizes[d])).join(', ');
-        const [lo, hi] = RANGES[t.name] ?? [-1, 1];
+        const [lo, hiRef] = RANGES[t.name] ?? [-1, 1];
+        const hi = typeof hiRef === 'string' ? c.sizes[hiRef]! : hiRef;
         lines.push(
           `    Pair t${i}; make(t${i}, "${t.name}", ${DTYPE_ENUM[resolveDType(t.dtype, v)]}, {${shape}}, ${t.role === 'in'}, ${lo}, ${hi}, rng);`,
         );

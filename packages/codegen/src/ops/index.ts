@@ -1,6 +1,7 @@
 // index.ts: every op the codegen emits, in a fixed order (generated files follow it).
 import type { OpDef } from '../ir/op.js';
 import * as elementwise from './elementwise.js';
+import * as gather from './gather.js';
 import * as gemm from './gemm.js';
 import * as layernorm from './layernorm.js';
 import * as reduce from './reduce.js';
@@ -9,7 +10,7 @@ import * as softmax from './softmax.js';
 const isOp = (v: unknown): v is OpDef =>
   typeof v === 'object' && v !== null && 'body' in v && 'variants' in v;
 
-export const ALL_OPS: readonly OpDef[] = [elementwise, reduce, softmax, layernorm, gemm]
+export const ALL_OPS: readonly OpDef[] = [elementwise, gather, reduce, softmax, layernorm, gemm]
   .flatMap((m) => Object.values(m).filter(isOp))
   .sort((a, b) => a.name.localeCompare(b.name));
 

@@ -26,7 +26,8 @@ export function rng(seed: number) {
 }
 
 /** Input ranges that keep an op's math defined (e.g. rstd > 0). */
-const RANGES: Record<string, [number, number]> = { rstd: [0.5, 2] };
+const RANGES: Record<string, [number, number | string]> = { rstd: [0.5, 2], ids: [0, 'L'] };
+const INT_DTYPES = new Set(['i32', 'i64', 'u8']);
 
 export const PARAMS: Record<string, number> = { eps: 1e-5, alpha: 0.7 };
 
@@ -66,8 +67,12 @@ export async function runCase(
   for (const t of op.inputs) {
     const dt = resolveDType(t.dtype, v);
     const s = shape(t.dims);
-    const [lo, hi] = RANGES[t.name] ?? [-1, 1];
-    const vals = Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * rand());
+    const [lo, hiRef] = RANGES[t.name] ?? [-1, 1];
+    const hi = typeof hiRef === 'string' ? sizes[hiRef]! : hiRef;
+    const draw = INT_DTYPES.has(dt)
+      ? () => Math.min(hi - 1, Math.floor(lo + (hi - lo) * rand()))
+      : () => lo + (hi - lo) * rand();
+    const vals = Array.from({ length: s.reduce((a, b) => a * b, 1) }, draw);
     const x = Tensor.fromArray(dt as DType, s, vals as never, device);
     inputs[t.name] = x;
     refIn[t.name] = { shape: s, data: await x.toFloat64Array() };
