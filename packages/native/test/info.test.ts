@@ -1,5 +1,6 @@
 // info.test.ts: build facts, device list, CPU threads and the NCCL search.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,15 @@ describe('buildInfo / devices', () => {
     assert.deepEqual(info.architectures, info.cuda ? ['sm_80', 'sm_90a'] : []);
     assert.equal(typeof info.openmp, 'boolean');
     assert.ok(info.cpuThreads >= 1);
+  });
+
+  it('compiled the CUDA kernels when nvcc is on this machine (a CUDA build failure must fail CI)', function () {
+    const nvcc = spawnSync('nvcc', ['--version'], { encoding: 'utf8' });
+    if (nvcc.status !== 0) {
+      console.log('    (no nvcc here: the CPU-only build is expected)');
+      this.skip();
+    }
+    assert.equal(buildInfo().cuda, true, 'nvcc is present but the addon was built without CUDA');
   });
 
   it('lists the cpu first and every CUDA device', () => {

@@ -29,7 +29,8 @@ export interface GemmCtx {
 }
 
 function header(g: GemmCtx, c: Contraction, name: string, threads: number) {
-  g.w(`__global__ void __launch_bounds__(${threads}) ${name}(${g.args}) {`);
+  // minBlocks 1: let ptxas use the registers the accumulators need rather than spill
+  g.w(`__global__ void __launch_bounds__(${threads}, 1) ${name}(${g.args}) {`);
   g.indent(1);
   g.w(
     `const int64_t _BATCH = ${g.prod(c.batch)}, _M = ${g.ext(c.m)}, _N = ${g.ext(c.n)}, _K = ${g.prod(c.kvars)};`,
