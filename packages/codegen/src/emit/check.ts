@@ -2,7 +2,7 @@
 // device against the CPU backend on fresh random inputs (outputs poisoned first), prints each
 // one's relative-norm error, threshold and time, and exits non-zero on any failure. It needs no
 // Node.js, so the lent GPU machine can run it as it is; `--device cpu` runs it CPU against CPU.
-import { CPU_STORAGE, DTYPE_ENUM } from '../ir/dtype.js';
+import { DTYPE_ENUM } from '../ir/dtype.js';
 import { type OpDef, resolveDType, variantSuffix } from '../ir/op.js';
 import { cudaVariants, GENERATED_BY } from './signature.js';
 
@@ -202,7 +202,6 @@ function emitOp(op: OpDef): string {
 }
 
 export function emitCheck(ops: readonly OpDef[]): string {
-  void CPU_STORAGE;
   const out = [`// ${GENERATED_BY('op check program')}`, PRELUDE];
   for (const op of ops) out.push(emitOp(op));
   out.push(String.raw`int main(int argc, char** argv) {

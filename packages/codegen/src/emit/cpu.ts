@@ -1,7 +1,7 @@
 // cpu.ts: the C++ emitter. Lowers each kernel's loop tree to plain loops with OpenMP over the
 // outer loops and `omp simd` sum reductions; contractions become a packed, blocked GEMM whose
 // epilogue is the op's remaining expression.
-import type { IndexVar, Node } from '../ir/expr.js';
+import type { IndexVar } from '../ir/expr.js';
 import type { OpDef, Variant } from '../ir/op.js';
 import { type Contraction, type Kernel, lowerOp, type Stmt } from '../lower/lower.js';
 import { CppRenderer } from './render.js';
@@ -59,7 +59,7 @@ export class CpuEmitter {
       this.ind = 1;
       this.w(`{ // ${k.name}: ${k.schedule.kind}`);
       this.ind++;
-      if (k.schedule.kind === 'contraction') this.gemm(k, k.schedule);
+      if (k.schedule.kind === 'contraction') this.gemm(k.schedule);
       else this.generic(k);
       this.ind--;
       this.w('}');
@@ -130,7 +130,7 @@ export class CpuEmitter {
     }
   }
 
-  private gemm(k: Kernel, c: Contraction) {
+  private gemm(c: Contraction) {
     const r = this.r;
     const ct = r.ctype;
     const { batch, m, n, kvars } = c;
@@ -212,11 +212,9 @@ export class CpuEmitter {
     this.w('}');
     this.ind--;
     this.w('}');
-    void k;
   }
 }
 
 export function emitCpuOp(op: OpDef, v: Variant): string {
   return new CpuEmitter(op, v).emit();
 }
-export type { Node };

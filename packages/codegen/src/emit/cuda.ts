@@ -58,6 +58,16 @@ mae_status mae_use_device(int device, const char* op) {
   e = cudaSetDevice(device);
   return e == cudaSuccess ? MAE_OK : mae_fail("%s: cannot use cuda:%d: %s", op, device, cudaGetErrorString(e));
 }
+// Multiprocessors of a device (cached): schedules size their tiles to fill the card.
+int64_t mae_sm_count(int device) {
+  static int cache[64] = {0};
+  if (device < 0 || device >= 64) return 132;
+  if (cache[device] == 0) {
+    int n = 0;
+    cache[device] = cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) == cudaSuccess && n > 0 ? n : 132;
+  }
+  return cache[device];
+}
 int64_t mae_blocks(int64_t work, int64_t per_block, int64_t cap) {
   const int64_t b = (work + per_block - 1) / per_block;
   return b < 1 ? 1 : (b > cap ? cap : b);
@@ -70,7 +80,8 @@ export class CudaEmitter {
   private lines: string[] = [];
   private ind = 0;
   private readonly args: string;
-  private readonly callArgs: string;
+  /** what the launcher passes: the device-typed views of the pointers, params in the compute type */
+  private readonly launchArgs: string;
   constructor(
     readonly op: OpDef,
     readonly variant: Variant,
@@ -79,7 +90,7 @@ export class CudaEmitter {
     const ct = this.r.ctype;
     const ka = kernelArgs(op, variant, (d) => this.r.storage(d), ct);
     this.args = ka.map((a) => a.decl.replace(/\* /, '* __restrict__ ')).join(', ');
-    this.callArgs = ka.map((a) => a.name).join(', ');
+    this.launchArgs = ka.map((a) => (op.sizes.includes(a.name) ? a.name : `${a.name}_k`)).join(', ');
   }
   private w(s: string) {
     this.lines.push('  '.repeat(this.ind) + s);
@@ -159,7 +170,7 @@ export class CudaEmitter {
     const s = k.schedule;
     const T = this.op.cuda.threads ?? 256;
     const launch = (name: string, grid: string, block: number | string) => [
-      `  ${name}<<<${grid}, ${block}, 0, _st>>>(${this.callArgs});`,
+      `  ${name}<<<${grid}, ${block}, 0, _st>>>(${this.launchArgs});`,
       `  if (mae_launched(OP)) return MAE_ERROR;`,
     ];
     switch (s.kind) {
@@ -281,11 +292,11 @@ export class CudaEmitter {
         });
         const grid = (cfg: MmaConfig) =>
           `dim3((unsigned)((_N + ${cfg.BN - 1}) / ${cfg.BN}), (unsigned)((_M + ${cfg.BM - 1}) / ${cfg.BM}), _gz)`;
-        // the large tile only when it still gives about two waves of blocks on a 132-SM card
+        // the large tile only when it still gives at least two waves of blocks on this device
         return [
           '{',
           ...dims,
-          `  if (_BATCH * ((_M + ${large.BM - 1}) / ${large.BM}) * ((_N + ${large.BN - 1}) / ${large.BN}) >= 264) {`,
+          `  if (_BATCH * ((_M + ${large.BM - 1}) / ${large.BM}) * ((_N + ${large.BN - 1}) / ${large.BN}) >= 2 * mae_sm_count(device)) {`,
           ...launch(names[1]!, grid(large), 32 * large.WM * large.WN),
           '  } else {',
           ...launch(names[0]!, grid(small), 32 * small.WM * small.WN),
@@ -308,19 +319,15 @@ export class CudaEmitter {
     const v = this.variant;
     const ct = computeDType(this.op, v) === 'f64' ? 'double' : 'float';
     const hostArgs = kernelArgs(this.op, v, (d) => CPU_STORAGE[d], 'double');
-    const casts = hostArgs.map((a) => {
-      if (this.op.params.some((p) => p.name === a.name))
-        return `  const ${ct} ${a.name}_k = (${ct})${a.name};`;
-      const t = [...this.op.outputs, ...this.op.inputs].find((x) => x.name === a.name);
-      if (!t) return '';
-      const st = this.r.storage(resolveDType(t.dtype, v));
-      const cst = t.role === 'in' ? 'const ' : '';
-      return `  ${cst}${st}* ${a.name}_k = reinterpret_cast<${cst}${st}*>(${a.name});`;
-    });
-    const renamed = hostArgs.map((a) =>
-      casts.some((c) => c.includes(` ${a.name}_k =`)) ? `${a.name}_k` : a.name,
-    );
-    const body = launcher.join('\n').replaceAll(`(${this.callArgs})`, `(${renamed.join(', ')})`);
+    const casts = [
+      ...[...this.op.outputs, ...this.op.inputs].map((t) => {
+        const c = t.role === 'in' ? 'const ' : '';
+        const st = this.r.storage(resolveDType(t.dtype, v));
+        return `  ${c}${st}* ${t.name}_k = reinterpret_cast<${c}${st}*>(${t.name});`;
+      }),
+      ...this.op.params.map((p) => `  const ${ct} ${p.name}_k = (${ct})${p.name};`),
+    ];
+    const body = launcher.join('\n');
     return [
       ...kernels,
       '',
@@ -328,7 +335,7 @@ export class CudaEmitter {
       `  const char* const OP = "${this.op.name}";`,
       '  if (mae_use_device(device, OP)) return MAE_ERROR;',
       '  cudaStream_t _st = static_cast<cudaStream_t>(stream);',
-      ...casts.filter(Boolean),
+      ...casts,
       body,
       '  return MAE_OK;',
       '}',
