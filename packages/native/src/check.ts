@@ -17,6 +17,9 @@ export interface OpSpec {
     readonly size: string;
     readonly min?: number;
     readonly multipleOf?: number;
+    readonly equals?: string;
+    readonly atMost?: string;
+    readonly plus?: number;
   }[];
 }
 
@@ -70,6 +73,14 @@ export function checkOp(
     const v = sizes[c.size]!;
     if (c.min !== undefined && v < c.min)
       throw new TypeError(`${op}: size ${c.size} must be at least ${c.min}, got ${v}`);
+    if (c.equals !== undefined && v !== sizes[c.equals]! + (c.plus ?? 0))
+      throw new TypeError(
+        `${op}: size ${c.size} must equal ${c.equals} + ${c.plus ?? 0}, got ${c.size} = ${v} and ${c.equals} = ${sizes[c.equals]}`,
+      );
+    if (c.atMost !== undefined && v > sizes[c.atMost]! + (c.plus ?? 0))
+      throw new TypeError(
+        `${op}: size ${c.size} must be at most ${c.atMost} + ${c.plus ?? 0}, got ${c.size} = ${v} and ${c.atMost} = ${sizes[c.atMost]}`,
+      );
     if (c.multipleOf !== undefined && v % c.multipleOf !== 0)
       throw new TypeError(`${op}: size ${c.size} must be a multiple of ${c.multipleOf}, got ${v}`);
   }

@@ -131,6 +131,14 @@ export function emitCapi(ops: readonly OpDef[]): string {
         out.push(
           `  if (s_${c.size}.value < ${c.min}) return mae_fail("%s: size ${c.size} must be at least ${c.min}, got %lld", OP, (long long)s_${c.size}.value);`,
         );
+      if (c.equals !== undefined)
+        out.push(
+          `  if (s_${c.size}.value != s_${c.equals}.value + ${c.plus ?? 0}) return mae_fail("%s: size ${c.size} must equal ${c.equals} + ${c.plus ?? 0}, got ${c.size} = %lld and ${c.equals} = %lld", OP, (long long)s_${c.size}.value, (long long)s_${c.equals}.value);`,
+        );
+      if (c.atMost !== undefined)
+        out.push(
+          `  if (s_${c.size}.value > s_${c.atMost}.value + ${c.plus ?? 0}) return mae_fail("%s: size ${c.size} must be at most ${c.atMost} + ${c.plus ?? 0}, got ${c.size} = %lld and ${c.atMost} = %lld", OP, (long long)s_${c.size}.value, (long long)s_${c.atMost}.value);`,
+        );
       if (c.multipleOf !== undefined)
         out.push(
           `  if (s_${c.size}.value % ${c.multipleOf}) return mae_fail("%s: size ${c.size} must be a multiple of ${c.multipleOf}, got %lld", OP, (long long)s_${c.size}.value);`,

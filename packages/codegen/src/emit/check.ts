@@ -146,8 +146,56 @@ template <typename F> double time_us(F fn, mae_stream* s) {
 `;
 
 /** Input ranges that keep an op's math defined; a string bound is a size (ids index a dimension). */
-const RANGES: Record<string, [number, number | string]> = { rstd: [0.5, 2], ids: [0, 'L'] };
-const PARAMS: Record<string, number> = { eps: 1e-5, alpha: 0.7 };
+const RANGES: Record<string, [number, number | string]> = {
+  rstd: [0.5, 2],
+  ids: [0, 'L'],
+  ids_restore: [0, 'L'],
+  ids_shuffle: [0, 'L'],
+  mask: [0.25, 1],
+  count: [1, 4],
+  v: [0, 1],
+};
+const PARAMS: Record<string, number> = {
+  eps: 1e-5,
+  alpha: 0.7,
+  norm_pix: 1,
+  lr: 0.01,
+  beta1: 0.9,
+  beta2: 0.95,
+  weight_decay: 0.05,
+  bc1: 0.19,
+  bc2: 0.0975,
+};
+
+/** Realistic sizes per op family (ViT-B/16, batch 64, 224 px, 75% masking, decoder 512 wide). */
+const TOKENS = { N: 64, L: 196, LP: 197, J: 49, T: 50, D: 768 };
+const BIG: Record<string, Record<string, number>> = {
+  matmul_nn: { BT: 768, M: 50, N: 50, K: 64 },
+  matmul_nt: { BT: 768, M: 50, N: 50, K: 64 },
+  matmul_tn: { BT: 768, M: 50, N: 50, K: 64 },
+  matmul_tt: { BT: 768, M: 50, N: 50, K: 64 },
+  gather_rows: { B: 64, L: 196, J: 49, D: 768 },
+  patchify: { N: 64, C: 3, GH: 14, GW: 14, P: 16, Q: 16 },
+  patch_im2col: { N: 64, C: 3, GH: 14, GW: 14, P: 16, Q: 16 },
+  add_rows: TOKENS,
+  prepend_token: TOKENS,
+  unshuffle: { ...TOKENS, D: 512 },
+  slice_rows: { N: 64, L: 196, P: 768 },
+  qkv_split: { N: 64, T: 50, H: 12, E: 64 },
+  swap12: { A: 64, B: 12, C: 50, D: 64 },
+  mae_loss: { N: 64, L: 196, P: 768 },
+  masked_mean: { N: 64, L: 196 },
+};
+
+function constrain(op: OpDef, sizes: Record<string, number>): Record<string, number> {
+  const s = { ...sizes };
+  for (const c of op.constraints) {
+    if (c.equals !== undefined) s[c.size] = s[c.equals]! + (c.plus ?? 0);
+    if (c.atMost !== undefined) s[c.size] = Math.min(s[c.size]!, s[c.atMost]! + (c.plus ?? 0));
+    if (c.min !== undefined && s[c.size]! < c.min) s[c.size] = c.min;
+  }
+  return s;
+}
 
 /** Size cases: odd small ones past tile edges, and (with --big) one realistic ViT-B shape. */
 function cases(op: OpDef): { sizes: Record<string, number>; big: boolean }[] {
@@ -157,11 +205,17 @@ function cases(op: OpDef): { sizes: Record<string, number>; big: boolean }[] {
     big: false,
   }));
   // ViT-B/16 at batch 64 with 75% masking: 64 x 50 tokens of width 768; attention per (image, head)
-  const vit: Record<string, number> = { M: 3200, N: 768, K: 768, A: 64, R: 50, B: 768 };
-  if (op.name.startsWith('matmul')) Object.assign(vit, { BT: 768, M: 50, N: 50, K: 64 });
-  if (op.name.startsWith('gather')) Object.assign(vit, { B: 64, L: 196, J: 49, D: 768 });
+  const vit: Record<string, number> = {
+    M: 3200,
+    N: 768,
+    K: 768,
+    A: 64,
+    R: 50,
+    B: 768,
+    ...BIG[op.name.replace(/_(forward|backward)$/, '')],
+  };
   out.push({ sizes: Object.fromEntries(op.sizes.map((s) => [s, vit[s] ?? 1024])), big: true });
-  return out;
+  return out.map((c) => ({ ...c, sizes: constrain(op, c.sizes) }));
 }
 
 function emitOp(op: OpDef): string {

@@ -12,6 +12,11 @@ export interface SizeConstraint {
   readonly size: string;
   readonly min?: number;
   readonly multipleOf?: number;
+  /** size == equals + plus (e.g. T = J + 1 for a sequence with a cls token prepended) */
+  readonly equals?: string;
+  /** size <= atMost + plus (e.g. a prefix of another sequence) */
+  readonly atMost?: string;
+  readonly plus?: number;
 }
 
 export interface ParamDecl {
@@ -149,7 +154,8 @@ export class OpBuilder<T extends Tensors = Record<never, never>, P extends strin
     for (const o of this.outs)
       if (!written.has(o.name)) throw new TypeError(`${this.name}: output ${o.name} is never assigned`);
     for (const c of this.cons)
-      if (!sizes.includes(c.size)) throw new TypeError(`${this.name}: constraint on unknown size ${c.size}`);
+      for (const s of [c.size, c.equals ?? c.size, c.atMost ?? c.size])
+        if (!sizes.includes(s)) throw new TypeError(`${this.name}: constraint on unknown size ${s}`);
     const variants = this.explicit ?? product(this.vars);
     return {
       name: this.name,

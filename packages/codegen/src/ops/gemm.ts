@@ -11,16 +11,20 @@ function matmul(ta: boolean, tb: boolean) {
   const name = `matmul_${ta ? 't' : 'n'}${tb ? 't' : 'n'}`;
   const aDims = ta ? (['BT', 'K', 'M'] as const) : (['BT', 'M', 'K'] as const);
   const bDims = tb ? (['BT', 'N', 'K'] as const) : (['BT', 'K', 'N'] as const);
-  return op(name, `out[bt] = ${ta ? 'a[bt]^T' : 'a[bt]'} ${tb ? 'b[bt]^T' : 'b[bt]'} (fp32 accumulation)`)
+  return op(
+    name,
+    `out[bt] = alpha ${ta ? 'a[bt]^T' : 'a[bt]'} ${tb ? 'b[bt]^T' : 'b[bt]'} (fp32 accumulation)`,
+  )
     .typeVar('T', FLOATS)
     .output('out', '$T', ['BT', 'M', 'N'])
     .input('a', '$T', aDims)
     .input('b', '$T', bDims)
-    .define(({ out, a, b }, { BT, M, N, K }) => {
+    .param('alpha', 'scales the product (e.g. the attention scale)')
+    .define(({ out, a, b }, { BT, M, N, K }, { alpha }) => {
       const [bt, m, n, k] = [loop('bt', BT), loop('m', M), loop('n', N), loop('k', K)];
       const av = ta ? a.at(bt, k, m) : a.at(bt, m, k);
       const bv = tb ? b.at(bt, n, k) : b.at(bt, k, n);
-      return assign(out, [bt, m, n], sum([k], av.mul(bv)));
+      return assign(out, [bt, m, n], sum([k], av.mul(bv)).mul(alpha));
     });
 }
 

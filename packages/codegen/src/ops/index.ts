@@ -1,16 +1,33 @@
 // index.ts: every op the codegen emits, in a fixed order (generated files follow it).
 import type { OpDef } from '../ir/op.js';
+import * as adamw from './adamw.js';
+import * as attention from './attention.js';
 import * as elementwise from './elementwise.js';
 import * as gather from './gather.js';
 import * as gemm from './gemm.js';
 import * as layernorm from './layernorm.js';
+import * as loss from './loss.js';
+import * as patch from './patch.js';
 import * as reduce from './reduce.js';
 import * as softmax from './softmax.js';
+import * as tokens from './tokens.js';
 
 const isOp = (v: unknown): v is OpDef =>
   typeof v === 'object' && v !== null && 'body' in v && 'variants' in v;
 
-export const ALL_OPS: readonly OpDef[] = [elementwise, gather, reduce, softmax, layernorm, gemm]
+export const ALL_OPS: readonly OpDef[] = [
+  elementwise,
+  gather,
+  reduce,
+  softmax,
+  layernorm,
+  gemm,
+  patch,
+  tokens,
+  attention,
+  loss,
+  adamw,
+]
   .flatMap((m) => Object.values(m).filter(isOp))
   .sort((a, b) => a.name.localeCompare(b.name));
 

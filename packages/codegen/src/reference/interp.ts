@@ -1,7 +1,7 @@
 // interp.ts: the independent reference: a plain TypeScript evaluation of an op's semantics (its
 // assignments, straight from the definition, no lowering, no schedules) in float64. Tests compare
 // the generated kernels of both backends against it.
-import type { IndexVar, Node } from '../ir/expr.js';
+import { freeVars, type IndexVar, type Node } from '../ir/expr.js';
 import type { OpDef } from '../ir/op.js';
 import type { TensorDecl } from '../ir/tensor.js';
 
@@ -48,6 +48,9 @@ export function evaluateOp(
   }
   const storage = (t: TensorDecl) => (t.role === 'out' ? outs[t.name]! : inputs[t.name]!);
   const env = new Map<IndexVar, number>();
+  const freeOf = new Map<Node, IndexVar[]>();
+  // cleared per assignment: a later assignment may read outputs an earlier one wrote
+  let reduceMemo = new Map<Node, Map<string, number>>();
 
   const offset = (t: TensorDecl, idx: readonly Node[]) => {
     const shape = storage(t).shape;
@@ -133,6 +136,20 @@ export function evaluateOp(
       case 'select':
         return evalNode(n.c) ? evalNode(n.a) : evalNode(n.b);
       case 'reduce': {
+        // a reduction depends only on its free indices: evaluate it once per binding of them
+        let fv = freeOf.get(n);
+        if (!fv) {
+          fv = [...freeVars(n)];
+          freeOf.set(n, fv);
+        }
+        const key = fv.map((v) => env.get(v)).join(',');
+        let memo = reduceMemo.get(n);
+        if (!memo) {
+          memo = new Map();
+          reduceMemo.set(n, memo);
+        }
+        const hit = memo.get(key);
+        if (hit !== undefined) return hit;
         let acc = n.op === 'sum' ? 0 : Number.NEGATIVE_INFINITY;
         const rec = (d: number) => {
           if (d === n.vars.length) {
@@ -141,13 +158,17 @@ export function evaluateOp(
             return;
           }
           const iv = n.vars[d]!;
+          // an inner reduction may reuse this index variable: restore the enclosing binding
+          const outer = env.get(iv);
           for (let i = 0, e = extent(iv); i < e; i++) {
             env.set(iv, i);
             rec(d + 1);
           }
-          env.delete(iv);
+          if (outer === undefined) env.delete(iv);
+          else env.set(iv, outer);
         };
         rec(0);
+        memo.set(key, acc);
         return acc;
       }
     }
@@ -155,6 +176,7 @@ export function evaluateOp(
   }
 
   for (const a of op.body) {
+    reduceMemo = new Map();
     const vars = a.idx.map((e) => (e.node as Extract<Node, { k: 'idx' }>).v);
     const out = outs[a.out.name]!;
     const rec = (d: number, o: number) => {

@@ -58,17 +58,21 @@ describe('reference interpreter', () => {
     const [B, M, N, K] = [2, 3, 4, 5];
     const a = rand(B * K * M, 5);
     const b = rand(B * K * N, 6);
-    const y = evaluateOp(getOp('matmul_tn'), {
-      a: { shape: [B, K, M], data: a },
-      b: { shape: [B, K, N], data: b },
-    }).out!.data;
+    const y = evaluateOp(
+      getOp('matmul_tn'),
+      {
+        a: { shape: [B, K, M], data: a },
+        b: { shape: [B, K, N], data: b },
+      },
+      { alpha: 0.5 },
+    ).out!.data;
     const ref: number[] = [];
     for (let t = 0; t < B; t++)
       for (let m = 0; m < M; m++)
         for (let n = 0; n < N; n++) {
           let s = 0;
           for (let k = 0; k < K; k++) s += a[(t * K + k) * M + m]! * b[(t * K + k) * N + n]!;
-          ref.push(s);
+          ref.push(0.5 * s);
         }
     close(y, ref);
   });

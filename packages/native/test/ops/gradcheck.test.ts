@@ -111,12 +111,12 @@ describe('finite-difference gradient checks (f64, CPU)', () => {
     const g = t64([BT, M, N]);
     const c = empty([BT, M, N]);
     const fwd = () => {
-      ops.matmul_nn(c, a, b);
+      ops.matmul_nn(c, a, b, 1);
       return dot(g, c);
     };
     const [da, db] = [empty([BT, M, K]), empty([BT, K, N])];
-    ops.matmul_nt(da, g, b);
-    ops.matmul_tn(db, a, g);
+    ops.matmul_nt(da, g, b, 1);
+    ops.matmul_tn(db, a, g, 1);
     assertGrad('dA', da, numericGrad(a, fwd));
     assertGrad('dB', db, numericGrad(b, fwd));
   });
@@ -128,13 +128,13 @@ describe('finite-difference gradient checks (f64, CPU)', () => {
     const g = t64([BT, M, N]);
     const c = empty([BT, M, N]);
     const fwd = () => {
-      ops.matmul_tt(c, a, b);
+      ops.matmul_tt(c, a, b, 1);
       return dot(g, c);
     };
     // C = A^T B^T: dA[k, m] = sum_n B[n, k] dC[m, n] = (B^T dC^T)[k, m]; dB[n, k] = (dC^T A^T)[n, k]
     const [da, db] = [empty([BT, K, M]), empty([BT, N, K])];
-    ops.matmul_tt(da, b, g);
-    ops.matmul_tt(db, g, a);
+    ops.matmul_tt(da, b, g, 1);
+    ops.matmul_tt(db, g, a, 1);
     assertGrad('dA', da, numericGrad(a, fwd));
     assertGrad('dB', db, numericGrad(b, fwd));
   });
@@ -154,8 +154,8 @@ describe('finite-difference gradient checks (f64, CPU)', () => {
     const dpre = empty([M, N]);
     ops.gelu_backward(dpre.view([M * N]), pre.view([M * N]), g.view([M * N]));
     const [dx, dw, db] = [empty([1, M, K]), empty([1, N, K]), empty([N])];
-    ops.matmul_nn(dx, dpre.view([1, M, N]), w.view([1, N, K]));
-    ops.matmul_tn(dw, dpre.view([1, M, N]), x.view([1, M, K]));
+    ops.matmul_nn(dx, dpre.view([1, M, N]), w.view([1, N, K]), 1);
+    ops.matmul_tn(dw, dpre.view([1, M, N]), x.view([1, M, K]), 1);
     ops.sum_forward(db, dpre, 0);
     assertGrad('dx', dx, numericGrad(x, fwd));
     assertGrad('dweight', dw, numericGrad(w, fwd));

@@ -26,14 +26,54 @@ export function rng(seed: number) {
 }
 
 /** Input ranges that keep an op's math defined (e.g. rstd > 0). */
-const RANGES: Record<string, [number, number | string]> = { rstd: [0.5, 2], ids: [0, 'L'] };
+const RANGES: Record<string, [number, number | string]> = {
+  rstd: [0.5, 2],
+  ids: [0, 'L'],
+  ids_restore: [0, 'L'],
+  ids_shuffle: [0, 'L'],
+  mask: [0.25, 1],
+  count: [1, 4],
+  v: [0, 1],
+};
 const INT_DTYPES = new Set(['i32', 'i64', 'u8']);
 
-export const PARAMS: Record<string, number> = { eps: 1e-5, alpha: 0.7 };
+export const PARAMS: Record<string, number> = {
+  eps: 1e-5,
+  alpha: 0.7,
+  norm_pix: 1,
+  lr: 0.01,
+  beta1: 0.9,
+  beta2: 0.95,
+  weight_decay: 0.05,
+  bc1: 0.19,
+  bc2: 0.0975,
+};
+
+/** Applies the op's size relations (T = J + 1, ...) to a case. */
+export function constrain(op: OpDef, sizes: Record<string, number>): Record<string, number> {
+  const s = { ...sizes };
+  for (const c of op.constraints) {
+    if (c.equals !== undefined) s[c.size] = s[c.equals]! + (c.plus ?? 0);
+    if (c.atMost !== undefined) s[c.size] = Math.min(s[c.size]!, s[c.atMost]! + (c.plus ?? 0));
+    if (c.min !== undefined && s[c.size]! < c.min) s[c.size] = c.min;
+  }
+  return s;
+}
 
 export interface RunResult {
   worst: number; // max over outputs of max |got - ref| / (atol + rtol |ref|); <= 1 passes
   where: string;
+}
+
+/** Keeps a case's element count near `cap` (rank-6 ops would otherwise explode), sizes staying odd. */
+function shrink(c: Record<string, number>, cap: number): Record<string, number> {
+  const s = { ...c };
+  const total = () => Object.values(s).reduce((a, b) => a * b, 1);
+  while (total() > cap) {
+    const [k, v] = Object.entries(s).reduce((a, b) => (b[1] > a[1] ? b : a));
+    s[k] = Math.max(1, Math.floor(v / 3) | 1);
+  }
+  return s;
 }
 
 /** Sizes to try: all ones, then odd sizes rotated across the op's size symbols. */
@@ -42,14 +82,14 @@ export function sizeCases(op: OpDef): Record<string, number>[] {
   const cases = [Object.fromEntries(op.sizes.map((s) => [s, 1]))];
   for (let r = 0; r < 4; r++)
     cases.push(Object.fromEntries(op.sizes.map((s, j) => [s, odd[(r + j) % odd.length]!])));
-  return cases;
+  return cases.map((c) => constrain(op, shrink(c, 2e5)));
 }
 
 /** A case past the tile sizes (130 per size, shrinking the leading sizes to keep the reference quick). */
 export function bigCase(op: OpDef): Record<string, number> {
   const c = Object.fromEntries(op.sizes.map((s) => [s, 130])) as Record<string, number>;
   for (const s of op.sizes) if (Object.values(c).reduce((a, b) => a * b, 1) > 4e6) c[s] = 2;
-  return c;
+  return constrain(op, c);
 }
 
 export async function runCase(

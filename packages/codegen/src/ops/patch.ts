@@ -1,0 +1,60 @@
+// patch.ts: images to patches. `patchify_forward` is the official patchify (the loss target,
+// channel innermost: 'nchpwq->nhwpqc'); `patch_im2col_forward` orders each patch (c, p, q) like a
+// Conv2d weight [D, C, p, p], so the patch embedding is a GEMM with the weight viewed [D, C*p*p].
+// Both see images as [N, C, GH, P, GW, Q] (a view of [N, C, H, W]) and write patches as rank-6
+// tensors that are views of [N, L, P*Q*C]. `add_rows_forward` adds a [L, D] table to every sample
+// (positional embeddings).
+import { loop } from '../ir/expr.js';
+import { op } from '../ir/op.js';
+import { assign } from '../ir/tensor.js';
+import { FLOATS } from './elementwise.js';
+
+const IMG = ['N', 'C', 'GH', 'P', 'GW', 'Q'] as const;
+
+export const patchify_forward = op(
+  'patchify_forward',
+  'out[n, i, j, p, q, c] = imgs[n, c, i, p, j, q] (official patchify)',
+)
+  .typeVar('T', FLOATS)
+  .output('out', '$T', ['N', 'GH', 'GW', 'P', 'Q', 'C'])
+  .input('imgs', '$T', IMG)
+  .define(({ out, imgs }, { N, C, GH, P, GW, Q }) => {
+    const [n, c, i, p, j, q] = [
+      loop('n', N),
+      loop('c', C),
+      loop('i', GH),
+      loop('p', P),
+      loop('j', GW),
+      loop('q', Q),
+    ];
+    return assign(out, [n, i, j, p, q, c], imgs.at(n, c, i, p, j, q));
+  });
+
+export const patch_im2col_forward = op(
+  'patch_im2col_forward',
+  'out[n, i, j, c, p, q] = imgs[n, c, i, p, j, q] (patches in Conv2d weight order)',
+)
+  .typeVar('T', FLOATS)
+  .output('out', '$T', ['N', 'GH', 'GW', 'C', 'P', 'Q'])
+  .input('imgs', '$T', IMG)
+  .define(({ out, imgs }, { N, C, GH, P, GW, Q }) => {
+    const [n, c, i, p, j, q] = [
+      loop('n', N),
+      loop('c', C),
+      loop('i', GH),
+      loop('p', P),
+      loop('j', GW),
+      loop('q', Q),
+    ];
+    return assign(out, [n, i, j, c, p, q], imgs.at(n, c, i, p, j, q));
+  });
+
+export const add_rows_forward = op('add_rows_forward', 'out[n, l, d] = x[n, l, d] + table[l, d]')
+  .typeVar('T', FLOATS)
+  .output('out', '$T', ['N', 'L', 'D'])
+  .input('x', '$T', ['N', 'L', 'D'])
+  .input('table', '$T', ['L', 'D'])
+  .define(({ out, x, table }, { N, L, D }) => {
+    const [n, l, d] = [loop('n', N), loop('l', L), loop('d', D)];
+    return assign(out, [n, l, d], x.at(n, l, d).add(table.at(l, d)));
+  });
