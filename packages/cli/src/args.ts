@@ -40,10 +40,22 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   return out;
 }
 
-/** Validates parsed options (without positionals) against schema; messages name the option. */
-export function validateOptions<S extends z.ZodType>(schema: S, args: ParsedArgs): z.infer<S> {
-  const { _: positionals, ...options } = args;
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+/**
+ * Validates parsed options against schema; positionals fill the named slots in order (e.g. `dir`).
+ * Messages name the option.
+ */
+export function validateOptions<S extends z.ZodType>(
+  schema: S,
+  args: ParsedArgs,
+  positionalNames: readonly string[] = [],
+): z.infer<S> {
+  const { _: positionals, ...named } = args;
+  if (positionals.length > positionalNames.length)
+    throw new UsageError(`unexpected argument '${positionals[positionalNames.length]}'`);
+  const options: Record<string, unknown> = { ...named };
+  positionals.forEach((v, i) => {
+    options[positionalNames[i]!] = v;
+  });
   const result = schema.safeParse(options);
   if (result.success) return result.data;
   const messages = result.error.issues.map((issue) => {

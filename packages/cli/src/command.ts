@@ -7,6 +7,8 @@ export interface Command<S extends z.ZodType = z.ZodType> {
   /** Usage lines shown by `mae-cuda <command> --help`. */
   usage: string;
   options: S;
+  /** names of the positional arguments, in order (they are validated as options of these names) */
+  positionals?: readonly string[];
   /** Returns the process exit code. */
   run(options: z.infer<S>): Promise<number> | number;
 }

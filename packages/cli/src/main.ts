@@ -40,7 +40,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   let options: unknown;
   try {
-    options = validateOptions(command.options, parseArgs(rest));
+    options = validateOptions(command.options, parseArgs(rest), command.positionals);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     console.error(`mae-cuda ${name}: ${e.message}`);

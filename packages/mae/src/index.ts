@@ -1,0 +1,25 @@
+// index.ts: the trainer's public surface.
+export * from './config/index.js';
+export * from './init/index.js';
+export * from './io/checkpoint.js';
+export {
+  parseSafetensors,
+  readSafetensors,
+  type StDType,
+  type StFile,
+  type StTensor,
+  serializeSafetensors,
+  stTensor,
+  writeFileAtomic,
+  writeSafetensorsAtomic,
+} from './io/safetensors.js';
+export * from './masking/index.js';
+export * from './model/block.js';
+export * from './model/layers.js';
+export * from './model/mae.js';
+export * from './model/params.js';
+export * from './optim/adamw.js';
+export * from './parity/compare.js';
+export * from './parity/run.js';
+export * from './rng/index.js';
+export * from './schedule/index.js';

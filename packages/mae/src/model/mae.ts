@@ -1,0 +1,211 @@
+// mae.ts: MaskedAutoencoderViT as the official models_mae.py, forward (encoder on the kept tokens,
+// decoder on all, loss on the removed patches) and backward, on any backend the ops run on.
+// Masking is given (from noise or ids); the model keeps what its backward needs until the next
+// forward.
+import { ops, Tensor } from '@mae-cuda/native';
+import { gridSize, lenKeep, type MaeConfig, numPatches, patchDim } from '../config/model.js';
+import { type Masking, toInt64 } from '../masking/random_masking.js';
+import { type BlockParams, type BlockSaved, blockBackward, blockForward, blockParams } from './block.js';
+import {
+  empty,
+  type LinearParams,
+  layerNormBackward,
+  layerNormForward,
+  linearBackward,
+  linearForward,
+  type NormParams,
+  type NormSaved,
+} from './layers.js';
+import type { F32, ParamStore } from './params.js';
+
+export interface ForwardResult {
+  /** the scalar loss on the host */
+  loss: number;
+  /** [N, L, p*p*C] */
+  pred: F32;
+  /** encoder output after the final norm, [N, 1 + keep, D] */
+  latent: F32;
+}
+
+interface Saved {
+  N: number;
+  patches: F32;
+  idsRestore: Tensor<'i64'>;
+  idsShuffle: Tensor<'i64'>;
+  enc: BlockSaved[];
+  encNorm: NormSaved;
+  latent: F32;
+  dec: BlockSaved[];
+  decNorm: NormSaved;
+  decOut: F32;
+  pred: F32;
+  targetN: F32;
+  mask: F32;
+  count: F32;
+}
+
+export class MaskedAutoencoder {
+  private readonly enc: BlockParams[];
+  private readonly dec: BlockParams[];
+  private readonly norm: NormParams;
+  private readonly decNorm: NormParams;
+  private readonly patchEmbed: LinearParams;
+  private readonly decEmbed: LinearParams;
+  private readonly decPred: LinearParams;
+  private saved?: Saved;
+
+  constructor(
+    readonly config: MaeConfig,
+    readonly params: ParamStore,
+  ) {
+    const c = config;
+    const eps = c.layer_norm_eps;
+    const lin = (n: string, view?: number[]): LinearParams => ({
+      w: view ? params.get(`${n}.weight`).view(view) : params.get(`${n}.weight`),
+      b: params.get(`${n}.bias`),
+      dw: view ? params.grad(`${n}.weight`).view(view) : params.grad(`${n}.weight`),
+      db: params.grad(`${n}.bias`),
+    });
+    this.enc = Array.from({ length: c.depth }, (_, i) =>
+      blockParams(params, `blocks.${i}`, c.num_heads, eps),
+    );
+    this.dec = Array.from({ length: c.decoder_depth }, (_, i) =>
+      blockParams(params, `decoder_blocks.${i}`, c.decoder_num_heads, eps),
+    );
+    this.norm = { ...lin('norm'), eps };
+    this.decNorm = { ...lin('decoder_norm'), eps };
+    this.patchEmbed = lin('patch_embed.proj', [c.embed_dim, c.in_chans * c.patch_size * c.patch_size]);
+    this.decEmbed = lin('decoder_embed');
+    this.decPred = lin('decoder_pred');
+  }
+
+  /** imgs [N, C, H, W] f32 on the model's device; masking for N rows of L patches. */
+  async forward(imgs: F32, masking: Masking): Promise<ForwardResult> {
+    const c = this.config;
+    const [N, C, Hh, Ww] = imgs.shape as [number, number, number, number];
+    const p = c.patch_size;
+    const G = gridSize(c);
+    const L = numPatches(c);
+    const J = lenKeep(c);
+    const D = c.embed_dim;
+    const Dd = c.decoder_embed_dim;
+    const P = patchDim(c);
+    if (C !== c.in_chans || Hh !== c.img_size || Ww !== c.img_size)
+      throw new TypeError(
+        `imgs must be [N, ${c.in_chans}, ${c.img_size}, ${c.img_size}] for this model, got [${imgs.shape.join(', ')}]`,
+      );
+    if (masking.N !== N || masking.L !== L || masking.lenKeep !== J)
+      throw new TypeError(
+        `masking is for ${masking.N} rows of ${masking.L} patches keeping ${masking.lenKeep}; the model needs ${N} x ${L} keeping ${J}`,
+      );
+    const dev = imgs.device;
+    const ids = (data: Int32Array, shape: number[]) => Tensor.fromArray('i64', shape, toInt64(data), dev);
+    const idsKeep = ids(masking.idsKeep, [N, J]);
+    const idsRestore = ids(masking.idsRestore, [N, L]);
+    const idsShuffle = ids(masking.idsShuffle, [N, L]);
+    const mask = Tensor.fromArray('f32', [N, L], masking.mask, dev);
+    const imgs6 = imgs.view([N, C, G, p, G, p]);
+
+    // encoder: patch embedding, positional embedding, masking, cls token, blocks, norm
+    const patches = empty([N, L, C * p * p], imgs);
+    ops.patch_im2col_forward(patches.view([N, G, G, C, p, p]), imgs6);
+    const emb = linearForward(patches, this.patchEmbed);
+    const pos = this.params.get('pos_embed');
+    const withPos = empty([N, L, D], imgs);
+    ops.add_rows_forward(withPos, emb, pos.view([L, D], D));
+    const kept = empty([N, J, D], imgs);
+    ops.gather_rows_forward(kept, withPos, idsKeep);
+    let x = empty([N, J + 1, D], imgs);
+    ops.prepend_token_forward(x, kept, this.params.get('cls_token').view([D]), pos.view([D], 0));
+    const enc: BlockSaved[] = [];
+    for (const bp of this.enc) {
+      const r = blockForward(x, bp);
+      enc.push(r.saved);
+      x = r.y;
+    }
+    const { y: latent, saved: encNorm } = layerNormForward(x, this.norm);
+
+    // decoder: embed, unshuffle with mask tokens (+ positional embedding), blocks, norm, prediction
+    const d = linearForward(latent, this.decEmbed);
+    let u = empty([N, L + 1, Dd], imgs);
+    ops.unshuffle_forward(
+      u,
+      d,
+      this.params.get('mask_token').view([Dd]),
+      idsRestore,
+      this.params.get('decoder_pos_embed').view([L + 1, Dd]),
+    );
+    const dec: BlockSaved[] = [];
+    for (const bp of this.dec) {
+      const r = blockForward(u, bp);
+      dec.push(r.saved);
+      u = r.y;
+    }
+    const { y: decOut, saved: decNorm } = layerNormForward(u, this.decNorm);
+    const full = linearForward(decOut, this.decPred);
+    const pred = empty([N, L, P], imgs);
+    ops.slice_rows_forward(pred, full);
+
+    // loss on the removed patches
+    const target = empty([N, L, P], imgs);
+    ops.patchify_forward(target.view([N, G, G, p, p, C]), imgs6);
+    const lossRows = empty([N, L], imgs);
+    const targetN = empty([N, L, P], imgs);
+    ops.mae_loss_forward(lossRows, targetN, pred, target, c.norm_pix_loss ? 1 : 0, 1e-6);
+    const loss = empty([1], imgs);
+    const count = empty([1], imgs);
+    ops.masked_mean_forward(loss, count, lossRows, mask);
+
+    this.saved = {
+      N,
+      patches,
+      idsRestore,
+      idsShuffle,
+      enc,
+      encNorm,
+      latent,
+      dec,
+      decNorm,
+      decOut,
+      pred,
+      targetN,
+      mask,
+      count,
+    };
+    return { loss: (await loss.toArray())[0]!, pred, latent };
+  }
+
+  /** Backward of the last forward's loss (scaled by lossScale, e.g. 1/accum_iter); writes every gradient. */
+  backward(lossScale = 1): void {
+    const s = this.saved;
+    if (!s) throw new Error('backward() needs a forward() first');
+    const c = this.config;
+    const { N } = s;
+    const L = numPatches(c);
+    const D = c.embed_dim;
+    const P = patchDim(c);
+    const dev = s.pred.device;
+    const dloss = Tensor.fromArray('f32', [1], [lossScale], dev);
+    const dpred = empty([N, L, P], s.pred);
+    ops.mae_loss_backward(dpred, s.pred, s.targetN, s.mask, s.count, dloss);
+    const dfull = empty([N, L + 1, P], s.pred);
+    ops.slice_rows_backward(dfull, dpred);
+    let du = layerNormBackward(linearBackward(dfull, s.decOut, this.decPred), s.decNorm, this.decNorm);
+    for (let i = this.dec.length - 1; i >= 0; i--) du = blockBackward(du, s.dec[i]!, this.dec[i]!);
+    const dd = empty([N, s.latent.shape[1]!, c.decoder_embed_dim], s.pred);
+    ops.unshuffle_backward(
+      dd,
+      this.params.grad('mask_token').view([c.decoder_embed_dim]),
+      du,
+      s.idsShuffle,
+      s.idsRestore,
+    );
+    let dx = layerNormBackward(linearBackward(dd, s.latent, this.decEmbed), s.encNorm, this.norm);
+    for (let i = this.enc.length - 1; i >= 0; i--) dx = blockBackward(dx, s.enc[i]!, this.enc[i]!);
+    const dkept = empty([N, dx.shape[1]! - 1, D], s.pred);
+    ops.prepend_token_backward(dkept, this.params.grad('cls_token').view([D]), dx);
+    const demb = empty([N, L, D], s.pred);
+    ops.gather_rows_backward(demb, dkept, s.idsRestore);
+    linearBackward(demb, s.patches, this.patchEmbed);
+  }
+}
