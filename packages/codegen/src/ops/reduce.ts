@@ -37,3 +37,12 @@ export const max_forward = op('max_forward', 'out = max of x along an axis')
     const [a, r, b] = [loop('a', A), loop('r', R), loop('b', B)];
     return assign(out, [a, b], maxOver([r], x.at(a, r, b)));
   });
+
+export const sumsq_forward = op('sumsq_forward', 'out[0] = sum of x^2 (for gradient norms)')
+  .typeVar('T', ['f32', 'f64'])
+  .output('out', '$T', [1])
+  .input('x', '$T', ['N'])
+  .define(({ out, x }, { N }) => {
+    const [u, i] = [loop('u', 1), loop('i', N)];
+    return assign(out, [u], sum([i], x.at(i).mul(x.at(i))));
+  });

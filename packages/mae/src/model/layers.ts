@@ -4,7 +4,9 @@
 import { ops, Tensor } from '@mae-cuda/native';
 import type { F32 } from './params.js';
 
-export const empty = (shape: readonly number[], like: F32): F32 => Tensor.empty('f32', shape, like.device);
+/** An uninitialised tensor of like's dtype (f32, or f64 in gradient checks) and device. */
+export const empty = (shape: readonly number[], like: F32): F32 =>
+  Tensor.empty(like.dtype, shape, like.device);
 const rows = (t: F32) => t.numel / t.shape[t.shape.length - 1]!;
 const as2d = (t: F32, cols: number) => t.view([t.numel / cols, cols]);
 const as3d = (t: F32, cols: number) => t.view([1, t.numel / cols, cols]);

@@ -90,6 +90,8 @@ export class MaskedAutoencoder {
     const D = c.embed_dim;
     const Dd = c.decoder_embed_dim;
     const P = patchDim(c);
+    if (imgs.dtype !== this.params.dtype)
+      throw new TypeError(`imgs are ${imgs.dtype} but the model's parameters are ${this.params.dtype}`);
     if (C !== c.in_chans || Hh !== c.img_size || Ww !== c.img_size)
       throw new TypeError(
         `imgs must be [N, ${c.in_chans}, ${c.img_size}, ${c.img_size}] for this model, got [${imgs.shape.join(', ')}]`,
@@ -103,7 +105,7 @@ export class MaskedAutoencoder {
     const idsKeep = ids(masking.idsKeep, [N, J]);
     const idsRestore = ids(masking.idsRestore, [N, L]);
     const idsShuffle = ids(masking.idsShuffle, [N, L]);
-    const mask = Tensor.fromArray('f32', [N, L], masking.mask, dev);
+    const mask = this.params.tensor([N, L], masking.mask);
     const imgs6 = imgs.view([N, C, G, p, G, p]);
 
     // encoder: patch embedding, positional embedding, masking, cls token, blocks, norm
@@ -184,8 +186,7 @@ export class MaskedAutoencoder {
     const L = numPatches(c);
     const D = c.embed_dim;
     const P = patchDim(c);
-    const dev = s.pred.device;
-    const dloss = Tensor.fromArray('f32', [1], [lossScale], dev);
+    const dloss = this.params.tensor([1], [lossScale]);
     const dpred = empty([N, L, P], s.pred);
     ops.mae_loss_backward(dpred, s.pred, s.targetN, s.mask, s.count, dloss);
     const dfull = empty([N, L + 1, P], s.pred);
