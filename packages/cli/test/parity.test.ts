@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 const bin = new URL('../bin/mae-cuda.js', import.meta.url).pathname;
 const fixtures = new URL('../../../../shared/fixtures/mae-parity', import.meta.url).pathname;
+const ours = new URL('../../mae/test/fixtures/parity', import.meta.url).pathname;
 const run = (...args: string[]) =>
   spawnSync(process.execPath, [bin, 'parity', ...args], { encoding: 'utf8' });
 
@@ -28,6 +29,12 @@ describe('mae-cuda parity', function () {
       assert.equal(r.status, 0, `${d.name}:\n${r.stdout}${r.stderr}`);
       assert.match(r.stdout, / checks, 0 over tolerance/);
     }
+  });
+
+  it('passes on our own fixtures (other channels, sizes, ratios, norm_pix_loss off)', () => {
+    const r = run(ours);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal((r.stdout.match(/ checks, 0 over tolerance/g) ?? []).length, 3, r.stdout);
   });
 
   it('fails when the loss normalisation is changed', () => {

@@ -149,7 +149,9 @@ export function qkvBiasChecks(
   let maxAbs = 0;
   for (let i = D; i < 2 * D; i++)
     maxAbs = Math.max(maxAbs, Math.abs(got[i]! - ref[i]!) || 0, Number.isNaN(got[i]!) ? Infinity : 0);
-  const tolerance = 0.1 * lr * steps;
+  // noise of |g| <= 1e-9 moves each implementation by under 0.1 lr a step, so two differ by under
+  // 0.2 lr a step; a real gradient moves it by about lr a step
+  const tolerance = 0.5 * lr * steps;
   return [
     relNorm(`after.${name}[q,v]`, qv(got), qv(ref), TOLERANCES.param),
     { quantity: `after.${name}[k]`, measure: 'maxabs', error: maxAbs, tolerance, ok: maxAbs <= tolerance },
