@@ -4,6 +4,7 @@
 // Node.js, so the lent GPU machine can run it as it is; `--device cpu` runs it CPU against CPU.
 import { DTYPE_ENUM } from '../ir/dtype.js';
 import { type OpDef, resolveDType, variantSuffix } from '../ir/op.js';
+import { constrainSizes, inputRange, TEST_PARAMS } from '../ir/test_values.js';
 import { cudaVariants, GENERATED_BY } from './signature.js';
 
 const PRELUDE = String.raw`#include <chrono>
@@ -145,28 +146,6 @@ template <typename F> double time_us(F fn, mae_stream* s) {
 }  // namespace
 `;
 
-/** Input ranges that keep an op's math defined; a string bound is a size (ids index a dimension). */
-const RANGES: Record<string, [number, number | string]> = {
-  rstd: [0.5, 2],
-  ids: [0, 'L'],
-  ids_restore: [0, 'L'],
-  ids_shuffle: [0, 'L'],
-  mask: [0.25, 1],
-  count: [1, 4],
-  v: [0, 1],
-};
-const PARAMS: Record<string, number> = {
-  eps: 1e-5,
-  alpha: 0.7,
-  norm_pix: 1,
-  lr: 0.01,
-  beta1: 0.9,
-  beta2: 0.95,
-  weight_decay: 0.05,
-  bc1: 0.19,
-  bc2: 0.0975,
-};
-
 /** Realistic sizes per op family (ViT-B/16, batch 64, 224 px, 75% masking, decoder 512 wide). */
 const TOKENS = { N: 64, L: 196, LP: 197, J: 49, T: 50, D: 768 };
 const BIG: Record<string, Record<string, number>> = {
@@ -187,16 +166,6 @@ const BIG: Record<string, Record<string, number>> = {
   masked_mean: { N: 64, L: 196 },
 };
 
-function constrain(op: OpDef, sizes: Record<string, number>): Record<string, number> {
-  const s = { ...sizes };
-  for (const c of op.constraints) {
-    if (c.equals !== undefined) s[c.size] = s[c.equals]! + (c.plus ?? 0);
-    if (c.atMost !== undefined) s[c.size] = Math.min(s[c.size]!, s[c.atMost]! + (c.plus ?? 0));
-    if (c.min !== undefined && s[c.size]! < c.min) s[c.size] = c.min;
-  }
-  return s;
-}
-
 /** Size cases: odd small ones past tile edges, and (with --big) one realistic ViT-B shape. */
 function cases(op: OpDef): { sizes: Record<string, number>; big: boolean }[] {
   const odd = [7, 33, 197, 1, 5];
@@ -215,7 +184,7 @@ function cases(op: OpDef): { sizes: Record<string, number>; big: boolean }[] {
     ...BIG[op.name.replace(/_(forward|backward)$/, '')],
   };
   out.push({ sizes: Object.fromEntries(op.sizes.map((s) => [s, vit[s] ?? 1024])), big: true });
-  return out.map((c) => ({ ...c, sizes: constrain(op, c.sizes) }));
+  return out.map((c) => ({ ...c, sizes: constrainSizes(op, c.sizes) }));
 }
 
 function emitOp(op: OpDef): string {
@@ -230,13 +199,12 @@ function emitOp(op: OpDef): string {
       const ts = [...op.outputs, ...op.inputs];
       ts.forEach((t, i) => {
         const shape = t.dims.map((d) => (typeof d === 'number' ? d : c.sizes[d])).join(', ');
-        const [lo, hiRef] = RANGES[t.name] ?? [-1, 1];
-        const hi = typeof hiRef === 'string' ? c.sizes[hiRef]! : hiRef;
+        const [lo, hi] = inputRange(t.name, c.sizes);
         lines.push(
           `    Pair t${i}; make(t${i}, "${t.name}", ${DTYPE_ENUM[resolveDType(t.dtype, v)]}, {${shape}}, ${t.role === 'in'}, ${lo}, ${hi}, rng);`,
         );
       });
-      const params = op.params.map((p) => String(PARAMS[p.name] ?? 1));
+      const params = op.params.map((p) => String(TEST_PARAMS[p.name] ?? 1));
       const args = (side: 'cpu' | 'dev', stream: string) =>
         [...ts.map((_, i) => `t${i}.${side}`), ...params, stream].join(', ');
       lines.push(`    if (mae_${op.name}(${args('cpu', 'nullptr')})) die("${op.name} on the CPU");`);

@@ -16,22 +16,9 @@ import {
   presets,
   readParityConfig,
 } from '../../src/config/index.js';
-import { requireParityDir } from './parity_fixture.js';
+import { FIXTURE_MODEL, requireParityDir } from './parity_fixture.js';
 
-const valid = {
-  img_size: 32,
-  patch_size: 8,
-  in_chans: 3,
-  embed_dim: 64,
-  depth: 2,
-  num_heads: 4,
-  decoder_embed_dim: 32,
-  decoder_depth: 1,
-  decoder_num_heads: 2,
-  mlp_ratio: 4,
-  norm_pix_loss: true,
-  mask_ratio: 0.75,
-};
+const valid = FIXTURE_MODEL;
 
 function messages(value: unknown): string {
   const r = MaeConfigSchema.safeParse(value);

@@ -12,6 +12,22 @@ export const FIXTURES_ROOT = fileURLToPath(
 
 export const PARITY_CASE = 'rgb32-p8-normpix';
 
+/** The model of that case (its config.json), as MaeConfig input. */
+export const FIXTURE_MODEL = {
+  img_size: 32,
+  patch_size: 8,
+  in_chans: 3,
+  embed_dim: 64,
+  depth: 2,
+  num_heads: 4,
+  decoder_embed_dim: 32,
+  decoder_depth: 1,
+  decoder_num_heads: 2,
+  mlp_ratio: 4,
+  norm_pix_loss: true,
+  mask_ratio: 0.75,
+};
+
 /** The case folder, or null if the fixtures are not checked out here. */
 export function parityDir(name = PARITY_CASE): string | null {
   const dir = `${FIXTURES_ROOT}${name}`;

@@ -3,22 +3,9 @@ import assert from 'node:assert/strict';
 import { parseMaeConfig } from '../../src/config/model.js';
 import { hasWeightDecay, paramGroups } from '../../src/init/param_groups.js';
 import { stateSpec } from '../../src/init/state_spec.js';
-import { loadTensors, requireParityDir } from '../config/parity_fixture.js';
+import { FIXTURE_MODEL, loadTensors, requireParityDir } from '../config/parity_fixture.js';
 
-const config = parseMaeConfig({
-  img_size: 32,
-  patch_size: 8,
-  in_chans: 3,
-  embed_dim: 64,
-  depth: 2,
-  num_heads: 4,
-  decoder_embed_dim: 32,
-  decoder_depth: 1,
-  decoder_num_heads: 2,
-  mlp_ratio: 4,
-  norm_pix_loss: true,
-  mask_ratio: 0.75,
-});
+const config = parseMaeConfig(FIXTURE_MODEL);
 
 describe('paramGroups', () => {
   const specs = stateSpec(config).map((p) => [p.name, { shape: p.shape }] as const);

@@ -8,22 +8,9 @@ import { sincos2d } from '../../src/init/sincos.js';
 import { initialState } from '../../src/init/state.js';
 import { stateSpec } from '../../src/init/state_spec.js';
 import { PhiloxStream } from '../../src/rng/stream.js';
-import { f32, loadTensors, requireParityDir } from '../config/parity_fixture.js';
+import { FIXTURE_MODEL, f32, loadTensors, requireParityDir } from '../config/parity_fixture.js';
 
-const fixtureConfig: MaeConfig = parseMaeConfig({
-  img_size: 32,
-  patch_size: 8,
-  in_chans: 3,
-  embed_dim: 64,
-  depth: 2,
-  num_heads: 4,
-  decoder_embed_dim: 32,
-  decoder_depth: 1,
-  decoder_num_heads: 2,
-  mlp_ratio: 4,
-  norm_pix_loss: true,
-  mask_ratio: 0.75,
-});
+const fixtureConfig: MaeConfig = parseMaeConfig(FIXTURE_MODEL);
 
 const maxAbs = (a: Float32Array) => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
 const mean = (a: Float32Array) => a.reduce((s, x) => s + x, 0) / a.length;

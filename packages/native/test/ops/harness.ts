@@ -1,6 +1,15 @@
 // harness.ts: runs a generated op on a backend against the reference interpreter (f64) on fresh
 // random inputs, with outputs poisoned first and per-dtype tolerances atol + rtol * |ref|.
-import { type DType, evaluateOp, type OpDef, resolveDType, type Variant } from '@mae-cuda/codegen';
+import {
+  constrainSizes,
+  type DType,
+  evaluateOp,
+  inputRange,
+  type OpDef,
+  resolveDType,
+  TEST_PARAMS,
+  type Variant,
+} from '@mae-cuda/codegen';
 import * as ops from '../../generated/ops.js';
 import type { DeviceSpec } from '../../src/device.js';
 import { Tensor } from '../../src/tensor.js';
@@ -25,40 +34,7 @@ export function rng(seed: number) {
   };
 }
 
-/** Input ranges that keep an op's math defined (e.g. rstd > 0). */
-const RANGES: Record<string, [number, number | string]> = {
-  rstd: [0.5, 2],
-  ids: [0, 'L'],
-  ids_restore: [0, 'L'],
-  ids_shuffle: [0, 'L'],
-  mask: [0.25, 1],
-  count: [1, 4],
-  v: [0, 1],
-};
 const INT_DTYPES = new Set(['i32', 'i64', 'u8']);
-
-export const PARAMS: Record<string, number> = {
-  eps: 1e-5,
-  alpha: 0.7,
-  norm_pix: 1,
-  lr: 0.01,
-  beta1: 0.9,
-  beta2: 0.95,
-  weight_decay: 0.05,
-  bc1: 0.19,
-  bc2: 0.0975,
-};
-
-/** Applies the op's size relations (T = J + 1, ...) to a case. */
-export function constrain(op: OpDef, sizes: Record<string, number>): Record<string, number> {
-  const s = { ...sizes };
-  for (const c of op.constraints) {
-    if (c.equals !== undefined) s[c.size] = s[c.equals]! + (c.plus ?? 0);
-    if (c.atMost !== undefined) s[c.size] = Math.min(s[c.size]!, s[c.atMost]! + (c.plus ?? 0));
-    if (c.min !== undefined && s[c.size]! < c.min) s[c.size] = c.min;
-  }
-  return s;
-}
 
 export interface RunResult {
   worst: number; // max over outputs of max |got - ref| / (atol + rtol |ref|); <= 1 passes
@@ -82,14 +58,14 @@ export function sizeCases(op: OpDef): Record<string, number>[] {
   const cases = [Object.fromEntries(op.sizes.map((s) => [s, 1]))];
   for (let r = 0; r < 4; r++)
     cases.push(Object.fromEntries(op.sizes.map((s, j) => [s, odd[(r + j) % odd.length]!])));
-  return cases.map((c) => constrain(op, shrink(c, 2e5)));
+  return cases.map((c) => constrainSizes(op, shrink(c, 2e5)));
 }
 
 /** A case past the tile sizes (130 per size, shrinking the leading sizes to keep the reference quick). */
 export function bigCase(op: OpDef): Record<string, number> {
   const c = Object.fromEntries(op.sizes.map((s) => [s, 130])) as Record<string, number>;
   for (const s of op.sizes) if (Object.values(c).reduce((a, b) => a * b, 1) > 4e6) c[s] = 2;
-  return constrain(op, c);
+  return constrainSizes(op, c);
 }
 
 export async function runCase(
@@ -107,8 +83,7 @@ export async function runCase(
   for (const t of op.inputs) {
     const dt = resolveDType(t.dtype, v);
     const s = shape(t.dims);
-    const [lo, hiRef] = RANGES[t.name] ?? [-1, 1];
-    const hi = typeof hiRef === 'string' ? sizes[hiRef]! : hiRef;
+    const [lo, hi] = inputRange(t.name, sizes);
     const draw = INT_DTYPES.has(dt)
       ? () => Math.min(hi - 1, Math.floor(lo + (hi - lo) * rand()))
       : () => lo + (hi - lo) * rand();
@@ -120,7 +95,7 @@ export async function runCase(
   const outputs: Record<string, Tensor> = {};
   for (const t of op.outputs)
     outputs[t.name] = Tensor.empty(resolveDType(t.dtype, v), shape(t.dims), device).poison();
-  const params = op.params.map((p) => PARAMS[p.name]!);
+  const params = op.params.map((p) => TEST_PARAMS[p.name]!);
   const args: unknown[] = [
     ...op.outputs.map((t) => outputs[t.name]),
     ...op.inputs.map((t) => inputs[t.name]),
@@ -135,7 +110,7 @@ export async function runCase(
   const ref = evaluateOp(
     op,
     refIn,
-    Object.fromEntries(op.params.map((p) => [p.name, PARAMS[p.name]!])),
+    Object.fromEntries(op.params.map((p) => [p.name, TEST_PARAMS[p.name]!])),
     sizes,
   );
   let worst = 0;

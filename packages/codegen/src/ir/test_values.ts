@@ -1,0 +1,45 @@
+// test_values.ts: how the op test suites (the TypeScript harness and the generated op_check
+// program) pick inputs: value ranges that keep each op's math defined, scalar params, and the
+// op's size relations applied to a size case.
+import type { OpDef } from './op.js';
+
+/** Input ranges by tensor name; a string bound is a size (index tensors point into a dimension). */
+export const INPUT_RANGES: Readonly<Record<string, readonly [number, number | string]>> = {
+  rstd: [0.5, 2],
+  ids: [0, 'L'],
+  ids_restore: [0, 'L'],
+  ids_shuffle: [0, 'L'],
+  mask: [0.25, 1],
+  count: [1, 4],
+  v: [0, 1],
+};
+
+/** Scalar params by name. */
+export const TEST_PARAMS: Readonly<Record<string, number>> = {
+  eps: 1e-5,
+  alpha: 0.7,
+  norm_pix: 1,
+  lr: 0.01,
+  beta1: 0.9,
+  beta2: 0.95,
+  weight_decay: 0.05,
+  bc1: 0.19,
+  bc2: 0.0975,
+};
+
+/** The range of an input tensor, with a size-valued bound resolved. */
+export function inputRange(name: string, sizes: Record<string, number>): [number, number] {
+  const [lo, hi] = INPUT_RANGES[name] ?? [-1, 1];
+  return [lo, typeof hi === 'string' ? sizes[hi]! : hi];
+}
+
+/** Applies the op's size relations (T = J + 1, T <= L + 1, minimums) to a size case. */
+export function constrainSizes(op: OpDef, sizes: Record<string, number>): Record<string, number> {
+  const s = { ...sizes };
+  for (const c of op.constraints) {
+    if (c.equals !== undefined) s[c.size] = s[c.equals]! + (c.plus ?? 0);
+    if (c.atMost !== undefined) s[c.size] = Math.min(s[c.size]!, s[c.atMost]! + (c.plus ?? 0));
+    if (c.min !== undefined && s[c.size]! < c.min) s[c.size] = c.min;
+  }
+  return s;
+}
