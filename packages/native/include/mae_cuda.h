@@ -57,6 +57,12 @@ MAE_API int mae_cuda_device_count(void);        /* 0 without CUDA, driver or dev
 /* Fills name (NUL-terminated, at most name_len bytes) and the capability/memory of CUDA device i. */
 MAE_API mae_status mae_cuda_device_info(int index, char* name, size_t name_len, int* major, int* minor,
                                         size_t* total_memory);
+/* "avx2" when the AVX2+FMA build of the CPU kernels runs (x86-64 with AVX2 and FMA, unless the
+ * environment sets MAE_CPU_ISA=default), "default" otherwise. */
+MAE_API const char* mae_cpu_isa(void);
+/* Switches the CPU kernels' build for the whole process: "default", "avx2" (error if unavailable)
+ * or NULL for the automatic choice. For tests and comparisons; not thread-safe with running ops. */
+MAE_API mae_status mae_cpu_force_isa(const char* isa);
 MAE_API int mae_cpu_threads(void);              /* OpenMP threads used by the CPU kernels */
 MAE_API void mae_set_cpu_threads(int n);
 MAE_API int mae_openmp_compiled(void);          /* 1 when the CPU kernels were built with OpenMP */

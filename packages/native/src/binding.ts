@@ -47,6 +47,8 @@ export interface NativeBuildInfo {
   architectures: string[];
   openmp: boolean;
   cpuThreads: number;
+  /** which build of the CPU kernels runs: 'avx2' (AVX2+FMA) or 'default' */
+  cpuIsa: 'avx2' | 'default';
 }
 
 export interface NativeCudaDevice {

@@ -12,6 +12,7 @@ export interface InfoReport {
   version: string;
   cuda: { compiled: boolean; architectures: string[] };
   openmp: { compiled: boolean; threads: number };
+  cpu: { kernels: 'avx2' | 'default' };
   devices: ReturnType<typeof devices>;
   nccl: ReturnType<typeof findNccl>;
 }
@@ -22,6 +23,7 @@ export function collectInfo(): InfoReport {
     version: b.version,
     cuda: { compiled: b.cuda, architectures: b.architectures },
     openmp: { compiled: b.openmp, threads: b.cpuThreads },
+    cpu: { kernels: b.cpuIsa },
     devices: devices(),
     nccl: findNccl(),
   };
@@ -37,6 +39,9 @@ export function formatInfo(r: InfoReport): string {
       : 'CUDA: not compiled (CPU only)',
   );
   lines.push(r.openmp.compiled ? `OpenMP: ${r.openmp.threads} threads` : 'OpenMP: not compiled (1 thread)');
+  lines.push(
+    `CPU kernels: ${r.cpu.kernels === 'avx2' ? 'AVX2+FMA build' : 'baseline build'} (MAE_CPU_ISA=default forces the baseline)`,
+  );
   lines.push('Devices:');
   for (const d of r.devices) {
     if (d.type === 'cpu') lines.push(`  cpu      ${d.threads} threads`);

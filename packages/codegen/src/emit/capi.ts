@@ -93,7 +93,8 @@ function call(op: OpDef, v: Variant, backend: 'cpu' | 'cuda'): string {
     ...op.sizes.map((s) => `s_${s}.value`),
   ];
   if (backend === 'cuda') args.push('_dev.index', 'mae_stream_cuda_handle(stream)');
-  return `${kernelName(op, backend, v)}(${args.join(', ')})`;
+  const name = kernelName(op, backend, v);
+  return backend === 'cpu' ? `MAE_CPU_CALL(${name})(${args.join(', ')})` : `${name}(${args.join(', ')})`;
 }
 
 export function emitCapi(ops: readonly OpDef[]): string {

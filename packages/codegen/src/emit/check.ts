@@ -134,6 +134,11 @@ void report(const char* op, const char* variant, const std::string& sizes, const
   std::fflush(stdout);
 }
 
+// CPU against CPU compares the baseline build of the kernels (reference) with the automatic
+// choice (the AVX2+FMA build where the processor has it).
+void ref_mode() { if (g.dev.type == MAE_DEVICE_CPU) mae_cpu_force_isa("default"); }
+void dev_mode() { if (g.dev.type == MAE_DEVICE_CPU) mae_cpu_force_isa(nullptr); }
+
 // Runs fn on the checked device reps times and returns the mean time in microseconds.
 template <typename F> double time_us(F fn, mae_stream* s) {
   if (g.reps <= 0) return 0;
@@ -207,7 +212,9 @@ function emitOp(op: OpDef): string {
       const params = op.params.map((p) => String(TEST_PARAMS[p.name] ?? 1));
       const args = (side: 'cpu' | 'dev', stream: string) =>
         [...ts.map((_, i) => `t${i}.${side}`), ...params, stream].join(', ');
-      lines.push(`    if (mae_${op.name}(${args('cpu', 'nullptr')})) die("${op.name} on the CPU");`);
+      lines.push(
+        `    ref_mode(); if (mae_${op.name}(${args('cpu', 'nullptr')})) die("${op.name} on the CPU"); dev_mode();`,
+      );
       lines.push(`    mae_stream* s = nullptr; if (mae_stream_create(&s, g.dev)) die("stream");`);
       lines.push(`    if (mae_${op.name}(${args('dev', 's')})) die("${op.name} on the device");`);
       lines.push('    if (mae_stream_synchronize(s)) die("synchronize");');
@@ -251,7 +258,12 @@ export function emitCheck(ops: readonly OpDef[]): string {
     return 3;
   }
   std::mt19937 rng(g.seed);
-  std::printf("op_check: %s against the CPU backend, seed %u\n", g.dev.type == MAE_DEVICE_CPU ? "cpu" : "cuda", g.seed);
+  if (g.dev.type == MAE_DEVICE_CPU) {
+    dev_mode();
+    std::printf("op_check: cpu (%s kernels) against the CPU backend's baseline kernels, seed %u\n", mae_cpu_isa(), g.seed);
+  } else {
+    std::printf("op_check: cuda against the CPU backend, seed %u\n", g.seed);
+  }
 `);
   for (const op of ops) out.push(`  check_${op.name}(rng);`);
   out.push(String.raw`  std::printf("op_check: %d checked, %d failed\n", g_run, g_failed);

@@ -52,7 +52,9 @@ export class CpuEmitter {
     const ct = this.r.ctype;
     const args = kernelArgs(this.op, this.variant, (d) => this.r.storage(d), 'double');
     const out: string[] = [];
-    out.push(`void ${kernelName(this.op, 'cpu', this.variant)}(${args.map((a) => a.decl).join(', ')}) {`);
+    out.push(
+      `void MAE_CPU_FN(${kernelName(this.op, 'cpu', this.variant)})(${args.map((a) => a.decl).join(', ')}) {`,
+    );
     for (const p of this.op.params) out.push(`  const ${ct} ${p.name}_c = (${ct})${p.name};`);
     for (const k of kernels) {
       this.lines = [];

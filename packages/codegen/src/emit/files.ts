@@ -64,13 +64,28 @@ export function emitKernelsHeader(ops: readonly OpDef[]): string {
     '#include <cstring>',
     '#include "mae_cuda.h"',
     '',
+    '// CPU kernels exist twice on x86-64: ops_cpu.cpp is compiled for the baseline (_default) and',
+    '// with AVX2+FMA (_avx2); MAE_CPU_CALL picks one at run time (mae_cpu_isa()).',
+    '#define MAE_CAT_(a, b) a##b',
+    '#define MAE_CAT(a, b) MAE_CAT_(a, b)',
+    '#ifdef MAE_CPU_ISA_SUFFIX',
+    '#define MAE_CPU_FN(name) MAE_CAT(name, MAE_CPU_ISA_SUFFIX)',
+    '#endif',
+    '#if defined(MAE_CPU_MULTI_ISA) && MAE_CPU_MULTI_ISA',
+    'extern "C" int mae_cpu_use_avx2(void);',
+    '#define MAE_CPU_CALL(name) (mae_cpu_use_avx2() ? name##_avx2 : name##_default)',
+    '#else',
+    '#define MAE_CPU_CALL(name) name##_default',
+    '#endif',
+    '',
     HALF_HELPERS,
     '',
   ];
   for (const op of ops) {
     for (const v of op.variants) {
       const args = kernelArgs(op, v, (d) => CPU_STORAGE[d], 'double');
-      out.push(`void ${kernelName(op, 'cpu', v)}(${args.map((a) => a.decl).join(', ')});`);
+      for (const isa of ['default', 'avx2'])
+        out.push(`void ${kernelName(op, 'cpu', v)}_${isa}(${args.map((a) => a.decl).join(', ')});`);
     }
     out.push('#ifdef MAE_WITH_CUDA');
     for (const v of cudaVariants(op)) {

@@ -19,7 +19,7 @@ describe('generateAll', () => {
   it('emits every op in every backend file', () => {
     for (const op of ALL_OPS) {
       assert.ok(a['ops_capi.cpp']!.includes(`mae_status mae_${op.name}(`), `capi ${op.name}`);
-      assert.ok(a['ops_cpu.cpp']!.includes(`void ${op.name}_cpu_`), `cpu ${op.name}`);
+      assert.ok(a['ops_cpu.cpp']!.includes(`void MAE_CPU_FN(${op.name}_cpu_`), `cpu ${op.name}`);
       assert.ok(a['ops_cuda.cu']!.includes(`mae_status ${op.name}_cuda_`), `cuda ${op.name}`);
       assert.ok(a['addon_ops.cpp']!.includes(`"${op.name}_async"`), `napi ${op.name}`);
       assert.ok(a['ops.ts']!.includes(`export function ${op.name}(`), `ts ${op.name}`);

@@ -23,6 +23,7 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   o.Set("architectures", archs);
   o.Set("openmp", Napi::Boolean::New(env, mae_openmp_compiled() != 0));
   o.Set("cpuThreads", Napi::Number::New(env, mae_cpu_threads()));
+  o.Set("cpuIsa", Napi::String::New(env, mae_cpu_isa()));
   return o;
 }
 
