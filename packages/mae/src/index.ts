@@ -1,5 +1,6 @@
 // index.ts: the trainer's public surface.
 export * from './config/index.js';
+export * from './data/index.js';
 export * from './init/index.js';
 export * from './io/checkpoint.js';
 export {
@@ -23,3 +24,5 @@ export * from './parity/compare.js';
 export * from './parity/run.js';
 export * from './rng/index.js';
 export * from './schedule/index.js';
+export * from './train/index.js';
+export * from './viz/index.js';

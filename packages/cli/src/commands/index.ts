@@ -2,8 +2,10 @@
 import type { Command } from '../command.js';
 import { infoCommand } from './info.js';
 import { parityCommand } from './parity.js';
+import { pretrainCommand } from './pretrain.js';
 
 export const COMMANDS: readonly Command[] = [
   infoCommand as unknown as Command,
   parityCommand as unknown as Command,
+  pretrainCommand as unknown as Command,
 ];

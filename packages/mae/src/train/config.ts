@@ -1,0 +1,139 @@
+// config.ts: the settings of a pretraining run (snake_case, as the official main_pretrain.py
+// arguments and a --config JSON file), their zod schema with defaults sized for a short CPU run on
+// the shipped MNIST digits, and the model configuration they resolve to (a preset with the
+// input size, mask ratio, loss and optional architecture fields overridden). Every refusal names
+// the field it is about.
+import { z } from 'zod';
+import { type MaeConfig, MaeConfigSchema } from '../config/model.js';
+import { type PresetName, presetNames, presets } from '../config/presets.js';
+
+const posInt = z
+  .number({ message: 'must be a number' })
+  .int({ message: 'must be a whole number' })
+  .positive({ message: 'must be at least 1' });
+const optPosInt = posInt.optional();
+
+/** Architecture fields that may override the preset's. */
+export const ARCH_FIELDS = [
+  'patch_size',
+  'embed_dim',
+  'depth',
+  'num_heads',
+  'decoder_embed_dim',
+  'decoder_depth',
+  'decoder_num_heads',
+] as const;
+
+export const PretrainConfigSchema = z.strictObject({
+  /** model preset (src/config/presets.ts) */
+  model: z.enum(presetNames as [PresetName, ...PresetName[]]).default('mae_tiny_28'),
+  /** image side; default: the preset's */
+  input_size: optPosInt,
+  patch_size: optPosInt,
+  embed_dim: optPosInt,
+  depth: optPosInt,
+  num_heads: optPosInt,
+  decoder_embed_dim: optPosInt,
+  decoder_depth: optPosInt,
+  decoder_num_heads: optPosInt,
+  mask_ratio: z
+    .number()
+    .gt(0, { message: 'mask_ratio must be in (0, 1)' })
+    .lt(1, { message: 'mask_ratio must be in (0, 1)' })
+    .default(0.75),
+  norm_pix_loss: z.boolean().default(false),
+  epochs: posInt.default(16),
+  /** stop after this many optimiser steps in all (counting those of a resumed run) */
+  steps: optPosInt,
+  /** images per micro-batch (per process) */
+  batch_size: posInt.default(64),
+  accum_iter: posInt.default(1),
+  /** base lr: lr = blr * effective batch / 256 when lr is not given */
+  blr: z.number().positive().default(1e-2),
+  lr: z.number().positive().optional(),
+  min_lr: z.number().nonnegative().default(0),
+  warmup_epochs: z.number().nonnegative().default(1),
+  weight_decay: z.number().nonnegative().default(0.05),
+  /** clip gradients to this global norm (none when absent) */
+  clip_grad: z.number().positive().optional(),
+  seed: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0),
+  output_dir: z.string().min(1).default('runs/pretrain'),
+  resume: z.string().min(1).optional(),
+  device: z
+    .string()
+    .regex(/^(cpu|cuda|cuda:\d+)$/, { message: "device must be 'cpu', 'cuda' or 'cuda:N'" })
+    .default('cpu'),
+  /** 'mnist' (the digits the `mnist` package ships) or a folder holding 0.json ... 9.json in its format */
+  data: z.string().min(1).default('mnist'),
+  /** train on the first `limit` images only (0: all of them) */
+  limit: z.number().int().nonnegative().default(3072),
+  /** images in reconstructions.png (held out of training when the dataset has enough) */
+  preview: z.number().int().min(0).max(64).default(8),
+});
+
+export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
+export type PretrainConfigInput = z.input<typeof PretrainConfigSchema>;
+
+export interface ConfigIssue {
+  /** the field (snake_case) */
+  field: string;
+  message: string;
+}
+
+const MODEL_TO_FIELD: Record<string, string> = { img_size: 'input_size' };
+
+/** The model configuration of a run, or the issues (naming the run's fields) that refuse it. */
+export function resolveModelConfig(c: PretrainConfig): { model?: MaeConfig; issues: ConfigIssue[] } {
+  const base = presets[c.model];
+  const overrides: Record<string, unknown> = {
+    mask_ratio: c.mask_ratio,
+    norm_pix_loss: c.norm_pix_loss,
+  };
+  if (c.input_size !== undefined) overrides.img_size = c.input_size;
+  for (const f of ARCH_FIELDS) if (c[f] !== undefined) overrides[f] = c[f];
+  const r = MaeConfigSchema.safeParse({ ...base, ...overrides });
+  if (r.success) return { model: r.data, issues: [] };
+  return {
+    issues: r.error.issues.map((i) => {
+      let key = String(i.path[0] ?? 'model');
+      // a size relation names the field the run set: the input size or width rather than the preset's
+      if (key === 'patch_size' && c.patch_size === undefined) key = 'img_size';
+      if (key === 'num_heads' && c.num_heads === undefined && c.embed_dim !== undefined) key = 'embed_dim';
+      if (
+        key === 'decoder_num_heads' &&
+        c.decoder_num_heads === undefined &&
+        c.decoder_embed_dim !== undefined
+      )
+        key = 'decoder_embed_dim';
+      return { field: MODEL_TO_FIELD[key] ?? key, message: i.message };
+    }),
+  };
+}
+
+/** Validation of a whole run: the schema, the model it resolves to and the lr schedule. */
+export function checkPretrainConfig(value: unknown): {
+  config?: PretrainConfig;
+  model?: MaeConfig;
+  issues: ConfigIssue[];
+} {
+  const r = PretrainConfigSchema.safeParse(value);
+  if (!r.success) {
+    return {
+      issues: r.error.issues.flatMap((i) =>
+        i.code === 'unrecognized_keys'
+          ? i.keys.map((k) => ({ field: k, message: `unknown setting '${k}'` }))
+          : [{ field: String(i.path[0] ?? 'config'), message: i.message }],
+      ),
+    };
+  }
+  const c = r.data;
+  const { model, issues } = resolveModelConfig(c);
+  if (c.warmup_epochs >= c.epochs)
+    issues.push({
+      field: 'warmup_epochs',
+      message: `warmup_epochs (${c.warmup_epochs}) must be below epochs (${c.epochs})`,
+    });
+  if (c.min_lr > (c.lr ?? Number.POSITIVE_INFINITY))
+    issues.push({ field: 'min_lr', message: `min_lr (${c.min_lr}) is above lr (${c.lr})` });
+  return issues.length ? { issues } : { config: c, model: model!, issues };
+}

@@ -1,0 +1,7 @@
+// index.ts: the train folder: run settings, gradient accumulation and clipping, checkpointed
+// training state, the progress line and the pretraining loop.
+export * from './config.js';
+export * from './grads.js';
+export * from './progress.js';
+export * from './state.js';
+export * from './trainer.js';

@@ -1,0 +1,293 @@
+// trainer.ts: the pretraining loop of the official engine_pretrain.py on our model. Per optimiser
+// step: accum_iter micro-batches of batch_size images in the epoch's seeded order, the lr of the
+// schedule set at the window's first iteration, masking noise keyed by (seed, optimiser step,
+// row of the window) so a window of 2 x B/2 masks exactly as one batch of B, backward scaled by
+// 1/accum_iter into the accumulation buffers, optional clipping, then AdamW. A non-finite loss
+// stops the run before the update (the last checkpoint stays as it was). At each epoch's end and
+// when the run stops: checkpoint-last.safetensors, a log.jsonl line, reconstructions.png, loss.png.
+// Epochs use floor(images / batch_size) micro-batches (drop_last, as the official loader) rounded
+// down to whole accumulation windows, so every epoch has the same number of steps and a resumed
+// run (which recomputes its place from the step) sees the same data, noise and lr as an
+// uninterrupted one.
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DeviceSpec } from '@mae-cuda/native';
+import { lenKeep, type MaeConfig, numPatches } from '../config/model.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { batchArray, batchTensor, epochOrder } from '../data/loader.js';
+import { initialState } from '../init/state.js';
+import { writeFileAtomic } from '../io/safetensors.js';
+import { randomMasking } from '../masking/random_masking.js';
+import { MaskedAutoencoder } from '../model/mae.js';
+import { ParamStore } from '../model/params.js';
+import { AdamW, DEFAULT_ADAMW } from '../optim/adamw.js';
+import { batchNoise, Streams } from '../rng/noise.js';
+import { effectiveBatch, type LrSchedule, lrForIteration, resolveLr } from '../schedule/lr.js';
+import { lossPlot } from '../viz/plot.js';
+import { encodePng } from '../viz/png.js';
+import { reconstructionGrid } from '../viz/recon.js';
+import type { PretrainConfig } from './config.js';
+import { clipGradNorm, GradAccumulator } from './grads.js';
+import { loadTrainingState, restoreOptimizer, saveTrainingState } from './state.js';
+
+/** Stream of the fixed masking noise of the preview images (step 0, row = preview index). */
+export const PREVIEW_NOISE_STREAM = 1;
+export const CHECKPOINT_FILE = 'checkpoint-last.safetensors';
+
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+}
+
+/** A run that cannot start as configured (e.g. too few images for one step); names the field. */
+export class PretrainSetupError extends Error {
+  override name = 'PretrainSetupError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface StepRecord {
+  /** optimiser steps done, this one included */
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  /** mean loss of the step's micro-batches */
+  loss: number;
+  lr: number;
+  imagesPerSec: number;
+  /** before clipping (only when clipping) */
+  gradNorm?: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  /** optimiser steps done at the end of the epoch (all runs) */
+  steps: number;
+  loss: number;
+  lr: number;
+  images_per_s: number;
+  seconds: number;
+  /** true when the run stopped inside the epoch (--steps) */
+  partial?: boolean;
+}
+
+export interface PretrainOptions {
+  config: PretrainConfig;
+  model: MaeConfig;
+  train: ImageDataset;
+  /** images shown in reconstructions.png (none: no figure) */
+  preview?: ImageDataset;
+  onStep?: (s: StepRecord) => void;
+  onEpoch?: (e: EpochRecord) => void;
+  /** informational messages (resume, warnings, files written) */
+  log?: (message: string) => void;
+}
+
+export interface PretrainResult {
+  /** optimiser steps done in all */
+  steps: number;
+  /** the loss of every step of this run */
+  losses: number[];
+  lr: number;
+  checkpoint: string;
+  outputDir: string;
+  /** the trained model and its optimiser, as at the end */
+  model: MaskedAutoencoder;
+  optim: AdamW;
+}
+
+/** Steps per epoch and the lr schedule of a run over n images. */
+export function runPlan(c: PretrainConfig, n: number) {
+  if (!Number.isInteger(n) || n < 0)
+    throw new RangeError(`image count must be a non-negative integer, got ${n}`);
+  const itersPerEpoch = Math.floor(n / c.batch_size);
+  const stepsPerEpoch = Math.floor(itersPerEpoch / c.accum_iter);
+  if (stepsPerEpoch < 1)
+    throw new PretrainSetupError(
+      'batch_size',
+      `the dataset has ${n} images, too few for one step of batch_size ${c.batch_size} x accum_iter ${c.accum_iter}`,
+    );
+  const schedule: LrSchedule = {
+    lr: resolveLr(c.lr, c.blr, effectiveBatch(c.batch_size, c.accum_iter)),
+    min_lr: c.min_lr,
+    warmup_epochs: c.warmup_epochs,
+    epochs: c.epochs,
+  };
+  const totalSteps = Math.min(c.epochs * stepsPerEpoch, c.steps ?? Number.POSITIVE_INFINITY);
+  return { stepsPerEpoch, itersUsed: stepsPerEpoch * c.accum_iter, schedule, totalSteps };
+}
+
+const TRAIN_KEYS = [
+  'batch_size',
+  'accum_iter',
+  'seed',
+  'limit',
+  'data',
+  'epochs',
+  'blr',
+  'lr',
+  'min_lr',
+] as const;
+
+export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
+  const { config: c, model: mc, train } = o;
+  const log = o.log ?? (() => {});
+  const device = c.device as DeviceSpec;
+  const [C, H, W] = train.shape;
+  if (C !== mc.in_chans)
+    throw new PretrainSetupError(
+      'model',
+      `the dataset's images have ${C} channels; the model takes ${mc.in_chans}`,
+    );
+  if (H !== mc.img_size || W !== mc.img_size)
+    throw new PretrainSetupError(
+      'input_size',
+      `the dataset's images are ${H}x${W}; input_size is ${mc.img_size} (resizing is not supported)`,
+    );
+  const plan = runPlan(c, train.length);
+  const { stepsPerEpoch, itersUsed, schedule, totalSteps } = plan;
+  const out = c.output_dir;
+  mkdirSync(out, { recursive: true });
+  const ckptPath = join(out, CHECKPOINT_FILE);
+  const meta = {
+    model: mc,
+    train: c,
+    dataset: { name: train.name, images: train.length },
+    steps_per_epoch: stepsPerEpoch,
+  };
+
+  // model and optimiser, fresh or from a checkpoint
+  let params: ParamStore;
+  let optim: AdamW;
+  const adamw = { ...DEFAULT_ADAMW, weightDecay: c.weight_decay };
+  if (c.resume) {
+    const probe = new AdamW(new ParamStore(initialState(mc, c.seed), 'cpu'), adamw);
+    const r = await loadTrainingState(c.resume, mc, probe.trainable);
+    params = new ParamStore(r.state, device);
+    optim = new AdamW(params, adamw);
+    restoreOptimizer(optim, r);
+    const was = (r.meta as { train?: Record<string, unknown> }).train ?? {};
+    const changed = TRAIN_KEYS.filter((k) => k in was && JSON.stringify(was[k]) !== JSON.stringify(c[k]));
+    if (changed.length)
+      log(
+        `warning: ${changed.join(', ')} differ from the checkpoint's run; the losses will not match an uninterrupted run`,
+      );
+    log(`resumed from ${c.resume} at step ${optim.step} (epoch ${Math.floor(optim.step / stepsPerEpoch)})`);
+  } else {
+    params = new ParamStore(initialState(mc, c.seed), device);
+    optim = new AdamW(params, adamw);
+  }
+  writeFileSync(join(out, 'config.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  const model = new MaskedAutoencoder(mc, params);
+  const accum = new GradAccumulator(params, optim.trainable, c.accum_iter);
+  const L = numPatches(mc);
+  const B = c.batch_size;
+
+  const losses: number[] = [];
+  let lastLr = 0;
+  let savedStep = c.resume ? optim.step : -1;
+  const writeOutputs = async (record: EpochRecord) => {
+    await saveTrainingState(ckptPath, params, optim, Math.floor(optim.step / stepsPerEpoch), meta);
+    savedStep = optim.step;
+    appendFileSync(join(out, 'log.jsonl'), `${JSON.stringify(record)}\n`);
+    o.onEpoch?.(record);
+    if (o.preview && o.preview.length > 0) await writePreview(model, mc, o.preview, c.seed, device, out);
+    if (losses.length > 0) await writeFileAtomic(join(out, 'loss.png'), encodePng(lossPlot(losses)));
+  };
+
+  while (optim.step < totalSteps) {
+    const epoch = Math.floor(optim.step / stepsPerEpoch);
+    const order = epochOrder(c.seed, epoch, train.length);
+    const t0 = performance.now();
+    let epochLoss = 0;
+    let epochSteps = 0;
+    for (let st = optim.step - epoch * stepsPerEpoch; st < stepsPerEpoch && optim.step < totalSteps; st++) {
+      const stepStart = performance.now();
+      const step = optim.step;
+      const lr = lrForIteration(schedule, epoch, st * c.accum_iter, itersUsed, c.accum_iter);
+      let loss = 0;
+      for (let k = 0; k < c.accum_iter; k++) {
+        const it = st * c.accum_iter + k;
+        const imgs = batchTensor(train, order.subarray(it * B, (it + 1) * B), device);
+        const noise = batchNoise(c.seed, Streams.maskNoise, step, B, L, k * B);
+        const r = await model.forward(imgs, randomMasking(noise, B, L, mc.mask_ratio));
+        if (!Number.isFinite(r.loss)) {
+          throw new NonFiniteLossError(
+            `loss is ${r.loss} at step ${step + 1} (epoch ${epoch}, micro-batch ${k}); stopping. ` +
+              (savedStep >= 0
+                ? `The last checkpoint, ${ckptPath} (step ${savedStep}), is intact.`
+                : 'No checkpoint was written yet.'),
+          );
+        }
+        model.backward(1 / c.accum_iter);
+        accum.add(k);
+        loss += r.loss / c.accum_iter;
+      }
+      const gradNorm = c.clip_grad ? await clipGradNorm(params, optim.trainable, c.clip_grad) : undefined;
+      optim.update(lr);
+      lastLr = lr;
+      losses.push(loss);
+      epochLoss += loss;
+      epochSteps++;
+      const seconds = (performance.now() - stepStart) / 1000;
+      o.onStep?.({
+        step: optim.step,
+        totalSteps,
+        epoch,
+        loss,
+        lr,
+        imagesPerSec: (B * c.accum_iter) / seconds,
+        ...(gradNorm === undefined ? {} : { gradNorm }),
+      });
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const partial = optim.step % stepsPerEpoch !== 0;
+    await writeOutputs({
+      epoch,
+      steps: optim.step,
+      loss: epochLoss / Math.max(epochSteps, 1),
+      lr: lastLr,
+      images_per_s: (epochSteps * B * c.accum_iter) / seconds,
+      seconds,
+      ...(partial ? { partial } : {}),
+    });
+  }
+  return { steps: optim.step, losses, lr: lastLr, checkpoint: ckptPath, outputDir: out, model, optim };
+}
+
+/** reconstructions.png for the preview images with their fixed masking. */
+export async function writePreview(
+  model: MaskedAutoencoder,
+  mc: MaeConfig,
+  preview: ImageDataset,
+  seed: number,
+  device: DeviceSpec,
+  out: string,
+): Promise<void> {
+  const N = preview.length;
+  const L = numPatches(mc);
+  const idx = Array.from({ length: N }, (_, i) => i);
+  const imgs = batchArray(preview, idx);
+  const masking = randomMasking(batchNoise(seed, PREVIEW_NOISE_STREAM, 0, N, L), N, L, mc.mask_ratio);
+  if (masking.lenKeep !== lenKeep(mc)) throw new Error('preview masking does not match the model');
+  const r = await model.forward(batchTensor(preview, idx, device), masking);
+  const grid = reconstructionGrid(
+    {
+      imgs,
+      pred: await r.pred.toFloat32Array(),
+      mask: masking.mask,
+      N,
+      C: mc.in_chans,
+      size: mc.img_size,
+      patch: mc.patch_size,
+      normPixLoss: mc.norm_pix_loss,
+      mean: preview.mean,
+      std: preview.std,
+    },
+    mc.img_size <= 64 ? 3 : 1,
+  );
+  await writeFileAtomic(join(out, 'reconstructions.png'), encodePng(grid));
+}
