@@ -1,12 +1,14 @@
 // loader.ts: the epoch order (a Fisher-Yates shuffle drawn from Philox, deterministic from seed
 // and epoch alone, so a resumed run sees the same order as an uninterrupted one) and batching of
 // normalised images into an f32 Tensor [N, C, H, W] on a device.
+
 import { type DeviceSpec, Tensor } from '@mae-cuda/native';
+import { Streams } from '../rng/noise.js';
 import { PhiloxStream } from '../rng/stream.js';
 import type { ImageDataset } from './dataset.js';
 
 /** Philox stream ids of the epoch orders: DATA_ORDER_STREAM + epoch (clear of masking and init). */
-export const DATA_ORDER_STREAM = 0x4000_0000;
+export const DATA_ORDER_STREAM = Streams.dataOrderBase;
 
 /** A permutation of 0..n-1 for this epoch; the same for the same (seed, epoch, n). */
 export function epochOrder(seed: number, epoch: number, n: number): Uint32Array {

@@ -15,8 +15,12 @@ import { seedKey, u32 } from './seed.js';
 export const Streams = {
   /** Masking noise (uniformNoise). */
   maskNoise: 0,
+  /** Masking of the fixed preview images in the reconstruction grid. */
+  preview: 1,
   /** Parameter initialisation: stream initBase + k for the k-th parameter in state_dict order. */
   initBase: 0x10000,
+  /** The shuffled data order of epoch e: stream dataOrderBase + e. */
+  dataOrderBase: 0x4000_0000,
 } as const;
 
 const TWO_M24 = 2 ** -24;

@@ -31,7 +31,7 @@ import { clipGradNorm, GradAccumulator } from './grads.js';
 import { loadTrainingState, restoreOptimizer, saveTrainingState } from './state.js';
 
 /** Stream of the fixed masking noise of the preview images (step 0, row = preview index). */
-export const PREVIEW_NOISE_STREAM = 1;
+export const PREVIEW_NOISE_STREAM = Streams.preview;
 export const CHECKPOINT_FILE = 'checkpoint-last.safetensors';
 
 export class NonFiniteLossError extends Error {
