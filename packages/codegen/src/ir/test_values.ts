@@ -12,6 +12,7 @@ export const INPUT_RANGES: Readonly<Record<string, readonly [number, number | st
   mask: [0.25, 1],
   count: [1, 4],
   v: [0, 1],
+  loss_rows: [0, 1],
 };
 
 /** Scalar params by name. */
@@ -25,6 +26,7 @@ export const TEST_PARAMS: Readonly<Record<string, number>> = {
   weight_decay: 0.05,
   bc1: 0.19,
   bc2: 0.0975,
+  keep: 3,
 };
 
 /** The range of an input tensor, with a size-valued bound resolved. */

@@ -7,12 +7,13 @@ import { FLOATS } from './elementwise.js';
 
 export const gather_rows_forward = op(
   'gather_rows_forward',
-  'out[b, j, :] = x[b, ids[b, j], :] (ids in [0, L))',
+  'out[b, j, :] = x[b, ids[b, j], :] for j < J (ids in [0, L); ids_shuffle can be passed whole)',
 )
   .typeVar('T', FLOATS)
   .output('out', '$T', ['B', 'J', 'D'])
   .input('x', '$T', ['B', 'L', 'D'])
-  .input('ids', 'i64', ['B', 'J'], 'row indices into x, in [0, L)')
+  .input('ids', 'i64', ['B', 'LI'], 'row indices into x, in [0, L); only the first J of each row are read')
+  .constrain({ size: 'J', atMost: 'LI' })
   .define(({ out, x, ids }, { B, J, D }) => {
     const [b, j, d] = [loop('b', B), loop('j', J), loop('d', D)];
     return assign(out, [b, j, d], x.at(b, ids.at(b, j), d));

@@ -7,6 +7,7 @@ import * as gather from './gather.js';
 import * as gemm from './gemm.js';
 import * as layernorm from './layernorm.js';
 import * as loss from './loss.js';
+import * as masking from './masking.js';
 import * as patch from './patch.js';
 import * as reduce from './reduce.js';
 import * as softmax from './softmax.js';
@@ -27,6 +28,7 @@ export const ALL_OPS: readonly OpDef[] = [
   attention,
   loss,
   adamw,
+  masking,
 ]
   .flatMap((m) => Object.values(m).filter(isOp))
   .sort((a, b) => a.name.localeCompare(b.name));

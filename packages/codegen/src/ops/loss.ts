@@ -37,17 +37,20 @@ export const mae_loss_forward = op(
 
 export const masked_mean_forward = op(
   'masked_mean_forward',
-  'loss = sum(x * mask) / sum(mask); count = sum(mask)',
+  'loss = sum(loss_rows * mask) / sum(mask); count = sum(mask)',
 )
   .typeVar('T', ['f32', 'f64'])
   .output('loss', '$T', [1])
   .output('count', '$T', [1])
-  .input('x', '$T', ['N', 'L'])
+  .input('loss_rows', '$T', ['N', 'L'], 'per-patch losses (non-negative)')
   .input('mask', '$T', ['N', 'L'])
-  .define(({ loss, count, x, mask }, { N, L }) => {
+  .define(({ loss, count, loss_rows, mask }, { N, L }) => {
     const [u, n, l] = [loop('u', 1), loop('n', N), loop('l', L)];
     const c = sum([n, l], mask.at(n, l));
-    return [assign(count, [u], c), assign(loss, [u], sum([n, l], x.at(n, l).mul(mask.at(n, l))).div(c))];
+    return [
+      assign(count, [u], c),
+      assign(loss, [u], sum([n, l], loss_rows.at(n, l).mul(mask.at(n, l))).div(c)),
+    ];
   });
 
 export const mae_loss_backward = op(

@@ -19,6 +19,9 @@ export const TOL: Record<string, { atol: number; rtol: number }> = {
   f32: { atol: 2e-5, rtol: 1e-4 },
   bf16: { atol: 2e-2, rtol: 1.6e-2 },
   f16: { atol: 2e-3, rtol: 2e-3 },
+  // integers must be exact: any difference is at least 1 = 2 x atol
+  i64: { atol: 0.5, rtol: 0 },
+  i32: { atol: 0.5, rtol: 0 },
 };
 
 /** A seeded generator, so a failure can be replayed from the printed seed. */
