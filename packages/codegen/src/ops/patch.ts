@@ -11,43 +11,37 @@ import { FLOATS } from './elementwise.js';
 
 const IMG = ['N', 'C', 'GH', 'P', 'GW', 'Q'] as const;
 
-export const patchify_forward = op(
+/** out[n, i, j, <inner>] = imgs[n, c, i, p, j, q], the inner order being (p, q, c) or (c, p, q). */
+function patchOp(name: string, doc: string, channelLast: boolean) {
+  const inner = channelLast ? (['P', 'Q', 'C'] as const) : (['C', 'P', 'Q'] as const);
+  return op(name, doc)
+    .typeVar('T', FLOATS)
+    .output('out', '$T', ['N', 'GH', 'GW', ...inner])
+    .input('imgs', '$T', IMG)
+    .define(({ out, imgs }, { N, C, GH, P, GW, Q }) => {
+      const [n, c, i, p, j, q] = [
+        loop('n', N),
+        loop('c', C),
+        loop('i', GH),
+        loop('p', P),
+        loop('j', GW),
+        loop('q', Q),
+      ];
+      return assign(out, channelLast ? [n, i, j, p, q, c] : [n, i, j, c, p, q], imgs.at(n, c, i, p, j, q));
+    });
+}
+
+export const patchify_forward = patchOp(
   'patchify_forward',
   'out[n, i, j, p, q, c] = imgs[n, c, i, p, j, q] (official patchify)',
-)
-  .typeVar('T', FLOATS)
-  .output('out', '$T', ['N', 'GH', 'GW', 'P', 'Q', 'C'])
-  .input('imgs', '$T', IMG)
-  .define(({ out, imgs }, { N, C, GH, P, GW, Q }) => {
-    const [n, c, i, p, j, q] = [
-      loop('n', N),
-      loop('c', C),
-      loop('i', GH),
-      loop('p', P),
-      loop('j', GW),
-      loop('q', Q),
-    ];
-    return assign(out, [n, i, j, p, q, c], imgs.at(n, c, i, p, j, q));
-  });
+  true,
+);
 
-export const patch_im2col_forward = op(
+export const patch_im2col_forward = patchOp(
   'patch_im2col_forward',
   'out[n, i, j, c, p, q] = imgs[n, c, i, p, j, q] (patches in Conv2d weight order)',
-)
-  .typeVar('T', FLOATS)
-  .output('out', '$T', ['N', 'GH', 'GW', 'C', 'P', 'Q'])
-  .input('imgs', '$T', IMG)
-  .define(({ out, imgs }, { N, C, GH, P, GW, Q }) => {
-    const [n, c, i, p, j, q] = [
-      loop('n', N),
-      loop('c', C),
-      loop('i', GH),
-      loop('p', P),
-      loop('j', GW),
-      loop('q', Q),
-    ];
-    return assign(out, [n, i, j, c, p, q], imgs.at(n, c, i, p, j, q));
-  });
+  false,
+);
 
 export const add_rows_forward = op('add_rows_forward', 'out[n, l, d] = x[n, l, d] + table[l, d]')
   .typeVar('T', FLOATS)

@@ -38,11 +38,17 @@ export function linearGeluForward(x: F32, p: LinearParams): { out: F32; pre: F32
   return { out: y, pre };
 }
 
-/** Given dy, writes dW = dy^T x and db = sum_rows dy; returns dx = dy W. */
-export function linearBackward(dy: F32, x: F32, p: LinearParams): F32 {
+/** Given dy, writes dW = dy^T x and db = sum_rows dy (the input's gradient is not needed). */
+export function linearBackwardParams(dy: F32, x: F32, p: LinearParams): void {
   const [out, inp] = [p.w.shape[0]!, p.w.shape[1]!];
   ops.matmul_tn(p.dw.view([1, out, inp]), as3d(dy, out), as3d(x, inp), 1);
   ops.sum_forward(p.db, as2d(dy, out), 0);
+}
+
+/** Given dy, writes dW and db; returns dx = dy W. */
+export function linearBackward(dy: F32, x: F32, p: LinearParams): F32 {
+  const [out, inp] = [p.w.shape[0]!, p.w.shape[1]!];
+  linearBackwardParams(dy, x, p);
   const dx = empty(x.shape, x);
   ops.matmul_nn(as3d(dx, inp), as3d(dy, out), p.w.view([1, out, inp]), 1);
   return dx;

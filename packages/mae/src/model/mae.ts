@@ -12,6 +12,7 @@ import {
   layerNormBackward,
   layerNormForward,
   linearBackward,
+  linearBackwardParams,
   linearForward,
   type NormParams,
   type NormSaved,
@@ -207,6 +208,6 @@ export class MaskedAutoencoder {
     ops.prepend_token_backward(dkept, this.params.grad('cls_token').view([D]), dx);
     const demb = empty([N, L, D], s.pred);
     ops.gather_rows_backward(demb, dkept, s.idsRestore);
-    linearBackward(demb, s.patches, this.patchEmbed);
+    linearBackwardParams(demb, s.patches, this.patchEmbed);
   }
 }
