@@ -28,6 +28,7 @@ import { encodePng } from '../viz/png.js';
 import { reconstructionGrid } from '../viz/recon.js';
 import type { PretrainConfig } from './config.js';
 import { clipGradNorm, GradAccumulator } from './grads.js';
+import type { ProgressUpdate } from './progress.js';
 import { loadTrainingState, restoreOptimizer, saveTrainingState } from './state.js';
 
 /** Stream of the fixed masking noise of the preview images (step 0, row = preview index). */
@@ -49,15 +50,8 @@ export class PretrainSetupError extends Error {
   }
 }
 
-export interface StepRecord {
-  /** optimiser steps done, this one included */
-  step: number;
-  totalSteps: number;
-  epoch: number;
-  /** mean loss of the step's micro-batches */
-  loss: number;
-  lr: number;
-  imagesPerSec: number;
+/** A step's progress (step = optimiser steps done, this one included; loss = mean over its micro-batches). */
+export interface StepRecord extends ProgressUpdate {
   /** before clipping (only when clipping) */
   gradNorm?: number;
 }
