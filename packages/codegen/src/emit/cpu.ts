@@ -164,7 +164,9 @@ export class CpuEmitter {
     this.w('for (int64_t _n0 = 0; _n0 < _N; _n0 += _NB) {');
     this.ind++;
     this.w('const int64_t _nn = std::min<int64_t>(_NB, _N - _n0);');
-    this.w(`for (int64_t _i = 0; _i < _mn; ++_i) for (int64_t _j = 0; _j < _nn; ++_j) _acc[_i * _NB + _j] = (${ct})0;`);
+    this.w(
+      `for (int64_t _i = 0; _i < _mn; ++_i) for (int64_t _j = 0; _j < _nn; ++_j) _acc[_i * _NB + _j] = (${ct})0;`,
+    );
     this.w('for (int64_t _k0 = 0; _k0 < _K; _k0 += _KB) {');
     this.ind++;
     this.w('const int64_t _kn = std::min<int64_t>(_KB, _K - _k0);');
