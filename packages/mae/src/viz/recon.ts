@@ -22,6 +22,29 @@ export interface ReconInput {
   std: readonly number[];
 }
 
+/** Calls f(imageOffset, patchOffset) for every pixel: [N, C, H, W] <-> [N, L, p*p*C] ('nhwpqc'). */
+function forEachPixel(
+  N: number,
+  C: number,
+  size: number,
+  p: number,
+  f: (img: number, patch: number) => void,
+): void {
+  const G = size / p;
+  const L = G * G;
+  const P = p * p * C;
+  for (let n = 0; n < N; n++)
+    for (let h = 0; h < G; h++)
+      for (let w = 0; w < G; w++)
+        for (let i = 0; i < p; i++)
+          for (let j = 0; j < p; j++)
+            for (let c = 0; c < C; c++)
+              f(
+                ((n * C + c) * size + h * p + i) * size + w * p + j,
+                (n * L + h * G + w) * P + (i * p + j) * C + c,
+              );
+}
+
 /** [N, C, H, W] images from [N, L, p*p*C] patches ('nhwpqc', the inverse of patchify). */
 export function unpatchify(
   patches: Float32Array,
@@ -30,35 +53,19 @@ export function unpatchify(
   size: number,
   p: number,
 ): Float32Array {
-  const G = size / p;
-  const L = G * G;
-  const P = p * p * C;
   const out = new Float32Array(N * C * size * size);
-  for (let n = 0; n < N; n++)
-    for (let h = 0; h < G; h++)
-      for (let w = 0; w < G; w++)
-        for (let i = 0; i < p; i++)
-          for (let j = 0; j < p; j++)
-            for (let c = 0; c < C; c++)
-              out[((n * C + c) * size + h * p + i) * size + w * p + j] =
-                patches[(n * L + h * G + w) * P + (i * p + j) * C + c]!;
+  forEachPixel(N, C, size, p, (img, patch) => {
+    out[img] = patches[patch]!;
+  });
   return out;
 }
 
 /** [N, L, p*p*C] patches of [N, C, H, W] images (the official patchify). */
 export function patchify(imgs: Float32Array, N: number, C: number, size: number, p: number): Float32Array {
-  const G = size / p;
-  const L = G * G;
-  const P = p * p * C;
-  const out = new Float32Array(N * L * P);
-  for (let n = 0; n < N; n++)
-    for (let h = 0; h < G; h++)
-      for (let w = 0; w < G; w++)
-        for (let i = 0; i < p; i++)
-          for (let j = 0; j < p; j++)
-            for (let c = 0; c < C; c++)
-              out[(n * L + h * G + w) * P + (i * p + j) * C + c] =
-                imgs[((n * C + c) * size + h * p + i) * size + w * p + j]!;
+  const out = new Float32Array(imgs.length);
+  forEachPixel(N, C, size, p, (img, patch) => {
+    out[patch] = imgs[img]!;
+  });
   return out;
 }
 
