@@ -1,58 +1,94 @@
 #!/usr/bin/env bash
 # gpu-check.sh: the one prepared script for a lent GPU (H100/H200; 15 minutes of device time in
-# all). It needs no Node.js: it builds the C ABI library and the generated op_check program with
-# CMake for sm_80 + sm_90a, runs every op's CUDA variants against the CPU backend on fresh random
-# inputs (outputs poisoned, relative-norm errors with per-dtype thresholds) and times them, runs
-# compute-sanitizer (memcheck, racecheck) over the small cases, and writes everything under $OUT,
-# printing a compact table last.
-#
-# From the developer machine (the generated sources are not committed: run `pnpm codegen` first
-# and carry them):
-#   device run --carry packages/native/generated --timeout 480 'bash scripts/gpu-check.sh'
+# all; this script takes under 8). The GPU machine has no Node.js, so the developer machine packs
+# what it needs first (scripts/gpu-bundle.mjs: node, the bundled CLI, the addon and op checker
+# built there for sm_80 + sm_90a):
+#   pnpm build && pnpm codegen && node scripts/gpu-bundle.mjs
+#   device run --carry .gpu --carry packages/native/generated --timeout 540 'bash scripts/gpu-check.sh'
+# Stages, each with its own time limit, all output under $OUT, a compact table printed last:
+#  1. every op's CUDA variants against the CPU backend on fresh random inputs (outputs poisoned,
+#     relative-norm errors with per-dtype thresholds), timed (mae_op_check)
+#  2. compute-sanitizer memcheck + racecheck over the op suite's small cases
+#  3. compute-sanitizer memcheck over a small whole training step (eager, then captured + replayed)
+#  4. 100 steps of mae_tiny_28 on CUDA (CUDA graph) and on the CPU from the same weights, images
+#     and noise; the loss curves compared
+#  5. the step of mae_vit_base_patch16 timed at batch 64 and 256 (ms, images/s, peak memory)
+# Without .gpu/ the op checker is built here with CMake (about 3 minutes) and stages 3-5 are skipped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
 t0=$(date +%s)
 log() { echo "[gpu-check +$(($(date +%s) - t0))s] $*"; }
+status() { [ "$1" = 0 ] && echo ok || { [ "$1" = skip ] && echo skipped || echo "FAIL (exit $1)"; }; }
 
-if [ ! -f packages/native/generated/op_check.cpp ]; then
-  echo "gpu-check: packages/native/generated is missing: run 'pnpm codegen' and carry that folder" >&2
-  exit 2
-fi
-{ nvidia-smi; nvcc --version; cmake --version | head -1; date -u; } >"$OUT/machine.txt" 2>&1
+{ nvidia-smi; nvcc --version; date -u; } >"$OUT/machine.txt" 2>&1
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
 log "GPU: ${gpu:-none}"
 
-log "configure + build (sm_80, sm_90a; -Xptxas -v)"
-cmake -S . -B build/gpu-check -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAE_CUDA=ON -DMAE_PTXAS_VERBOSE=ON \
-  -DMAE_BUILD_NODE_ADDON=OFF -DMAE_BUILD_EXAMPLES=ON >"$OUT/configure.log" 2>&1 || { tail -30 "$OUT/configure.log"; exit 1; }
-cmake --build build/gpu-check --target mae_op_check -j 16 >"$OUT/build.log" 2>&1 || { grep -m 20 -i error "$OUT/build.log"; exit 1; }
-grep -E "Compiling entry|registers|spill" "$OUT/build.log" >"$OUT/ptxas.txt" || true
-log "build done"
+node=""
+[ -d .gpu/lib ] && export LD_LIBRARY_PATH=$PWD/.gpu/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+if [ -f .gpu/node.xz ] && [ -f .gpu/mae-cuda.mjs ]; then
+  (xz -dc .gpu/node.xz >/tmp/mae-node 2>/dev/null ||
+    python3 -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open('.gpu/node.xz'), open('/tmp/mae-node','wb'))") &&
+    chmod +x /tmp/mae-node && node=/tmp/mae-node
+  export MAE_NATIVE_ADDON=$PWD/.gpu/mae_native.node
+  log "node $($node --version 2>&1) from .gpu/"
+fi
+cli() { "$node" .gpu/mae-cuda.mjs "$@"; }
 
-bin=build/gpu-check/mae_op_check
-log "op suite on cuda:0 against the CPU backend"
-timeout 300 "$bin" --device cuda:0 --reps 20 --json "$OUT/op_check.jsonl" >"$OUT/op_check.txt" 2>&1
+if [ -x .gpu/mae_op_check ]; then
+  bin=.gpu/mae_op_check
+else
+  if [ ! -f packages/native/generated/op_check.cpp ]; then
+    echo "gpu-check: neither .gpu/ nor packages/native/generated is here: run 'pnpm codegen' (and scripts/gpu-bundle.mjs) and carry them" >&2
+    exit 2
+  fi
+  log "no .gpu/mae_op_check: configure + build (sm_80, sm_90a)"
+  cmake -S . -B build/gpu-check -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAE_CUDA=ON -DMAE_PTXAS_VERBOSE=ON \
+    -DMAE_BUILD_NODE_ADDON=OFF >"$OUT/configure.log" 2>&1 || { tail -30 "$OUT/configure.log"; exit 1; }
+  cmake --build build/gpu-check --target mae_op_check -j 16 >"$OUT/build.log" 2>&1 || { grep -m 20 -i error "$OUT/build.log"; exit 1; }
+  bin=build/gpu-check/mae_op_check
+fi
+
+log "1. op suite on cuda:0 against the CPU backend"
+timeout 150 "$bin" --device cuda:0 --reps 20 --json "$OUT/op_check.jsonl" >"$OUT/op_check.txt" 2>&1
 suite=$?
-log "op suite exit $suite"
-
-log "compute-sanitizer memcheck + racecheck on the small cases"
-timeout 150 compute-sanitizer --tool memcheck --error-exitcode 9 "$bin" --device cuda:0 --small --reps 0 \
-  >"$OUT/memcheck.txt" 2>&1
+log "2. compute-sanitizer memcheck + racecheck on the op suite's small cases"
+timeout 90 compute-sanitizer --tool memcheck --error-exitcode 9 "$bin" --device cuda:0 --small --reps 0 >"$OUT/memcheck.txt" 2>&1
 mem=$?
-timeout 120 compute-sanitizer --tool racecheck --error-exitcode 9 "$bin" --device cuda:0 --small --reps 0 \
-  >"$OUT/racecheck.txt" 2>&1
+timeout 60 compute-sanitizer --tool racecheck --error-exitcode 9 "$bin" --device cuda:0 --small --reps 0 >"$OUT/racecheck.txt" 2>&1
 race=$?
-log "memcheck exit $mem, racecheck exit $race"
+
+step=skip curves=skip timing=skip
+if [ -n "$node" ]; then
+  log "3. compute-sanitizer memcheck over a small training step"
+  timeout 90 compute-sanitizer --tool memcheck --error-exitcode 9 "$node" .gpu/mae-cuda.mjs check-step \
+    --device cuda --model mae_tiny_28 --batch 4 --steps 3 >"$OUT/step_memcheck.txt" 2>&1
+  step=$?
+  log "4. 100 steps of mae_tiny_28, CUDA graph vs CPU"
+  timeout 120 cli check-step --device cuda --compare cpu --model mae_tiny_28 --batch 32 --steps 100 \
+    --json "$OUT/curves.json" >"$OUT/curves.txt" 2>&1
+  curves=$?
+  log "5. mae_vit_base_patch16 step timing, batch 64 and 256"
+  timeout 150 cli check-step --device cuda --model mae_vit_base_patch16 --time --batch 64,256 --steps 10 \
+    --json "$OUT/timing.json" >"$OUT/timing.txt" 2>&1
+  timing=$?
+fi
 
 echo
-echo "== failures =="
+echo "== op failures =="
 grep -E "^FAIL" "$OUT/op_check.txt" | head -40 || true
-echo "== timings of the ViT-B shapes (us) =="
-grep -E "M=3200|A=64|BT=768" "$OUT/op_check.txt" | cut -c1-110 | head -60
+echo "== op timings at ViT-B shapes (us) =="
+grep -E "M=3200|A=64|BT=768" "$OUT/op_check.txt" | cut -c1-110 | head -40
+for f in step_memcheck curves timing; do
+  [ -f "$OUT/$f.txt" ] && { echo "== $f =="; tail -8 "$OUT/$f.txt"; }
+done
 echo "== summary =="
-echo "gpu: ${gpu:-none}   date: $(date -u +%F)"
+echo "gpu: ${gpu:-none}   date: $(date -u +%F)   seconds: $(($(date +%s) - t0))"
 tail -1 "$OUT/op_check.txt"
-echo "memcheck: $([ $mem = 0 ] && echo clean || echo "exit $mem (see memcheck.txt)")   racecheck: $([ $race = 0 ] && echo clean || echo "exit $race (see racecheck.txt)")"
-exit $((suite != 0 || mem != 0 || race != 0))
+echo "op suite: $(status $suite)   memcheck: $(status $mem)   racecheck: $(status $race)"
+echo "step memcheck: $(status $step)   loss curves: $(status $curves)   timing: $(status $timing)"
+bad=0
+for s in $suite $mem $race $step $curves $timing; do [ "$s" = 0 ] || [ "$s" = skip ] || bad=1; done
+exit $bad

@@ -44,6 +44,7 @@ typedef struct mae_device {
 typedef struct mae_tensor mae_tensor; /* reference-counted; contiguous row-major */
 typedef struct mae_stream mae_stream; /* a CUDA stream, or the CPU's synchronous queue */
 typedef struct mae_event mae_event;
+typedef struct mae_graph mae_graph;  /* an instantiated CUDA graph and the memory it uses */
 
 MAE_API const char* mae_last_error(void);
 MAE_API const char* mae_dtype_name(mae_dtype dtype); /* "f32", "bf16", ... */
@@ -106,6 +107,23 @@ MAE_API mae_status mae_event_synchronize(mae_event* e);
 MAE_API mae_status mae_event_query(mae_event* e, int* done);
 MAE_API mae_status mae_stream_wait_event(mae_stream* s, mae_event* e);
 MAE_API mae_status mae_event_elapsed_ms(float* ms, mae_event* start, mae_event* end);
+
+/* The current stream of a CUDA device: ops, copies and fills given a NULL stream run on it (the
+ * legacy default stream until one is set; set NULL to go back). Copies to or from the host given a
+ * NULL stream still return when they are done. */
+MAE_API mae_status mae_set_current_stream(mae_device device, mae_stream* s);
+MAE_API void* mae_launch_stream(const mae_stream* s, int device); /* s's cudaStream_t, or the current one */
+
+/* CUDA graphs. Between begin and end, everything enqueued on s, and every op, copy and fill given a
+ * NULL stream for s's device, is recorded instead of run (relaxed capture mode); tensors allocated
+ * on that device meanwhile come from a pool that belongs to the graph (reused only inside it, kept
+ * until mae_graph_destroy). Copies between host and device cannot be captured. A graph replays
+ * with launch (on s, or the device's current stream for NULL); destroy waits for the device. */
+MAE_API mae_status mae_graph_capture_begin(mae_stream* s);
+MAE_API mae_status mae_graph_capture_end(mae_stream* s, mae_graph** out);
+MAE_API mae_status mae_graph_launch(mae_graph* g, mae_stream* s);
+MAE_API size_t mae_graph_num_nodes(const mae_graph* g);
+MAE_API void mae_graph_destroy(mae_graph* g);
 
 /* Allocator statistics for a device (bytes). */
 MAE_API mae_status mae_memory_stats(mae_device device, size_t* allocated, size_t* reserved,

@@ -41,6 +41,11 @@ export interface NativeTensor {
   release(): void;
 }
 
+/** An instantiated CUDA graph (an opaque handle; see graph.ts). */
+export interface NativeGraph {
+  readonly __nativeGraph: unique symbol;
+}
+
 export interface NativeBuildInfo {
   version: string;
   cuda: boolean;
@@ -84,12 +89,19 @@ export interface NativeBinding {
   memoryStats(deviceType: number, deviceIndex: number): NativeMemoryStats;
   emptyCache(deviceType: number, deviceIndex: number): void;
   ncclProbe(candidates: string[]): NcclProbeResult;
+  setCurrentStream(deviceType: number, deviceIndex: number, stream: NativeStream | null): void;
+  graphCaptureBegin(stream: NativeStream): void;
+  graphCaptureEnd(stream: NativeStream): NativeGraph;
+  graphLaunch(graph: NativeGraph, stream?: NativeStream | null): void;
+  graphNumNodes(graph: NativeGraph): number;
+  graphDestroy(graph: NativeGraph): void;
   /** Generated ops; generated/ops.ts gives them precise types. */
   ops: Record<string, (...args: unknown[]) => unknown>;
 }
 
-/** Where the addon is expected. */
-export const addonPath = fileURLToPath(new URL('../build/Release/mae_native.node', import.meta.url));
+/** Where the addon is expected (MAE_NATIVE_ADDON overrides it, e.g. for the bundled CLI). */
+export const addonPath =
+  process.env.MAE_NATIVE_ADDON ?? fileURLToPath(new URL('../build/Release/mae_native.node', import.meta.url));
 
 function load(): NativeBinding {
   if (!existsSync(addonPath)) {

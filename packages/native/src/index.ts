@@ -5,6 +5,7 @@ export * from './binding.js';
 export * from './device.js';
 export * from './dtype.js';
 export * from './event.js';
+export * from './graph.js';
 export * from './info.js';
 export * from './stream.js';
 export * from './tensor.js';

@@ -164,6 +164,14 @@ export class Tensor<D extends DType = DType> {
     return new Tensor(this.handle.view([...s], offsetElements), this.dtype);
   }
 
+  /** Writes host data (this tensor's element count, row-major) into this tensor's storage. */
+  write(data: TensorData<D>): this {
+    if (data.length !== this.numel)
+      throw new TypeError(`Tensor.write: ${data.length} values given for ${this.numel} elements`);
+    this.handle.copyFromHost(toTypedArray(this.dtype, data));
+    return this;
+  }
+
   /** Copies src (same dtype and element count, any device) into this tensor. */
   copyFrom(src: Tensor<D>, stream?: Stream): this {
     if (src.dtype !== this.dtype) {

@@ -1,10 +1,12 @@
 // commands/index.ts: the registry of commands the router knows.
 import type { Command } from '../command.js';
+import { checkStepCommand } from './check_step.js';
 import { infoCommand } from './info.js';
 import { parityCommand } from './parity.js';
 import { pretrainCommand } from './pretrain.js';
 
 export const COMMANDS: readonly Command[] = [
+  checkStepCommand as unknown as Command,
   infoCommand as unknown as Command,
   parityCommand as unknown as Command,
   pretrainCommand as unknown as Command,

@@ -92,7 +92,7 @@ function call(op: OpDef, v: Variant, backend: 'cpu' | 'cuda'): string {
     ...op.params.map((p) => p.name),
     ...op.sizes.map((s) => `s_${s}.value`),
   ];
-  if (backend === 'cuda') args.push('_dev.index', 'mae_stream_cuda_handle(stream)');
+  if (backend === 'cuda') args.push('_dev.index', 'mae_launch_stream(stream, _dev.index)');
   const name = kernelName(op, backend, v);
   return backend === 'cpu' ? `MAE_CPU_CALL(${name})(${args.join(', ')})` : `${name}(${args.join(', ')})`;
 }

@@ -1,5 +1,6 @@
 // files.ts: assembles the generated files (kernels.h, ops_cpu.cpp) from the per-op emitters.
 import { CPU_STORAGE } from '../ir/dtype.js';
+import { intrinsicsSource } from '../ir/intrinsics.js';
 import type { OpDef } from '../ir/op.js';
 import { emitCpuOp } from './cpu.js';
 import { cudaVariants, GENERATED_BY, kernelArgs, kernelName } from './signature.js';
@@ -79,6 +80,8 @@ export function emitKernelsHeader(ops: readonly OpDef[]): string {
     '#endif',
     '',
     HALF_HELPERS,
+    '',
+    intrinsicsSource(),
     '',
   ];
   for (const op of ops) {

@@ -100,6 +100,8 @@ export abstract class Renderer {
         return `(${this.value(n.a)} ${n.op} ${this.value(n.b)})`;
       case 'select':
         return `(${this.value(n.c)} ? ${this.value(n.a)} : ${this.value(n.b)})`;
+      case 'call':
+        return `(${ct})mae_${n.fn}(${n.args.map((a) => `(uint32_t)(${this.index(a)})`).join(', ')})`;
       case 'reduce':
         throw new TypeError(`${this.op.name}: reduction left in an expression after lowering`);
     }

@@ -98,6 +98,7 @@ export function d(n: Node, name: string): Node {
     case 'select':
       return { k: 'select', c: n.c, a: d(n.a, name), b: d(n.b, name) };
     case 'cmp':
+    case 'call': // integer-valued intrinsics (random bits) are piecewise constant
       return C(0);
     case 'reduce':
       throw new TypeError('derivative: reductions are not elementwise');

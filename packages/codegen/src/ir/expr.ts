@@ -1,6 +1,7 @@
 // expr.ts: the expression IR of the DSL (index arithmetic, loads, scalar math, reductions) and the
 // `Ex` wrapper that gives it operators. Ops write their reference semantics with these; the
 // emitters lower the same trees to C++ and CUDA, and the interpreter evaluates them in f64.
+import type { IntrinsicName } from './intrinsics.js';
 import type { TensorDecl } from './tensor.js';
 
 export type BinOp = '+' | '-' | '*' | '/' | 'max' | 'min' | '%';
@@ -25,6 +26,7 @@ export type Node =
   | { readonly k: 'un'; readonly op: UnOp; readonly a: Node }
   | { readonly k: 'cmp'; readonly op: CmpOp; readonly a: Node; readonly b: Node }
   | { readonly k: 'select'; readonly c: Node; readonly a: Node; readonly b: Node }
+  | { readonly k: 'call'; readonly fn: IntrinsicName; readonly args: readonly Node[] }
   | { readonly k: 'reduce'; readonly op: ReduceOp; readonly vars: readonly IndexVar[]; readonly body: Node };
 
 export type ExLike = Ex | number;
@@ -84,6 +86,10 @@ export const min = (a: ExLike, b: ExLike) => bin('min', a, b);
 export const select = (c: Ex, a: ExLike, b: ExLike): Ex =>
   new Ex({ k: 'select', c: c.node, a: lift(a).node, b: lift(b).node });
 
+/** An intrinsic (ir/intrinsics.ts) of integer (u32) arguments, e.g. the Philox noise. */
+export const call = (fn: IntrinsicName, ...args: ExLike[]): Ex =>
+  new Ex({ k: 'call', fn, args: args.map((a) => lift(a).node) });
+
 /** A loop index running over [0, extent). */
 export function loop(name: string, extent: ExLike): Ex {
   const ext = typeof extent === 'number' ? int(extent) : extent;
@@ -141,6 +147,10 @@ export function mapNode(root: Node, f: (n: Node) => Node | undefined): Node {
         const body = go(n.body);
         return body === n.body ? n : { ...n, body };
       }
+      case 'call': {
+        const args = n.args.map(go);
+        return args.every((x, i) => x === n.args[i]) ? n : { ...n, args };
+      }
       default:
         return n;
     }
@@ -170,6 +180,9 @@ export function walk(n: Node, f: (n: Node) => void): void {
       break;
     case 'reduce':
       walk(n.body, f);
+      break;
+    case 'call':
+      n.args.forEach((a) => walk(a, f));
       break;
     default:
   }
@@ -203,6 +216,9 @@ export function freeVars(n: Node): Set<IndexVar> {
         break;
       case 'select':
         kids.push(m.c, m.a, m.b);
+        break;
+      case 'call':
+        kids.push(...m.args);
         break;
       default:
     }

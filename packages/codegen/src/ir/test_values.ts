@@ -13,6 +13,9 @@ export const INPUT_RANGES: Readonly<Record<string, readonly [number, number | st
   count: [1, 4],
   v: [0, 1],
   loss_rows: [0, 1],
+  // Philox key words (any i32 bit pattern) and counters (step, stream, row offset)
+  seed: [-2147483648, 2147483647],
+  ctr: [0, 1000000],
 };
 
 /** Scalar params by name. */

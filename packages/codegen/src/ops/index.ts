@@ -8,6 +8,7 @@ import * as gemm from './gemm.js';
 import * as layernorm from './layernorm.js';
 import * as loss from './loss.js';
 import * as masking from './masking.js';
+import * as noise from './noise.js';
 import * as patch from './patch.js';
 import * as reduce from './reduce.js';
 import * as softmax from './softmax.js';
@@ -29,6 +30,7 @@ export const ALL_OPS: readonly OpDef[] = [
   loss,
   adamw,
   masking,
+  noise,
 ]
   .flatMap((m) => Object.values(m).filter(isOp))
   .sort((a, b) => a.name.localeCompare(b.name));

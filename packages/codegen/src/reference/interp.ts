@@ -2,6 +2,7 @@
 // assignments, straight from the definition, no lowering, no schedules) in float64. Tests compare
 // the generated kernels of both backends against it.
 import { freeVars, type IndexVar, type Node } from '../ir/expr.js';
+import { INTRINSICS } from '../ir/intrinsics.js';
 import type { OpDef } from '../ir/op.js';
 import type { TensorDecl } from '../ir/tensor.js';
 
@@ -135,6 +136,8 @@ export function evaluateOp(
       }
       case 'select':
         return evalNode(n.c) ? evalNode(n.a) : evalNode(n.b);
+      case 'call':
+        return INTRINSICS[n.fn].reference(n.args.map((a) => Math.trunc(evalNode(a)) >>> 0));
       case 'reduce': {
         // a reduction depends only on its free indices: evaluate it once per binding of them
         let fv = freeOf.get(n);

@@ -1,7 +1,10 @@
-// device.ts: random masking computed by ops where the tensors live (the GPU included): from noise
-// [N, L] on a device to ids_restore, ids_shuffle (ids_keep is its first len_keep columns) and the
-// mask, equal to the host's randomMasking bit for bit (stable ranks, ties broken by index).
-import { ops, Tensor } from '@mae-cuda/native';
+// device.ts: random masking computed by ops where the tensors live (the GPU included): the noise
+// (Philox, the same words as rng/noise.ts's batchNoise), then ids_restore, ids_shuffle (ids_keep is
+// its first len_keep columns) and the mask, equal to the host's randomMasking bit for bit (stable
+// ranks, ties broken by index). The counter lives in a device tensor, so a captured step can
+// advance it itself.
+import { type DeviceSpec, ops, Tensor } from '@mae-cuda/native';
+import { seedKey, u32 } from '../rng/seed.js';
 
 export interface DeviceMasking {
   readonly N: number;
@@ -27,4 +30,45 @@ export function maskingOnDevice(noise: Tensor<'f32'>, lenKeep: number): DeviceMa
   ops.ids_invert_forward(idsShuffle, idsRestore);
   ops.mask_from_ranks_forward(mask, idsRestore, lenKeep);
   return { N, L, lenKeep, idsRestore, idsShuffle, mask };
+}
+
+/** The Philox key and counter (step, stream, row offset) of the masking noise, on a device. */
+export class NoiseCounter {
+  /** i32 [2]: the seed's two u32 words (as i32 bits) */
+  readonly seed: Tensor<'i32'>;
+  /** i32 [3]: step, stream, first global row of the batch */
+  readonly ctr: Tensor<'i32'>;
+
+  constructor(seed: bigint | number, stream: number, step: number, rowOffset: number, device: DeviceSpec) {
+    this.seed = Tensor.fromArray('i32', [2], Int32Array.from(seedKey(seed)), device);
+    this.ctr = Tensor.fromArray('i32', [3], NoiseCounter.words(stream, step, rowOffset), device);
+  }
+
+  private static words(stream: number, step: number, rowOffset: number): Int32Array {
+    // noise_step_forward counts in float32 arithmetic: exact below 2^24
+    for (const [v, what] of [
+      [step, 'step'],
+      [stream, 'stream'],
+      [rowOffset, 'row offset'],
+    ] as const)
+      if (u32(v, what) >= 2 ** 24) throw new RangeError(`device noise: ${what} must be below 2^24, got ${v}`);
+    return Int32Array.of(step, stream, rowOffset);
+  }
+
+  /** Sets the counter from the host (eager steps; a captured step advances it with advance()). */
+  set(stream: number, step: number, rowOffset: number): void {
+    this.ctr.write(NoiseCounter.words(stream, step, rowOffset));
+  }
+
+  /** noise [N, L]: row n is batchNoise's row (rowOffset + n) at the counter's step and stream. */
+  noise(N: number, L: number): Tensor<'f32'> {
+    const out = Tensor.empty('f32', [N, L], this.ctr.device);
+    ops.philox_noise_forward(out, this.seed, this.ctr);
+    return out;
+  }
+
+  /** step += 1 on the device. */
+  advance(): void {
+    ops.noise_step_forward(this.ctr, this.ctr);
+  }
 }

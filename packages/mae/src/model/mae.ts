@@ -2,8 +2,9 @@
 // decoder on all, loss on the removed patches) and backward, on any backend the ops run on.
 // Masking is given (from noise or ids); the model keeps what its backward needs until the next
 // forward.
-import { ops, Tensor } from '@mae-cuda/native';
+import { type Device, deviceToString, ops, sameDevice, Tensor } from '@mae-cuda/native';
 import { gridSize, lenKeep, type MaeConfig, numPatches, patchDim } from '../config/model.js';
+import type { DeviceMasking } from '../masking/device.js';
 import { type Masking, toInt64 } from '../masking/random_masking.js';
 import { type BlockParams, type BlockSaved, blockBackward, blockForward, blockParams } from './block.js';
 import {
@@ -54,6 +55,8 @@ export class MaskedAutoencoder {
   private readonly decEmbed: LinearParams;
   private readonly decPred: LinearParams;
   private saved?: Saved;
+  /** d loss / d loss = lossScale, made once per scale so a captured backward copies no host data */
+  private dloss?: { scale: number; t: F32 };
 
   constructor(
     readonly config: MaeConfig,
@@ -80,8 +83,20 @@ export class MaskedAutoencoder {
     this.decPred = lin('decoder_pred');
   }
 
-  /** imgs [N, C, H, W] f32 on the model's device; masking for N rows of L patches. */
-  async forward(imgs: F32, masking: Masking): Promise<ForwardResult> {
+  /**
+   * imgs [N, C, H, W] f32 on the model's device; masking for N rows of L patches, given on the host
+   * (e.g. a fixture's noise) or as tensors on the model's device (maskingOnDevice).
+   */
+  async forward(imgs: F32, masking: Masking | DeviceMasking): Promise<ForwardResult> {
+    const loss = this.forwardOnDevice(imgs, masking);
+    return { loss: (await loss.toArray())[0]!, pred: this.saved!.pred, latent: this.saved!.latent };
+  }
+
+  /**
+   * The forward pass without reading anything back: returns the loss as a [1] tensor on the
+   * device (a captured step runs this). The model keeps what its backward needs.
+   */
+  forwardOnDevice(imgs: F32, masking: Masking | DeviceMasking): F32 {
     const c = this.config;
     const [N, C, Hh, Ww] = imgs.shape as [number, number, number, number];
     const p = c.patch_size;
@@ -101,12 +116,7 @@ export class MaskedAutoencoder {
       throw new TypeError(
         `masking is for ${masking.N} rows of ${masking.L} patches keeping ${masking.lenKeep}; the model needs ${N} x ${L} keeping ${J}`,
       );
-    const dev = imgs.device;
-    const ids = (data: Int32Array, shape: number[]) => Tensor.fromArray('i64', shape, toInt64(data), dev);
-    const idsKeep = ids(masking.idsKeep, [N, J]);
-    const idsRestore = ids(masking.idsRestore, [N, L]);
-    const idsShuffle = ids(masking.idsShuffle, [N, L]);
-    const mask = this.params.tensor([N, L], masking.mask);
+    const { idsRestore, idsShuffle, mask } = this.maskTensors(masking, imgs.device);
     const imgs6 = imgs.view([N, C, G, p, G, p]);
 
     // encoder: patch embedding, positional embedding, masking, cls token, blocks, norm
@@ -117,7 +127,7 @@ export class MaskedAutoencoder {
     const withPos = empty([N, L, D], imgs);
     ops.add_rows_forward(withPos, emb, pos.view([L, D], D));
     const kept = empty([N, J, D], imgs);
-    ops.gather_rows_forward(kept, withPos, idsKeep);
+    ops.gather_rows_forward(kept, withPos, idsShuffle); // the first J of each row are kept
     let x = empty([N, J + 1, D], imgs);
     ops.prepend_token_forward(x, kept, this.params.get('cls_token').view([D]), pos.view([D], 0));
     const enc: BlockSaved[] = [];
@@ -175,7 +185,33 @@ export class MaskedAutoencoder {
       mask,
       count,
     };
-    return { loss: (await loss.toArray())[0]!, pred, latent };
+    return loss;
+  }
+
+  /** The masking as tensors on the model's device (host masking is uploaded). */
+  private maskTensors(m: Masking | DeviceMasking, dev: Device) {
+    if (m.idsRestore instanceof Tensor) {
+      const d = m as DeviceMasking;
+      for (const [name, t] of [
+        ['idsRestore', d.idsRestore],
+        ['idsShuffle', d.idsShuffle],
+        ['mask', d.mask],
+      ] as const)
+        if (!sameDevice(t.device, dev))
+          throw new TypeError(
+            `masking.${name} is on ${deviceToString(t.device)} but the images are on ${deviceToString(dev)}`,
+          );
+      if (this.params.dtype !== 'f32') throw new TypeError('device masking needs an f32 model');
+      return { idsRestore: d.idsRestore, idsShuffle: d.idsShuffle, mask: d.mask as F32 };
+    }
+    const h = m as Masking;
+    const { N, L } = h;
+    const ids = (data: Int32Array) => Tensor.fromArray('i64', [N, L], toInt64(data), dev);
+    return {
+      idsRestore: ids(h.idsRestore),
+      idsShuffle: ids(h.idsShuffle),
+      mask: this.params.tensor([N, L], h.mask),
+    };
   }
 
   /** Backward of the last forward's loss (scaled by lossScale, e.g. 1/accum_iter); writes every gradient. */
@@ -187,7 +223,9 @@ export class MaskedAutoencoder {
     const L = numPatches(c);
     const D = c.embed_dim;
     const P = patchDim(c);
-    const dloss = this.params.tensor([1], [lossScale]);
+    if (this.dloss?.scale !== lossScale)
+      this.dloss = { scale: lossScale, t: this.params.tensor([1], [lossScale]) };
+    const dloss = this.dloss.t;
     const dpred = empty([N, L, P], s.pred);
     ops.mae_loss_backward(dpred, s.pred, s.targetN, s.mask, s.count, dloss);
     const dfull = empty([N, L + 1, P], s.pred);

@@ -63,6 +63,8 @@ export const PretrainConfigSchema = z.strictObject({
     .string()
     .regex(/^(cpu|cuda|cuda:\d+)$/, { message: "device must be 'cpu', 'cuda' or 'cuda:N'" })
     .default('cpu'),
+  /** on CUDA, capture the training step in a CUDA graph and replay it (false: every step eager, for debugging) */
+  cuda_graph: z.boolean().default(true),
   /** 'mnist' (the digits the `mnist` package ships) or a folder holding 0.json ... 9.json in its format */
   data: z.string().min(1).default('mnist'),
   /** train on the first `limit` images only (0: all of them) */

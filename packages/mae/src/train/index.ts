@@ -4,4 +4,6 @@ export * from './config.js';
 export * from './grads.js';
 export * from './progress.js';
 export * from './state.js';
+export * from './step.js';
+export * from './step_check.js';
 export * from './trainer.js';

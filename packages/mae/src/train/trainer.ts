@@ -17,6 +17,7 @@ import type { ImageDataset } from '../data/dataset.js';
 import { batchArray, batchTensor, epochOrder } from '../data/loader.js';
 import { initialState } from '../init/state.js';
 import { writeFileAtomic } from '../io/safetensors.js';
+import { NoiseCounter } from '../masking/device.js';
 import { randomMasking } from '../masking/random_masking.js';
 import { MaskedAutoencoder } from '../model/mae.js';
 import { ParamStore } from '../model/params.js';
@@ -30,6 +31,7 @@ import type { PretrainConfig } from './config.js';
 import { clipGradNorm, GradAccumulator } from './grads.js';
 import type { ProgressUpdate } from './progress.js';
 import { loadTrainingState, restoreOptimizer, saveTrainingState } from './state.js';
+import { TrainStep } from './step.js';
 
 /** Stream of the fixed masking noise of the preview images (step 0, row = preview index). */
 export const PREVIEW_NOISE_STREAM = Streams.preview;
@@ -180,6 +182,23 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const L = numPatches(mc);
   const B = c.batch_size;
 
+  // the whole-step path (device masking, device lr schedule; a CUDA graph on CUDA) whenever the
+  // step has no host decisions in it: one micro-batch per step and no clipping
+  const lrOf = (step: number) => {
+    const e = Math.floor(step / stepsPerEpoch);
+    return lrForIteration(schedule, e, (step - e * stepsPerEpoch) * c.accum_iter, itersUsed, c.accum_iter);
+  };
+  let stepper: TrainStep | undefined;
+  if (c.accum_iter === 1 && c.clip_grad === undefined && optim.step < totalSteps) {
+    const from = optim.step;
+    optim.setSchedule(
+      Float64Array.from({ length: totalSteps - from }, (_, k) => lrOf(from + k)),
+      from,
+    );
+    const counter = new NoiseCounter(c.seed, Streams.maskNoise, optim.step, 0, device);
+    stepper = new TrainStep(model, optim, counter, B, { graph: c.cuda_graph });
+  }
+
   const losses: number[] = [];
   let lastLr = 0;
   let savedStep = c.resume ? optim.step : -1;
@@ -203,7 +222,19 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       const step = optim.step;
       const lr = lrForIteration(schedule, epoch, st * c.accum_iter, itersUsed, c.accum_iter);
       let loss = 0;
-      for (let k = 0; k < c.accum_iter; k++) {
+      if (stepper) {
+        // the batch goes into the step's buffer; the step reads nothing else from the host
+        stepper.imgs.write(batchArray(train, order.subarray(st * B, (st + 1) * B)));
+        loss = (await stepper.run().toArray())[0]!;
+        if (!Number.isFinite(loss))
+          throw new NonFiniteLossError(
+            `loss is ${loss} at step ${step + 1} (epoch ${epoch}); stopping. ` +
+              (savedStep >= 0
+                ? `The last checkpoint, ${ckptPath} (step ${savedStep}), is intact.`
+                : 'No checkpoint was written yet.'),
+          );
+      }
+      for (let k = 0; k < (stepper ? 0 : c.accum_iter); k++) {
         const it = st * c.accum_iter + k;
         const imgs = batchTensor(train, order.subarray(it * B, (it + 1) * B), device);
         const noise = batchNoise(c.seed, Streams.maskNoise, step, B, L, k * B);
@@ -221,7 +252,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         loss += r.loss / c.accum_iter;
       }
       const gradNorm = c.clip_grad ? await clipGradNorm(params, optim.trainable, c.clip_grad) : undefined;
-      optim.update(lr);
+      if (!stepper) optim.update(lr);
       lastLr = lr;
       losses.push(loss);
       epochLoss += loss;
@@ -249,6 +280,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       ...(partial ? { partial } : {}),
     });
   }
+  stepper?.dispose();
   return { steps: optim.step, losses, lr: lastLr, checkpoint: ckptPath, outputDir: out, model, optim };
 }
 

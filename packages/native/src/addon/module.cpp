@@ -2,6 +2,7 @@
 // exports.ops through the generated RegisterGeneratedOps.
 #include "addon.h"
 #include "info.h"
+#include "native_graph.h"
 #include "native_stream.h"
 #include "native_tensor.h"
 #include "util.h"
@@ -30,6 +31,12 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("memoryStats", Napi::Function::New<MemoryStats>(env, "memoryStats"));
   exports.Set("emptyCache", Napi::Function::New<EmptyCache>(env, "emptyCache"));
   exports.Set("ncclProbe", Napi::Function::New<NcclProbe>(env, "ncclProbe"));
+  exports.Set("setCurrentStream", Napi::Function::New<SetCurrentStream>(env, "setCurrentStream"));
+  exports.Set("graphCaptureBegin", Napi::Function::New<GraphCaptureBegin>(env, "graphCaptureBegin"));
+  exports.Set("graphCaptureEnd", Napi::Function::New<GraphCaptureEnd>(env, "graphCaptureEnd"));
+  exports.Set("graphLaunch", Napi::Function::New<GraphLaunch>(env, "graphLaunch"));
+  exports.Set("graphNumNodes", Napi::Function::New<GraphNumNodes>(env, "graphNumNodes"));
+  exports.Set("graphDestroy", Napi::Function::New<GraphDestroy>(env, "graphDestroy"));
 
   Napi::Object ops = Napi::Object::New(env);
   RegisterGeneratedOps(env, ops);

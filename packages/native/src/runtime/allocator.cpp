@@ -4,6 +4,10 @@
 // device's cache is released and the allocation is tried once more. Pools are never destroyed, so
 // tensors released during process exit are safe. Limitation: a block freed while a kernel on a
 // non-default stream still uses it can be handed out again at once (no per-stream tracking).
+// While a CUDA graph is captured on a device, its allocations belong to the capture's private
+// pool: blocks freed then are reused only by later allocations of the same capture (safe: one
+// stream orders them) and never by other tensors while the graph lives; destroying the graph
+// gives them back to the device's cache.
 #include "allocator.h"
 
 #include <cstdlib>
@@ -12,14 +16,25 @@
 #include <vector>
 
 namespace mae_rt {
+
+struct PrivatePool {
+  std::unordered_map<size_t, std::vector<void*>> free_lists;
+};
+
 namespace {
 
 constexpr int kMaxCudaDevices = 64;
 
+struct Live {
+  size_t size;            // bucket size
+  PrivatePool* owner;     // the capture pool that owns the block, or nullptr
+};
+
 struct Pool {
   std::mutex mu;
   std::unordered_map<size_t, std::vector<void*>> free_lists;  // bucket size -> cached blocks
-  std::unordered_map<void*, size_t> live;                      // block -> bucket size
+  std::unordered_map<void*, Live> live;
+  PrivatePool* capturing = nullptr;  // set while a graph is captured on this device
   size_t allocated = 0;
   size_t reserved = 0;
   size_t peak = 0;
@@ -109,15 +124,19 @@ mae_status device_alloc(mae_device d, size_t nbytes, void** out, const char* fn)
   if (pool == nullptr) return mae_fail("%s: no allocator for %s", fn, device_str(d).c_str());
   const size_t size = bucket_size(nbytes);
   std::lock_guard<std::mutex> lock(pool->mu);
-  auto it = pool->free_lists.find(size);
-  if (it != pool->free_lists.end() && !it->second.empty()) {
+  PrivatePool* owner = pool->capturing;
+  auto take = [&](std::unordered_map<size_t, std::vector<void*>>& lists) {
+    auto it = lists.find(size);
+    if (it == lists.end() || it->second.empty()) return false;
     *out = it->second.back();
     it->second.pop_back();
-  } else {
+    return true;
+  };
+  if (!(owner != nullptr && take(owner->free_lists)) && !take(pool->free_lists)) {
     if (raw_alloc(d, size, out, fn, *pool) != MAE_OK) return MAE_ERROR;
     pool->reserved += size;
   }
-  pool->live[*out] = size;
+  pool->live[*out] = Live{size, owner};
   pool->allocated += size;
   if (pool->allocated > pool->peak) pool->peak = pool->allocated;
   return MAE_OK;
@@ -130,10 +149,38 @@ void device_free(mae_device d, void* p) {
   std::lock_guard<std::mutex> lock(pool->mu);
   auto it = pool->live.find(p);
   if (it == pool->live.end()) return;
-  const size_t size = it->second;
+  const Live block = it->second;
   pool->live.erase(it);
-  pool->allocated -= size;
-  pool->free_lists[size].push_back(p);
+  pool->allocated -= block.size;
+  (block.owner != nullptr ? block.owner->free_lists : pool->free_lists)[block.size].push_back(p);
+}
+
+PrivatePool* private_pool_begin(mae_device d) {
+  Pool* pool = pool_for(d);
+  if (pool == nullptr) return nullptr;
+  std::lock_guard<std::mutex> lock(pool->mu);
+  if (pool->capturing != nullptr) return nullptr;
+  pool->capturing = new PrivatePool();
+  return pool->capturing;
+}
+
+void private_pool_end(mae_device d) {
+  Pool* pool = pool_for(d);
+  if (pool == nullptr) return;
+  std::lock_guard<std::mutex> lock(pool->mu);
+  pool->capturing = nullptr;
+}
+
+void private_pool_release(mae_device d, PrivatePool* p) {
+  Pool* pool = pool_for(d);
+  if (pool == nullptr || p == nullptr) return;
+  std::lock_guard<std::mutex> lock(pool->mu);
+  if (pool->capturing == p) pool->capturing = nullptr;
+  for (auto& entry : p->free_lists)
+    for (void* block : entry.second) pool->free_lists[entry.first].push_back(block);
+  for (auto& entry : pool->live)
+    if (entry.second.owner == p) entry.second.owner = nullptr;
+  delete p;
 }
 
 }  // namespace mae_rt

@@ -22,18 +22,35 @@ mae_status check_nbytes(const char* fn, const mae_tensor* t, size_t nbytes) {
 }
 
 #ifdef MAE_WITH_CUDA
-// Runs cudaMemcpyAsync on stream (or the legacy stream + synchronize when stream is NULL).
+// The stream a NULL-stream call runs on, and whether the call must wait for it: with a current
+// stream set (mae_set_current_stream), the work goes there; host copies still wait, device-side
+// work waits too unless the stream is capturing a graph (then nothing may wait, and host copies
+// cannot be recorded).
+mae_status resolve_stream(const char* fn, int device, bool host, mae_stream*& stream, bool& wait) {
+  wait = stream == nullptr;
+  if (stream != nullptr) return MAE_OK;
+  stream = mae_rt::current_stream(device);
+  if (stream != nullptr && mae_rt::capturing(device)) {
+    if (host)
+      return mae_fail("%s: copies between host and cuda:%d cannot be captured in a CUDA graph; make the data "
+                      "resident before capturing", fn, device);
+    wait = false;
+  }
+  return MAE_OK;
+}
+
+// Runs cudaMemcpyAsync on stream (or the current stream + synchronize when stream is NULL).
 mae_status cuda_copy(const char* fn, int device, void* dst, const void* src, size_t n, cudaMemcpyKind kind,
                      mae_stream* stream) {
   mae_rt::DeviceGuard guard(device);
   if (guard.status() != cudaSuccess) return mae_rt::cuda_fail(guard.status(), fn, "cudaSetDevice");
+  bool wait = false;
+  if (resolve_stream(fn, device, kind != cudaMemcpyDeviceToDevice, stream, wait) != MAE_OK) return MAE_ERROR;
   cudaStream_t s = stream ? static_cast<cudaStream_t>(stream->handle) : nullptr;
   cudaError_t err = cudaMemcpyAsync(dst, src, n, kind, s);
   if (err != cudaSuccess) return mae_rt::cuda_fail(err, fn, "cudaMemcpyAsync");
-  if (stream == nullptr) {
-    err = cudaStreamSynchronize(nullptr);
-    if (err != cudaSuccess) return mae_rt::cuda_fail(err, fn, "cudaStreamSynchronize");
-  }
+  if (wait && (err = cudaStreamSynchronize(s)) != cudaSuccess)
+    return mae_rt::cuda_fail(err, fn, "cudaStreamSynchronize");
   return MAE_OK;
 }
 #endif
@@ -138,10 +155,12 @@ mae_status mae_tensor_fill_bytes(mae_tensor* t, uint8_t byte, mae_stream* stream
 #ifdef MAE_WITH_CUDA
   mae_rt::DeviceGuard guard(t->device.index);
   if (guard.status() != cudaSuccess) return mae_rt::cuda_fail(guard.status(), fn, "cudaSetDevice");
+  bool wait = false;
+  if (resolve_stream(fn, t->device.index, false, stream, wait) != MAE_OK) return MAE_ERROR;
   cudaStream_t s = stream ? static_cast<cudaStream_t>(stream->handle) : nullptr;
   cudaError_t err = cudaMemsetAsync(mae_tensor_data(t), byte, n, s);
   if (err != cudaSuccess) return mae_rt::cuda_fail(err, fn, "cudaMemsetAsync");
-  if (stream == nullptr && (err = cudaStreamSynchronize(nullptr)) != cudaSuccess) {
+  if (wait && (err = cudaStreamSynchronize(s)) != cudaSuccess) {
     return mae_rt::cuda_fail(err, fn, "cudaStreamSynchronize");
   }
   return MAE_OK;

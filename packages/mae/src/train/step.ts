@@ -1,0 +1,112 @@
+// step.ts: one whole training step with no host values and no host synchronisation: masking noise
+// from the device counter, masking, forward, loss, backward, the optimiser update from the device
+// schedule, and the counter's advance, all enqueued on the model's device. On CUDA the first run
+// is eager (it fills the allocator's cache and creates the constant tensors), the second is
+// captured into a CUDA graph, and every run from then on is one graph launch; `graph: false` keeps
+// every run eager (for debugging, and always on the CPU, where the same body runs). The images
+// buffer is written by the caller before each run; the loss tensor a run returns is overwritten by
+// the next run.
+import { CudaGraph, Stream, Tensor, withCurrentStream } from '@mae-cuda/native';
+import { lenKeep, type MaeConfig, numPatches } from '../config/model.js';
+import { maskingOnDevice, type NoiseCounter } from '../masking/device.js';
+import type { MaskedAutoencoder } from '../model/mae.js';
+import type { F32 } from '../model/params.js';
+
+/** What the step needs of the optimiser: an update that reads its lr and step on the device. */
+export interface DeviceUpdate {
+  updateOnDevice(): void;
+  /** the host's count of n updates a replayed graph made */
+  countScheduled(n: number): void;
+}
+
+export interface TrainStepOptions {
+  /** capture a CUDA graph after the first step (CUDA only; default true) */
+  readonly graph?: boolean;
+}
+
+export type StepPhase = 'eager' | 'capture' | 'replay';
+
+export class TrainStep {
+  readonly imgs: F32;
+  private readonly stream?: Stream;
+  private graph?: CudaGraph;
+  private graphLoss?: F32;
+  private runs = 0;
+  /** how each run so far was executed (tests and the GPU check read it) */
+  readonly phases: StepPhase[] = [];
+
+  constructor(
+    readonly model: MaskedAutoencoder,
+    readonly optim: DeviceUpdate,
+    readonly counter: NoiseCounter,
+    readonly batch: number,
+    readonly opts: TrainStepOptions = {},
+  ) {
+    const c: MaeConfig = model.config;
+    const dev = model.params.get('pos_embed').device;
+    if (counter.ctr.device.type !== dev.type || counter.ctr.device.index !== dev.index)
+      throw new TypeError('TrainStep: the noise counter must be on the model device');
+    if (!Number.isInteger(batch) || batch < 1)
+      throw new RangeError(`batch must be a positive integer, got ${batch}`);
+    this.imgs = Tensor.zeros('f32', [batch, c.in_chans, c.img_size, c.img_size], dev);
+    if (dev.type === 'cuda') this.stream = Stream.create(dev);
+  }
+
+  get usesGraph(): boolean {
+    return this.stream !== undefined && this.opts.graph !== false;
+  }
+
+  /** The step's device work, in order. */
+  private body(): F32 {
+    const c = this.model.config;
+    const masking = maskingOnDevice(this.counter.noise(this.batch, numPatches(c)), lenKeep(c));
+    const loss = this.model.forwardOnDevice(this.imgs, masking);
+    this.model.backward(1);
+    this.optim.updateOnDevice();
+    this.counter.advance();
+    return loss;
+  }
+
+  /** Enqueues one step; returns its loss tensor ([1], on the device). */
+  run(): F32 {
+    this.runs++;
+    if (!this.stream) {
+      this.phases.push('eager');
+      return this.body();
+    }
+    const stream = this.stream;
+    if (!this.usesGraph || this.runs === 1) {
+      this.phases.push('eager');
+      return withCurrentStream(stream, () => this.body());
+    }
+    if (!this.graph) {
+      const { graph, result } = CudaGraph.capture(stream, () => this.body());
+      this.graph = graph;
+      this.graphLoss = result;
+      this.phases.push('capture');
+    } else {
+      this.optim.countScheduled(1); // throws before launching past the schedule's end
+      this.phases.push('replay');
+    }
+    this.graph.launch(stream);
+    return this.graphLoss!;
+  }
+
+  /** Kernels and copies in the captured graph (0 before the capture). */
+  get graphNodes(): number {
+    return this.graph?.numNodes ?? 0;
+  }
+
+  /** Waits for the step's work (the stream, on CUDA). */
+  async synchronize(): Promise<void> {
+    await this.stream?.synchronizeAsync();
+  }
+
+  /** Frees the graph and its memory; the step can run again (eagerly first). */
+  dispose(): void {
+    this.graph?.destroy();
+    this.graph = undefined;
+    this.graphLoss = undefined;
+    this.runs = 0;
+  }
+}

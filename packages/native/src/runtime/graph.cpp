@@ -1,0 +1,155 @@
+// graph.cpp: the current stream of each CUDA device and CUDA graphs. Ops, copies and fills given
+// no stream run on their device's current stream (the legacy default stream unless one was set),
+// so code that never names a stream (the model) can be captured: mae_graph_capture_begin makes the
+// capture stream current, routes the device's allocations to a private pool (allocator.cpp) and
+// captures in relaxed mode; mae_graph_capture_end instantiates the graph and restores the previous
+// current stream. A graph replays with mae_graph_launch; destroying it frees its pool's blocks.
+#include <atomic>
+
+#include "allocator.h"
+#include "runtime_impl.h"
+
+struct mae_graph {
+  mae_device device{MAE_DEVICE_CUDA, 0};
+  void* graph = nullptr;  // cudaGraph_t
+  void* exec = nullptr;   // cudaGraphExec_t
+  size_t nodes = 0;
+  mae_rt::PrivatePool* pool = nullptr;
+};
+
+namespace mae_rt {
+namespace {
+constexpr int kMaxDevices = 64;
+std::atomic<mae_stream*> g_current[kMaxDevices];
+struct Capture {
+  mae_stream* stream = nullptr;
+  mae_stream* previous = nullptr;
+  PrivatePool* pool = nullptr;
+};
+Capture g_capture[kMaxDevices];  // guarded by the capture protocol (one capture per device)
+}  // namespace
+
+mae_stream* current_stream(int device) {
+  return device >= 0 && device < kMaxDevices ? g_current[device].load() : nullptr;
+}
+
+bool capturing(int device) {
+  return device >= 0 && device < kMaxDevices && g_capture[device].stream != nullptr;
+}
+}  // namespace mae_rt
+
+extern "C" {
+
+void* mae_launch_stream(const mae_stream* s, int device) {
+  if (s != nullptr) return s->handle;
+  mae_stream* cur = mae_rt::current_stream(device);
+  return cur != nullptr ? cur->handle : nullptr;
+}
+
+mae_status mae_set_current_stream(mae_device device, mae_stream* s) {
+  const char* fn = "mae_set_current_stream";
+  if (device.type != MAE_DEVICE_CUDA) return s == nullptr ? MAE_OK : mae_fail("%s: CPU streams are synchronous; nothing to set", fn);
+  if (mae_rt::check_device(device, fn) != MAE_OK) return MAE_ERROR;
+  if (s != nullptr && !mae_rt::same_device(s->device, device))
+    return mae_fail("%s: the stream is on %s, not %s", fn, mae_rt::device_str(s->device).c_str(),
+                    mae_rt::device_str(device).c_str());
+  if (mae_rt::capturing(device.index)) return mae_fail("%s: %s is capturing a graph", fn, mae_rt::device_str(device).c_str());
+  mae_rt::g_current[device.index].store(s);
+  return MAE_OK;
+}
+
+mae_status mae_graph_capture_begin(mae_stream* s) {
+  const char* fn = "mae_graph_capture_begin";
+  if (s == nullptr || s->device.type != MAE_DEVICE_CUDA || s->handle == nullptr)
+    return mae_fail("%s: capturing a graph needs a CUDA stream (CUDA graphs do not exist on the CPU)", fn);
+#ifdef MAE_WITH_CUDA
+  const int d = s->device.index;
+  if (mae_rt::capturing(d)) return mae_fail("%s: %s is already capturing a graph", fn, mae_rt::device_str(s->device).c_str());
+  mae_rt::PrivatePool* pool = mae_rt::private_pool_begin(s->device);
+  if (pool == nullptr) return mae_fail("%s: %s has an allocation pool in use", fn, mae_rt::device_str(s->device).c_str());
+  mae_rt::DeviceGuard guard(d);
+  cudaError_t err = guard.status() != cudaSuccess
+                        ? guard.status()
+                        : cudaStreamBeginCapture(static_cast<cudaStream_t>(s->handle), cudaStreamCaptureModeRelaxed);
+  if (err != cudaSuccess) {
+    mae_rt::private_pool_release(s->device, pool);
+    return mae_rt::cuda_fail(err, fn, "cudaStreamBeginCapture");
+  }
+  mae_rt::g_capture[d] = {s, mae_rt::g_current[d].load(), pool};
+  mae_rt::g_current[d].store(s);
+  return MAE_OK;
+#else
+  return mae_fail("%s: built without CUDA", fn);
+#endif
+}
+
+mae_status mae_graph_capture_end(mae_stream* s, mae_graph** out) {
+  const char* fn = "mae_graph_capture_end";
+  if (out != nullptr) *out = nullptr;
+  if (s == nullptr || s->device.type != MAE_DEVICE_CUDA) return mae_fail("%s: not a CUDA stream", fn);
+#ifdef MAE_WITH_CUDA
+  const int d = s->device.index;
+  if (mae_rt::g_capture[d].stream != s) return mae_fail("%s: this stream is not capturing", fn);
+  const mae_rt::Capture cap = mae_rt::g_capture[d];
+  mae_rt::g_capture[d] = {};
+  mae_rt::g_current[d].store(cap.previous);
+  mae_rt::private_pool_end(s->device);
+  mae_rt::DeviceGuard guard(d);
+  cudaGraph_t graph = nullptr;
+  cudaError_t err = cudaStreamEndCapture(static_cast<cudaStream_t>(s->handle), &graph);
+  if (err != cudaSuccess || out == nullptr) {
+    if (graph != nullptr) cudaGraphDestroy(graph);
+    mae_rt::private_pool_release(s->device, cap.pool);
+    if (err != cudaSuccess) return mae_rt::cuda_fail(err, fn, "cudaStreamEndCapture (an op in the step could not be captured)");
+    return mae_fail("%s: out is NULL", fn);
+  }
+  cudaGraphExec_t exec = nullptr;
+  err = cudaGraphInstantiate(&exec, graph, 0);
+  if (err != cudaSuccess) {
+    cudaGraphDestroy(graph);
+    mae_rt::private_pool_release(s->device, cap.pool);
+    return mae_rt::cuda_fail(err, fn, "cudaGraphInstantiate");
+  }
+  size_t nodes = 0;
+  (void)cudaGraphGetNodes(graph, nullptr, &nodes);
+  *out = new mae_graph{s->device, graph, exec, nodes, cap.pool};
+  return MAE_OK;
+#else
+  (void)out;
+  return mae_fail("%s: built without CUDA", fn);
+#endif
+}
+
+mae_status mae_graph_launch(mae_graph* g, mae_stream* s) {
+  const char* fn = "mae_graph_launch";
+  if (g == nullptr) return mae_fail("%s: graph is NULL", fn);
+  if (s != nullptr && !mae_rt::same_device(s->device, g->device))
+    return mae_fail("%s: the stream is on %s but the graph on %s", fn, mae_rt::device_str(s->device).c_str(),
+                    mae_rt::device_str(g->device).c_str());
+#ifdef MAE_WITH_CUDA
+  mae_rt::DeviceGuard guard(g->device.index);
+  cudaStream_t stream = static_cast<cudaStream_t>(mae_launch_stream(s, g->device.index));
+  cudaError_t err = cudaGraphLaunch(static_cast<cudaGraphExec_t>(g->exec), stream);
+  return err == cudaSuccess ? MAE_OK : mae_rt::cuda_fail(err, fn, "cudaGraphLaunch");
+#else
+  return mae_fail("%s: built without CUDA", fn);
+#endif
+}
+
+size_t mae_graph_num_nodes(const mae_graph* g) { return g != nullptr ? g->nodes : 0; }
+
+void mae_graph_destroy(mae_graph* g) {
+  if (g == nullptr) return;
+#ifdef MAE_WITH_CUDA
+  mae_rt::DeviceGuard guard(g->device.index);
+  // the graph may still be running: wait before its memory can be handed to other tensors
+  (void)cudaDeviceSynchronize();
+  cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(g->exec));
+  cudaGraphDestroy(static_cast<cudaGraph_t>(g->graph));
+  (void)cudaGetLastError();
+#endif
+  mae_rt::private_pool_release(g->device, g->pool);
+  delete g;
+}
+
+}  // extern "C"

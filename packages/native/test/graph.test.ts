@@ -1,0 +1,71 @@
+// CUDA graphs and the current stream: refused on the CPU with a message that says why; with a
+// GPU, a captured sequence of ops replays and equals running them eagerly, and host copies inside
+// a capture are refused.
+import assert from 'node:assert/strict';
+import { CudaGraph, devices, ops, Stream, Tensor, withCurrentStream } from '../src/index.js';
+
+describe('CudaGraph on the CPU', () => {
+  it('capture needs a CUDA stream', () => {
+    const s = Stream.create('cpu');
+    let ran = false;
+    assert.throws(
+      () =>
+        CudaGraph.capture(s, () => {
+          ran = true;
+        }),
+      /CUDA graphs need a CUDA stream, got one on cpu/,
+    );
+    assert.equal(ran, false, 'nothing runs when the capture cannot start');
+  });
+  it('withCurrentStream runs the function unchanged on a CPU stream', () => {
+    const x = Tensor.fromArray('f32', [3], [1, 2, 3]);
+    const y = Tensor.empty('f32', [3]);
+    const r = withCurrentStream(Stream.create('cpu'), () => {
+      ops.residual_forward(y, x, x);
+      return 7;
+    });
+    assert.equal(r, 7);
+    assert.deepEqual([...y.toArraySync()], [2, 4, 6]);
+  });
+});
+
+const hasCuda = devices().some((d) => d.type === 'cuda');
+(hasCuda ? describe : describe.skip)('CudaGraph on CUDA', () => {
+  it('replays a captured chain of ops; each launch reads the inputs current then', async () => {
+    const s = Stream.create('cuda');
+    const x = Tensor.fromArray(
+      'f32',
+      [1000],
+      Float32Array.from({ length: 1000 }, (_, i) => i / 7),
+      'cuda',
+    );
+    const { graph, result: y } = CudaGraph.capture(s, () => {
+      const a = Tensor.empty('f32', [1000], 'cuda');
+      ops.residual_forward(a, x, x);
+      const b = Tensor.empty('f32', [1000], 'cuda');
+      ops.residual_forward(b, a, x);
+      return b;
+    });
+    assert.ok(graph.numNodes >= 2);
+    graph.launch(s);
+    await s.synchronizeAsync();
+    const first = await y.toArray();
+    for (let i = 0; i < 1000; i++)
+      assert.equal(first[i], Math.fround(Math.fround(2 * x.toArraySync()[i]!) + x.toArraySync()[i]!));
+    x.write(Float32Array.from({ length: 1000 }, () => 1));
+    graph.launch(s);
+    await s.synchronizeAsync();
+    assert.deepEqual([...(await y.toArray()).slice(0, 3)], [3, 3, 3]);
+    graph.destroy();
+    assert.throws(() => graph.launch(s), /graph was destroyed/);
+  });
+  it('refuses host copies inside a capture and leaves the device usable', () => {
+    const s = Stream.create('cuda');
+    assert.throws(
+      () => CudaGraph.capture(s, () => Tensor.fromArray('f32', [4], [1, 2, 3, 4], 'cuda')),
+      /cannot be captured in a CUDA graph/,
+    );
+    const t = Tensor.fromArray('f32', [2], [5, 6], 'cuda');
+    assert.deepEqual([...t.toArraySync()], [5, 6]);
+  });
+});

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// gpu-bundle.mjs: packs what the GPU machine needs to run the Node.js stages of
+// scripts/gpu-check.sh, since it has no Node.js: .gpu/ (gitignored; carry it) gets this machine's
+// node binary (xz-compressed), the CLI bundled into one file by esbuild, the native addon and the
+// op checker built here (CUDA for sm_80 + sm_90a), and the MNIST digits. Run after `pnpm build`.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, '.gpu');
+const release = join(root, 'packages/native/build/Release');
+for (const f of ['mae_native.node', 'mae_op_check'])
+  if (!existsSync(join(release, f))) {
+    console.error(`gpu-bundle: ${join(release, f)} is missing; run \`pnpm build\` first`);
+    process.exit(2);
+  }
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out);
+
+// esbuild comes with tsx (a dev dependency of every package)
+const fromCli = createRequire(join(root, 'packages/cli/package.json'));
+const esbuild = createRequire(fromCli.resolve('tsx/package.json'))('esbuild');
+await esbuild.build({
+  entryPoints: [join(root, 'packages/cli/src/main.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outfile: join(out, 'mae-cuda.mjs'),
+  // the addon is loaded from MAE_NATIVE_ADDON; CommonJS dependencies need require
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
+for (const f of ['mae_native.node', 'mae_op_check']) copyFileSync(join(release, f), join(out, f));
+// OpenMP's runtime, in case the GPU machine's image lacks it
+mkdirSync(join(out, 'lib'));
+const gomp = execFileSync(
+  'sh',
+  ['-c', "ldd packages/native/build/Release/mae_op_check | awk '/libgomp/ {print $3}'"],
+  {
+    cwd: root,
+    encoding: 'utf8',
+  },
+).trim();
+if (gomp) copyFileSync(gomp, join(out, 'lib/libgomp.so.1'));
+const mnist = dirname(createRequire(join(root, 'packages/mae/package.json')).resolve('mnist/package.json'));
+// resolved from the bundle's folder like any package
+mkdirSync(join(out, 'node_modules'));
+execFileSync('cp', ['-rL', mnist, join(out, 'node_modules/mnist')]);
+execFileSync('sh', ['-c', `xz -T2 -6 -c "${process.execPath}" > "${join(out, 'node.xz')}"`]);
+const mib = (f) => (statSync(join(out, f)).size / 2 ** 20).toFixed(1);
+console.log(
+  `gpu-bundle: .gpu/ ready (node.xz ${mib('node.xz')} MiB, mae-cuda.mjs ${mib('mae-cuda.mjs')} MiB, addon ${mib('mae_native.node')} MiB); ` +
+    'carry .gpu and packages/native/generated',
+);
