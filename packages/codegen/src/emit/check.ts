@@ -177,6 +177,12 @@ const BIG: Record<string, Record<string, number>> = {
   swap12: { A: 64, B: 12, C: 50, D: 64 },
   mae_loss: { N: 64, L: 196, P: 768 },
   masked_mean: { N: 64, L: 196 },
+  // every trainable parameter of MAE ViT-B/16 (decoder 8 x 512) in one launch: 111.66M elements
+  // as 436155 rows of 256 (the ParamStore's flat layout)
+  adamw_flat: { R: 436155, C: 256 },
+  adamw_flat_bf16: { R: 436155, C: 256 },
+  // 800 epochs of ImageNet-1k at batch 1024
+  adamw_hyper: { S: 800 * 1251 },
 };
 
 /** Size cases: odd small ones past tile edges, and (with --big) one realistic ViT-B shape. */

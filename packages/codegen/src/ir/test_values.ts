@@ -16,6 +16,10 @@ export const INPUT_RANGES: Readonly<Record<string, readonly [number, number | st
   // Philox key words (any i32 bit pattern) and counters (step, stream, row offset)
   seed: [-2147483648, 2147483647],
   ctr: [0, 1000000],
+  // AdamW's [lr, bc1, bc2]: positive (bc2 is under a square root)
+  hyper: [0.05, 1],
+  // the schedule row counter of adamw_hyper_forward
+  step: [0, 'S'],
 };
 
 /** Scalar params by name. */
@@ -30,6 +34,7 @@ export const TEST_PARAMS: Readonly<Record<string, number>> = {
   bc1: 0.19,
   bc2: 0.0975,
   keep: 3,
+  decay_rows: 3,
 };
 
 /** The range of an input tensor, with a size-valued bound resolved. */

@@ -1,7 +1,12 @@
 // params.ts: the model's parameters and their gradients as device tensors, under the official
-// state_dict names and shapes, created from (and read back to) host state maps.
-import { type DeviceSpec, Tensor } from '@mae-cuda/native';
+// state_dict names and shapes, created from (and read back to) host state maps. All values live in
+// one flat buffer and all gradients in another (layout in flat_layout.ts: decay, no-decay, frozen
+// segments); the per-name tensors are views into them, so AdamW updates every parameter in one
+// launch and zeroing every gradient is one fill. An optional bf16 copy of the values, laid out
+// alike, holds the weights the bf16 GEMMs read (AdamW refreshes it on every update).
+import { type DeviceSpec, ops, Tensor } from '@mae-cuda/native';
 import type { ModelState, StateTensor } from '../init/state.js';
+import { type FlatLayout, flatLayout } from './flat_layout.js';
 
 /**
  * The model's tensors. Typed f32; a store made with dtype 'f64' (CPU only, for the whole-model
@@ -12,17 +17,37 @@ export type F32 = Tensor<'f32'>;
 export type ModelDType = 'f32' | 'f64';
 
 export class ParamStore {
+  /** views into flatValues, in state order */
   readonly values = new Map<string, F32>();
+  /** views into flatGrads, in state order */
   readonly grads = new Map<string, F32>();
+  readonly layout: FlatLayout;
+  /** every value, [layout.total]; the padding between segments stays zero */
+  readonly flatValues: F32;
+  /** every gradient, laid out as flatValues */
+  readonly flatGrads: F32;
+  private bf16Flat?: Tensor<'bf16'>;
+  private readonly bf16Views = new Map<string, Tensor<'bf16'>>();
 
   constructor(
     state: ModelState,
     readonly device: DeviceSpec = 'cpu',
     readonly dtype: ModelDType = 'f32',
   ) {
+    this.layout = flatLayout(state);
+    const host = new (dtype === 'f64' ? Float64Array : Float32Array)(this.layout.total);
     for (const [name, t] of state) {
-      this.values.set(name, this.tensor(t.shape, t.data));
-      this.grads.set(name, this.tensor(t.shape, new Float32Array(t.data.length)));
+      const n = t.shape.reduce((a, b) => a * b, 1);
+      if (t.data.length !== n)
+        throw new Error(`parameter ${name}: ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+      host.set(t.data, this.layout.offsets.get(name)!);
+    }
+    this.flatValues = this.tensor([this.layout.total], host);
+    this.flatGrads = this.tensor([this.layout.total], new Float32Array(this.layout.total));
+    for (const [name, t] of state) {
+      const at = this.layout.offsets.get(name)!;
+      this.values.set(name, this.flatValues.view(t.shape, at));
+      this.grads.set(name, this.flatGrads.view(t.shape, at));
     }
   }
 
@@ -46,6 +71,48 @@ export class ParamStore {
   }
   names(): string[] {
     return [...this.values.keys()];
+  }
+  /** Where a parameter starts in the flat buffers. */
+  offset(name: string): number {
+    const at = this.layout.offsets.get(name);
+    if (at === undefined) throw new Error(`parameter ${name} is missing from the model state`);
+    return at;
+  }
+
+  /** Sets every gradient (and the padding) to zero: one fill. */
+  zeroGrads(): void {
+    this.flatGrads.zero();
+  }
+
+  /**
+   * The bf16 copy of every value ([layout.total]), made on first call from the current values;
+   * AdamW keeps it current from then on. f32 stores only.
+   */
+  enableBf16(): Tensor<'bf16'> {
+    if (this.dtype !== 'f32')
+      throw new TypeError(`a bf16 copy needs an f32 store, this one is ${this.dtype}`);
+    if (!this.bf16Flat) {
+      this.bf16Flat = Tensor.empty('bf16', [this.layout.total], this.device);
+      for (const [name, t] of this.values)
+        this.bf16Views.set(name, this.bf16Flat.view(t.shape, this.offset(name)));
+      this.syncBf16();
+    }
+    return this.bf16Flat;
+  }
+  /** The bf16 copy (undefined until enableBf16()). */
+  get flatBf16(): Tensor<'bf16'> | undefined {
+    return this.bf16Flat;
+  }
+  /** A parameter's bf16 copy; throws when enableBf16() was not called. */
+  bf16(name: string): Tensor<'bf16'> {
+    if (!this.bf16Flat) throw new Error(`no bf16 copy of the parameters: call enableBf16() first`);
+    const t = this.bf16Views.get(name);
+    if (!t) throw new Error(`parameter ${name} is missing from the model state`);
+    return t;
+  }
+  /** Recomputes the bf16 copy from the values (after writing values other than through AdamW). */
+  syncBf16(): void {
+    if (this.bf16Flat && this.layout.total > 0) ops.cast_forward(this.bf16Flat, this.flatValues);
   }
 
   /** Host copies of every parameter (the official state_dict). */
