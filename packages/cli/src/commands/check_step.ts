@@ -80,7 +80,7 @@ export const checkStepCommand = defineCommand({
         const t = await timeSteps({ model, device, batch, steps: o.steps, graph });
         timings.push(t);
         console.log(
-          `${o.model} batch ${batch} on ${o.device}${graph ? ' (graph)' : ''}: ${t.msPerStep.toFixed(2)} ms/step, ` +
+          `${o.model} batch ${batch} on ${o.device}${graph && o.device !== 'cpu' ? ' (CUDA graph)' : ''}: ${t.msPerStep.toFixed(2)} ms/step, ` +
             `${t.imagesPerSec.toFixed(1)} images/s, peak ${(t.peakBytes / 2 ** 30).toFixed(2)} GiB, ${t.graphNodes} graph nodes`,
         );
       }

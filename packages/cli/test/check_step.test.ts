@@ -1,0 +1,40 @@
+// check_step.test.ts: `mae-cuda check-step` in a child process: the same run on the same device
+// compares equal, timing prints figures and writes JSON, unavailable devices are refused (exit 2).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { devices } from '@mae-cuda/native';
+
+const bin = fileURLToPath(new URL('../bin/mae-cuda.js', import.meta.url));
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [bin, 'check-step', ...args], { encoding: 'utf8', timeout: 120000 });
+
+describe('mae-cuda check-step', function () {
+  this.timeout(120000);
+
+  it('compares a device with itself (identical curves) and times the step', () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'mae-check-')), 'r.json');
+    const r = run('--compare', 'cpu', '--time', '--steps', '2', '--batch', '2,3', '--json', json);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /loss curves cpu vs cpu over 2 steps: max relative difference 0\.00e\+0 .*: ok/);
+    assert.match(r.stdout, /mae_tiny_28 batch 3 on cpu: [\d.]+ ms\/step, [\d.]+ images\/s/);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    assert.equal(report.compare.pass, true);
+    assert.equal(report.timings.length, 2);
+    assert.ok(report.timings[1].imagesPerSec > 0);
+  });
+
+  it('refuses a device that is not here, and bad options', () => {
+    if (!devices().some((d) => d.type === 'cuda')) {
+      const r = run('--device', 'cuda', '--steps', '1');
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /device cuda is not available here/);
+    }
+    const bad = run('--batch', 'lots');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--batch: give batch sizes like 64 or 64,256/);
+  });
+});

@@ -1,0 +1,78 @@
+// The whole-step path on the CPU (the body a CUDA graph captures): device noise, masking, forward,
+// backward, the device-scheduled AdamW update and the counter's advance give exactly the losses
+// and parameters of the eager per-step path (host noise, host masking, update(lr)).
+import assert from 'node:assert/strict';
+import { Tensor } from '@mae-cuda/native';
+import { lenKeep, numPatches } from '../../src/config/model.js';
+import { preset } from '../../src/config/presets.js';
+import { initialState } from '../../src/init/state.js';
+import { NoiseCounter } from '../../src/masking/device.js';
+import { randomMasking } from '../../src/masking/random_masking.js';
+import { MaskedAutoencoder } from '../../src/model/mae.js';
+import { ParamStore } from '../../src/model/params.js';
+import { AdamW, DEFAULT_ADAMW } from '../../src/optim/adamw.js';
+import { batchNoise, Streams } from '../../src/rng/noise.js';
+import { TrainStep } from '../../src/train/step.js';
+import { compareCurves, lossCurve, syntheticImages } from '../../src/train/step_check.js';
+
+const model = preset('mae_tiny_28', { depth: 2, decoder_depth: 1 });
+const B = 4;
+const lrs = [1e-3, 2e-3, 5e-4, 1e-3];
+
+describe('TrainStep on the CPU', () => {
+  it('equals the eager per-step path bit for bit (losses and parameters)', async () => {
+    const imgs = syntheticImages(model, B, 3);
+    // eager: host noise and masking, update(lr)
+    const pa = new ParamStore(initialState(model, 3), 'cpu');
+    const ma = new MaskedAutoencoder(model, pa);
+    const oa = new AdamW(pa, DEFAULT_ADAMW);
+    const eager: number[] = [];
+    for (let s = 0; s < lrs.length; s++) {
+      const noise = batchNoise(3, Streams.maskNoise, s, B, numPatches(model));
+      const r = await ma.forward(
+        Tensor.fromArray('f32', [B, 1, 28, 28], imgs),
+        randomMasking(noise, B, numPatches(model), model.mask_ratio),
+      );
+      ma.backward(1);
+      oa.update(lrs[s]!);
+      eager.push(r.loss);
+    }
+    // whole step
+    const pb = new ParamStore(initialState(model, 3), 'cpu');
+    const ob = new AdamW(pb, DEFAULT_ADAMW);
+    ob.setSchedule(lrs, 0);
+    const step = new TrainStep(
+      new MaskedAutoencoder(model, pb),
+      ob,
+      new NoiseCounter(3, Streams.maskNoise, 0, 0, 'cpu'),
+      B,
+    );
+    step.imgs.write(imgs);
+    const whole: number[] = [];
+    for (let s = 0; s < lrs.length; s++) whole.push((await step.run().toArray())[0]!);
+    assert.deepEqual(whole, eager);
+    assert.deepEqual(step.phases, ['eager', 'eager', 'eager', 'eager'], 'no graph on the CPU');
+    assert.equal(ob.step, lrs.length);
+    const [a, b] = [await pa.toState(), await pb.toState()];
+    for (const [name, t] of a) assert.deepEqual(b.get(name)!.data, t.data, name);
+    assert.ok(lenKeep(model) < numPatches(model));
+  });
+
+  it('stops before running past the device schedule', async () => {
+    const p = new ParamStore(initialState(model, 1), 'cpu');
+    const o = new AdamW(p, DEFAULT_ADAMW);
+    o.setSchedule([1e-3], 0);
+    const step = new TrainStep(new MaskedAutoencoder(model, p), o, new NoiseCounter(1, 0, 0, 0, 'cpu'), 2);
+    step.run();
+    assert.throws(() => step.run(), /past its end|schedule/);
+  });
+
+  it('lossCurve and compareCurves: the same run twice is identical; another seed is not', async () => {
+    const o = { model, device: 'cpu' as const, batch: 2, steps: 3 };
+    const a = await lossCurve(o);
+    const cmp = compareCurves(a, await lossCurve(o));
+    assert.equal(cmp.maxRel, 0);
+    assert.ok(compareCurves(a, await lossCurve({ ...o, seed: 5 })).maxRel > 1e-4);
+    assert.throws(() => compareCurves([1], [1, 2]), /differ in length/);
+  });
+});
