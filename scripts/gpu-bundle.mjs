@@ -2,7 +2,8 @@
 // gpu-bundle.mjs: packs what the GPU machine needs to run the Node.js stages of
 // scripts/gpu-check.sh, since it has no Node.js: .gpu/ (gitignored; carry it) gets this machine's
 // node binary (xz-compressed), the CLI bundled into one file by esbuild, the native addon and the
-// op checker built here (CUDA for sm_80 + sm_90a), and the MNIST digits. Run after `pnpm build`.
+// op checker built here (CUDA for sm_80 + sm_90a) and OpenMP's runtime. The GPU check trains on
+// synthetic images, so no dataset travels. Run after `pnpm build`.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -48,10 +49,6 @@ const gomp = execFileSync(
   },
 ).trim();
 if (gomp) copyFileSync(gomp, join(out, 'lib/libgomp.so.1'));
-const mnist = dirname(createRequire(join(root, 'packages/mae/package.json')).resolve('mnist/package.json'));
-// resolved from the bundle's folder like any package
-mkdirSync(join(out, 'node_modules'));
-execFileSync('cp', ['-rL', mnist, join(out, 'node_modules/mnist')]);
 execFileSync('sh', ['-c', `xz -T2 -6 -c "${process.execPath}" > "${join(out, 'node.xz')}"`]);
 const mib = (f) => (statSync(join(out, f)).size / 2 ** 20).toFixed(1);
 console.log(

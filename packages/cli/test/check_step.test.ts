@@ -19,12 +19,38 @@ describe('mae-cuda check-step', function () {
     const json = join(mkdtempSync(join(tmpdir(), 'mae-check-')), 'r.json');
     const r = run('--compare', 'cpu', '--time', '--steps', '2', '--batch', '2,3', '--json', json);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /loss curves cpu vs cpu over 2 steps: max relative difference 0\.00e\+0 .*: ok/);
-    assert.match(r.stdout, /mae_tiny_28 batch 3 on cpu: [\d.]+ ms\/step, [\d.]+ images\/s/);
+    assert.match(
+      r.stdout,
+      /loss curves cpu \(f32\) vs cpu \(f32\) over 2 steps: max relative difference 0\.00e\+0 .*: ok/,
+    );
+    assert.match(r.stdout, /mae_tiny_28 batch 3 on cpu \(f32\): [\d.]+ ms\/step, [\d.]+ images\/s/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     assert.equal(report.compare.pass, true);
     assert.equal(report.timings.length, 2);
     assert.ok(report.timings[1].imagesPerSec > 0);
+  });
+
+  it('compares the bf16 plan with f32 and fails past --tol', () => {
+    const r = run('--compare', 'cpu', '--precision', 'bf16', '--steps', '2', '--batch', '2');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /cpu \(bf16\) vs cpu \(f32\) over 2 steps: max relative difference [1-9][\d.]*e-[2-9] .*: ok/,
+    );
+    const tight = run(
+      '--compare',
+      'cpu',
+      '--precision',
+      'bf16',
+      '--steps',
+      '2',
+      '--batch',
+      '2',
+      '--tol',
+      '1e-9',
+    );
+    assert.equal(tight.status, 1);
+    assert.match(tight.stdout, /: FAIL \(tol 1e-9\)/);
   });
 
   it('refuses a device that is not here, and bad options', () => {

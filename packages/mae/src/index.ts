@@ -19,6 +19,7 @@ export * from './model/block.js';
 export * from './model/layers.js';
 export * from './model/mae.js';
 export * from './model/params.js';
+export * from './model/plan.js';
 export * from './optim/adamw.js';
 export * from './parity/compare.js';
 export * from './parity/run.js';

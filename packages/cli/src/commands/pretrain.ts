@@ -50,6 +50,7 @@ const SETTINGS: Record<string, Kind> = {
   resume: 'str',
   device: 'str',
   cuda_graph: 'bool',
+  precision: 'str',
   data: 'str',
   limit: 'int',
   preview: 'int',
@@ -68,7 +69,8 @@ const USAGE = `mae-cuda pretrain [--config run.json] [--model mae_tiny_28] [--in
     [--norm-pix-loss] [--epochs 16] [--steps N] [--batch-size 64] [--accum-iter 1] [--blr 1e-2 | --lr X]
     [--min-lr 0] [--warmup-epochs 1] [--weight-decay 0.05] [--clip-grad X] [--seed 0]
     [--output-dir runs/pretrain] [--resume checkpoint.safetensors] [--device cpu|cuda[:N]]
-    [--cuda-graph false (CUDA: every step eager)] [--data mnist|<folder of 0.json..9.json>]
+    [--precision auto|f32|bf16 (auto: bf16 on CUDA)] [--cuda-graph false (CUDA: every step eager)]
+    [--data mnist|<folder of 0.json..9.json>]
     [--limit 3072 (0: all)] [--preview 8]
     [--patch-size N --embed-dim N --depth N --num-heads N --decoder-embed-dim N --decoder-depth N
      --decoder-num-heads N]

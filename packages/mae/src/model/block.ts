@@ -15,7 +15,8 @@ import {
   type NormParams,
   type NormSaved,
 } from './layers.js';
-import type { F32, ParamStore } from './params.js';
+import type { F32 } from './params.js';
+import type { WeightSource } from './plan.js';
 
 export interface BlockParams {
   norm1: NormParams;
@@ -27,7 +28,7 @@ export interface BlockParams {
   heads: number;
 }
 
-export function blockParams(store: ParamStore, prefix: string, heads: number, eps: number): BlockParams {
+export function blockParams(store: WeightSource, prefix: string, heads: number, eps: number): BlockParams {
   const lin = (n: string): LinearParams => ({
     w: store.get(`${prefix}.${n}.weight`),
     b: store.get(`${prefix}.${n}.bias`),

@@ -3,6 +3,7 @@
 // and LayerNorm. Backwards write the parameter gradients (overwrite) and return the input's.
 import { ops, Tensor } from '@mae-cuda/native';
 import type { F32 } from './params.js';
+import { accDType } from './plan.js';
 
 /** An uninitialised tensor of like's dtype (f32, or f64 in gradient checks) and device. */
 export const empty = (shape: readonly number[], like: F32): F32 =>
@@ -70,8 +71,9 @@ export interface NormSaved {
 export function layerNormForward(x: F32, p: NormParams): { y: F32; saved: NormSaved } {
   const D = p.w.shape[0]!;
   const y = empty(x.shape, x);
-  const mean = empty([rows(x)], x);
-  const rstd = empty([rows(x)], x);
+  // the statistics are f32 for bf16 tensors (the op's accumulator dtype)
+  const mean = Tensor.empty(accDType(x.dtype), [rows(x)], x.device) as F32;
+  const rstd = Tensor.empty(accDType(x.dtype), [rows(x)], x.device) as F32;
   ops.layernorm_forward(as2d(y, D), mean, rstd, as2d(x, D), p.w, p.b, p.eps);
   return { y, saved: { x, mean, rstd } };
 }

@@ -19,6 +19,7 @@ import {
   type NormSaved,
 } from './layers.js';
 import type { F32, ParamStore } from './params.js';
+import { castTo, type Precision, type WeightSource, weightSource } from './plan.js';
 
 export interface ForwardResult {
   /** the scalar loss on the host */
@@ -58,23 +59,30 @@ export class MaskedAutoencoder {
   /** d loss / d loss = lossScale, made once per scale so a captured backward copies no host data */
   private dloss?: { scale: number; t: F32 };
 
+  /** where the layers read weights and write gradients (the store, or its bf16 copies) */
+  private readonly w: WeightSource;
+  /** the dtype activations are computed in */
+  readonly computeDType: 'f32' | 'f64' | 'bf16';
+
   constructor(
     readonly config: MaeConfig,
     readonly params: ParamStore,
+    readonly precision: Precision = 'f32',
   ) {
     const c = config;
     const eps = c.layer_norm_eps;
+    this.w = weightSource(params, precision);
+    this.computeDType = params.dtype === 'f64' ? 'f64' : precision;
+    const w = this.w;
     const lin = (n: string, view?: number[]): LinearParams => ({
-      w: view ? params.get(`${n}.weight`).view(view) : params.get(`${n}.weight`),
-      b: params.get(`${n}.bias`),
-      dw: view ? params.grad(`${n}.weight`).view(view) : params.grad(`${n}.weight`),
-      db: params.grad(`${n}.bias`),
+      w: view ? w.get(`${n}.weight`).view(view) : w.get(`${n}.weight`),
+      b: w.get(`${n}.bias`),
+      dw: view ? w.grad(`${n}.weight`).view(view) : w.grad(`${n}.weight`),
+      db: w.grad(`${n}.bias`),
     });
-    this.enc = Array.from({ length: c.depth }, (_, i) =>
-      blockParams(params, `blocks.${i}`, c.num_heads, eps),
-    );
+    this.enc = Array.from({ length: c.depth }, (_, i) => blockParams(w, `blocks.${i}`, c.num_heads, eps));
     this.dec = Array.from({ length: c.decoder_depth }, (_, i) =>
-      blockParams(params, `decoder_blocks.${i}`, c.decoder_num_heads, eps),
+      blockParams(w, `decoder_blocks.${i}`, c.decoder_num_heads, eps),
     );
     this.norm = { ...lin('norm'), eps };
     this.decNorm = { ...lin('decoder_norm'), eps };
@@ -118,18 +126,19 @@ export class MaskedAutoencoder {
       );
     const { idsRestore, idsShuffle, mask } = this.maskTensors(masking, imgs.device);
     const imgs6 = imgs.view([N, C, G, p, G, p]);
+    const x0 = castTo(imgs, this.computeDType) as F32; // the activations' dtype
 
     // encoder: patch embedding, positional embedding, masking, cls token, blocks, norm
-    const patches = empty([N, L, C * p * p], imgs);
-    ops.patch_im2col_forward(patches.view([N, G, G, C, p, p]), imgs6);
+    const patches = empty([N, L, C * p * p], x0);
+    ops.patch_im2col_forward(patches.view([N, G, G, C, p, p]), x0.view([N, C, G, p, G, p]));
     const emb = linearForward(patches, this.patchEmbed);
-    const pos = this.params.get('pos_embed');
-    const withPos = empty([N, L, D], imgs);
+    const pos = this.w.get('pos_embed');
+    const withPos = empty([N, L, D], x0);
     ops.add_rows_forward(withPos, emb, pos.view([L, D], D));
-    const kept = empty([N, J, D], imgs);
+    const kept = empty([N, J, D], x0);
     ops.gather_rows_forward(kept, withPos, idsShuffle); // the first J of each row are kept
-    let x = empty([N, J + 1, D], imgs);
-    ops.prepend_token_forward(x, kept, this.params.get('cls_token').view([D]), pos.view([D], 0));
+    let x = empty([N, J + 1, D], x0);
+    ops.prepend_token_forward(x, kept, this.w.get('cls_token').view([D]), pos.view([D], 0));
     const enc: BlockSaved[] = [];
     for (const bp of this.enc) {
       const r = blockForward(x, bp);
@@ -140,13 +149,13 @@ export class MaskedAutoencoder {
 
     // decoder: embed, unshuffle with mask tokens (+ positional embedding), blocks, norm, prediction
     const d = linearForward(latent, this.decEmbed);
-    let u = empty([N, L + 1, Dd], imgs);
+    let u = empty([N, L + 1, Dd], x0);
     ops.unshuffle_forward(
       u,
       d,
-      this.params.get('mask_token').view([Dd]),
+      this.w.get('mask_token').view([Dd]),
       idsRestore,
-      this.params.get('decoder_pos_embed').view([L + 1, Dd]),
+      this.w.get('decoder_pos_embed').view([L + 1, Dd]),
     );
     const dec: BlockSaved[] = [];
     for (const bp of this.dec) {
@@ -156,8 +165,9 @@ export class MaskedAutoencoder {
     }
     const { y: decOut, saved: decNorm } = layerNormForward(u, this.decNorm);
     const full = linearForward(decOut, this.decPred);
-    const pred = empty([N, L, P], imgs);
-    ops.slice_rows_forward(pred, full);
+    const predC = empty([N, L, P], x0);
+    ops.slice_rows_forward(predC, full);
+    const pred = castTo(predC, imgs.dtype) as F32; // the loss is computed in f32 (f64 in checks)
 
     // loss on the removed patches
     const target = empty([N, L, P], imgs);
@@ -228,24 +238,26 @@ export class MaskedAutoencoder {
     const dloss = this.dloss.t;
     const dpred = empty([N, L, P], s.pred);
     ops.mae_loss_backward(dpred, s.pred, s.targetN, s.mask, s.count, dloss);
-    const dfull = empty([N, L + 1, P], s.pred);
-    ops.slice_rows_backward(dfull, dpred);
+    const dfull = empty([N, L + 1, P], s.decOut);
+    ops.slice_rows_backward(dfull, castTo(dpred, this.computeDType) as F32);
     let du = layerNormBackward(linearBackward(dfull, s.decOut, this.decPred), s.decNorm, this.decNorm);
     for (let i = this.dec.length - 1; i >= 0; i--) du = blockBackward(du, s.dec[i]!, this.dec[i]!);
-    const dd = empty([N, s.latent.shape[1]!, c.decoder_embed_dim], s.pred);
+    const dd = empty([N, s.latent.shape[1]!, c.decoder_embed_dim], s.latent);
     ops.unshuffle_backward(
       dd,
-      this.params.grad('mask_token').view([c.decoder_embed_dim]),
+      this.w.grad('mask_token').view([c.decoder_embed_dim]),
       du,
       s.idsShuffle,
       s.idsRestore,
     );
     let dx = layerNormBackward(linearBackward(dd, s.latent, this.decEmbed), s.encNorm, this.norm);
     for (let i = this.enc.length - 1; i >= 0; i--) dx = blockBackward(dx, s.enc[i]!, this.enc[i]!);
-    const dkept = empty([N, dx.shape[1]! - 1, D], s.pred);
-    ops.prepend_token_backward(dkept, this.params.grad('cls_token').view([D]), dx);
-    const demb = empty([N, L, D], s.pred);
+    const dkept = empty([N, dx.shape[1]! - 1, D], s.latent);
+    ops.prepend_token_backward(dkept, this.w.grad('cls_token').view([D]), dx);
+    const demb = empty([N, L, D], s.latent);
     ops.gather_rows_backward(demb, dkept, s.idsRestore);
     linearBackwardParams(demb, s.patches, this.patchEmbed);
+    // bf16: the f32 gradients the optimiser reads (one cast of the flat buffer)
+    if (this.computeDType === 'bf16') this.params.widenBf16Grads();
   }
 }

@@ -28,6 +28,8 @@ export class ParamStore {
   readonly flatGrads: F32;
   private bf16Flat?: Tensor<'bf16'>;
   private readonly bf16Views = new Map<string, Tensor<'bf16'>>();
+  private bf16GradFlat?: Tensor<'bf16'>;
+  private readonly bf16GradViews = new Map<string, Tensor<'bf16'>>();
 
   constructor(
     state: ModelState,
@@ -110,6 +112,32 @@ export class ParamStore {
     if (!t) throw new Error(`parameter ${name} is missing from the model state`);
     return t;
   }
+  /**
+   * bf16 gradients ([layout.total], zeroed), which a bf16 model's backward writes;
+   * widenBf16Grads() turns them into the f32 gradients the optimiser reads.
+   */
+  enableBf16Grads(): Tensor<'bf16'> {
+    if (this.dtype !== 'f32')
+      throw new TypeError(`bf16 gradients need an f32 store, this one is ${this.dtype}`);
+    if (!this.bf16GradFlat) {
+      this.bf16GradFlat = Tensor.zeros('bf16', [this.layout.total], this.device);
+      for (const [name, t] of this.values)
+        this.bf16GradViews.set(name, this.bf16GradFlat.view(t.shape, this.offset(name)));
+    }
+    return this.bf16GradFlat;
+  }
+  /** A parameter's bf16 gradient; throws when enableBf16Grads() was not called. */
+  bf16Grad(name: string): Tensor<'bf16'> {
+    if (!this.bf16GradFlat) throw new Error('no bf16 gradients: call enableBf16Grads() first');
+    const t = this.bf16GradViews.get(name);
+    if (!t) throw new Error(`parameter ${name} is missing from the model state`);
+    return t;
+  }
+  /** flatGrads = the bf16 gradients widened to f32 (one launch); a no-op without them. */
+  widenBf16Grads(): void {
+    if (this.bf16GradFlat && this.layout.total > 0) ops.cast_forward(this.flatGrads, this.bf16GradFlat);
+  }
+
   /** Recomputes the bf16 copy from the values (after writing values other than through AdamW). */
   syncBf16(): void {
     if (this.bf16Flat && this.layout.total > 0) ops.cast_forward(this.bf16Flat, this.flatValues);

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { type MaeConfig, MaeConfigSchema } from '../config/model.js';
 import { type PresetName, presetNames, presets } from '../config/presets.js';
+import { PRECISIONS } from '../model/plan.js';
 
 const posInt = z
   .number({ message: 'must be a number' })
@@ -63,6 +64,8 @@ export const PretrainConfigSchema = z.strictObject({
     .string()
     .regex(/^(cpu|cuda|cuda:\d+)$/, { message: "device must be 'cpu', 'cuda' or 'cuda:N'" })
     .default('cpu'),
+  /** the model's precision plan (src/model/plan.ts): auto = bf16 on CUDA, f32 on the CPU */
+  precision: z.enum(PRECISIONS).default('auto'),
   /** on CUDA, capture the training step in a CUDA graph and replay it (false: every step eager, for debugging) */
   cuda_graph: z.boolean().default(true),
   /** 'mnist' (the digits the `mnist` package ships) or a folder holding 0.json ... 9.json in its format */

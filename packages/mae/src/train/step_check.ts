@@ -8,6 +8,7 @@ import { initialState } from '../init/state.js';
 import { NoiseCounter } from '../masking/device.js';
 import { MaskedAutoencoder } from '../model/mae.js';
 import { ParamStore } from '../model/params.js';
+import { type PrecisionSetting, resolvePrecision } from '../model/plan.js';
 import { AdamW, DEFAULT_ADAMW } from '../optim/adamw.js';
 import { Streams } from '../rng/noise.js';
 import { PhiloxStream } from '../rng/stream.js';
@@ -22,6 +23,8 @@ export interface StepRunOptions {
   readonly lr?: number;
   /** CUDA: capture the step in a graph (default true) */
   readonly graph?: boolean;
+  /** default auto: bf16 on CUDA, f32 on the CPU */
+  readonly precision?: PrecisionSetting;
 }
 
 /** Seeded images [batch, C, S, S] uniform in [-1, 1). */
@@ -36,7 +39,7 @@ export function syntheticImages(c: MaeConfig, batch: number, seed: number): Floa
 function makeStep(o: StepRunOptions) {
   const seed = o.seed ?? 0;
   const params = new ParamStore(initialState(o.model, seed), o.device);
-  const model = new MaskedAutoencoder(o.model, params);
+  const model = new MaskedAutoencoder(o.model, params, resolvePrecision(o.precision ?? 'auto', o.device));
   const optim = new AdamW(params, DEFAULT_ADAMW);
   optim.setSchedule(new Float64Array(o.steps + 2).fill(o.lr ?? 1e-3), 0);
   const counter = new NoiseCounter(seed, Streams.maskNoise, 0, 0, o.device);
@@ -85,6 +88,7 @@ export interface StepTiming {
   readonly imagesPerSec: number;
   readonly peakBytes: number;
   readonly graphNodes: number;
+  readonly precision: string;
 }
 
 /** Times `steps` steps after `warmup` (graph capture included in the warm-up on CUDA). */
@@ -106,6 +110,7 @@ export async function timeSteps(o: StepRunOptions, warmup = 3): Promise<StepTimi
     imagesPerSec: (1000 * o.batch) / ms,
     peakBytes: memoryStats(o.device).peakAllocated,
     graphNodes: step.graphNodes,
+    precision: step.model.computeDType,
   };
   step.dispose();
   return r;

@@ -21,6 +21,7 @@ import { NoiseCounter } from '../masking/device.js';
 import { randomMasking } from '../masking/random_masking.js';
 import { MaskedAutoencoder } from '../model/mae.js';
 import { ParamStore } from '../model/params.js';
+import { resolvePrecision } from '../model/plan.js';
 import { AdamW, DEFAULT_ADAMW } from '../optim/adamw.js';
 import { batchNoise, Streams } from '../rng/noise.js';
 import { effectiveBatch, type LrSchedule, lrForIteration, resolveLr } from '../schedule/lr.js';
@@ -177,7 +178,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     optim = new AdamW(params, adamw);
   }
   writeFileSync(join(out, 'config.json'), `${JSON.stringify(meta, null, 2)}\n`);
-  const model = new MaskedAutoencoder(mc, params);
+  const model = new MaskedAutoencoder(mc, params, resolvePrecision(c.precision, device));
   const accum = new GradAccumulator(params, optim.trainable, c.accum_iter);
   const L = numPatches(mc);
   const B = c.batch_size;
