@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # gpu-check.sh: the one prepared script for a lent GPU (H100/H200; 15 minutes of device time in
-# all; this script takes under 8). The GPU machine has no Node.js, so the developer machine packs
+# all; this script takes under 8: its stages' time limits add up to 475 s). The GPU machine has no Node.js, so the developer machine packs
 # what it needs first (scripts/gpu-bundle.mjs: node, the bundled CLI, the addon and op checker
 # built there for sm_80 + sm_90a):
 #   pnpm build && pnpm codegen && node scripts/gpu-bundle.mjs
@@ -52,29 +52,29 @@ else
 fi
 
 log "1. op suite on cuda:0 against the CPU backend"
-timeout 150 "$bin" --device cuda:0 --reps 20 --json "$OUT/op_check.jsonl" >"$OUT/op_check.txt" 2>&1
+timeout 120 "$bin" --device cuda:0 --reps 20 --json "$OUT/op_check.jsonl" >"$OUT/op_check.txt" 2>&1
 suite=$?
 log "2. compute-sanitizer memcheck + racecheck on the op suite's small cases"
-timeout 90 compute-sanitizer --tool memcheck --error-exitcode 9 "$bin" --device cuda:0 --small --reps 0 >"$OUT/memcheck.txt" 2>&1
+timeout 60 compute-sanitizer --tool memcheck --error-exitcode 9 "$bin" --device cuda:0 --small --reps 0 >"$OUT/memcheck.txt" 2>&1
 mem=$?
-timeout 60 compute-sanitizer --tool racecheck --error-exitcode 9 "$bin" --device cuda:0 --small --reps 0 >"$OUT/racecheck.txt" 2>&1
+timeout 45 compute-sanitizer --tool racecheck --error-exitcode 9 "$bin" --device cuda:0 --small --reps 0 >"$OUT/racecheck.txt" 2>&1
 race=$?
 
 step=skip curves=skip timing=skip
 if [ -n "$node" ]; then
   log "3. compute-sanitizer memcheck over a small training step"
-  timeout 90 compute-sanitizer --tool memcheck --error-exitcode 9 "$node" .gpu/mae-cuda.mjs check-step \
+  timeout 60 compute-sanitizer --tool memcheck --error-exitcode 9 "$node" .gpu/mae-cuda.mjs check-step \
     --device cuda --model mae_tiny_28 --batch 4 --steps 3 >"$OUT/step_memcheck.txt" 2>&1
   step=$?
   log "4. 100 steps of mae_tiny_28, CUDA graph vs CPU"
-  timeout 80 cli check-step --device cuda --precision f32 --compare cpu --tol 1e-2 --model mae_tiny_28 \
+  timeout 50 cli check-step --device cuda --precision f32 --compare cpu --tol 1e-2 --model mae_tiny_28 \
     --batch 32 --steps 100 --json "$OUT/curves_f32.json" >"$OUT/curves.txt" 2>&1
   curves=$?
-  timeout 80 cli check-step --device cuda --precision bf16 --compare cpu --tol 5e-2 --model mae_tiny_28 \
+  timeout 50 cli check-step --device cuda --precision bf16 --compare cpu --tol 5e-2 --model mae_tiny_28 \
     --batch 32 --steps 100 --json "$OUT/curves_bf16.json" >>"$OUT/curves.txt" 2>&1
   [ $? = 0 ] || [ $curves != 0 ] || curves=1
   log "5. mae_vit_base_patch16 step timing (bf16 plan, CUDA graph), batch 64 and 256"
-  timeout 150 cli check-step --device cuda --precision bf16 --model mae_vit_base_patch16 --time --batch 64,256 --steps 10 \
+  timeout 90 cli check-step --device cuda --precision bf16 --model mae_vit_base_patch16 --time --batch 64,256 --steps 10 \
     --json "$OUT/timing.json" >"$OUT/timing.txt" 2>&1
   timing=$?
 fi
