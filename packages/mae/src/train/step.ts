@@ -92,6 +92,18 @@ export class TrainStep {
     return this.graphLoss!;
   }
 
+  /** Writes a batch into the image buffer, ordered with the step's work (async on CUDA). */
+  loadImages(host: Float32Array): void {
+    if (host.length !== this.imgs.numel)
+      throw new TypeError(`TrainStep.loadImages: ${host.length} values for [${this.imgs.shape.join(', ')}]`);
+    this.imgs.handle.copyFromHost(host, this.stream?.handle ?? null);
+  }
+
+  /** The step's stream (CUDA), or undefined on the CPU. */
+  get queue(): Stream | undefined {
+    return this.stream;
+  }
+
   /** Kernels and copies in the captured graph (0 before the capture). */
   get graphNodes(): number {
     return this.graph?.numNodes ?? 0;
@@ -108,5 +120,45 @@ export class TrainStep {
     this.graph = undefined;
     this.graphLoss = undefined;
     this.runs = 0;
+  }
+}
+
+/**
+ * Losses kept on the device until read: record() copies a step's loss into the next slot on the
+ * step's stream (no host synchronisation); drain() reads every recorded loss back at once.
+ */
+export class LossLog<M> {
+  private readonly buf: F32;
+  private readonly pending: M[] = [];
+
+  constructor(
+    readonly capacity: number,
+    like: F32,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`LossLog: capacity must be a positive integer, got ${capacity}`);
+    this.buf = Tensor.zeros(like.dtype, [capacity], like.device) as F32;
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+  get full(): boolean {
+    return this.pending.length === this.capacity;
+  }
+
+  record(loss: F32, meta: M, stream?: Stream): void {
+    if (this.full) throw new Error('LossLog: full; drain() it first');
+    this.buf.view([1], this.pending.length).copyFrom(loss, stream);
+    this.pending.push(meta);
+  }
+
+  /** The recorded losses with their metadata, in order; empties the log. */
+  async drain(): Promise<{ loss: number; meta: M }[]> {
+    if (this.pending.length === 0) return [];
+    const values = await this.buf.toArray();
+    const out = this.pending.map((meta, i) => ({ loss: values[i]!, meta }));
+    this.pending.length = 0;
+    return out;
   }
 }

@@ -32,7 +32,7 @@ import type { PretrainConfig } from './config.js';
 import { clipGradNorm, GradAccumulator } from './grads.js';
 import type { ProgressUpdate } from './progress.js';
 import { loadTrainingState, restoreOptimizer, saveTrainingState } from './state.js';
-import { TrainStep } from './step.js';
+import { LossLog, TrainStep } from './step.js';
 
 /** Stream of the fixed masking noise of the preview images (step 0, row = preview index). */
 export const PREVIEW_NOISE_STREAM = Streams.preview;
@@ -200,9 +200,23 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     stepper = new TrainStep(model, optim, counter, B, { graph: c.cuda_graph });
   }
 
+  // losses are read back every step on the CPU, every 16 steps (and at each epoch's end) on CUDA
+  const lossLog = stepper
+    ? new LossLog<{ step: number; lr: number; start: number }>(device === 'cpu' ? 1 : 16, params.flatValues)
+    : undefined;
+
   const losses: number[] = [];
   let lastLr = 0;
   let savedStep = c.resume ? optim.step : -1;
+  const checkLoss = (loss: number, step: number, epoch: number, micro?: number) => {
+    if (!Number.isFinite(loss))
+      throw new NonFiniteLossError(
+        `loss is ${loss} at step ${step + 1} (epoch ${epoch}${micro === undefined ? '' : `, micro-batch ${micro}`}); stopping. ` +
+          (savedStep >= 0
+            ? `The last checkpoint, ${ckptPath} (step ${savedStep}), is intact.`
+            : 'No checkpoint was written yet.'),
+      );
+  };
   const writeOutputs = async (record: EpochRecord) => {
     await saveTrainingState(ckptPath, params, optim, Math.floor(optim.step / stepsPerEpoch), meta);
     savedStep = optim.step;
@@ -212,76 +226,77 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     if (losses.length > 0) await writeFileAtomic(join(out, 'loss.png'), encodePng(lossPlot(losses)));
   };
 
-  while (optim.step < totalSteps) {
-    const epoch = Math.floor(optim.step / stepsPerEpoch);
-    const order = epochOrder(c.seed, epoch, train.length);
-    const t0 = performance.now();
-    let epochLoss = 0;
-    let epochSteps = 0;
-    for (let st = optim.step - epoch * stepsPerEpoch; st < stepsPerEpoch && optim.step < totalSteps; st++) {
-      const stepStart = performance.now();
-      const step = optim.step;
-      const lr = lrForIteration(schedule, epoch, st * c.accum_iter, itersUsed, c.accum_iter);
-      let loss = 0;
-      if (stepper) {
-        // the batch goes into the step's buffer; the step reads nothing else from the host
-        stepper.imgs.write(batchArray(train, order.subarray(st * B, (st + 1) * B)));
-        loss = (await stepper.run().toArray())[0]!;
-        if (!Number.isFinite(loss))
-          throw new NonFiniteLossError(
-            `loss is ${loss} at step ${step + 1} (epoch ${epoch}); stopping. ` +
-              (savedStep >= 0
-                ? `The last checkpoint, ${ckptPath} (step ${savedStep}), is intact.`
-                : 'No checkpoint was written yet.'),
-          );
-      }
-      for (let k = 0; k < (stepper ? 0 : c.accum_iter); k++) {
-        const it = st * c.accum_iter + k;
-        const imgs = batchTensor(train, order.subarray(it * B, (it + 1) * B), device);
-        const noise = batchNoise(c.seed, Streams.maskNoise, step, B, L, k * B);
-        const r = await model.forward(imgs, randomMasking(noise, B, L, mc.mask_ratio));
-        if (!Number.isFinite(r.loss)) {
-          throw new NonFiniteLossError(
-            `loss is ${r.loss} at step ${step + 1} (epoch ${epoch}, micro-batch ${k}); stopping. ` +
-              (savedStep >= 0
-                ? `The last checkpoint, ${ckptPath} (step ${savedStep}), is intact.`
-                : 'No checkpoint was written yet.'),
-          );
+  try {
+    while (optim.step < totalSteps) {
+      const epoch = Math.floor(optim.step / stepsPerEpoch);
+      const order = epochOrder(c.seed, epoch, train.length);
+      const t0 = performance.now();
+      let epochLoss = 0;
+      let epochSteps = 0;
+      const finishStep = (loss: number, stepDone: number, lr: number, seconds: number, gradNorm?: number) => {
+        lastLr = lr;
+        losses.push(loss);
+        epochLoss += loss;
+        epochSteps++;
+        o.onStep?.({
+          step: stepDone,
+          totalSteps,
+          epoch,
+          loss,
+          lr,
+          imagesPerSec: (B * c.accum_iter) / seconds,
+          ...(gradNorm === undefined ? {} : { gradNorm }),
+        });
+      };
+      for (let st = optim.step - epoch * stepsPerEpoch; st < stepsPerEpoch && optim.step < totalSteps; st++) {
+        const stepStart = performance.now();
+        const step = optim.step;
+        const lr = lrForIteration(schedule, epoch, st * c.accum_iter, itersUsed, c.accum_iter);
+        let loss = 0;
+        if (stepper && lossLog) {
+          // the batch goes into the step's buffer; the step reads nothing else from the host, and
+          // its loss stays on the device until the log is drained
+          stepper.loadImages(batchArray(train, order.subarray(st * B, (st + 1) * B)));
+          lossLog.record(stepper.run(), { step, lr, start: stepStart }, stepper.queue);
+          if (lossLog.full || st === stepsPerEpoch - 1 || optim.step >= totalSteps) {
+            const t = performance.now();
+            const drained = await lossLog.drain();
+            for (const { loss: l, meta } of drained) {
+              checkLoss(l, meta.step, epoch);
+              finishStep(l, meta.step + 1, meta.lr, (t - drained[0]!.meta.start) / 1000 / drained.length);
+            }
+          }
+          continue;
         }
-        model.backward(1 / c.accum_iter);
-        accum.add(k);
-        loss += r.loss / c.accum_iter;
+        for (let k = 0; k < c.accum_iter; k++) {
+          const it = st * c.accum_iter + k;
+          const imgs = batchTensor(train, order.subarray(it * B, (it + 1) * B), device);
+          const noise = batchNoise(c.seed, Streams.maskNoise, step, B, L, k * B);
+          const r = await model.forward(imgs, randomMasking(noise, B, L, mc.mask_ratio));
+          checkLoss(r.loss, step, epoch, k);
+          model.backward(1 / c.accum_iter);
+          accum.add(k);
+          loss += r.loss / c.accum_iter;
+        }
+        const gradNorm = c.clip_grad ? await clipGradNorm(params, optim.trainable, c.clip_grad) : undefined;
+        optim.update(lr);
+        finishStep(loss, optim.step, lr, (performance.now() - stepStart) / 1000, gradNorm);
       }
-      const gradNorm = c.clip_grad ? await clipGradNorm(params, optim.trainable, c.clip_grad) : undefined;
-      if (!stepper) optim.update(lr);
-      lastLr = lr;
-      losses.push(loss);
-      epochLoss += loss;
-      epochSteps++;
-      const seconds = (performance.now() - stepStart) / 1000;
-      o.onStep?.({
-        step: optim.step,
-        totalSteps,
+      const seconds = (performance.now() - t0) / 1000;
+      const partial = optim.step % stepsPerEpoch !== 0;
+      await writeOutputs({
         epoch,
-        loss,
-        lr,
-        imagesPerSec: (B * c.accum_iter) / seconds,
-        ...(gradNorm === undefined ? {} : { gradNorm }),
+        steps: optim.step,
+        loss: epochLoss / Math.max(epochSteps, 1),
+        lr: lastLr,
+        images_per_s: (epochSteps * B * c.accum_iter) / seconds,
+        seconds,
+        ...(partial ? { partial } : {}),
       });
     }
-    const seconds = (performance.now() - t0) / 1000;
-    const partial = optim.step % stepsPerEpoch !== 0;
-    await writeOutputs({
-      epoch,
-      steps: optim.step,
-      loss: epochLoss / Math.max(epochSteps, 1),
-      lr: lastLr,
-      images_per_s: (epochSteps * B * c.accum_iter) / seconds,
-      seconds,
-      ...(partial ? { partial } : {}),
-    });
+  } finally {
+    stepper?.dispose(); // frees the CUDA graph and its memory
   }
-  stepper?.dispose();
   return { steps: optim.step, losses, lr: lastLr, checkpoint: ckptPath, outputDir: out, model, optim };
 }
 

@@ -12,7 +12,7 @@ import { MaskedAutoencoder } from '../../src/model/mae.js';
 import { ParamStore } from '../../src/model/params.js';
 import { AdamW, DEFAULT_ADAMW } from '../../src/optim/adamw.js';
 import { batchNoise, Streams } from '../../src/rng/noise.js';
-import { TrainStep } from '../../src/train/step.js';
+import { LossLog, TrainStep } from '../../src/train/step.js';
 import { compareCurves, lossCurve, syntheticImages } from '../../src/train/step_check.js';
 
 const model = preset('mae_tiny_28', { depth: 2, decoder_depth: 1 });
@@ -74,5 +74,27 @@ describe('TrainStep on the CPU', () => {
     assert.equal(cmp.maxRel, 0);
     assert.ok(compareCurves(a, await lossCurve({ ...o, seed: 5 })).maxRel > 1e-4);
     assert.throws(() => compareCurves([1], [1, 2]), /differ in length/);
+  });
+});
+
+describe('LossLog', () => {
+  it('keeps losses on the device until drained, in order, with their metadata', async () => {
+    const log = new LossLog<number>(3, Tensor.zeros('f32', [1]));
+    for (const [i, v] of [0.5, 0.25, Number.NaN].entries()) log.record(Tensor.fromArray('f32', [1], [v]), i);
+    assert.equal(log.full, true);
+    assert.throws(() => log.record(Tensor.zeros('f32', [1]), 9), /full/);
+    const got = await log.drain();
+    assert.deepEqual(
+      got.map((g) => g.meta),
+      [0, 1, 2],
+    );
+    assert.deepEqual(
+      got.slice(0, 2).map((g) => g.loss),
+      [0.5, 0.25],
+    );
+    assert.ok(Number.isNaN(got[2]!.loss));
+    assert.equal(log.size, 0);
+    assert.deepEqual(await log.drain(), []);
+    assert.throws(() => new LossLog(0, Tensor.zeros('f32', [1])), /positive integer/);
   });
 });
