@@ -27,6 +27,7 @@ export const TEST_PARAMS: Readonly<Record<string, number>> = {
   bc1: 0.19,
   bc2: 0.0975,
   keep: 3,
+  scale: 0.35,
 };
 
 /** The range of an input tensor, with a size-valued bound resolved. */
