@@ -1,5 +1,6 @@
 // index.ts: the DSL's public surface.
 
+export { smallCheckCases } from './emit/check.js';
 export { generateAll } from './generate.js';
 export * from './ir/diff.js';
 export * from './ir/dtype.js';

@@ -6,6 +6,7 @@ import type { OpDef, Variant } from '../ir/op.js';
 import { type Contraction, type Kernel, lowerOp, type Stmt } from '../lower/lower.js';
 import { CppRenderer } from './render.js';
 import { kernelArgs, kernelName } from './signature.js';
+import { cpuTemplate, templateCtx } from './templates.js';
 
 const PAR_MIN_WORK = 32768;
 
@@ -48,7 +49,7 @@ export class CpuEmitter {
 
   /** The whole op as one C++ function calling its kernels in order. */
   emit(): string {
-    const kernels = lowerOp(this.op);
+    const kernels = this.op.template ? [] : lowerOp(this.op);
     const ct = this.r.ctype;
     const args = kernelArgs(this.op, this.variant, (d) => this.r.storage(d), 'double');
     const out: string[] = [];
@@ -56,6 +57,10 @@ export class CpuEmitter {
       `void MAE_CPU_FN(${kernelName(this.op, 'cpu', this.variant)})(${args.map((a) => a.decl).join(', ')}) {`,
     );
     for (const p of this.op.params) out.push(`  const ${ct} ${p.name}_c = (${ct})${p.name};`);
+    if (this.op.template) {
+      out.push(...cpuTemplate(this.op)(templateCtx(this.op, this.variant, this.r)), '}');
+      return out.join('\n');
+    }
     for (const k of kernels) {
       this.lines = [];
       this.ind = 1;

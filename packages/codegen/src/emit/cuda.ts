@@ -9,6 +9,7 @@ import { type Kernel, lowerOp, type Stmt } from '../lower/lower.js';
 import { emitMmaKernel, emitSimtKernel, type GemmCtx, MMA_CONFIGS, type MmaConfig } from './cuda_gemm.js';
 import { CudaRenderer } from './render.js';
 import { cudaVariants, GENERATED_BY, kernelArgs, kernelName } from './signature.js';
+import { cudaTemplate, templateCtx } from './templates.js';
 
 const PRELUDE = `#include <cuda_runtime.h>
 #include <cuda_bf16.h>
@@ -313,8 +314,13 @@ export class CudaEmitter {
     this.lines = [];
     const launcher: string[] = [];
     const prefix = kernelName(this.op, 'cuda', this.variant);
-    for (const k of lowerOp(this.op))
-      launcher.push(...this.kernel({ ...k, name: k.name.replace(this.op.name, prefix) }));
+    if (this.op.template) {
+      const t = cudaTemplate(this.op).emit(templateCtx(this.op, this.variant, this.r), prefix);
+      this.lines.push(t.kernels);
+      launcher.push(...t.launch);
+    } else
+      for (const k of lowerOp(this.op))
+        launcher.push(...this.kernel({ ...k, name: k.name.replace(this.op.name, prefix) }));
     const kernels = this.lines;
     const v = this.variant;
     const ct = computeDType(this.op, v) === 'f64' ? 'double' : 'float';
@@ -350,7 +356,13 @@ export function emitCudaFile(ops: readonly OpDef[]): string {
     '// Every op variant as CUDA kernels and a launcher; built for sm_80 and sm_90a.',
     PRELUDE,
   ];
+  const shared = new Set<string>();
   for (const op of ops) {
+    const common = op.template && cudaTemplate(op).shared;
+    if (common && !shared.has(common.key)) {
+      shared.add(common.key);
+      out.push(common.text);
+    }
     out.push(`// ---- ${op.name}: ${op.doc}`);
     for (const v of cudaVariants(op)) out.push(new CudaEmitter(op, v).emit());
   }

@@ -31,6 +31,19 @@ export const CudaHintsSchema = z.object({
 });
 export type CudaHints = z.infer<typeof CudaHintsSchema>;
 
+/**
+ * A hand-written schedule per backend, for an op whose structure the generic lowering cannot
+ * schedule well (attention). The names pick emitters in emit/templates.ts; the op's definition
+ * stays the semantics (the reference interpreter evaluates it) and its signature still gives the C
+ * ABI, Node-API and TypeScript layers. `cudaTolerance`: the relative error the CUDA schedule may
+ * show against the CPU and the reference (e.g. bf16 tensor cores on f32 tensors).
+ */
+export interface ScheduleTemplate {
+  readonly cpu: string;
+  readonly cuda: string;
+  readonly cudaTolerance?: number;
+}
+
 /** How a reduction op's TS wrapper maps (x, axis) onto the [A, R, B] view the kernel sees. */
 export interface AxisView {
   readonly input: string;
@@ -50,6 +63,7 @@ export interface OpDef {
   readonly body: readonly Assign[];
   readonly cuda: CudaHints;
   readonly axisView?: AxisView;
+  readonly template?: ScheduleTemplate;
 }
 
 export const OpNameSchema = z.string().regex(/^[a-z][a-z0-9_]*$/, 'op names are snake_case');
@@ -87,6 +101,7 @@ export class OpBuilder<T extends Tensors = Record<never, never>, P extends strin
   private explicit?: Variant[];
   private hints: CudaHints = {};
   private view?: AxisView;
+  private tmpl?: ScheduleTemplate;
 
   constructor(
     private readonly name: string,
@@ -139,6 +154,11 @@ export class OpBuilder<T extends Tensors = Record<never, never>, P extends strin
     this.view = v;
     return this;
   }
+  /** Hand-written schedules instead of the generic lowering (see ScheduleTemplate). */
+  template(t: ScheduleTemplate): this {
+    this.tmpl = t;
+    return this;
+  }
 
   define(body: (t: T, sizes: Record<SizeNames<T>, Ex>, params: Record<P, Ex>) => Assign[] | Assign): OpDef {
     const all = [...this.outs, ...this.ins];
@@ -169,6 +189,7 @@ export class OpBuilder<T extends Tensors = Record<never, never>, P extends strin
       body: assigns,
       cuda: this.hints,
       ...(this.view ? { axisView: this.view } : {}),
+      ...(this.tmpl ? { template: this.tmpl } : {}),
     };
   }
 }

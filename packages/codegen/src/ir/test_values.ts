@@ -35,6 +35,7 @@ export const TEST_PARAMS: Readonly<Record<string, number>> = {
   bc2: 0.0975,
   keep: 3,
   decay_rows: 3,
+  scale: 0.35,
 };
 
 /** The range of an input tensor, with a size-valued bound resolved. */

@@ -3,6 +3,7 @@ import type { OpDef } from '../ir/op.js';
 import * as adamw from './adamw.js';
 import * as attention from './attention.js';
 import * as elementwise from './elementwise.js';
+import * as flash from './flash.js';
 import * as gather from './gather.js';
 import * as gemm from './gemm.js';
 import * as layernorm from './layernorm.js';
@@ -27,6 +28,7 @@ export const ALL_OPS: readonly OpDef[] = [
   patch,
   tokens,
   attention,
+  flash,
   loss,
   adamw,
   masking,

@@ -26,8 +26,9 @@ describe('lowerOp', () => {
     ])
       assert.deepEqual(kinds(n), ['contraction'], n);
   });
-  it('every op has a CUDA schedule', () => {
-    for (const o of ALL_OPS) for (const k of lowerOp(o)) assert.notEqual(k.schedule.kind, 'none', k.name);
+  it('every op without a schedule template has a CUDA schedule', () => {
+    for (const o of ALL_OPS.filter((x) => !x.template))
+      for (const k of lowerOp(o)) assert.notEqual(k.schedule.kind, 'none', k.name);
   });
   it('computes a shared reduction once (softmax max feeds the sum and the output)', () => {
     const [k] = lowerOp(getOp('softmax_forward'));

@@ -1,7 +1,9 @@
 // block.ts: the pre-norm ViT block of timm/the official MAE, forward and backward:
 //   x1 = x + proj(attn(norm1(x)))      attn: qkv with bias, scale head_dim^-0.5, softmax
 //   x2 = x1 + fc2(gelu(fc1(norm2(x1))))
-// Attention is computed explicitly per (sample, head) with batched GEMMs and a row softmax.
+// Attention is one fused flash-attention op each way (attention_forward / attention_backward): it
+// reads the qkv linear's output [N, T, 3, H, E] and writes the heads merged [N, T, H, E] (the proj
+// linear's input), keeping only the log-sum-exp of each score row for the backward.
 import { ops } from '@mae-cuda/native';
 import {
   add,
@@ -50,10 +52,11 @@ export function blockParams(store: WeightSource, prefix: string, heads: number, 
 export interface BlockSaved {
   n1: NormSaved;
   h1: F32;
-  q: F32;
-  k: F32;
-  v: F32;
-  probs: F32;
+  /** [N, T, 3 D]: q, k, v of every head */
+  qkv: F32;
+  /** [N, H, T] log-sum-exp of each softmax row (the accumulation type) */
+  lse: F32;
+  /** [N, T, D] attention output, heads merged */
   merged: F32;
   n2: NormSaved;
   h2: F32;
@@ -69,22 +72,14 @@ export function blockForward(x: F32, p: BlockParams): { y: F32; saved: BlockSave
   const scale = E ** -0.5;
   const { y: h1, saved: n1 } = layerNormForward(x, p.norm1);
   const qkv = linearForward(h1, p.qkv);
-  const [q, k, v] = [empty([N * H, T, E], x), empty([N * H, T, E], x), empty([N * H, T, E], x)];
-  const heads = [N, H, T, E];
-  ops.qkv_split_forward(q.view(heads), k.view(heads), v.view(heads), qkv.view([N, T, 3, H, E]));
-  const scores = empty([N * H, T, T], x);
-  ops.matmul_nt(scores, q, k, scale);
-  const probs = empty([N * H, T, T], x);
-  ops.softmax_forward(probs.view([N * H * T, T]), scores.view([N * H * T, T]));
-  const o = empty([N * H, T, E], x);
-  ops.matmul_nn(o, probs, v, 1);
   const merged = empty([N, T, D], x);
-  ops.swap12_forward(merged.view([N, T, H, E]), o.view(heads));
+  const lse = empty([N, H, T], x); // the accumulation type: the model's own (f32, or f64 for gradient checks)
+  ops.attention_forward(merged.view([N, T, H, E]), lse, qkv.view([N, T, 3, H, E]), scale);
   const x1 = linearForward(merged, p.proj, x);
   const { y: h2, saved: n2 } = layerNormForward(x1, p.norm2);
   const { out: act, pre } = linearGeluForward(h2, p.fc1);
   const y = linearForward(act, p.fc2, x1);
-  return { y, saved: { n1, h1, q, k, v, probs, merged, n2, h2, act, pre } };
+  return { y, saved: { n1, h1, qkv, lse, merged, n2, h2, act, pre } };
 }
 
 /** dy [N, T, D] -> dx, writing every parameter gradient of the block. */
@@ -101,25 +96,15 @@ export function blockBackward(dy: F32, s: BlockSaved, p: BlockParams): F32 {
   const dx1 = add(dy, layerNormBackward(dh2, s.n2, p.norm2));
   // attention branch: x1 = x + proj(attn(norm1(x)))
   const dmerged = linearBackward(dx1, s.merged, p.proj);
-  const heads = [N, H, T, E];
-  const dout = empty([N * H, T, E], dy);
-  ops.swap12_forward(dout.view(heads), dmerged.view([N, T, H, E]));
-  const dprobs = empty([N * H, T, T], dy);
-  ops.matmul_nt(dprobs, dout, s.v, 1);
-  const dv = empty([N * H, T, E], dy);
-  ops.matmul_tn(dv, s.probs, dout, 1);
-  const dscores = empty([N * H, T, T], dy);
-  ops.softmax_backward(
-    dscores.view([N * H * T, T]),
-    s.probs.view([N * H * T, T]),
-    dprobs.view([N * H * T, T]),
-  );
-  const dq = empty([N * H, T, E], dy);
-  ops.matmul_nn(dq, dscores, s.k, scale);
-  const dk = empty([N * H, T, E], dy);
-  ops.matmul_tn(dk, dscores, s.q, scale);
   const dqkv = empty([N, T, 3 * D], dy);
-  ops.qkv_split_backward(dqkv.view([N, T, 3, H, E]), dq.view(heads), dk.view(heads), dv.view(heads));
+  ops.attention_backward(
+    dqkv.view([N, T, 3, H, E]),
+    dmerged.view([N, T, H, E]),
+    s.qkv.view([N, T, 3, H, E]),
+    s.merged.view([N, T, H, E]),
+    s.lse,
+    scale,
+  );
   const dh1 = linearBackward(dqkv, s.h1, p.qkv);
   return add(dx1, layerNormBackward(dh1, s.n1, p.norm1));
 }

@@ -1,0 +1,164 @@
+// cuda_flash_simt.ts: the CUDA fallback of attention_forward and attention_backward for head sizes
+// without a tensor-core instantiation (cuda_flash.ts): fp32 SIMT, a 128-thread block per (row,
+// head, sample), any head size (per-row vectors in dynamic shared memory, no local arrays) and
+// any sequence length. Scores are recomputed per chunk of 128 keys (or queries) instead of stored.
+// Forward per query row: block max and sum of exp over the keys (online per thread, then combined),
+// then out = sum_j p_j v_j chunk by chunk. dQ per query row: D = dO . O, dS_j = P_j (dO . v_j - D),
+// dQ = scale sum_j dS_j k_j. dK, dV per key row: the same terms per query, summed over the queries.
+export const CUDA_FLASH_SIMT = `namespace {
+template <typename TS> __device__ __forceinline__ float mae_fa_dot(const float* a, const TS* b, int64_t E) {
+  float s = 0.f;
+  for (int64_t c = 0; c < E; ++c) s += a[c] * mae_ldf(b + c);
+  return s;
+}
+template <typename TS> __device__ __forceinline__ float mae_fa_dot2(const TS* a, const TS* b, int64_t E) {
+  float s = 0.f;
+  for (int64_t c = 0; c < E; ++c) s += mae_ldf(a + c) * mae_ldf(b + c);
+  return s;
+}
+
+template <typename TS>
+__device__ __forceinline__ void mae_fa_forward_simt(TS* __restrict__ out, float* __restrict__ lse, const TS* __restrict__ qkv,
+                                                    float scale, int64_t N, int64_t T, int64_t H, int64_t E) {
+  extern __shared__ __align__(16) unsigned char mae_fa_smem_raw[];
+  __shared__ float red[32];
+  float* qs = reinterpret_cast<float*>(mae_fa_smem_raw);
+  float* acc = qs + E;
+  float* ps = acc + E;
+  const int tid = threadIdx.x;
+  const int64_t t = blockIdx.x, h = blockIdx.y, rs = 3 * H * E;
+  for (int64_t n = blockIdx.z; n < N; n += gridDim.z) {
+    const TS* qb = qkv + n * T * rs + h * E;
+    const TS* kb = qb + H * E;
+    const TS* vb = kb + H * E;
+    __syncthreads();
+    for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {
+      qs[c] = mae_ldf(qb + t * rs + c);
+      acc[c] = 0.f;
+    }
+    __syncthreads();
+    float m = -INFINITY, l = 0.f;
+    for (int64_t j = tid; j < T; j += MAE_FA_THREADS) {
+      const float s = mae_fa_dot(qs, kb + j * rs, E) * scale;
+      const float mn = fmaxf(m, s);
+      l = l * expf(m - mn) + expf(s - mn);
+      m = mn;
+    }
+    const float M = mae_block_reduce<true>(m, red);
+    const float L = mae_block_reduce<false>(l * expf(m - M), red);
+    for (int64_t c0 = 0; c0 < T; c0 += MAE_FA_THREADS) {
+      const int64_t j = c0 + tid, cn = T - c0 < MAE_FA_THREADS ? T - c0 : MAE_FA_THREADS;
+      ps[tid] = j < T ? expf(mae_fa_dot(qs, kb + j * rs, E) * scale - M) / L : 0.f;
+      __syncthreads();
+      for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {
+        float a = acc[c];
+#pragma unroll 4  // unrolled further, ptxas spills
+        for (int64_t jj = 0; jj < cn; ++jj) a += ps[jj] * mae_ldf(vb + (c0 + jj) * rs + c);
+        acc[c] = a;
+      }
+      __syncthreads();
+    }
+    for (int64_t c = tid; c < E; c += MAE_FA_THREADS) mae_stf(out + ((n * T + t) * H + h) * E + c, acc[c]);
+    if (tid == 0) lse[(n * H + h) * T + t] = M + logf(L);
+  }
+}
+
+template <typename TS>
+__device__ __forceinline__ void mae_fa_dq_simt(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
+                                               const TS* __restrict__ out, const float* __restrict__ lse, float scale,
+                                               int64_t N, int64_t T, int64_t H, int64_t E) {
+  extern __shared__ __align__(16) unsigned char mae_fa_smem_raw[];
+  __shared__ float red[32];
+  float* qs = reinterpret_cast<float*>(mae_fa_smem_raw);
+  float* dos = qs + E;
+  float* acc = dos + E;
+  float* ds = acc + E;
+  const int tid = threadIdx.x;
+  const int64_t t = blockIdx.x, h = blockIdx.y, rs = 3 * H * E, os = H * E;
+  for (int64_t n = blockIdx.z; n < N; n += gridDim.z) {
+    const TS* qb = qkv + n * T * rs + h * E;
+    const TS* kb = qb + H * E;
+    const TS* vb = kb + H * E;
+    const TS* orow = out + (n * T + t) * os + h * E;
+    const TS* dorow = dout + (n * T + t) * os + h * E;
+    __syncthreads();
+    float d = 0.f;
+    for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {
+      qs[c] = mae_ldf(qb + t * rs + c);
+      dos[c] = mae_ldf(dorow + c);
+      acc[c] = 0.f;
+      d += dos[c] * mae_ldf(orow + c);
+    }
+    const float D = mae_block_reduce<false>(d, red);  // also orders the staging above
+    const float L = lse[(n * H + h) * T + t];
+    for (int64_t c0 = 0; c0 < T; c0 += MAE_FA_THREADS) {
+      const int64_t j = c0 + tid, cn = T - c0 < MAE_FA_THREADS ? T - c0 : MAE_FA_THREADS;
+      ds[tid] = j < T ? expf(mae_fa_dot(qs, kb + j * rs, E) * scale - L) * (mae_fa_dot(dos, vb + j * rs, E) - D) : 0.f;
+      __syncthreads();
+      for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {
+        float a = acc[c];
+#pragma unroll 4  // unrolled further, ptxas spills
+        for (int64_t jj = 0; jj < cn; ++jj) a += ds[jj] * mae_ldf(kb + (c0 + jj) * rs + c);
+        acc[c] = a;
+      }
+      __syncthreads();
+    }
+    for (int64_t c = tid; c < E; c += MAE_FA_THREADS) mae_stf(dqkv + (n * T + t) * rs + h * E + c, acc[c] * scale);
+  }
+}
+
+template <typename TS>
+__device__ __forceinline__ void mae_fa_dkdv_simt(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
+                                                 const TS* __restrict__ out, const float* __restrict__ lse, float scale,
+                                                 int64_t N, int64_t T, int64_t H, int64_t E) {
+  extern __shared__ __align__(16) unsigned char mae_fa_smem_raw[];
+  float* ks = reinterpret_cast<float*>(mae_fa_smem_raw);
+  float* vs = ks + E;
+  float* dk = vs + E;
+  float* dv = dk + E;
+  float* ps = dv + E;
+  float* dss = ps + MAE_FA_THREADS;
+  const int tid = threadIdx.x;
+  const int64_t j = blockIdx.x, h = blockIdx.y, rs = 3 * H * E, os = H * E;
+  for (int64_t n = blockIdx.z; n < N; n += gridDim.z) {
+    const TS* qb = qkv + n * T * rs + h * E;
+    const TS* ob = out + n * T * os + h * E;
+    const TS* dob = dout + n * T * os + h * E;
+    __syncthreads();
+    for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {
+      ks[c] = mae_ldf(qb + j * rs + H * E + c);
+      vs[c] = mae_ldf(qb + j * rs + 2 * H * E + c);
+      dk[c] = 0.f;
+      dv[c] = 0.f;
+    }
+    __syncthreads();
+    for (int64_t c0 = 0; c0 < T; c0 += MAE_FA_THREADS) {
+      const int64_t i = c0 + tid, cn = T - c0 < MAE_FA_THREADS ? T - c0 : MAE_FA_THREADS;
+      float p = 0.f, ds = 0.f;
+      if (i < T) {
+        p = expf(mae_fa_dot(ks, qb + i * rs, E) * scale - lse[(n * H + h) * T + i]);
+        ds = p * (mae_fa_dot(vs, dob + i * os, E) - mae_fa_dot2(dob + i * os, ob + i * os, E));
+      }
+      ps[tid] = p;
+      dss[tid] = ds;
+      __syncthreads();
+      for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {
+        float a = dv[c], b = dk[c];
+#pragma unroll 4  // unrolled further, ptxas spills
+        for (int64_t ii = 0; ii < cn; ++ii) {
+          a += ps[ii] * mae_ldf(dob + (c0 + ii) * os + c);
+          b += dss[ii] * mae_ldf(qb + (c0 + ii) * rs + c);
+        }
+        dv[c] = a;
+        dk[c] = b;
+      }
+      __syncthreads();
+    }
+    for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {
+      mae_stf(dqkv + (n * T + j) * rs + H * E + h * E + c, dk[c] * scale);
+      mae_stf(dqkv + (n * T + j) * rs + 2 * H * E + h * E + c, dv[c]);
+    }
+  }
+}
+}  // namespace
+`;
