@@ -4,7 +4,7 @@
 // Attention is one fused flash-attention op each way (attention_forward / attention_backward): it
 // reads the qkv linear's output [N, T, 3, H, E] and writes the heads merged [N, T, H, E] (the proj
 // linear's input), keeping only the log-sum-exp of each score row for the backward.
-import { ops } from '@mae-cuda/native';
+import { ops, Tensor } from '@mae-cuda/native';
 import {
   add,
   empty,
@@ -18,7 +18,7 @@ import {
   type NormSaved,
 } from './layers.js';
 import type { F32 } from './params.js';
-import type { WeightSource } from './plan.js';
+import { accDType, type WeightSource } from './plan.js';
 
 export interface BlockParams {
   norm1: NormParams;
@@ -73,7 +73,8 @@ export function blockForward(x: F32, p: BlockParams): { y: F32; saved: BlockSave
   const { y: h1, saved: n1 } = layerNormForward(x, p.norm1);
   const qkv = linearForward(h1, p.qkv);
   const merged = empty([N, T, D], x);
-  const lse = empty([N, H, T], x); // the accumulation type: the model's own (f32, or f64 for gradient checks)
+  // the log-sum-exp rows in the accumulation type (f32 for bf16 and f32 models, f64 in gradient checks)
+  const lse = Tensor.empty(accDType(x.dtype), [N, H, T], x.device) as F32;
   ops.attention_forward(merged.view([N, T, H, E]), lse, qkv.view([N, T, 3, H, E]), scale);
   const x1 = linearForward(merged, p.proj, x);
   const { y: h2, saved: n2 } = layerNormForward(x1, p.norm2);
