@@ -1,6 +1,7 @@
 // index.ts: the trainer's public surface.
 export * from './config/index.js';
 export * from './data/index.js';
+export * from './dist/index.js';
 export * from './init/index.js';
 export * from './io/checkpoint.js';
 export {

@@ -5,6 +5,7 @@
 // log.jsonl, config.json, reconstructions.png and loss.png.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import {
+  type Collective,
   type ConfigIssue,
   checkPretrainConfig,
   type ImageDataset,
@@ -15,10 +16,14 @@ import {
   ProgressBar,
   pretrain,
   runPlan,
+  type WorldInfo,
+  worldFromEnv,
 } from '@mae-cuda/mae';
 import { devices } from '@mae-cuda/native';
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
+import { connectWorld, launchPlan } from '../distributed.js';
+import { type LaunchPlan, launchWorkers, workerArgs } from '../launch.js';
 
 type Kind = 'int' | 'num' | 'bool' | 'str';
 
@@ -62,6 +67,12 @@ const flagValue = z.union([z.string(), z.boolean()]).optional();
 
 export const options = z.strictObject({
   config: z.string({ message: 'give a JSON file: --config run.json' }).optional(),
+  // the launcher's (not settings of the run): workers per node and the nodes of the job
+  gpus: flagValue,
+  nnodes: flagValue,
+  nodeRank: flagValue,
+  masterAddr: flagValue,
+  masterPort: flagValue,
   ...Object.fromEntries(Object.keys(SETTINGS).map((k) => [camel(k), flagValue])),
 });
 
@@ -123,7 +134,9 @@ export function resolveSettings(opts: Record<string, unknown>) {
     if (!devices().some((d) => d.spec === spec))
       throw new Refusal(`--device: ${c.device} is not available here (see mae-cuda info)`);
   }
-  if (c.resume !== undefined && !(existsSync(c.resume) && statSync(c.resume).isFile()))
+  // rank 0 alone reads the checkpoint (the others get its weights over the wire)
+  const rank0 = (worldFromEnv()?.rank ?? 0) === 0;
+  if (rank0 && c.resume !== undefined && !(existsSync(c.resume) && statSync(c.resume).isFile()))
     throw new Refusal(`--resume: ${c.resume} is not a file`);
   if (c.data !== 'mnist' && !(existsSync(c.data) && statSync(c.data).isDirectory()))
     throw new Refusal(`--data: ${c.data} is neither 'mnist' nor a folder of 0.json ... 9.json`);
@@ -161,6 +174,18 @@ export const pretrainCommand = defineCommand({
       throw e;
     }
     const { config: c, model } = settings;
+    let launch: LaunchPlan | undefined;
+    let worker: WorldInfo | undefined;
+    try {
+      worker = worldFromEnv();
+      launch = worker ? undefined : launchPlan(opts, c.device);
+    } catch (e) {
+      if (e instanceof Refusal || e instanceof RangeError) return fail(2, e.message);
+      throw e;
+    }
+    if (launch) return launchWorkers(launch, workerArgs(process.argv.slice(2)), process.argv[1]!);
+    const lead = (worker?.rank ?? 0) === 0;
+    if (worker && c.device === 'cuda') c.device = `cuda:${worker.localRank}`;
     let all: ImageDataset;
     try {
       all = c.data === 'mnist' ? loadMnist() : loadMnist(c.data);
@@ -169,12 +194,16 @@ export const pretrainCommand = defineCommand({
     }
     const { train, preview } = splitData(all, c);
     const bar = new ProgressBar(process.stderr);
+    const say = lead ? console.log : () => {};
+    let collective: Collective | undefined;
     try {
-      const plan = runPlan(c, train.length);
-      console.log(
+      if (worker) collective = await connectWorld(worker, c.device);
+      const plan = runPlan(c, train.length, worker?.world ?? 1);
+      say(
         `pretraining ${c.model} (${model.img_size}x${model.img_size}, patch ${model.patch_size}, mask ${model.mask_ratio}` +
           `${model.norm_pix_loss ? ', norm_pix_loss' : ''}) on ${train.length} ${train.name} images, device ${c.device}: ` +
-          `${plan.stepsPerEpoch} steps/epoch, ${plan.totalSteps} steps, batch ${c.batch_size} x ${c.accum_iter}, ` +
+          `${plan.stepsPerEpoch} steps/epoch, ${plan.totalSteps} steps, batch ${c.batch_size} x ${c.accum_iter}` +
+          `${worker ? ` x ${worker.world} ranks` : ''}, ` +
           `peak lr ${plan.schedule.lr.toExponential(3)} -> ${c.output_dir}`,
       );
       const r = await pretrain({
@@ -182,23 +211,24 @@ export const pretrainCommand = defineCommand({
         model,
         train,
         ...(preview ? { preview } : {}),
+        ...(collective ? { collective } : {}),
         onStep: (s) => bar.update(s),
         onEpoch: (e) => {
           bar.break();
-          console.log(
+          say(
             `epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: step ${e.steps}, loss ${e.loss.toFixed(4)}, ` +
               `lr ${e.lr.toExponential(3)}, ${e.images_per_s.toFixed(0)} img/s, ${e.seconds.toFixed(1)} s`,
           );
         },
         log: (m) => {
           bar.break();
-          console.log(m);
+          say(m);
         },
       });
       bar.break();
       const first = r.losses[0];
       const last = r.losses.at(-1);
-      console.log(
+      say(
         r.losses.length
           ? `done: ${r.steps} steps, loss ${first!.toFixed(4)} -> ${last!.toFixed(4)}; outputs in ${r.outputDir}: ` +
               'checkpoint-last.safetensors, log.jsonl, config.json, reconstructions.png, loss.png'
@@ -209,7 +239,10 @@ export const pretrainCommand = defineCommand({
       bar.break();
       if (e instanceof PretrainSetupError) return fail(2, `${flagOf(e.field)}: ${e.message}`);
       if (e instanceof NonFiniteLossError) return fail(1, e.message);
+      if (worker) return fail(1, `rank ${worker.rank}: ${(e as Error).message}`);
       throw e;
+    } finally {
+      collective?.close();
     }
   },
 });

@@ -11,10 +11,12 @@
 // uninterrupted one.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DeviceSpec } from '@mae-cuda/native';
+import { type DeviceSpec, Tensor } from '@mae-cuda/native';
 import { lenKeep, type MaeConfig, numPatches } from '../config/model.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { batchArray, batchTensor, epochOrder } from '../data/loader.js';
+import { type Collective, single } from '../dist/collective.js';
+import { shardRange, shardRowOffset } from '../dist/shard.js';
 import { initialState } from '../init/state.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { NoiseCounter } from '../masking/device.js';
@@ -81,6 +83,8 @@ export interface PretrainOptions {
   onEpoch?: (e: EpochRecord) => void;
   /** informational messages (resume, warnings, files written) */
   log?: (message: string) => void;
+  /** the data-parallel world (default: one rank); rank 0 alone writes files and reports */
+  collective?: Collective;
 }
 
 export interface PretrainResult {
@@ -96,19 +100,20 @@ export interface PretrainResult {
   optim: AdamW;
 }
 
-/** Steps per epoch and the lr schedule of a run over n images. */
-export function runPlan(c: PretrainConfig, n: number) {
+/** Steps per epoch and the lr schedule of a run over n images on `world` data-parallel ranks. */
+export function runPlan(c: PretrainConfig, n: number, world = 1) {
   if (!Number.isInteger(n) || n < 0)
     throw new RangeError(`image count must be a non-negative integer, got ${n}`);
-  const itersPerEpoch = Math.floor(n / c.batch_size);
+  const itersPerEpoch = Math.floor(n / (c.batch_size * world));
   const stepsPerEpoch = Math.floor(itersPerEpoch / c.accum_iter);
   if (stepsPerEpoch < 1)
     throw new PretrainSetupError(
       'batch_size',
-      `the dataset has ${n} images, too few for one step of batch_size ${c.batch_size} x accum_iter ${c.accum_iter}`,
+      `the dataset has ${n} images, too few for one step of batch_size ${c.batch_size} x accum_iter ${c.accum_iter}` +
+        (world > 1 ? ` x ${world} ranks` : ''),
     );
   const schedule: LrSchedule = {
-    lr: resolveLr(c.lr, c.blr, effectiveBatch(c.batch_size, c.accum_iter)),
+    lr: resolveLr(c.lr, c.blr, effectiveBatch(c.batch_size, c.accum_iter, world)),
     min_lr: c.min_lr,
     warmup_epochs: c.warmup_epochs,
     epochs: c.epochs,
@@ -144,23 +149,27 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       'input_size',
       `the dataset's images are ${H}x${W}; input_size is ${mc.img_size} (resizing is not supported)`,
     );
-  const plan = runPlan(c, train.length);
+  const coll = o.collective ?? single();
+  const { rank, world } = coll;
+  const lead = rank === 0; // writes the files, logs and reports
+  const plan = runPlan(c, train.length, world);
   const { stepsPerEpoch, itersUsed, schedule, totalSteps } = plan;
   const out = c.output_dir;
-  mkdirSync(out, { recursive: true });
+  if (lead) mkdirSync(out, { recursive: true });
   const ckptPath = join(out, CHECKPOINT_FILE);
   const meta = {
     model: mc,
     train: c,
     dataset: { name: train.name, images: train.length },
     steps_per_epoch: stepsPerEpoch,
+    world_size: world,
   };
 
   // model and optimiser, fresh or from a checkpoint
   let params: ParamStore;
   let optim: AdamW;
   const adamw = { ...DEFAULT_ADAMW, weightDecay: c.weight_decay };
-  if (c.resume) {
+  if (c.resume && lead) {
     const probe = new AdamW(new ParamStore(initialState(mc, c.seed), 'cpu'), adamw);
     const r = await loadTrainingState(c.resume, mc, probe.trainable);
     params = new ParamStore(r.state, device);
@@ -177,7 +186,16 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     params = new ParamStore(initialState(mc, c.seed), device);
     optim = new AdamW(params, adamw);
   }
-  writeFileSync(join(out, 'config.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  if (world > 1) {
+    // every rank starts from rank 0's weights, moments and step (rank 0 alone read a checkpoint)
+    await coll.broadcast(params.flatValues);
+    await coll.broadcast(optim.flatM);
+    await coll.broadcast(optim.flatV);
+    const step = Tensor.fromArray('i32', [1], [optim.step]);
+    await coll.broadcast(step);
+    optim.step = step.toArraySync()[0]!;
+  }
+  if (lead) writeFileSync(join(out, 'config.json'), `${JSON.stringify(meta, null, 2)}\n`);
   const model = new MaskedAutoencoder(mc, params, resolvePrecision(c.precision, device));
   const accum = new GradAccumulator(params, optim.trainable, c.accum_iter);
   const L = numPatches(mc);
@@ -190,7 +208,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     return lrForIteration(schedule, e, (step - e * stepsPerEpoch) * c.accum_iter, itersUsed, c.accum_iter);
   };
   let stepper: TrainStep | undefined;
-  if (c.accum_iter === 1 && c.clip_grad === undefined && optim.step < totalSteps) {
+  if (c.accum_iter === 1 && c.clip_grad === undefined && world === 1 && optim.step < totalSteps) {
     const from = optim.step;
     optim.setSchedule(
       Float64Array.from({ length: totalSteps - from }, (_, k) => lrOf(from + k)),
@@ -218,6 +236,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       );
   };
   const writeOutputs = async (record: EpochRecord) => {
+    if (!lead) return;
     await saveTrainingState(ckptPath, params, optim, Math.floor(optim.step / stepsPerEpoch), meta);
     savedStep = optim.step;
     appendFileSync(join(out, 'log.jsonl'), `${JSON.stringify(record)}\n`);
@@ -238,15 +257,16 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         losses.push(loss);
         epochLoss += loss;
         epochSteps++;
-        o.onStep?.({
-          step: stepDone,
-          totalSteps,
-          epoch,
-          loss,
-          lr,
-          imagesPerSec: (B * c.accum_iter) / seconds,
-          ...(gradNorm === undefined ? {} : { gradNorm }),
-        });
+        if (lead)
+          o.onStep?.({
+            step: stepDone,
+            totalSteps,
+            epoch,
+            loss,
+            lr,
+            imagesPerSec: (B * c.accum_iter) / seconds,
+            ...(gradNorm === undefined ? {} : { gradNorm }),
+          });
       };
       for (let st = optim.step - epoch * stepsPerEpoch; st < stepsPerEpoch && optim.step < totalSteps; st++) {
         const stepStart = performance.now();
@@ -270,13 +290,22 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         }
         for (let k = 0; k < c.accum_iter; k++) {
           const it = st * c.accum_iter + k;
-          const imgs = batchTensor(train, order.subarray(it * B, (it + 1) * B), device);
-          const noise = batchNoise(c.seed, Streams.maskNoise, step, B, L, k * B);
+          const imgs = batchTensor(train, order.subarray(...shardRange(it, B, rank, world)), device);
+          const rows = shardRowOffset(B, k * world + rank);
+          const noise = batchNoise(c.seed, Streams.maskNoise, step, B, L, rows);
           const r = await model.forward(imgs, randomMasking(noise, B, L, mc.mask_ratio));
-          checkLoss(r.loss, step, epoch, k);
+          if (world === 1) checkLoss(r.loss, step, epoch, k);
           model.backward(1 / c.accum_iter);
           accum.add(k);
           loss += r.loss / c.accum_iter;
+        }
+        if (world > 1) {
+          // the world's mean gradient, and its mean loss (what the official all_reduce_mean logs)
+          await coll.allReduceMean(params.flatGrads);
+          const l = Tensor.fromArray('f32', [1], [loss]);
+          await coll.allReduceMean(l);
+          loss = l.toArraySync()[0]!;
+          checkLoss(loss, step, epoch);
         }
         const gradNorm = c.clip_grad ? await clipGradNorm(params, optim.trainable, c.clip_grad) : undefined;
         optim.update(lr);

@@ -1,0 +1,28 @@
+// collective.ts: what data-parallel training needs from its ranks: averaging a tensor over all of
+// them, broadcasting one from rank 0, and a barrier. `single()` is the world of one; tcp.ts has a
+// small TCP implementation for CPU tensors (tests and CPU-only machines); the CUDA path uses NCCL.
+import type { Tensor } from '@mae-cuda/native';
+
+export interface Collective {
+  readonly rank: number;
+  readonly world: number;
+  /** t = the mean of t over every rank (in place; f32) */
+  allReduceMean(t: Tensor): Promise<void>;
+  /** t = rank 0's t on every rank (in place) */
+  broadcast(t: Tensor): Promise<void>;
+  /** returns once every rank has called it */
+  barrier(): Promise<void>;
+  close(): void;
+}
+
+/** The world of one rank: every operation is the identity. */
+export function single(): Collective {
+  return {
+    rank: 0,
+    world: 1,
+    allReduceMean: async () => {},
+    broadcast: async () => {},
+    barrier: async () => {},
+    close: () => {},
+  };
+}
