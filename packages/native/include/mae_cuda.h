@@ -125,6 +125,42 @@ MAE_API mae_status mae_graph_launch(mae_graph* g, mae_stream* s);
 MAE_API size_t mae_graph_num_nodes(const mae_graph* g);
 MAE_API void mae_graph_destroy(mae_graph* g);
 
+/* NCCL, loaded at run time (nothing of NCCL is needed to build). mae_nccl_load dlopens the library
+ * once per process (thread-safe): path_or_null is a library file, several separated by ':' tried
+ * in order, or NULL for the default list ($MAE_NCCL_PATH, a file or a folder holding
+ * libnccl.so.2; $NCCL_HOME/lib/libnccl.so.2; libnccl.so.2 through the dynamic loader's search).
+ * found (at most found_len bytes, may be NULL) receives the path that loaded. Once loaded, a later
+ * call succeeds if it names that path or NULL. On failure the error names every path tried and why
+ * (dlerror, or the missing symbol). The other functions need a loaded NCCL; communicators and
+ * collectives need a CUDA build and device. Collectives are enqueued on the stream (NULL: the
+ * device's current stream, so they can be captured in a CUDA graph); every rank must call them in
+ * the same order. */
+typedef struct mae_nccl_comm mae_nccl_comm;
+#define MAE_NCCL_UNIQUE_ID_BYTES 128
+typedef enum mae_nccl_op { MAE_NCCL_SUM = 0, MAE_NCCL_AVG = 1 } mae_nccl_op;
+MAE_API mae_status mae_nccl_load(const char* path_or_null, char* found, size_t found_len);
+MAE_API mae_status mae_nccl_version(int* version); /* e.g. 22105 for 2.21.5 */
+MAE_API mae_status mae_nccl_unique_id(unsigned char out[MAE_NCCL_UNIQUE_ID_BYTES]);
+/* Joins rank (0 <= rank < world) of the communicator named by id on a CUDA device; blocks until
+ * every rank has joined. */
+MAE_API mae_status mae_nccl_comm_init(mae_nccl_comm** out, int world, int rank,
+                                      const unsigned char id[MAE_NCCL_UNIQUE_ID_BYTES], mae_device device);
+MAE_API mae_status mae_nccl_comm_destroy(mae_nccl_comm* comm); /* waits for its pending work */
+MAE_API mae_status mae_nccl_comm_abort(mae_nccl_comm* comm);   /* frees it without waiting */
+MAE_API mae_device mae_nccl_comm_device(const mae_nccl_comm* comm);
+/* *result = the communicator's asynchronous error (0: none); mae_nccl_error_string names it. */
+MAE_API mae_status mae_nccl_comm_async_error(mae_nccl_comm* comm, int* result);
+MAE_API const char* mae_nccl_error_string(int result);
+/* In place over the whole tensor (f32 or bf16, on the communicator's device): op is a mae_nccl_op
+ * (MAE_NCCL_AVG and bf16 need NCCL >= 2.10). */
+MAE_API mae_status mae_nccl_all_reduce(mae_nccl_comm* comm, mae_tensor* inout, int op, mae_stream* stream);
+/* Between group start and end, collectives are only queued; end launches them together (one launch
+ * for many small tensors, e.g. the gradients). Calls nest. */
+MAE_API mae_status mae_nccl_group_start(void);
+MAE_API mae_status mae_nccl_group_end(void);
+/* Every rank's tensor receives root's (same dtype and element count on every rank). */
+MAE_API mae_status mae_nccl_broadcast(mae_nccl_comm* comm, mae_tensor* inout, int root, mae_stream* stream);
+
 /* Allocator statistics for a device (bytes). */
 MAE_API mae_status mae_memory_stats(mae_device device, size_t* allocated, size_t* reserved,
                                     size_t* peak_allocated);

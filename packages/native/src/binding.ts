@@ -46,6 +46,18 @@ export interface NativeGraph {
   readonly __nativeGraph: unique symbol;
 }
 
+/** An NCCL communicator (an opaque handle; see nccl.ts). */
+export interface NativeNcclComm {
+  readonly __nativeNcclComm: unique symbol;
+}
+
+export interface NcclLibrary {
+  /** The library file that loaded (as given to ncclLoad). */
+  path: string;
+  /** major*10000 + minor*100 + patch, e.g. 22105 for 2.21.5 */
+  version: number;
+}
+
 export interface NativeBuildInfo {
   version: string;
   cuda: boolean;
@@ -95,6 +107,25 @@ export interface NativeBinding {
   graphLaunch(graph: NativeGraph, stream?: NativeStream | null): void;
   graphNumNodes(graph: NativeGraph): number;
   graphDestroy(graph: NativeGraph): void;
+  /** paths: one library file or several separated by ':', tried in order; null: the default list. */
+  ncclLoad(paths: string | null): NcclLibrary;
+  ncclUniqueId(): Uint8Array;
+  ncclErrorString(code: number): string;
+  ncclCommInit(
+    world: number,
+    rank: number,
+    id: Uint8Array,
+    deviceType: number,
+    deviceIndex: number,
+  ): Promise<NativeNcclComm>;
+  ncclCommDestroy(comm: NativeNcclComm): void;
+  ncclCommAbort(comm: NativeNcclComm): void;
+  ncclCommAsyncError(comm: NativeNcclComm): number;
+  /** op: 0 = sum, 1 = avg */
+  ncclAllReduce(comm: NativeNcclComm, tensor: NativeTensor, op: number, stream: NativeStream | null): void;
+  ncclBroadcast(comm: NativeNcclComm, tensor: NativeTensor, root: number, stream: NativeStream | null): void;
+  ncclGroupStart(): void;
+  ncclGroupEnd(): void;
   /** Generated ops; generated/ops.ts gives them precise types. */
   ops: Record<string, (...args: unknown[]) => unknown>;
 }

@@ -7,5 +7,6 @@ export * from './dtype.js';
 export * from './event.js';
 export * from './graph.js';
 export * from './info.js';
+export * from './nccl.js';
 export * from './stream.js';
 export * from './tensor.js';

@@ -3,6 +3,7 @@
 #include "addon.h"
 #include "info.h"
 #include "native_graph.h"
+#include "native_nccl.h"
 #include "native_stream.h"
 #include "native_tensor.h"
 #include "util.h"
@@ -37,6 +38,17 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("graphLaunch", Napi::Function::New<GraphLaunch>(env, "graphLaunch"));
   exports.Set("graphNumNodes", Napi::Function::New<GraphNumNodes>(env, "graphNumNodes"));
   exports.Set("graphDestroy", Napi::Function::New<GraphDestroy>(env, "graphDestroy"));
+  exports.Set("ncclLoad", Napi::Function::New<NcclLoad>(env, "ncclLoad"));
+  exports.Set("ncclUniqueId", Napi::Function::New<NcclUniqueId>(env, "ncclUniqueId"));
+  exports.Set("ncclErrorString", Napi::Function::New<NcclErrorString>(env, "ncclErrorString"));
+  exports.Set("ncclCommInit", Napi::Function::New<NcclCommInit>(env, "ncclCommInit"));
+  exports.Set("ncclCommDestroy", Napi::Function::New<NcclCommDestroy>(env, "ncclCommDestroy"));
+  exports.Set("ncclCommAbort", Napi::Function::New<NcclCommAbort>(env, "ncclCommAbort"));
+  exports.Set("ncclCommAsyncError", Napi::Function::New<NcclCommAsyncError>(env, "ncclCommAsyncError"));
+  exports.Set("ncclAllReduce", Napi::Function::New<NcclAllReduce>(env, "ncclAllReduce"));
+  exports.Set("ncclBroadcast", Napi::Function::New<NcclBroadcast>(env, "ncclBroadcast"));
+  exports.Set("ncclGroupStart", Napi::Function::New<NcclGroupStart>(env, "ncclGroupStart"));
+  exports.Set("ncclGroupEnd", Napi::Function::New<NcclGroupEnd>(env, "ncclGroupEnd"));
 
   Napi::Object ops = Napi::Object::New(env);
   RegisterGeneratedOps(env, ops);

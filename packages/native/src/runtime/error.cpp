@@ -7,7 +7,7 @@
 #include "runtime_impl.h"
 
 namespace {
-thread_local char g_last_error[2048] = "";
+thread_local char g_last_error[8192] = "";
 thread_local char g_shape_buf[8][160];
 }  // namespace
 
