@@ -2,10 +2,10 @@
 // gpu-bundle.mjs: packs what the GPU machine needs to run the Node.js stages of
 // scripts/gpu-check.sh, since it has no Node.js: .gpu/ (gitignored; carry it) gets this machine's
 // node binary (xz-compressed), the CLI bundled into one file by esbuild, the native addon and the
-// op checker built here (CUDA for sm_80 + sm_90a) and OpenMP's runtime. The GPU check trains on
-// synthetic images, so no dataset travels. Run after `pnpm build`.
+// op checker and NCCL checker built here (CUDA for sm_80 + sm_90a), OpenMP's runtime, and 640
+// MNIST digits for short pretraining runs. Run after `pnpm build`.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, '.gpu');
 const release = join(root, 'packages/native/build/Release');
-for (const f of ['mae_native.node', 'mae_op_check'])
+for (const f of ['mae_native.node', 'mae_op_check', 'mae_nccl_check'])
   if (!existsSync(join(release, f))) {
     console.error(`gpu-bundle: ${join(release, f)} is missing; run \`pnpm build\` first`);
     process.exit(2);
@@ -37,7 +37,19 @@ await esbuild.build({
   },
   logLevel: 'warning',
 });
-for (const f of ['mae_native.node', 'mae_op_check']) copyFileSync(join(release, f), join(out, f));
+// the binaries travel xz-compressed (the carried tree is limited to 64 MiB); gpu-check.sh unpacks
+for (const f of ['mae_native.node', 'mae_op_check', 'mae_nccl_check'])
+  execFileSync('sh', ['-c', `xz -T2 -6 -c "${join(release, f)}" > "${join(out, `${f}.xz`)}"`]);
+// 64 MNIST digits of each class (a --data folder) for the short pretraining runs there
+const digits = join(
+  dirname(createRequire(join(root, 'packages/mae/package.json')).resolve('mnist/package.json')),
+  'src/digits',
+);
+mkdirSync(join(out, 'digits'));
+for (let d = 0; d < 10; d++) {
+  const all = JSON.parse(readFileSync(join(digits, `${d}.json`), 'utf8')).data;
+  writeFileSync(join(out, 'digits', `${d}.json`), JSON.stringify({ data: all.slice(0, 64 * 784) }));
+}
 // OpenMP's runtime, in case the GPU machine's image lacks it
 mkdirSync(join(out, 'lib'));
 const gomp = execFileSync(
@@ -52,6 +64,6 @@ if (gomp) copyFileSync(gomp, join(out, 'lib/libgomp.so.1'));
 execFileSync('sh', ['-c', `xz -T2 -6 -c "${process.execPath}" > "${join(out, 'node.xz')}"`]);
 const mib = (f) => (statSync(join(out, f)).size / 2 ** 20).toFixed(1);
 console.log(
-  `gpu-bundle: .gpu/ ready (node.xz ${mib('node.xz')} MiB, mae-cuda.mjs ${mib('mae-cuda.mjs')} MiB, addon ${mib('mae_native.node')} MiB); ` +
-    'carry .gpu and packages/native/generated',
+  `gpu-bundle: .gpu/ ready (node.xz ${mib('node.xz')} MiB, mae-cuda.mjs ${mib('mae-cuda.mjs')} MiB, addon ${mib('mae_native.node.xz')} MiB xz); carry .gpu` +
+    ' (and packages/native/generated only for the CMake fallback)',
 );

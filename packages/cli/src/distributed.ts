@@ -1,8 +1,14 @@
 // distributed.ts: the pretrain command's two data-parallel roles. launchPlan reads the launcher
 // flags (--gpus N per node, --nnodes, --node-rank, --master-addr, --master-port) and checks them
 // before any worker starts (enough devices here, NCCL for CUDA); connectWorld joins a worker to
-// its world: the TCP collective for CPU workers, NCCL for CUDA ones.
-import { type Collective, DEFAULT_MASTER_PORT, TcpCollective, type WorldInfo } from '@mae-cuda/mae';
+// its world: the TCP collective for CPU workers, NCCL (ids handed out over TCP) for CUDA ones.
+import {
+  type Collective,
+  DEFAULT_MASTER_PORT,
+  NcclCollective,
+  TcpCollective,
+  type WorldInfo,
+} from '@mae-cuda/mae';
 import { devices, findNccl } from '@mae-cuda/native';
 import type { LaunchPlan } from './launch.js';
 

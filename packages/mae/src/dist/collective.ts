@@ -12,6 +12,11 @@ export interface Collective {
   broadcast(t: Tensor): Promise<void>;
   /** returns once every rank has called it */
   barrier(): Promise<void>;
+  /**
+   * t = the mean over every rank, enqueued on the device and returning at once (NCCL): what a
+   * captured step uses. Absent where the collective needs the host (the TCP one).
+   */
+  enqueueMean?(t: Tensor): void;
   close(): void;
 }
 

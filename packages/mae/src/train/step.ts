@@ -22,6 +22,11 @@ export interface DeviceUpdate {
 export interface TrainStepOptions {
   /** capture a CUDA graph after the first step (CUDA only; default true) */
   readonly graph?: boolean;
+  /**
+   * data parallelism: averages a tensor over the world on the device (NCCL), called on the
+   * gradients after the backward and on the loss, inside the step (and its graph)
+   */
+  readonly mean?: (t: F32) => void;
 }
 
 export type StepPhase = 'eager' | 'capture' | 'replay';
@@ -62,6 +67,10 @@ export class TrainStep {
     const masking = maskingOnDevice(this.counter.noise(this.batch, numPatches(c)), lenKeep(c));
     const loss = this.model.forwardOnDevice(this.imgs, masking);
     this.model.backward(1);
+    if (this.opts.mean) {
+      this.opts.mean(this.model.params.flatGrads);
+      this.opts.mean(loss);
+    }
     this.optim.updateOnDevice();
     this.counter.advance();
     return loss;

@@ -208,14 +208,23 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     return lrForIteration(schedule, e, (step - e * stepsPerEpoch) * c.accum_iter, itersUsed, c.accum_iter);
   };
   let stepper: TrainStep | undefined;
-  if (c.accum_iter === 1 && c.clip_grad === undefined && world === 1 && optim.step < totalSteps) {
+  const enqueueMean = coll.enqueueMean?.bind(coll);
+  if (
+    c.accum_iter === 1 &&
+    c.clip_grad === undefined &&
+    (world === 1 || enqueueMean) &&
+    optim.step < totalSteps
+  ) {
     const from = optim.step;
     optim.setSchedule(
       Float64Array.from({ length: totalSteps - from }, (_, k) => lrOf(from + k)),
       from,
     );
-    const counter = new NoiseCounter(c.seed, Streams.maskNoise, optim.step, 0, device);
-    stepper = new TrainStep(model, optim, counter, B, { graph: c.cuda_graph });
+    const counter = new NoiseCounter(c.seed, Streams.maskNoise, optim.step, shardRowOffset(B, rank), device);
+    stepper = new TrainStep(model, optim, counter, B, {
+      graph: c.cuda_graph,
+      ...(enqueueMean ? { mean: enqueueMean } : {}), // NCCL: inside the step, a world of 1 included
+    });
   }
 
   // losses are read back every step on the CPU, every 16 steps (and at each epoch's end) on CUDA
@@ -276,7 +285,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         if (stepper && lossLog) {
           // the batch goes into the step's buffer; the step reads nothing else from the host, and
           // its loss stays on the device until the log is drained
-          stepper.loadImages(batchArray(train, order.subarray(st * B, (st + 1) * B)));
+          stepper.loadImages(batchArray(train, order.subarray(...shardRange(st, B, rank, world))));
           lossLog.record(stepper.run(), { step, lr, start: stepStart }, stepper.queue);
           if (lossLog.full || st === stepsPerEpoch - 1 || optim.step >= totalSteps) {
             const t = performance.now();

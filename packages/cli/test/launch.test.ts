@@ -1,0 +1,157 @@
+// launch.test.ts: `mae-cuda pretrain --gpus 2 --device cpu` in child processes: two workers train
+// to the weights of one process with the doubled batch; a worker killed mid-run stops the job with
+// a message naming its rank and the last checkpoint intact; bad launcher flags are refused before
+// any worker starts.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCheckpoint } from '@mae-cuda/mae';
+import { workerArgs } from '../src/launch.js';
+
+const bin = fileURLToPath(new URL('../bin/mae-cuda.js', import.meta.url));
+const tmp = () => mkdtempSync(join(tmpdir(), 'mae-launch-'));
+const SMALL = [
+  '--embed-dim',
+  '16',
+  '--depth',
+  '1',
+  '--num-heads',
+  '2',
+  '--decoder-embed-dim',
+  '16',
+  '--limit',
+  '256',
+  '--preview',
+  '0',
+];
+const port = () => String(34000 + Math.floor(Math.random() * 2000));
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [bin, 'pretrain', ...SMALL, ...args], { encoding: 'utf8', timeout: 150000 });
+
+describe('mae-cuda pretrain --gpus (data-parallel launcher)', function () {
+  this.timeout(180000);
+
+  it('drops only the launcher flags from the workers arguments', () => {
+    assert.deepEqual(
+      workerArgs([
+        'pretrain',
+        '--gpus',
+        '2',
+        '--steps',
+        '3',
+        '--master-port=1234',
+        '--nnodes',
+        '1',
+        '--seed',
+        '4',
+      ]),
+      ['pretrain', '--steps', '3', '--seed', '4'],
+    );
+  });
+
+  it('2 CPU workers of batch 16 train to the weights of 1 process of batch 32', async () => {
+    const [a, b] = [tmp(), tmp()];
+    const one = run('--steps', '3', '--batch-size', '32', '--output-dir', a);
+    assert.equal(one.status, 0, one.stderr);
+    const two = run(
+      '--gpus',
+      '2',
+      '--device',
+      'cpu',
+      '--master-port',
+      port(),
+      '--steps',
+      '3',
+      '--batch-size',
+      '16',
+      '--output-dir',
+      b,
+    );
+    assert.equal(two.status, 0, two.stderr);
+    assert.match(two.stdout, /started 2 worker\(s\) of 2: rank 0 pid \d+, rank 1 pid \d+/);
+    assert.match(two.stdout, /batch 16 x 1 x 2 ranks/);
+    const [x, y] = [
+      await loadCheckpoint(join(a, 'checkpoint-last.safetensors')),
+      await loadCheckpoint(join(b, 'checkpoint-last.safetensors')),
+    ];
+    assert.equal(y.step, 3);
+    for (const [name, t] of Object.entries(x.model)) {
+      if (name.endsWith('attn.qkv.bias')) continue; // the zero-gradient key slice: rounding noise
+      const u = y.model[name]!.data;
+      let d = 0;
+      let n = 0;
+      for (let i = 0; i < t.data.length; i++) {
+        d += (t.data[i]! - u[i]!) ** 2;
+        n += t.data[i]! ** 2;
+      }
+      assert.ok(Math.sqrt(d) <= 1e-4 * Math.sqrt(n) + 1e-7, `${name}: ${Math.sqrt(d / (n + 1e-30))}`);
+    }
+  });
+
+  it('a killed worker stops the job, naming its rank; the checkpoint stays intact', async () => {
+    const out = tmp();
+    const p = spawn(
+      process.execPath,
+      [
+        bin,
+        'pretrain',
+        ...SMALL,
+        '--gpus',
+        '2',
+        '--device',
+        'cpu',
+        '--master-port',
+        port(),
+        '--epochs',
+        '50',
+        '--batch-size',
+        '16',
+        '--output-dir',
+        out,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    // once the first epoch's checkpoint is out, kill rank 1
+    const start = Date.now();
+    while (!/epoch 0/.test(stdout) && Date.now() - start < 120000)
+      await new Promise((r) => setTimeout(r, 200));
+    const pid = Number(/rank 1 pid (\d+)/.exec(stdout)?.[1]);
+    assert.ok(pid > 0, stdout);
+    process.kill(pid, 'SIGKILL');
+    const code = await new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
+    assert.notEqual(code, 0);
+    assert.match(stderr, /rank 1 \(pid \d+\) was killed by SIGKILL; stopping the other workers/);
+    const ck = await loadCheckpoint(join(out, 'checkpoint-last.safetensors'));
+    assert.ok(ck.step >= 1);
+  });
+
+  it('refuses bad launcher flags before starting anything', () => {
+    const cases: [string[], RegExp][] = [
+      [['--gpus', '0'], /--gpus: must be an integer from 1 to 1024/],
+      [['--gpus', 'two'], /--gpus: must be an integer/],
+      [['--gpus', '2', '--nnodes', '2'], /--master-addr: a job of several nodes needs the address of node 0/],
+      [['--gpus', '2', '--device', 'cuda'], /--device: cuda is not available here|CUDA device|NCCL/],
+      [
+        ['--gpus', '2', '--node-rank', '3', '--nnodes', '2', '--master-addr', 'h'],
+        /--node-rank: must be an integer from 0 to 1/,
+      ],
+    ];
+    for (const [args, re] of cases) {
+      const r = run(...args, '--output-dir', join(tmp(), 'never'));
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.doesNotMatch(r.stdout, /started/);
+    }
+  });
+});
