@@ -65,14 +65,7 @@ export function launchPlan(opts: Flags, device: string): LaunchPlan | undefined 
 
 /** Joins this worker to its world. */
 export async function connectWorld(w: WorldInfo, device: string): Promise<Collective> {
-  if (device !== 'cpu')
-    throw new Error(
-      `data-parallel training on ${device} runs over NCCL, which this build cannot drive yet; use --device cpu`,
-    );
-  return TcpCollective.connect({
-    rank: w.rank,
-    world: w.world,
-    masterAddr: w.masterAddr,
-    masterPort: w.masterPort,
-  });
+  const where = { rank: w.rank, world: w.world, masterAddr: w.masterAddr, masterPort: w.masterPort };
+  if (device === 'cpu') return TcpCollective.connect(where);
+  return NcclCollective.connect(where, device as `cuda:${number}`);
 }
