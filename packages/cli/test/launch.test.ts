@@ -80,12 +80,15 @@ describe('mae-cuda pretrain --gpus (data-parallel launcher)', function () {
     assert.equal(y.step, 3);
     for (const [name, t] of Object.entries(x.model)) {
       if (name.endsWith('attn.qkv.bias')) continue; // the zero-gradient key slice: rounding noise
-      const u = y.model[name]!.data;
+      const [p, q] = [
+        Float64Array.from(t.data as Float32Array),
+        Float64Array.from(y.model[name]!.data as Float32Array),
+      ];
       let d = 0;
       let n = 0;
-      for (let i = 0; i < t.data.length; i++) {
-        d += (t.data[i]! - u[i]!) ** 2;
-        n += t.data[i]! ** 2;
+      for (let i = 0; i < p.length; i++) {
+        d += (p[i]! - q[i]!) ** 2;
+        n += p[i]! ** 2;
       }
       assert.ok(Math.sqrt(d) <= 1e-4 * Math.sqrt(n) + 1e-7, `${name}: ${Math.sqrt(d / (n + 1e-30))}`);
     }
