@@ -10,14 +10,18 @@ import { blobs, tinyRun } from '../train/helpers.js';
 const data = blobs(96);
 let port = 33500 + Math.floor(Math.random() * 1000);
 
-async function twoRanks(overrides: Parameters<typeof tinyRun>[0]) {
+async function twoRanks(overrides: Parameters<typeof tinyRun>[0], rank0: Parameters<typeof tinyRun>[0] = {}) {
   port += 1;
   const colls = await Promise.all(
     [0, 1].map((rank) =>
       TcpCollective.connect({ rank, world: 2, masterAddr: '127.0.0.1', masterPort: port }),
     ),
   );
-  const runs = colls.map((collective) => ({ ...tinyRun(overrides), train: data, collective }));
+  const runs = colls.map((collective) => ({
+    ...tinyRun({ ...overrides, ...(collective.rank === 0 ? rank0 : {}) }),
+    train: data,
+    collective,
+  }));
   const results = await Promise.all(runs.map((r) => pretrain(r)));
   for (const c of colls) c.close();
   return { results, dirs: runs.map((r) => r.config.output_dir) };
@@ -62,4 +66,31 @@ describe('data parallel (CPU, 2 ranks)', function () {
       assert.ok(existsSync(`${dirs[0]}/checkpoint-last.safetensors`));
       assert.ok(!existsSync(dirs[1]!) || readdirSync(dirs[1]!).length === 0, 'rank 1 writes nothing');
     });
+
+  it('a 1-rank checkpoint resumes on 2 ranks (only rank 0 reads it) as if never interrupted', async () => {
+    const whole = await pretrain({ ...tinyRun({ steps: 4, batch_size: 16 }), train: data });
+    const first = tinyRun({ steps: 2, batch_size: 16 });
+    const a = await pretrain({ ...first, train: data });
+    const { results } = await twoRanks(
+      { steps: 4, batch_size: 8 },
+      { resume: a.checkpoint, output_dir: first.config.output_dir },
+    );
+    const [r0, r1] = results as [typeof whole, typeof whole];
+    assert.equal(r0.steps, 4);
+    assert.equal(r1.steps, 4, 'rank 1 got the step from rank 0');
+    assert.deepEqual(r1.losses, r0.losses);
+    whole.losses
+      .slice(2)
+      .forEach((l, i) =>
+        assert.ok(
+          Math.abs(l - r0.losses[i]!) <= 1e-5 * Math.abs(l),
+          `step ${i + 3}: ${l} vs ${r0.losses[i]}`,
+        ),
+      );
+    for (const name of whole.optim.trainable) {
+      if (name.endsWith('attn.qkv.bias')) continue;
+      const x = await whole.model.params.get(name).toArray();
+      assert.ok(relErr(x, await r1.model.params.get(name).toArray()) <= 1e-4, name);
+    }
+  });
 });
