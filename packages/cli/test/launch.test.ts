@@ -139,6 +139,49 @@ describe('mae-cuda pretrain --gpus (data-parallel launcher)', function () {
     assert.ok(ck.step >= 1);
   });
 
+  it('Ctrl-C (SIGINT to the launcher) stops every worker', async () => {
+    const p = spawn(
+      process.execPath,
+      [
+        bin,
+        'pretrain',
+        ...SMALL,
+        '--gpus',
+        '2',
+        '--device',
+        'cpu',
+        '--master-port',
+        port(),
+        '--epochs',
+        '50',
+        '--batch-size',
+        '16',
+        '--output-dir',
+        tmp(),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const start = Date.now();
+    while (!/step \d+\/|epoch 0/.test(stdout + stderr) && Date.now() - start < 120000)
+      await new Promise((r) => setTimeout(r, 100));
+    const pids = [...stdout.matchAll(/rank \d pid (\d+)/g)].map((m) => Number(m[1]));
+    assert.equal(pids.length, 2, stdout);
+    p.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
+    assert.notEqual(code, 0);
+    assert.match(stderr, /the job failed: stopped by SIGINT/);
+    for (const pid of pids)
+      assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is still running`);
+  });
+
   it('refuses bad launcher flags before starting anything', () => {
     const cases: [string[], RegExp][] = [
       [['--gpus', '0'], /--gpus: must be an integer from 1 to 1024/],
