@@ -17,6 +17,8 @@ export interface Collective {
    * captured step uses. Absent where the collective needs the host (the TCP one).
    */
   enqueueMean?(t: Tensor): void;
+  /** throws when the collective has failed in the background (e.g. NCCL saw a rank die) */
+  check?(): void;
   close(): void;
 }
 

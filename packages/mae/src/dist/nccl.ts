@@ -2,15 +2,38 @@
 // rendezvous (tcp.ts) handing rank 0's NCCL unique id to every rank. Its `enqueueMean` enqueues an
 // average on the device's current stream and returns at once, so a training step can do it inside
 // a captured CUDA graph (the gradients and the loss of the world, no host round trip).
-import { type DeviceSpec, loadNccl, NcclComm, ncclUniqueId, Tensor } from '@mae-cuda/native';
+import { type DeviceSpec, loadNccl, NcclComm, ncclErrorString, ncclUniqueId, Tensor } from '@mae-cuda/native';
 import type { Collective } from './collective.js';
 import { TcpCollective, type TcpOptions } from './tcp.js';
 
+/** How often the watchdog asks NCCL for a background error (a dead rank, a broken network). */
+const WATCH_MS = 2000;
+
 export class NcclCollective implements Collective {
+  private failure?: Error;
+  private readonly watchdog: NodeJS.Timeout;
+
   private constructor(
     private readonly tcp: TcpCollective,
     private readonly comm: NcclComm,
-  ) {}
+  ) {
+    // a failed communicator is aborted, which ends its pending kernels, so the step's next host
+    // read returns and check() stops the run (instead of hanging on a collective for ever)
+    this.watchdog = setInterval(() => {
+      if (this.failure) return;
+      const code = this.comm.asyncError();
+      if (code === 0 || code === 7 /* ncclInProgress */) return;
+      this.failure = new Error(
+        `rank ${this.rank}: NCCL failed in the background (${ncclErrorString(code)}): a rank died or the network failed`,
+      );
+      this.comm.abort();
+    }, WATCH_MS);
+    this.watchdog.unref();
+  }
+
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
 
   get rank(): number {
     return this.tcp.rank;
@@ -35,12 +58,14 @@ export class NcclCollective implements Collective {
 
   /** t = the mean over the world, enqueued on the current stream (capturable). */
   enqueueMean(t: Tensor): void {
+    this.check();
     this.comm.allReduce(t, 'avg');
   }
 
   async allReduceMean(t: Tensor): Promise<void> {
-    this.comm.allReduce(t, 'avg');
+    this.enqueueMean(t);
     await t.toArray(); // wait for it (a host read orders after the stream's work)
+    this.check();
   }
 
   async broadcast(t: Tensor): Promise<void> {
@@ -54,7 +79,8 @@ export class NcclCollective implements Collective {
   }
 
   close(): void {
-    this.comm.destroy();
+    clearInterval(this.watchdog);
+    if (!this.failure) this.comm.destroy();
     this.tcp.close();
   }
 }

@@ -290,6 +290,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
           if (lossLog.full || st === stepsPerEpoch - 1 || optim.step >= totalSteps) {
             const t = performance.now();
             const drained = await lossLog.drain();
+            coll.check?.(); // a collective that failed in the background stops the run here
             for (const { loss: l, meta } of drained) {
               checkLoss(l, meta.step, epoch);
               finishStep(l, meta.step + 1, meta.lr, (t - drained[0]!.meta.start) / 1000 / drained.length);
