@@ -90,3 +90,19 @@ describe('TcpCollective', function () {
     r1!.close();
   });
 });
+
+describe('NcclCollective', () => {
+  it('without NCCL, says what it searched before any rank waits for another', async function () {
+    if (process.env.MAE_NCCL_PATH) this.skip();
+    const { findNccl } = await import('@mae-cuda/native');
+    if (findNccl().found) this.skip();
+    const { NcclCollective } = await import('../../src/dist/nccl.js');
+    await assert.rejects(
+      NcclCollective.connect(
+        { rank: 1, world: 2, masterAddr: '127.0.0.1', masterPort: 1, joinTimeoutMs: 100 },
+        'cuda:0',
+      ),
+      /libnccl\.so\.2/,
+    );
+  });
+});
