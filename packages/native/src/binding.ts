@@ -19,6 +19,8 @@ export interface NativeStream {
 export interface NativeEvent {
   readonly device: NativeDevice;
   record(stream?: NativeStream | null): void;
+  /** work enqueued on stream from now on waits for this event */
+  block(stream: NativeStream | null): void;
   synchronize(): void;
   query(): boolean;
   /** Milliseconds from this event to `end`. */

@@ -23,6 +23,12 @@ export class DeviceEvent {
     return this;
   }
 
+  /** Makes work enqueued on stream from now on wait for this event (a cross-stream dependency). */
+  block(stream: Stream): this {
+    this.handle.block(stream.handle);
+    return this;
+  }
+
   synchronize(): void {
     this.handle.synchronize();
   }

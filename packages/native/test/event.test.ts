@@ -17,6 +17,14 @@ describe('DeviceEvent', () => {
     assert.deepEqual(a.device, { type: 'cpu', index: 0 });
   });
 
+  it('block(): a CPU stream waits for a CPU event at once (CPU work is synchronous); a destroyed event is refused', () => {
+    const e = DeviceEvent.create('cpu').record();
+    const s = Stream.create('cpu');
+    assert.equal(e.block(s), e);
+    e.destroy();
+    assert.throws(() => e.block(s), /block: event was destroyed/);
+  });
+
   it('says when an event was never recorded or was destroyed', () => {
     const a = DeviceEvent.create('cpu').record();
     const b = DeviceEvent.create('cpu');

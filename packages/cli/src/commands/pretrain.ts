@@ -55,6 +55,7 @@ const SETTINGS: Record<string, Kind> = {
   resume: 'str',
   device: 'str',
   cuda_graph: 'bool',
+  ddp_overlap: 'bool',
   precision: 'str',
   data: 'str',
   limit: 'int',
@@ -81,6 +82,7 @@ const USAGE = `mae-cuda pretrain [--config run.json] [--model mae_tiny_28] [--in
     [--min-lr 0] [--warmup-epochs 1] [--weight-decay 0.05] [--clip-grad X] [--seed 0]
     [--output-dir runs/pretrain] [--resume checkpoint.safetensors] [--device cpu|cuda[:N]]
     [--precision auto|f32|bf16 (auto: bf16 on CUDA)] [--cuda-graph false (CUDA: every step eager)]
+    [--gpus N [--nnodes M --node-rank R --master-addr HOST --master-port 29500] [--ddp-overlap false]]
     [--data mnist|<folder of 0.json..9.json>]
     [--limit 3072 (0: all)] [--preview 8]
     [--patch-size N --embed-dim N --depth N --num-heads N --decoder-embed-dim N --decoder-depth N

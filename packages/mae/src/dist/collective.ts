@@ -1,7 +1,15 @@
 // collective.ts: what data-parallel training needs from its ranks: averaging a tensor over all of
 // them, broadcasting one from rank 0, and a barrier. `single()` is the world of one; tcp.ts has a
 // small TCP implementation for CPU tensors (tests and CPU-only machines); the CUDA path uses NCCL.
-import type { Tensor } from '@mae-cuda/native';
+import type { Stream, Tensor } from '@mae-cuda/native';
+
+/** All-reduces of gradient buckets on a side stream, overlapping the rest of the backward. */
+export interface GradOverlap {
+  /** the mean over the world of these tensors, after the work enqueued so far on the main stream */
+  bucket(tensors: readonly Tensor[]): void;
+  /** the main stream waits for every bucket so far */
+  join(): void;
+}
 
 export interface Collective {
   readonly rank: number;
@@ -17,6 +25,8 @@ export interface Collective {
    * captured step uses. Absent where the collective needs the host (the TCP one).
    */
   enqueueMean?(t: Tensor): void;
+  /** bucketed all-reduces for a step that runs on `main` (NCCL; capturable in a CUDA graph) */
+  overlap?(main: Stream): GradOverlap;
   /** throws when the collective has failed in the background (e.g. NCCL saw a rank die) */
   check?(): void;
   close(): void;

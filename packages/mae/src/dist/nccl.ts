@@ -1,9 +1,21 @@
 // nccl.ts: the collective of CUDA workers: NCCL (loaded at run time) for tensors, with the TCP
 // rendezvous (tcp.ts) handing rank 0's NCCL unique id to every rank. Its `enqueueMean` enqueues an
 // average on the device's current stream and returns at once, so a training step can do it inside
-// a captured CUDA graph (the gradients and the loss of the world, no host round trip).
-import { type DeviceSpec, loadNccl, NcclComm, ncclErrorString, ncclUniqueId, Tensor } from '@mae-cuda/native';
-import type { Collective } from './collective.js';
+// a captured CUDA graph (the gradients and the loss of the world, no host round trip); `overlap`
+// all-reduces gradient buckets on a side stream while the backward goes on (event fork and join,
+// which a graph capture records as well).
+import {
+  DeviceEvent,
+  type DeviceSpec,
+  loadNccl,
+  NcclComm,
+  ncclErrorString,
+  ncclGroup,
+  ncclUniqueId,
+  Stream,
+  Tensor,
+} from '@mae-cuda/native';
+import type { Collective, GradOverlap } from './collective.js';
 import { TcpCollective, type TcpOptions } from './tcp.js';
 
 /** How often the watchdog asks NCCL for a background error (a dead rank, a broken network). */
@@ -60,6 +72,28 @@ export class NcclCollective implements Collective {
   enqueueMean(t: Tensor): void {
     this.check();
     this.comm.allReduce(t, 'avg');
+  }
+
+  overlap(main: Stream): GradOverlap {
+    const side = Stream.create(main.device);
+    const events: DeviceEvent[] = [];
+    const done = DeviceEvent.create(main.device);
+    let next = 0;
+    return {
+      bucket: (tensors) => {
+        this.check();
+        if (events.length <= next) events.push(DeviceEvent.create(main.device));
+        const ready = events[next++]!;
+        ready.record(main).block(side); // fork: the side stream waits for these gradients
+        ncclGroup(() => {
+          for (const t of tensors) this.comm.allReduce(t, 'avg', side);
+        });
+      },
+      join: () => {
+        done.record(side).block(main); // join: the optimiser waits for every bucket
+        next = 0;
+      },
+    };
   }
 
   async allReduceMean(t: Tensor): Promise<void> {

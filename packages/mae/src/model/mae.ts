@@ -19,7 +19,7 @@ import {
   type NormSaved,
 } from './layers.js';
 import type { F32, ParamStore } from './params.js';
-import { castTo, type Precision, type WeightSource, weightSource } from './plan.js';
+import { castInto, castTo, type Precision, type WeightSource, weightSource } from './plan.js';
 
 export interface ForwardResult {
   /** the scalar loss on the host */
@@ -224,8 +224,13 @@ export class MaskedAutoencoder {
     };
   }
 
-  /** Backward of the last forward's loss (scaled by lossScale, e.g. 1/accum_iter); writes every gradient. */
-  backward(lossScale = 1): void {
+  /**
+   * Backward of the last forward's loss (scaled by lossScale, e.g. 1/accum_iter); writes every
+   * gradient. onReady(names) is called for each group of parameters (the decoder head, each
+   * block, the tokens, the embeddings: every trainable one exactly once) right after their f32
+   * gradients are final.
+   */
+  backward(lossScale = 1, onReady?: (names: readonly string[]) => void): void {
     const s = this.saved;
     if (!s) throw new Error('backward() needs a forward() first');
     const c = this.config;
@@ -240,8 +245,21 @@ export class MaskedAutoencoder {
     ops.mae_loss_backward(dpred, s.pred, s.targetN, s.mask, s.count, dloss);
     const dfull = empty([N, L + 1, P], s.decOut);
     ops.slice_rows_backward(dfull, castTo(dpred, this.computeDType) as F32);
+    // with onReady, each group of gradients is announced as soon as the backward has written it
+    // (f32, widened from bf16 first), so a data-parallel step can all-reduce it meanwhile
+    const ready = (...prefixes: string[]) => {
+      if (!onReady) return;
+      const names = this.params.names().filter((n) => prefixes.some((p) => n === p || n.startsWith(`${p}.`)));
+      if (this.computeDType === 'bf16')
+        for (const n of names) castInto(this.params.grad(n), this.params.bf16Grad(n));
+      onReady(names);
+    };
     let du = layerNormBackward(linearBackward(dfull, s.decOut, this.decPred), s.decNorm, this.decNorm);
-    for (let i = this.dec.length - 1; i >= 0; i--) du = blockBackward(du, s.dec[i]!, this.dec[i]!);
+    ready('decoder_pred', 'decoder_norm');
+    for (let i = this.dec.length - 1; i >= 0; i--) {
+      du = blockBackward(du, s.dec[i]!, this.dec[i]!);
+      ready(`decoder_blocks.${i}`);
+    }
     const dd = empty([N, s.latent.shape[1]!, c.decoder_embed_dim], s.latent);
     ops.unshuffle_backward(
       dd,
@@ -250,14 +268,21 @@ export class MaskedAutoencoder {
       s.idsShuffle,
       s.idsRestore,
     );
+    ready('mask_token');
     let dx = layerNormBackward(linearBackward(dd, s.latent, this.decEmbed), s.encNorm, this.norm);
-    for (let i = this.enc.length - 1; i >= 0; i--) dx = blockBackward(dx, s.enc[i]!, this.enc[i]!);
+    ready('decoder_embed', 'norm');
+    for (let i = this.enc.length - 1; i >= 0; i--) {
+      dx = blockBackward(dx, s.enc[i]!, this.enc[i]!);
+      ready(`blocks.${i}`);
+    }
     const dkept = empty([N, dx.shape[1]! - 1, D], s.latent);
     ops.prepend_token_backward(dkept, this.w.grad('cls_token').view([D]), dx);
+    ready('cls_token');
     const demb = empty([N, L, D], s.latent);
     ops.gather_rows_backward(demb, dkept, s.idsRestore);
     linearBackwardParams(demb, s.patches, this.patchEmbed);
+    ready('patch_embed');
     // bf16: the f32 gradients the optimiser reads (one cast of the flat buffer)
-    if (this.computeDType === 'bf16') this.params.widenBf16Grads();
+    if (this.computeDType === 'bf16' && !onReady) this.params.widenBf16Grads();
   }
 }

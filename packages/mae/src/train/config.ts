@@ -66,6 +66,8 @@ export const PretrainConfigSchema = z.strictObject({
     .default('cpu'),
   /** the model's precision plan (src/model/plan.ts): auto = bf16 on CUDA, f32 on the CPU */
   precision: z.enum(PRECISIONS).default('auto'),
+  /** data-parallel CUDA: all-reduce gradient buckets while the backward goes on (false: once, after it) */
+  ddp_overlap: z.boolean().default(true),
   /** on CUDA, capture the training step in a CUDA graph and replay it (false: every step eager, for debugging) */
   cuda_graph: z.boolean().default(true),
   /** 'mnist' (the digits the `mnist` package ships) or a folder holding 0.json ... 9.json in its format */

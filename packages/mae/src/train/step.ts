@@ -8,6 +8,7 @@
 // the next run.
 import { CudaGraph, Stream, Tensor, withCurrentStream } from '@mae-cuda/native';
 import { lenKeep, type MaeConfig, numPatches } from '../config/model.js';
+import type { GradOverlap } from '../dist/collective.js';
 import { maskingOnDevice, type NoiseCounter } from '../masking/device.js';
 import type { MaskedAutoencoder } from '../model/mae.js';
 import type { F32 } from '../model/params.js';
@@ -27,6 +28,11 @@ export interface TrainStepOptions {
    * gradients after the backward and on the loss, inside the step (and its graph)
    */
   readonly mean?: (t: F32) => void;
+  /**
+   * with `mean`: all-reduce the gradients in buckets as the backward finishes them, on a side
+   * stream (CUDA), instead of one flat all-reduce after it
+   */
+  readonly overlap?: (main: Stream) => GradOverlap;
 }
 
 export type StepPhase = 'eager' | 'capture' | 'replay';
@@ -34,6 +40,7 @@ export type StepPhase = 'eager' | 'capture' | 'replay';
 export class TrainStep {
   readonly imgs: F32;
   private readonly stream?: Stream;
+  private readonly overlap?: GradOverlap;
   private graph?: CudaGraph;
   private graphLoss?: F32;
   private runs = 0;
@@ -55,6 +62,7 @@ export class TrainStep {
       throw new RangeError(`batch must be a positive integer, got ${batch}`);
     this.imgs = Tensor.zeros('f32', [batch, c.in_chans, c.img_size, c.img_size], dev);
     if (dev.type === 'cuda') this.stream = Stream.create(dev);
+    if (opts.mean && opts.overlap) this.overlap = opts.overlap(this.stream ?? Stream.create('cpu'));
   }
 
   get usesGraph(): boolean {
@@ -66,11 +74,12 @@ export class TrainStep {
     const c = this.model.config;
     const masking = maskingOnDevice(this.counter.noise(this.batch, numPatches(c)), lenKeep(c));
     const loss = this.model.forwardOnDevice(this.imgs, masking);
-    this.model.backward(1);
-    if (this.opts.mean) {
-      this.opts.mean(this.model.params.flatGrads);
-      this.opts.mean(loss);
-    }
+    const params = this.model.params;
+    const ov = this.overlap;
+    this.model.backward(1, ov ? (names) => ov.bucket(names.map((n) => params.grad(n))) : undefined);
+    if (ov) ov.join();
+    else this.opts.mean?.(params.flatGrads);
+    this.opts.mean?.(loss);
     this.optim.updateOnDevice();
     this.counter.advance();
     return loss;

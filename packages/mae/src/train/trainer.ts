@@ -223,7 +223,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     const counter = new NoiseCounter(c.seed, Streams.maskNoise, optim.step, shardRowOffset(B, rank), device);
     stepper = new TrainStep(model, optim, counter, B, {
       graph: c.cuda_graph,
-      ...(enqueueMean ? { mean: enqueueMean } : {}), // NCCL: inside the step, a world of 1 included
+      // NCCL: inside the step (a world of 1 included), in buckets overlapping the backward
+      ...(enqueueMean ? { mean: enqueueMean } : {}),
+      ...(coll.overlap && c.ddp_overlap ? { overlap: coll.overlap.bind(coll) } : {}),
     });
   }
 

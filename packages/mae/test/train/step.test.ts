@@ -98,3 +98,38 @@ describe('LossLog', () => {
     assert.throws(() => new LossLog(0, Tensor.zeros('f32', [1])), /positive integer/);
   });
 });
+
+describe('TrainStep with bucketed all-reduce', () => {
+  it('hands every trainable gradient to a bucket once per step, joins, and changes nothing for a world of 1', async () => {
+    const imgs = syntheticImages(model, B, 4);
+    const run = async (overlap: boolean) => {
+      const p = new ParamStore(initialState(model, 4), 'cpu');
+      const o = new AdamW(p, DEFAULT_ADAMW);
+      o.setSchedule(lrs, 0);
+      const seen: string[][] = [];
+      let joins = 0;
+      const step = new TrainStep(new MaskedAutoencoder(model, p), o, new NoiseCounter(4, 0, 0, 0, 'cpu'), B, {
+        mean: () => {}, // a world of 1
+        ...(overlap
+          ? {
+              overlap: () => ({
+                bucket: (ts) => seen.push(ts.map((t) => String(t.numel))),
+                join: () => {
+                  joins++;
+                },
+              }),
+            }
+          : {}),
+      });
+      step.imgs.write(imgs);
+      const losses: number[] = [];
+      for (let s = 0; s < 2; s++) losses.push((await step.run().toArray())[0]!);
+      return { losses, seen, joins, values: await p.flatValues.toArray(), trainable: o.trainable.length };
+    };
+    const [a, b] = [await run(true), await run(false)];
+    assert.equal(a.joins, 2);
+    assert.equal(a.seen.flat().length, 2 * a.trainable, 'each trainable gradient once per step');
+    assert.deepEqual(a.losses, b.losses);
+    assert.deepEqual(a.values, b.values);
+  });
+});

@@ -1,5 +1,5 @@
-// native_event.cpp: NativeEvent (record on a stream, synchronize, query, elapsedMs, destroy) and
-// eventCreate.
+// native_event.cpp: NativeEvent (record on a stream, block a stream, synchronize, query, elapsedMs,
+// destroy) and eventCreate.
 #include <string>
 
 #include "addon.h"
@@ -13,7 +13,8 @@ Napi::Function NativeEvent::DefineClass(Napi::Env env) {
       env, "NativeEvent",
       {InstanceMethod<&NativeEvent::Record>("record"), InstanceMethod<&NativeEvent::Synchronize>("synchronize"),
        InstanceMethod<&NativeEvent::Query>("query"), InstanceMethod<&NativeEvent::ElapsedMs>("elapsedMs"),
-       InstanceMethod<&NativeEvent::Destroy>("destroy"), InstanceAccessor<&NativeEvent::GetDevice>("device")});
+       InstanceMethod<&NativeEvent::Destroy>("destroy"), InstanceMethod<&NativeEvent::Block>("block"),
+       InstanceAccessor<&NativeEvent::GetDevice>("device")});
 }
 
 NativeEvent::NativeEvent(const Napi::CallbackInfo& info) : ObjectWrap<NativeEvent>(info) {
@@ -29,6 +30,15 @@ NativeEvent::~NativeEvent() { mae_event_destroy(event_); }
 mae_event* NativeEvent::Live(Napi::Env env, const char* op) const {
   if (event_ == nullptr) throw Napi::Error::New(env, std::string(op) + ": event was destroyed");
   return event_;
+}
+
+// block(stream): work enqueued on stream from now on waits for this event (mae_stream_wait_event).
+Napi::Value NativeEvent::Block(const Napi::CallbackInfo& info) {
+  mae_event* e = Live(info.Env(), "block");
+  mae_stream* s = UnwrapStreamOrNull(info[0], "block");
+  if (info.Env().IsExceptionPending()) return info.Env().Undefined();
+  Check(info.Env(), mae_stream_wait_event(s, e), "block");
+  return info.Env().Undefined();
 }
 
 Napi::Value NativeEvent::Record(const Napi::CallbackInfo& info) {

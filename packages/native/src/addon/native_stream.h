@@ -44,6 +44,7 @@ class NativeEvent : public Napi::ObjectWrap<NativeEvent> {
  private:
   mae_event* Live(Napi::Env env, const char* op) const;
   Napi::Value Record(const Napi::CallbackInfo& info);
+  Napi::Value Block(const Napi::CallbackInfo& info);
   Napi::Value Synchronize(const Napi::CallbackInfo& info);
   Napi::Value Query(const Napi::CallbackInfo& info);
   Napi::Value ElapsedMs(const Napi::CallbackInfo& info);
