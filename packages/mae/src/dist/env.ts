@@ -2,7 +2,9 @@
 // (and `mae-cuda pretrain --gpus N`) set it: RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE,
 // MASTER_ADDR, MASTER_PORT; or as Slurm sets it for `srun`: SLURM_PROCID, SLURM_NTASKS,
 // SLURM_LOCALID, SLURM_NTASKS_PER_NODE / SLURM_TASKS_PER_NODE, SLURM_NODELIST (the first node is
-// the master unless MASTER_ADDR is set). Every malformed value is refused naming the variable.
+// the master unless MASTER_ADDR is set); or as mpirun does: OMPI_COMM_WORLD_{RANK,SIZE,LOCAL_RANK,
+// LOCAL_SIZE} (Open MPI) or PMI_RANK, PMI_SIZE, MPI_LOCALRANKID, MPI_LOCALNRANKS (MPICH, Intel MPI),
+// with MASTER_ADDR naming rank 0's host. Every malformed value is refused naming the variable.
 
 export interface WorldInfo {
   readonly rank: number;
@@ -12,7 +14,7 @@ export interface WorldInfo {
   readonly masterAddr: string;
   readonly masterPort: number;
   /** which convention the values came from */
-  readonly source: 'torchrun' | 'slurm';
+  readonly source: 'torchrun' | 'slurm' | 'mpi';
 }
 
 export const DEFAULT_MASTER_PORT = 29500;
@@ -63,6 +65,28 @@ export function worldFromEnv(env: Env = process.env): WorldInfo | undefined {
       source: 'torchrun',
     };
   }
+  // mpirun: Open MPI's variables, or the PMI ones of MPICH and Intel MPI
+  const mpiWorld = int(env, 'OMPI_COMM_WORLD_SIZE', 1) ?? int(env, 'PMI_SIZE', 1);
+  if (mpiWorld !== undefined) {
+    const rank = int(env, 'OMPI_COMM_WORLD_RANK', 0) ?? int(env, 'PMI_RANK', 0);
+    if (rank === undefined || rank >= mpiWorld)
+      throw new RangeError(
+        `environment: the MPI rank (${rank}) must be below the MPI world size ${mpiWorld}`,
+      );
+    const localWorld =
+      int(env, 'OMPI_COMM_WORLD_LOCAL_SIZE', 1) ?? int(env, 'MPI_LOCALNRANKS', 1) ?? mpiWorld;
+    const localRank =
+      int(env, 'OMPI_COMM_WORLD_LOCAL_RANK', 0) ?? int(env, 'MPI_LOCALRANKID', 0) ?? rank % localWorld;
+    return {
+      rank,
+      world: mpiWorld,
+      localRank,
+      localWorld,
+      masterAddr: env.MASTER_ADDR || '127.0.0.1',
+      masterPort: port ?? DEFAULT_MASTER_PORT,
+      source: 'mpi',
+    };
+  }
   const ntasks = int(env, 'SLURM_NTASKS', 1);
   if (ntasks !== undefined) {
     const rank = int(env, 'SLURM_PROCID', 0);
@@ -86,4 +110,15 @@ export function worldFromEnv(env: Env = process.env): WorldInfo | undefined {
     };
   }
   return undefined;
+}
+
+/** How long the run may go without a step completing before NCCL is aborted (MAE_DIST_TIMEOUT, s). */
+export function distTimeoutMs(env: Readonly<Record<string, string | undefined>> = process.env): number {
+  const v = env.MAE_DIST_TIMEOUT;
+  if (v === undefined || v === '') return 1_800_000;
+  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0)
+    throw new RangeError(
+      `environment: MAE_DIST_TIMEOUT=${JSON.stringify(v)} must be a positive number of seconds`,
+    );
+  return Number(v) * 1000;
 }

@@ -16,6 +16,7 @@ import {
   Tensor,
 } from '@mae-cuda/native';
 import type { Collective, GradOverlap } from './collective.js';
+import { distTimeoutMs } from './env.js';
 import { TcpCollective, type TcpOptions } from './tcp.js';
 
 /** How often the watchdog asks NCCL for a background error (a dead rank, a broken network). */
@@ -24,6 +25,8 @@ const WATCH_MS = 2000;
 export class NcclCollective implements Collective {
   private failure?: Error;
   private readonly watchdog: NodeJS.Timeout;
+  private lastProgress = Date.now();
+  private readonly timeoutMs = distTimeoutMs();
 
   private constructor(
     private readonly tcp: TcpCollective,
@@ -34,17 +37,23 @@ export class NcclCollective implements Collective {
     this.watchdog = setInterval(() => {
       if (this.failure) return;
       const code = this.comm.asyncError();
-      if (code === 0 || code === 7 /* ncclInProgress */) return;
-      this.failure = new Error(
-        `rank ${this.rank}: NCCL failed in the background (${ncclErrorString(code)}): a rank died or the network failed`,
-      );
-      this.comm.abort();
+      if (code !== 0 && code !== 7 /* ncclInProgress */)
+        this.failure = new Error(
+          `rank ${this.rank}: NCCL failed in the background (${ncclErrorString(code)}): a rank died or the network failed`,
+        );
+      else if (Date.now() - this.lastProgress > this.timeoutMs)
+        this.failure = new Error(
+          `rank ${this.rank}: no step completed in ${(this.timeoutMs / 1000).toFixed(0)} s (MAE_DIST_TIMEOUT): a rank is stuck; aborting NCCL`,
+        );
+      if (this.failure) this.comm.abort();
     }, WATCH_MS);
     this.watchdog.unref();
   }
 
+  /** Throws the background failure, if any; otherwise counts as progress (the watchdog's clock). */
   check(): void {
     if (this.failure) throw this.failure;
+    this.lastProgress = Date.now();
   }
 
   get rank(): number {

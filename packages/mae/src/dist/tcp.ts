@@ -7,6 +7,7 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { Tensor } from '@mae-cuda/native';
 import type { Collective } from './collective.js';
+import { distTimeoutMs } from './env.js';
 import { Wire } from './wire.js';
 
 export interface TcpOptions {
@@ -16,7 +17,7 @@ export interface TcpOptions {
   readonly masterPort: number;
   /** how long ranks wait for each other to arrive (default 300 s) */
   readonly joinTimeoutMs?: number;
-  /** how long a collective waits for the other ranks (default 1800 s: a CPU step can be slow) */
+  /** how long a collective waits for the other ranks (default MAE_DIST_TIMEOUT, else 1800 s) */
   readonly opTimeoutMs?: number;
 }
 
@@ -52,7 +53,7 @@ export class TcpCollective implements Collective {
     if (!Number.isInteger(rank) || rank < 0 || rank >= world)
       throw new RangeError(`rank must be in [0, ${world}), got ${rank}`);
     const joinMs = o.joinTimeoutMs ?? 300_000;
-    const opMs = o.opTimeoutMs ?? 1_800_000;
+    const opMs = o.opTimeoutMs ?? distTimeoutMs();
     if (world === 1) return new TcpCollective(0, 1, [], opMs);
     return rank === 0 ? TcpCollective.host(o, joinMs, opMs) : TcpCollective.join(o, joinMs, opMs);
   }

@@ -63,3 +63,31 @@ describe('worldFromEnv', () => {
     );
   });
 });
+
+describe('worldFromEnv under mpirun', () => {
+  it('reads Open MPI and PMI variables', () => {
+    const o = worldFromEnv({
+      OMPI_COMM_WORLD_RANK: '3',
+      OMPI_COMM_WORLD_SIZE: '8',
+      OMPI_COMM_WORLD_LOCAL_RANK: '3',
+      OMPI_COMM_WORLD_LOCAL_SIZE: '4',
+      MASTER_ADDR: 'n0',
+    })!;
+    assert.deepEqual(
+      [o.rank, o.world, o.localRank, o.localWorld, o.masterAddr, o.source],
+      [3, 8, 3, 4, 'n0', 'mpi'],
+    );
+    const p = worldFromEnv({ PMI_RANK: '1', PMI_SIZE: '2' })!;
+    assert.deepEqual([p.rank, p.world, p.localRank, p.localWorld], [1, 2, 1, 2]);
+    assert.throws(() => worldFromEnv({ PMI_SIZE: '2' }), /MPI rank \(undefined\) must be below/);
+  });
+  it('MAE_DIST_TIMEOUT bounds how long NCCL may hang', async () => {
+    const { distTimeoutMs } = await import('../../src/dist/env.js');
+    assert.equal(distTimeoutMs({}), 1_800_000);
+    assert.equal(distTimeoutMs({ MAE_DIST_TIMEOUT: '90' }), 90_000);
+    assert.throws(
+      () => distTimeoutMs({ MAE_DIST_TIMEOUT: 'soon' }),
+      /MAE_DIST_TIMEOUT="soon" must be a positive number/,
+    );
+  });
+});
