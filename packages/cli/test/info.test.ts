@@ -40,7 +40,10 @@ describe('mae-cuda info', () => {
   it('rejects unknown commands and options with exit code 2', () => {
     const bad = run('frobnicate');
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /unknown command 'frobnicate' \(commands: check-step, info, parity, pretrain\)/);
+    assert.match(
+      bad.stderr,
+      /unknown command 'frobnicate' \(commands: bench, check-step, info, parity, pretrain\)/,
+    );
     const badOption = run('info', '--jsn');
     assert.equal(badOption.status, 2);
     assert.match(badOption.stderr, /unknown option --jsn/);

@@ -1,4 +1,6 @@
 // index.ts: the trainer's public surface.
+
+export * from './bench/index.js';
 export * from './config/index.js';
 export * from './data/index.js';
 export * from './dist/index.js';

@@ -1,11 +1,13 @@
 // commands/index.ts: the registry of commands the router knows.
 import type { Command } from '../command.js';
+import { benchCommand } from './bench.js';
 import { checkStepCommand } from './check_step.js';
 import { infoCommand } from './info.js';
 import { parityCommand } from './parity.js';
 import { pretrainCommand } from './pretrain.js';
 
 export const COMMANDS: readonly Command[] = [
+  benchCommand as unknown as Command,
   checkStepCommand as unknown as Command,
   infoCommand as unknown as Command,
   parityCommand as unknown as Command,

@@ -36,7 +36,8 @@ export function syntheticImages(c: MaeConfig, batch: number, seed: number): Floa
   );
 }
 
-function makeStep(o: StepRunOptions) {
+/** A TrainStep of a fresh model (seeded weights, images and noise, constant lr) for checks and benchmarks. */
+export function makeTrainStep(o: StepRunOptions): TrainStep {
   const seed = o.seed ?? 0;
   const params = new ParamStore(initialState(o.model, seed), o.device);
   const model = new MaskedAutoencoder(o.model, params, resolvePrecision(o.precision ?? 'auto', o.device));
@@ -50,7 +51,7 @@ function makeStep(o: StepRunOptions) {
 
 /** The loss of every step (read back after each). */
 export async function lossCurve(o: StepRunOptions): Promise<number[]> {
-  const step = makeStep(o);
+  const step = makeTrainStep(o);
   const losses: number[] = [];
   for (let i = 0; i < o.steps; i++) losses.push((await step.run().toArray())[0]!);
   step.dispose();
@@ -93,7 +94,7 @@ export interface StepTiming {
 
 /** Times `steps` steps after `warmup` (graph capture included in the warm-up on CUDA). */
 export async function timeSteps(o: StepRunOptions, warmup = 3): Promise<StepTiming> {
-  const step = makeStep({ ...o, steps: o.steps + warmup });
+  const step = makeTrainStep({ ...o, steps: o.steps + warmup });
   for (let i = 0; i < warmup; i++) step.run();
   await step.synchronize();
   const t0 = performance.now();

@@ -1,0 +1,39 @@
+// bench.test.ts: `mae-cuda bench` prints its table and JSON with figures that hang together, and
+// refuses unknown presets and devices.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../bin/mae-cuda.js', import.meta.url));
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [bin, 'bench', ...args], { encoding: 'utf8', timeout: 120000 });
+
+describe('mae-cuda bench', function () {
+  this.timeout(120000);
+  it('times the step and writes JSON', () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'mae-bench-')), 'b.json');
+    const r = run('--batch', '2,4', '--steps', '3', '--warmup', '1', '--json', json);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^model +batch +device +precision +step ms/);
+    assert.match(r.stdout, /mae_tiny_28 +4 +cpu +f32 /);
+    const rows = JSON.parse(readFileSync(json, 'utf8'));
+    assert.equal(rows.length, 2);
+    for (const x of rows) {
+      assert.ok(x.stepMs.min <= x.stepMs.median && x.stepMs.median <= x.stepMs.max);
+      assert.ok(Math.abs(x.imagesPerSec - (1000 * x.batch) / x.stepMs.median) < 1e-6);
+      assert.ok(Math.abs(x.achievedTflops - (x.imagesPerSec * x.flopsPerImage) / 1e12) < 1e-9);
+      assert.ok(x.peakMemoryBytes > 0);
+    }
+  });
+  it('refuses unknown presets and devices', () => {
+    const a = run('--model', 'vit_giant');
+    assert.equal(a.status, 2);
+    assert.match(a.stderr, /--model: unknown preset vit_giant/);
+    const b = run('--device', 'cuda:7');
+    assert.equal(b.status, 2);
+    assert.match(b.stderr, /--device: cuda:7 is not available here/);
+  });
+});
