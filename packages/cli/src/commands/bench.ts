@@ -1,10 +1,19 @@
 // commands/bench.ts: `mae-cuda bench`: the whole training step of presets at batch sizes on a
 // device, timed after a warm-up (median and spread of per-step times), with images/s, model FLOPs
 // per image, achieved TFLOP/s, the utilisation of the card's peak (known for H100/H200, or
-// --peak-tflops) and the allocator's peak memory; a table, or --json.
-import { writeFileSync } from 'node:fs';
+// --peak-tflops) and the allocator's peak memory; a table, or --json. With --pytorch PYTHON it
+// also runs the PyTorch reference (bench/pytorch/mae_step.py) on the same device, preset, batch,
+// steps and precision, one after the other, and prints the ratio of images/s.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type BenchResult, benchStep, PRECISIONS, type PresetName, preset, presetNames } from '@mae-cuda/mae';
-import { type DeviceSpec, devices } from '@mae-cuda/native';
+import { buildInfo, type DeviceSpec, devices } from '@mae-cuda/native';
+
+const cpuThreads = () => buildInfo().cpuThreads;
+
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
 
@@ -27,7 +36,56 @@ export const options = z.strictObject({
   graph: z.enum(['true', 'false']).default('true'),
   peakTflops: z.coerce.number().positive().optional().describe("the device's peak TFLOP/s for the precision"),
   json: z.string().optional(),
+  pytorch: z
+    .string()
+    .optional()
+    .describe('also run the PyTorch reference with this python and print the ratio'),
+  pytorchScript: z.string().optional().describe('where bench/pytorch/mae_step.py is'),
 });
+
+const DEFAULT_SCRIPT = fileURLToPath(new URL('../../../../bench/pytorch/mae_step.py', import.meta.url));
+
+interface TorchResult {
+  readonly images_per_s: number;
+  readonly step_ms: { median: number; p25: number; p75: number };
+  readonly torch_version: string;
+  readonly threads?: number;
+}
+
+/** Runs the PyTorch reference for one row; throws with its stderr when it fails. */
+function runTorch(
+  python: string,
+  script: string,
+  r: BenchResult,
+  steps: number,
+  warmup: number,
+): TorchResult {
+  const out = join(mkdtempSync(join(tmpdir(), 'mae-bench-torch-')), 'r.json');
+  const args = [
+    script,
+    '--model',
+    r.model,
+    '--batch',
+    String(r.batch),
+    '--device',
+    r.device === 'cpu' ? 'cpu' : 'cuda',
+    '--steps',
+    String(steps),
+    '--warmup',
+    String(warmup),
+    '--precision',
+    r.precision === 'bf16' ? 'bf16' : 'fp32',
+    '--json',
+    out,
+  ];
+  if (r.device === 'cpu') args.push('--threads', String(cpuThreads()));
+  const p = spawnSync(python, args, { encoding: 'utf8', timeout: 3_600_000 });
+  if (p.status !== 0)
+    throw new Error(
+      `the PyTorch reference failed (${python} ${args.join(' ')}):\n${p.stderr || p.error?.message}`,
+    );
+  return JSON.parse(readFileSync(out, 'utf8')) as TorchResult;
+}
 
 /** Dense bf16 tensor-core peaks of the cards we are lent (TFLOP/s, SXM). */
 const BF16_PEAK: [RegExp, number][] = [
@@ -40,6 +98,32 @@ function knownPeak(device: string, precision: string): number | undefined {
   const index = device === 'cuda' ? 0 : Number(device.split(':')[1]);
   const name = devices().find((d) => d.type === 'cuda' && d.index === index)?.name ?? '';
   return BF16_PEAK.find(([re]) => re.test(name))?.[1];
+}
+
+export function formatRatios(
+  pairs: readonly { ours: BenchResult; pytorch: TorchResult; ratio: number }[],
+): string {
+  const head = [
+    'model',
+    'batch',
+    'device',
+    'mae-cuda img/s',
+    'PyTorch img/s',
+    'ratio (ours / PyTorch)',
+    'PyTorch step ms (p25-p75)',
+  ];
+  const body = pairs.map(({ ours, pytorch, ratio }) => [
+    ours.model,
+    String(ours.batch),
+    ours.device,
+    ours.imagesPerSec.toFixed(1),
+    pytorch.images_per_s.toFixed(1),
+    `${ratio.toFixed(2)}x`,
+    `${pytorch.step_ms.median.toFixed(1)} (${pytorch.step_ms.p25.toFixed(1)}-${pytorch.step_ms.p75.toFixed(1)}), torch ${pytorch.torch_version}`,
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i]!)).join('  ');
+  return [line(head), ...body.map(line)].join('\n');
 }
 
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
@@ -78,7 +162,7 @@ export const benchCommand = defineCommand({
   name: 'bench',
   summary: 'time the whole training step (median, images/s, FLOP/s, MFU, peak memory)',
   usage:
-    'mae-cuda bench [--model mae_tiny_28[,mae_tiny_32]] [--batch 64[,256]] [--device cpu|cuda[:N]] [--steps 20]\n    [--warmup 3] [--precision auto|f32|bf16] [--graph false] [--peak-tflops N] [--json out.json]',
+    'mae-cuda bench [--model mae_tiny_28[,mae_tiny_32]] [--batch 64[,256]] [--device cpu|cuda[:N]] [--steps 20]\n    [--warmup 3] [--precision auto|f32|bf16] [--graph false] [--peak-tflops N] [--json out.json]\n    [--pytorch python3 [--pytorch-script bench/pytorch/mae_step.py]]',
   options,
   async run(o) {
     const fail = (m: string) => {
@@ -110,7 +194,26 @@ export const benchCommand = defineCommand({
         rows.push(peak && r.mfu === undefined ? { ...r, mfu: r.achievedTflops / peak } : r);
       }
     console.log(formatBench(rows));
-    if (o.json) writeFileSync(o.json, `${JSON.stringify(rows, null, 2)}\n`);
+    let report: unknown = rows;
+    if (o.pytorch) {
+      const script = o.pytorchScript ?? DEFAULT_SCRIPT;
+      if (!existsSync(script)) return fail(`--pytorch-script: ${script} does not exist`);
+      const pairs = [];
+      for (const r of rows) {
+        let t: TorchResult;
+        try {
+          t = runTorch(o.pytorch, script, r, o.steps, o.warmup);
+        } catch (e) {
+          console.error(`mae-cuda bench: ${(e as Error).message}`);
+          return 1;
+        }
+        pairs.push({ ours: r, pytorch: t, ratio: r.imagesPerSec / t.images_per_s });
+      }
+      console.log('');
+      console.log(formatRatios(pairs));
+      report = pairs;
+    }
+    if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
     return 0;
   },
 });
