@@ -31,6 +31,39 @@ const port = () => String(34000 + Math.floor(Math.random() * 2000));
 const run = (...args: string[]) =>
   spawnSync(process.execPath, [bin, 'pretrain', ...SMALL, ...args], { encoding: 'utf8', timeout: 150000 });
 
+/** A long 2-worker CPU job in the background, with its output collected as it comes. */
+function startJob() {
+  const out = tmp();
+  const args = ['pretrain', ...SMALL, '--gpus', '2', '--device', 'cpu', '--master-port', port()];
+  const proc = spawn(
+    process.execPath,
+    [bin, ...args, '--epochs', '50', '--batch-size', '16', '--output-dir', out],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const job = {
+    proc,
+    out,
+    stdout: '',
+    stderr: '',
+    exit: new Promise<number | null>((r) => proc.on('exit', (c) => r(c))),
+    /** resolves once stdout (with `stderr`, either stream) matches, or after 2 minutes */
+    async waitFor(re: RegExp, stderr = false) {
+      const start = Date.now();
+      while (!re.test(stderr ? job.stdout + job.stderr : job.stdout) && Date.now() - start < 120000)
+        await new Promise((r) => setTimeout(r, 100));
+    },
+  };
+  proc.stdout.on('data', (d) => {
+    job.stdout += d;
+  });
+  proc.stderr.on('data', (d) => {
+    job.stderr += d;
+  });
+  return job;
+}
+
 describe('mae-cuda pretrain --gpus (data-parallel launcher)', function () {
   this.timeout(180000);
 
@@ -95,89 +128,26 @@ describe('mae-cuda pretrain --gpus (data-parallel launcher)', function () {
   });
 
   it('a killed worker stops the job, naming its rank; the checkpoint stays intact', async () => {
-    const out = tmp();
-    const p = spawn(
-      process.execPath,
-      [
-        bin,
-        'pretrain',
-        ...SMALL,
-        '--gpus',
-        '2',
-        '--device',
-        'cpu',
-        '--master-port',
-        port(),
-        '--epochs',
-        '50',
-        '--batch-size',
-        '16',
-        '--output-dir',
-        out,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
+    const job = startJob();
     // once the first epoch's checkpoint is out, kill rank 1
-    const start = Date.now();
-    while (!/epoch 0/.test(stdout) && Date.now() - start < 120000)
-      await new Promise((r) => setTimeout(r, 200));
-    const pid = Number(/rank 1 pid (\d+)/.exec(stdout)?.[1]);
-    assert.ok(pid > 0, stdout);
+    await job.waitFor(/epoch 0/);
+    const pid = Number(/rank 1 pid (\d+)/.exec(job.stdout)?.[1]);
+    assert.ok(pid > 0, job.stdout);
     process.kill(pid, 'SIGKILL');
-    const code = await new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
-    assert.notEqual(code, 0);
-    assert.match(stderr, /rank 1 \(pid \d+\) was killed by SIGKILL; stopping the other workers/);
-    const ck = await loadCheckpoint(join(out, 'checkpoint-last.safetensors'));
+    assert.notEqual(await job.exit, 0);
+    assert.match(job.stderr, /rank 1 \(pid \d+\) was killed by SIGKILL; stopping the other workers/);
+    const ck = await loadCheckpoint(join(job.out, 'checkpoint-last.safetensors'));
     assert.ok(ck.step >= 1);
   });
 
   it('Ctrl-C (SIGINT to the launcher) stops every worker', async () => {
-    const p = spawn(
-      process.execPath,
-      [
-        bin,
-        'pretrain',
-        ...SMALL,
-        '--gpus',
-        '2',
-        '--device',
-        'cpu',
-        '--master-port',
-        port(),
-        '--epochs',
-        '50',
-        '--batch-size',
-        '16',
-        '--output-dir',
-        tmp(),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const start = Date.now();
-    while (!/step \d+\/|epoch 0/.test(stdout + stderr) && Date.now() - start < 120000)
-      await new Promise((r) => setTimeout(r, 100));
-    const pids = [...stdout.matchAll(/rank \d pid (\d+)/g)].map((m) => Number(m[1]));
-    assert.equal(pids.length, 2, stdout);
-    p.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
-    assert.notEqual(code, 0);
-    assert.match(stderr, /the job failed: stopped by SIGINT/);
+    const job = startJob();
+    await job.waitFor(/step \d+\/|epoch 0/, true);
+    const pids = [...job.stdout.matchAll(/rank \d pid (\d+)/g)].map((m) => Number(m[1]));
+    assert.equal(pids.length, 2, job.stdout);
+    job.proc.kill('SIGINT');
+    assert.notEqual(await job.exit, 0);
+    assert.match(job.stderr, /the job failed: stopped by SIGINT/);
     for (const pid of pids)
       assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is still running`);
   });

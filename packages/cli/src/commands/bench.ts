@@ -121,6 +121,11 @@ export function formatRatios(
     `${ratio.toFixed(2)}x`,
     `${pytorch.step_ms.median.toFixed(1)} (${pytorch.step_ms.p25.toFixed(1)}-${pytorch.step_ms.p75.toFixed(1)}), torch ${pytorch.torch_version}`,
   ]);
+  return table(head, body);
+}
+
+/** Columns padded to their widest cell, two spaces apart. */
+function table(head: string[], body: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i]!)).join('  ');
   return [line(head), ...body.map(line)].join('\n');
@@ -153,9 +158,7 @@ export function formatBench(rows: readonly BenchResult[]): string {
     r.mfu === undefined ? '-' : `${(100 * r.mfu).toFixed(1)}%`,
     gib(r.peakMemoryBytes),
   ]);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i]!)).join('  ');
-  return [line(head), ...body.map(line)].join('\n');
+  return table(head, body);
 }
 
 export const benchCommand = defineCommand({
