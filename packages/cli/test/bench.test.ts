@@ -28,6 +28,38 @@ describe('mae-cuda bench', function () {
       assert.ok(x.peakMemoryBytes > 0);
     }
   });
+  it('--repeat: the median run and every run; the kernel-class breakdown once per row', () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'mae-bench-')), 'b.json');
+    const r = run(
+      '--batch',
+      '4',
+      '--steps',
+      '2',
+      '--warmup',
+      '0',
+      '--repeat',
+      '3',
+      '--profile-steps',
+      '1',
+      '--json',
+      json,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\(3 runs\)/);
+    assert.match(r.stdout, /where the time goes: mae_tiny_28, batch 4, cpu, f32/);
+    assert.match(r.stdout, /^GEMM +[\d.]+ +[\d.]+% +\d+$/m);
+    const [row] = JSON.parse(readFileSync(json, 'utf8'));
+    assert.equal(row.runs.length, 3);
+    const sorted = [...row.runs].sort((a: number, b: number) => a - b);
+    assert.equal(row.imagesPerSec, sorted[1]);
+    assert.equal(row.kernels.steps, 1);
+    assert.ok(
+      row.kernels.classes.some((c: { class: string; ms: number }) => c.class === 'attention' && c.ms > 0),
+    );
+    const none = run('--batch', '2', '--steps', '1', '--warmup', '0', '--profile-steps', '0');
+    assert.equal(none.status, 0, none.stderr);
+    assert.doesNotMatch(none.stdout, /where the time goes/);
+  });
   it('refuses unknown presets and devices', () => {
     const a = run('--model', 'vit_giant');
     assert.equal(a.status, 2);

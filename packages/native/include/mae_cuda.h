@@ -101,7 +101,7 @@ MAE_API mae_device mae_stream_device(const mae_stream* s);
 MAE_API void* mae_stream_cuda_handle(const mae_stream* s); /* cudaStream_t, NULL for CPU/default */
 MAE_API mae_status mae_event_create(mae_event** out, mae_device device);
 MAE_API void mae_event_destroy(mae_event* e);
-MAE_API mae_status mae_event_record(mae_event* e, mae_stream* s);
+MAE_API mae_status mae_event_record(mae_event* e, mae_stream* s); /* s NULL: the device's current stream */
 MAE_API mae_status mae_event_synchronize(mae_event* e);
 /* *done = 1 when all work before the event's last record has finished (always 1 on the CPU). */
 MAE_API mae_status mae_event_query(mae_event* e, int* done);

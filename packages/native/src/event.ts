@@ -17,7 +17,7 @@ export class DeviceEvent {
     return new DeviceEvent(binding.eventCreate(deviceTypeCode(d), d.index));
   }
 
-  /** Records the event after the work enqueued so far on stream (the default stream if none). */
+  /** Records the event after the work enqueued so far on stream (the device's current stream if none, where ops without a stream run). */
   record(stream?: Stream): this {
     this.handle.record(stream?.handle ?? null);
     return this;

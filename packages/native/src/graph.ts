@@ -6,6 +6,7 @@
 // inside a capture. CUDA graphs do not exist on the CPU: capture throws there.
 import { binding, type NativeGraph } from './binding.js';
 import { type Device, deviceToString, deviceTypeCode } from './device.js';
+import { untimed } from './profile.js';
 import type { Stream } from './stream.js';
 
 export class CudaGraph {
@@ -27,7 +28,7 @@ export class CudaGraph {
     binding.graphCaptureBegin(stream.handle);
     let result: T;
     try {
-      result = fn();
+      result = untimed(fn);
     } catch (e) {
       try {
         binding.graphDestroy(binding.graphCaptureEnd(stream.handle));

@@ -8,5 +8,6 @@ export * from './event.js';
 export * from './graph.js';
 export * from './info.js';
 export * from './nccl.js';
+export * from './profile.js';
 export * from './stream.js';
 export * from './tensor.js';

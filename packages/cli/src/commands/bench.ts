@@ -1,20 +1,24 @@
 // commands/bench.ts: `mae-cuda bench`: the whole training step of presets at batch sizes on a
 // device, timed after a warm-up (median and spread of per-step times), with images/s, model FLOPs
 // per image, achieved TFLOP/s, the utilisation of the card's peak (known for H100/H200, or
-// --peak-tflops) and the allocator's peak memory; a table, or --json. With --pytorch PYTHON it
-// also runs the PyTorch reference (bench/pytorch/mae_step.py) on the same device, preset, batch,
-// steps and precision, one after the other, and prints the ratio of images/s.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// --peak-tflops), the allocator's peak memory and where the time goes by kernel class (profiled
+// eager steps); a table, or --json. --repeat N runs each row N times and reports the run with the
+// median images/s and the range. With --pytorch PYTHON it also runs the PyTorch reference
+// (bench/pytorch/mae_step.py) on the same device, preset, batch, steps and precision, each of its
+// runs right after ours, and prints the ratio of images/s.
+import { existsSync, writeFileSync } from 'node:fs';
 import { type BenchResult, benchStep, PRECISIONS, type PresetName, preset, presetNames } from '@mae-cuda/mae';
 import { buildInfo, type DeviceSpec, devices } from '@mae-cuda/native';
-
-const cpuThreads = () => buildInfo().cpuThreads;
-
 import { z } from 'zod';
+import {
+  type BenchRow,
+  formatBench,
+  formatKernels,
+  formatRatios,
+  medianIndex,
+  type TorchRow,
+} from '../bench/format.js';
+import { DEFAULT_SCRIPT, runTorch, type TorchResult } from '../bench/torch.js';
 import { defineCommand } from '../command.js';
 
 const list = (what: string) =>
@@ -32,60 +36,28 @@ export const options = z.strictObject({
     .default('cpu'),
   steps: z.coerce.number().int().positive().default(20),
   warmup: z.coerce.number().int().nonnegative().default(3),
+  repeat: z.coerce.number().int().positive().default(1).describe('runs of each row (median and range)'),
   precision: z.enum(PRECISIONS).default('auto'),
   graph: z.enum(['true', 'false']).default('true'),
+  profileSteps: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(2)
+    .describe('eager steps profiled op by op for the kernel-class breakdown (0: none)'),
   peakTflops: z.coerce.number().positive().optional().describe("the device's peak TFLOP/s for the precision"),
   json: z.string().optional(),
+  markdown: z.enum(['true', 'false']).default('false').describe('print the tables as Markdown (for docs/)'),
   pytorch: z
     .string()
     .optional()
     .describe('also run the PyTorch reference with this python and print the ratio'),
   pytorchScript: z.string().optional().describe('where bench/pytorch/mae_step.py is'),
+  pytorchCompile: z
+    .enum(['false', 'true', 'both'])
+    .default('false')
+    .describe('PyTorch eager, torch.compile, or both'),
 });
-
-const DEFAULT_SCRIPT = fileURLToPath(new URL('../../../../bench/pytorch/mae_step.py', import.meta.url));
-
-interface TorchResult {
-  readonly images_per_s: number;
-  readonly step_ms: { median: number; p25: number; p75: number };
-  readonly torch_version: string;
-  readonly threads?: number;
-}
-
-/** Runs the PyTorch reference for one row; throws with its stderr when it fails. */
-function runTorch(
-  python: string,
-  script: string,
-  r: BenchResult,
-  steps: number,
-  warmup: number,
-): TorchResult {
-  const out = join(mkdtempSync(join(tmpdir(), 'mae-bench-torch-')), 'r.json');
-  const args = [
-    script,
-    '--model',
-    r.model,
-    '--batch',
-    String(r.batch),
-    '--device',
-    r.device === 'cpu' ? 'cpu' : 'cuda',
-    '--steps',
-    String(steps),
-    '--warmup',
-    String(warmup),
-    '--precision',
-    r.precision === 'bf16' ? 'bf16' : 'fp32',
-    '--json',
-    out,
-  ];
-  if (r.device === 'cpu') args.push('--threads', String(cpuThreads()));
-  const p = spawnSync(python, args, { encoding: 'utf8', timeout: 3_600_000 });
-  if (p.status !== 0)
-    throw new Error(
-      `the PyTorch reference failed (${python} ${args.join(' ')}):\n${p.stderr || p.error?.message}`,
-    );
-  return JSON.parse(readFileSync(out, 'utf8')) as TorchResult;
-}
 
 /** Dense bf16 tensor-core peaks of the cards we are lent (TFLOP/s, SXM). */
 const BF16_PEAK: [RegExp, number][] = [
@@ -100,72 +72,11 @@ function knownPeak(device: string, precision: string): number | undefined {
   return BF16_PEAK.find(([re]) => re.test(name))?.[1];
 }
 
-export function formatRatios(
-  pairs: readonly { ours: BenchResult; pytorch: TorchResult; ratio: number }[],
-): string {
-  const head = [
-    'model',
-    'batch',
-    'device',
-    'mae-cuda img/s',
-    'PyTorch img/s',
-    'ratio (ours / PyTorch)',
-    'PyTorch step ms (p25-p75)',
-  ];
-  const body = pairs.map(({ ours, pytorch, ratio }) => [
-    ours.model,
-    String(ours.batch),
-    ours.device,
-    ours.imagesPerSec.toFixed(1),
-    pytorch.images_per_s.toFixed(1),
-    `${ratio.toFixed(2)}x`,
-    `${pytorch.step_ms.median.toFixed(1)} (${pytorch.step_ms.p25.toFixed(1)}-${pytorch.step_ms.p75.toFixed(1)}), torch ${pytorch.torch_version}`,
-  ]);
-  return table(head, body);
-}
-
-/** Columns padded to their widest cell, two spaces apart. */
-function table(head: string[], body: string[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i]!)).join('  ');
-  return [line(head), ...body.map(line)].join('\n');
-}
-
-const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
-
-export function formatBench(rows: readonly BenchResult[]): string {
-  const head = [
-    'model',
-    'batch',
-    'device',
-    'precision',
-    'step ms (median, p25-p75)',
-    'img/s',
-    'GFLOP/img',
-    'TFLOP/s',
-    'MFU',
-    'peak mem',
-  ];
-  const body = rows.map((r) => [
-    r.model,
-    String(r.batch),
-    r.device,
-    `${r.precision}${r.graph ? ', graph' : ''}`,
-    `${r.stepMs.median.toFixed(1)} (${r.stepMs.p25.toFixed(1)}-${r.stepMs.p75.toFixed(1)})`,
-    r.imagesPerSec.toFixed(1),
-    (r.flopsPerImage / 1e9).toFixed(3),
-    r.achievedTflops.toFixed(3),
-    r.mfu === undefined ? '-' : `${(100 * r.mfu).toFixed(1)}%`,
-    gib(r.peakMemoryBytes),
-  ]);
-  return table(head, body);
-}
-
 export const benchCommand = defineCommand({
   name: 'bench',
-  summary: 'time the whole training step (median, images/s, FLOP/s, MFU, peak memory)',
+  summary: 'time the whole training step (median, images/s, FLOP/s, MFU, memory, kernel classes)',
   usage:
-    'mae-cuda bench [--model mae_tiny_28[,mae_tiny_32]] [--batch 64[,256]] [--device cpu|cuda[:N]] [--steps 20]\n    [--warmup 3] [--precision auto|f32|bf16] [--graph false] [--peak-tflops N] [--json out.json]\n    [--pytorch python3 [--pytorch-script bench/pytorch/mae_step.py]]',
+    'mae-cuda bench [--model mae_tiny_28[,mae_tiny_32]] [--batch 64[,256]] [--device cpu|cuda[:N]] [--steps 20]\n    [--warmup 3] [--repeat 1] [--precision auto|f32|bf16] [--graph false] [--profile-steps 2] [--peak-tflops N]\n    [--json out.json] [--markdown true] [--pytorch python3 [--pytorch-compile false|true|both] [--pytorch-script bench/pytorch/mae_step.py]]',
   options,
   async run(o) {
     const fail = (m: string) => {
@@ -179,44 +90,74 @@ export const benchCommand = defineCommand({
     const spec = o.device === 'cuda' ? 'cuda:0' : o.device;
     if (!devices().some((d) => d.spec === spec))
       return fail(`--device: ${o.device} is not available here (see mae-cuda info)`);
-    const rows: BenchResult[] = [];
+    const script = o.pytorchScript ?? DEFAULT_SCRIPT;
+    if (o.pytorch && !existsSync(script)) return fail(`--pytorch-script: ${script} does not exist`);
+    const modes = o.pytorchCompile === 'both' ? [false, true] : [o.pytorchCompile === 'true'];
+    const rows: BenchRow[] = [];
     for (const name of models)
       for (const batch of o.batch.split(',').map(Number)) {
-        const r = await benchStep({
-          name,
-          model: preset(name as PresetName),
-          device: o.device as DeviceSpec,
-          batch,
-          steps: o.steps,
-          warmup: o.warmup,
-          precision: o.precision,
-          graph: o.graph === 'true',
-          ...(o.peakTflops ? { peakTflops: o.peakTflops } : {}),
-        });
-        const peak = o.peakTflops ?? knownPeak(o.device, r.precision);
-        rows.push(peak && r.mfu === undefined ? { ...r, mfu: r.achievedTflops / peak } : r);
-      }
-    console.log(formatBench(rows));
-    let report: unknown = rows;
-    if (o.pytorch) {
-      const script = o.pytorchScript ?? DEFAULT_SCRIPT;
-      if (!existsSync(script)) return fail(`--pytorch-script: ${script} does not exist`);
-      const pairs = [];
-      for (const r of rows) {
-        let t: TorchResult;
-        try {
-          t = runTorch(o.pytorch, script, r, o.steps, o.warmup);
-        } catch (e) {
-          console.error(`mae-cuda bench: ${(e as Error).message}`);
-          return 1;
+        const ours: BenchResult[] = [];
+        const torch: TorchResult[][] = modes.map(() => []);
+        for (let rep = 0; rep < o.repeat; rep++) {
+          const r = await benchStep({
+            name,
+            model: preset(name as PresetName),
+            device: o.device as DeviceSpec,
+            batch,
+            steps: o.steps,
+            warmup: o.warmup,
+            precision: o.precision,
+            graph: o.graph === 'true',
+            // the breakdown once per row, after its last timed run
+            profileSteps: rep === o.repeat - 1 ? o.profileSteps : 0,
+            ...(o.peakTflops ? { peakTflops: o.peakTflops } : {}),
+          });
+          const peak = o.peakTflops ?? knownPeak(o.device, r.precision);
+          ours.push(peak && r.mfu === undefined ? { ...r, mfu: r.achievedTflops / peak } : r);
+          if (!o.pytorch) continue;
+          for (const [i, compile] of modes.entries()) {
+            const run = { python: o.pytorch, script, steps: o.steps, warmup: o.warmup, compile };
+            try {
+              torch[i]!.push(runTorch({ ...run, threads: buildInfo().cpuThreads }, r));
+            } catch (e) {
+              console.error(`mae-cuda bench: ${(e as Error).message}`);
+              return 1;
+            }
+          }
         }
-        pairs.push({ ours: r, pytorch: t, ratio: r.imagesPerSec / t.images_per_s });
+        rows.push(combine(ours, o.pytorch ? torch : [], modes));
       }
-      console.log('');
-      console.log(formatRatios(pairs));
-      report = pairs;
-    }
-    if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+    const md = o.markdown === 'true';
+    console.log(formatBench(rows, md));
+    for (const r of rows) if (r.ours.kernels) console.log(`\n${formatKernels(r.ours, md)}`);
+    if (o.pytorch) console.log(`\n${formatRatios(rows, md)}`);
+    if (o.json) writeFileSync(o.json, `${JSON.stringify(rows.map(toJson), null, 2)}\n`);
     return 0;
   },
 });
+
+/** One row from its runs: the median runs, the ranges and the ratios of back-to-back runs. */
+function combine(ours: BenchResult[], torch: TorchResult[][], modes: boolean[]): BenchRow {
+  const oursRuns = ours.map((r) => r.imagesPerSec);
+  // the breakdown was taken after the last run; it belongs to the row
+  const kernels = ours.at(-1)?.kernels;
+  const median = ours[medianIndex(oursRuns)]!;
+  const pytorch: TorchRow[] = torch.map((runs, i) => {
+    const ips = runs.map((t) => t.images_per_s);
+    const m = runs[medianIndex(ips)]!;
+    const paired = ips.map((x, j) => oursRuns[j]! / x);
+    return {
+      mode: modes[i] ? 'compile' : 'eager',
+      median: m,
+      runs: ips,
+      ratio: median.imagesPerSec / m.images_per_s,
+      ratioRange: [Math.min(...paired), Math.max(...paired)],
+    };
+  });
+  return { ours: kernels ? { ...median, kernels } : median, oursRuns, pytorch };
+}
+
+/** The JSON of a row: our median run (with every run's images/s) and PyTorch's, when run. */
+function toJson(r: BenchRow) {
+  return { ...r.ours, runs: r.oursRuns, ...(r.pytorch.length ? { pytorch: r.pytorch } : {}) };
+}

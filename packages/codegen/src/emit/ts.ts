@@ -11,6 +11,7 @@ export function emitTs(ops: readonly OpDef[]): string {
     `// ${GENERATED_BY('TypeScript API')}`,
     "import { binding } from '../src/binding.js';",
     "import { axisViews, checkOp, type OpSpec } from '../src/check.js';",
+    "import { opTimer } from '../src/profile.js';",
     "import type { Stream } from '../src/stream.js';",
     "import type { Tensor } from '../src/tensor.js';",
     '',
@@ -76,13 +77,28 @@ export function emitTs(ops: readonly OpDef[]): string {
         );
         const call = `native.${op.name}${suffix ? '_async' : ''}!(${[...mapped.map((n) => `${n}.handle`), ...op.params.map((p) => p.name), 'opts?.stream?.handle'].join(', ')})`;
         if (suffix) out.push(`  return (${call} as Promise<void>).finally(() => v.dispose());`);
-        else out.push('  try {', `    ${call};`, '  } finally {', '    v.dispose();', '  }');
+        else
+          out.push(
+            '  try {',
+            `    const timed = opTimer('${op.name}', ${names[0]}, opts?.stream);`,
+            `    ${call};`,
+            '    timed?.();',
+            '  } finally {',
+            '    v.dispose();',
+            '  }',
+          );
       } else {
         out.push(
           `  checkOp(${specName}, [${names.join(', ')}], [${op.params.map((p) => p.name).join(', ')}]);`,
         );
         const call = `native.${op.name}${suffix ? '_async' : ''}!(${[...names.map((n) => `${n}.handle`), ...op.params.map((p) => p.name), 'opts?.stream?.handle'].join(', ')})`;
-        out.push(suffix ? `  return ${call} as Promise<void>;` : `  ${call};`);
+        if (suffix) out.push(`  return ${call} as Promise<void>;`);
+        else
+          out.push(
+            `  const timed = opTimer('${op.name}', ${names[0]}, opts?.stream);`,
+            `  ${call};`,
+            '  timed?.();',
+          );
       }
       out.push('}', '');
     }

@@ -1,12 +1,14 @@
 // run.ts: `mae-cuda bench`'s measurement: the whole training step (TrainStep: forward, loss,
 // backward, AdamW; a CUDA graph on CUDA) of a preset at a batch size, timed step by step after a
 // warm-up (each step waited for), with the median and spread, images/s, model FLOP/s from
-// flops.ts and, given the device's peak, the model FLOPs utilisation; and the allocator's peak.
+// flops.ts and, given the device's peak, the model FLOPs utilisation; the allocator's peak; and,
+// with profileSteps, the time of each kernel class from profiled eager steps (kernels.ts).
 import { type DeviceSpec, memoryStats } from '@mae-cuda/native';
 import type { MaeConfig } from '../config/model.js';
 import type { PrecisionSetting } from '../model/plan.js';
 import { makeTrainStep } from '../train/step_check.js';
 import { stepFlops } from './flops.js';
+import { type KernelBreakdown, profileStep } from './kernels.js';
 
 export interface BenchOptions {
   readonly name: string;
@@ -19,6 +21,8 @@ export interface BenchOptions {
   readonly graph?: boolean;
   /** the device's peak matrix rate for the precision, TFLOP/s (for the utilisation) */
   readonly peakTflops?: number;
+  /** eager steps to profile op by op afterwards (kernels.ts); 0 or none: no breakdown */
+  readonly profileSteps?: number;
 }
 
 export interface Spread {
@@ -44,6 +48,8 @@ export interface BenchResult {
   readonly achievedTflops: number;
   readonly mfu?: number;
   readonly peakMemoryBytes: number;
+  /** where the time goes, from profiled eager steps (with profileSteps) */
+  readonly kernels?: KernelBreakdown;
 }
 
 /** Quantiles of a sample (linear interpolation between order statistics). */
@@ -70,6 +76,7 @@ export async function benchStep(o: BenchOptions): Promise<BenchResult> {
     ...(o.precision ? { precision: o.precision } : {}),
     ...(o.graph === undefined ? {} : { graph: o.graph }),
   });
+  let result: BenchResult;
   try {
     for (let i = 0; i < o.warmup; i++) step.run();
     await step.synchronize();
@@ -85,7 +92,7 @@ export async function benchStep(o: BenchOptions): Promise<BenchResult> {
     const flops = stepFlops(o.model).step;
     const imagesPerSec = (1000 * o.batch) / stepMs.median;
     const achievedTflops = (imagesPerSec * flops) / 1e12;
-    return {
+    result = {
       framework: 'mae-cuda',
       model: o.name,
       device: o.device,
@@ -104,4 +111,6 @@ export async function benchStep(o: BenchOptions): Promise<BenchResult> {
   } finally {
     step.dispose();
   }
+  if (!o.profileSteps) return result;
+  return { ...result, kernels: await profileStep(o, o.profileSteps) };
 }

@@ -123,7 +123,7 @@ mae_status mae_event_record(mae_event* e, mae_stream* s) {
   }
 #ifdef MAE_WITH_CUDA
   mae_rt::DeviceGuard guard(e->device.index);
-  cudaError_t err = cudaEventRecord(static_cast<cudaEvent_t>(e->handle), s ? static_cast<cudaStream_t>(s->handle) : nullptr);
+  cudaError_t err = cudaEventRecord(static_cast<cudaEvent_t>(e->handle), static_cast<cudaStream_t>(mae_launch_stream(s, e->device.index)));
   if (err != cudaSuccess) return mae_rt::cuda_fail(err, fn, "cudaEventRecord");
   e->recorded = true;
   return MAE_OK;

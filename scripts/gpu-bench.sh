@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# gpu-bench.sh: the GPU comparison of issue #7 on a lent H100/H200, in one call (about 4 minutes;
+# each stage has its own time limit, 300 s in all). Same bundle as gpu-check.sh:
+#   pnpm build && node scripts/gpu-bundle.mjs
+#   device run --carry .gpu --timeout 360 'bash scripts/gpu-bench.sh'
+# Stages, output under $OUT (bench.md is the Markdown that goes into docs/PERFORMANCE.md):
+#  1. the card's measured dense bf16 matrix rate (bench/pytorch/matmul_peak.py, cuBLAS through
+#     PyTorch): the denominator of the MFU and of the step's arithmetic floor
+#  2. mae-cuda bench on cuda: mae_vit_base_patch16 and mae_vit_large_patch16 at batch 64 and 256,
+#     bf16, CUDA graph, 2 runs of 20 steps each, with the PyTorch reference (bf16 autocast, SDPA,
+#     eager) run right after each of ours, and the kernel-class breakdown
+#  3. mae_vit_base_patch16 at batch 256 against torch.compile as well (compiling takes a minute)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-$PWD/gpu-bench-out}
+mkdir -p "$OUT"
+t0=$(date +%s)
+log() { echo "[gpu-bench +$(($(date +%s) - t0))s] $*"; }
+# shellcheck source=scripts/gpu-env.sh
+. scripts/gpu-env.sh
+[ -n "$node" ] || { echo "gpu-bench: no .gpu/ bundle here: run 'pnpm build && node scripts/gpu-bundle.mjs' and carry .gpu" >&2; exit 2; }
+{ nvidia-smi; date -u; python3 -c "import torch; print('torch', torch.__version__)"; } >"$OUT/machine.txt" 2>&1
+gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
+log "GPU: ${gpu:-none}"
+
+log "1. measured bf16 matrix rate"
+timeout 40 python3 bench/pytorch/matmul_peak.py --json "$OUT/matmul.json" >"$OUT/matmul.txt" 2>&1
+peak=$(python3 -c "import json; print(round(json.load(open('$OUT/matmul.json'))['best_tflops'], 1))" 2>/dev/null)
+cat "$OUT/matmul.txt"
+peak_args=()
+[ -n "$peak" ] && peak_args=(--peak-tflops "$peak")
+
+log "2. ViT-B and ViT-L, batch 64 and 256, ours vs PyTorch eager"
+timeout 170 "$node" .gpu/mae-cuda.mjs bench --device cuda --precision bf16 --model mae_vit_base_patch16,mae_vit_large_patch16 \
+  --batch 64,256 --steps 20 --warmup 5 --repeat 2 "${peak_args[@]}" --pytorch python3 --pytorch-script bench/pytorch/mae_step.py \
+  --markdown true --json "$OUT/bench.json" >"$OUT/bench.md" 2>"$OUT/bench.err"
+main=$?
+log "3. ViT-B batch 256 vs torch.compile"
+timeout 90 "$node" .gpu/mae-cuda.mjs bench --device cuda --precision bf16 --model mae_vit_base_patch16 --batch 256 --steps 20 \
+  --warmup 5 --profile-steps 0 "${peak_args[@]}" --pytorch python3 --pytorch-script bench/pytorch/mae_step.py --pytorch-compile both \
+  --markdown true --json "$OUT/bench_compile.json" >"$OUT/bench_compile.md" 2>"$OUT/bench_compile.err"
+comp=$?
+
+for f in bench bench_compile; do
+  echo "== $f =="
+  cat "$OUT/$f.md"
+  tail -5 "$OUT/$f.err"
+done
+echo "== summary =="
+echo "gpu: ${gpu:-none}   date: $(date -u +%F)   seconds: $(($(date +%s) - t0))   measured bf16 peak: ${peak:-?} TFLOP/s"
+echo "bench: $([ $main = 0 ] && echo ok || echo "FAIL (exit $main)")   compile: $([ $comp = 0 ] && echo ok || echo "FAIL (exit $comp)")"
+[ $main = 0 ] && [ $comp = 0 ]
