@@ -165,6 +165,8 @@ MAE_API mae_status mae_nccl_broadcast(mae_nccl_comm* comm, mae_tensor* inout, in
 MAE_API mae_status mae_memory_stats(mae_device device, size_t* allocated, size_t* reserved,
                                     size_t* peak_allocated);
 MAE_API mae_status mae_empty_cache(mae_device device);
+/* Starts the peak over: peak_allocated = allocated now. */
+MAE_API mae_status mae_memory_reset_peak(mae_device device);
 
 #ifdef __cplusplus
 }

@@ -101,6 +101,7 @@ export interface NativeBinding {
   cudaDevices(): NativeCudaDevice[];
   setCpuThreads(n: number): void;
   memoryStats(deviceType: number, deviceIndex: number): NativeMemoryStats;
+  resetPeakMemory(deviceType: number, deviceIndex: number): void;
   emptyCache(deviceType: number, deviceIndex: number): void;
   ncclProbe(candidates: string[]): NcclProbeResult;
   setCurrentStream(deviceType: number, deviceIndex: number, stream: NativeStream | null): void;

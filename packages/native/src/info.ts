@@ -1,9 +1,12 @@
 // info.ts: what this build and machine offer: buildInfo(), devices() (cpu + cuda:N), memory
 // statistics, and findNccl() which builds the list of places libnccl may be and probes them.
+
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { binding, type NativeBuildInfo, type NcclProbeResult } from './binding.js';
 import { type Device, type DeviceSpec, deviceTypeCode, parseDevice } from './device.js';
 
@@ -54,6 +57,36 @@ export function setCpuThreads(n: number): void {
 export function memoryStats(device: DeviceSpec | Device = 'cpu') {
   const d = parseDevice(device);
   return binding.memoryStats(deviceTypeCode(d), d.index);
+}
+
+/**
+ * Runs V8's garbage collector and lets the finalizers of unreachable tensors run, so their memory
+ * goes back to the allocator (V8 does not see native memory, so it may keep them for long).
+ */
+export async function collectGarbage(): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    gc()();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+let gcFn: (() => void) | undefined;
+function gc(): () => void {
+  if (!gcFn) {
+    const g = (globalThis as { gc?: () => void }).gc;
+    if (g) gcFn = g;
+    else {
+      setFlagsFromString('--expose-gc');
+      gcFn = runInNewContext('gc') as () => void;
+    }
+  }
+  return gcFn;
+}
+
+/** Starts the device's peak over from what is allocated now (as torch.cuda.reset_peak_memory_stats). */
+export function resetPeakMemory(device: DeviceSpec | Device = 'cpu'): void {
+  const d = parseDevice(device);
+  binding.resetPeakMemory(deviceTypeCode(d), d.index);
 }
 
 /** Frees the allocator's cached (unused) blocks of the device. */

@@ -51,6 +51,38 @@ export function shapeNumel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** The tensors created inside the innermost `freeAfter`, if any. */
+let created: Tensor[] | undefined;
+
+/**
+ * Runs fn and frees every tensor and view it created (empty, zeros, fromArray, view) except those
+ * keep(result) lists (a kept view keeps its storage; views of older tensors only let go). The
+ * caching allocator then reuses the memory at once instead of when the garbage collector gets to
+ * the handles (it does not see native memory), so an eager loop runs in a steady footprint. On
+ * CUDA the freed memory goes to later allocations whose work is ordered after fn's on the same
+ * stream; keep whatever another stream still reads. When fn throws, all it created is freed.
+ */
+export function freeAfter<T>(fn: () => T, keep: (result: T) => readonly Tensor[]): T {
+  const outer = created;
+  const mine: Tensor[] = [];
+  created = mine;
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    created = outer;
+    for (const t of mine) t.dispose();
+    throw e;
+  }
+  created = outer;
+  const kept = new Set<Tensor>(keep(result));
+  for (const t of mine) {
+    if (kept.has(t)) outer?.push(t);
+    else t.dispose();
+  }
+  return result;
+}
+
 export class Tensor<D extends DType = DType> {
   readonly handle: NativeTensor;
   readonly dtype: D;
@@ -84,7 +116,9 @@ export class Tensor<D extends DType = DType> {
     checkDType(dtype);
     const s = checkShape(shape, 'Tensor.empty');
     const d = parseDevice(device);
-    return new Tensor(binding.tensorCreate(DTYPE_CODES[dtype], [...s], deviceTypeCode(d), d.index), dtype);
+    const t = new Tensor(binding.tensorCreate(DTYPE_CODES[dtype], [...s], deviceTypeCode(d), d.index), dtype);
+    created?.push(t);
+    return t;
   }
 
   static zeros<D extends DType>(
@@ -161,7 +195,9 @@ export class Tensor<D extends DType = DType> {
     if (!Number.isSafeInteger(offsetElements) || offsetElements < 0) {
       throw new TypeError(`Tensor.view: offset ${offsetElements} must be a non-negative integer`);
     }
-    return new Tensor(this.handle.view([...s], offsetElements), this.dtype);
+    const v = new Tensor(this.handle.view([...s], offsetElements), this.dtype);
+    created?.push(v);
+    return v;
   }
 
   /** Writes host data (this tensor's element count, row-major) into this tensor's storage. */

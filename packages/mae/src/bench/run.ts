@@ -3,7 +3,7 @@
 // warm-up (each step waited for), with the median and spread, images/s, model FLOP/s from
 // flops.ts and, given the device's peak, the model FLOPs utilisation; the allocator's peak; and,
 // with profileSteps, the time of each kernel class from profiled eager steps (kernels.ts).
-import { type DeviceSpec, memoryStats } from '@mae-cuda/native';
+import { collectGarbage, type DeviceSpec, memoryStats, resetPeakMemory } from '@mae-cuda/native';
 import type { MaeConfig } from '../config/model.js';
 import type { PrecisionSetting } from '../model/plan.js';
 import { makeTrainStep } from '../train/step_check.js';
@@ -47,6 +47,7 @@ export interface BenchResult {
   readonly flopsPerImage: number;
   readonly achievedTflops: number;
   readonly mfu?: number;
+  /** the allocator's peak during the run, above what was allocated before it */
   readonly peakMemoryBytes: number;
   /** where the time goes, from profiled eager steps (with profileSteps) */
   readonly kernels?: KernelBreakdown;
@@ -68,6 +69,10 @@ export async function benchStep(o: BenchOptions): Promise<BenchResult> {
   if (!Number.isInteger(o.steps) || o.steps < 1) throw new RangeError(`steps must be >= 1, got ${o.steps}`);
   if (!Number.isInteger(o.warmup) || o.warmup < 0)
     throw new RangeError(`warmup must be >= 0, got ${o.warmup}`);
+  // what earlier work left for the garbage collector goes back first: the peak is this step's
+  await collectGarbage();
+  resetPeakMemory(o.device);
+  const before = memoryStats(o.device).allocated;
   const step = makeTrainStep({
     model: o.model,
     device: o.device,
@@ -106,7 +111,7 @@ export async function benchStep(o: BenchOptions): Promise<BenchResult> {
       flopsPerImage: flops,
       achievedTflops,
       ...(o.peakTflops ? { mfu: achievedTflops / o.peakTflops } : {}),
-      peakMemoryBytes: memoryStats(o.device).peakAllocated,
+      peakMemoryBytes: memoryStats(o.device).peakAllocated - before,
     };
   } finally {
     step.dispose();

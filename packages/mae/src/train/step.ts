@@ -6,7 +6,7 @@
 // every run eager (for debugging, and always on the CPU, where the same body runs). The images
 // buffer is written by the caller before each run; the loss tensor a run returns is overwritten by
 // the next run.
-import { CudaGraph, Stream, Tensor, withCurrentStream } from '@mae-cuda/native';
+import { CudaGraph, freeAfter, Stream, Tensor, withCurrentStream } from '@mae-cuda/native';
 import { lenKeep, type MaeConfig, numPatches } from '../config/model.js';
 import type { GradOverlap } from '../dist/collective.js';
 import { maskingOnDevice, type NoiseCounter } from '../masking/device.js';
@@ -85,18 +85,28 @@ export class TrainStep {
     return loss;
   }
 
+  /**
+   * An eager run. From the second on, the tensors it creates are freed when it returns (all but
+   * the loss): the first may create what the model keeps (constants), later ones only temporaries,
+   * and freeing them at once keeps the footprint of an eager loop at one step's.
+   */
+  private eager(): F32 {
+    this.phases.push('eager');
+    const body = () =>
+      this.runs > 1
+        ? freeAfter(
+            () => this.body(),
+            (loss) => [loss],
+          )
+        : this.body();
+    return this.stream ? withCurrentStream(this.stream, body) : body();
+  }
+
   /** Enqueues one step; returns its loss tensor ([1], on the device). */
   run(): F32 {
     this.runs++;
-    if (!this.stream) {
-      this.phases.push('eager');
-      return this.body();
-    }
     const stream = this.stream;
-    if (!this.usesGraph || this.runs === 1) {
-      this.phases.push('eager');
-      return withCurrentStream(stream, () => this.body());
-    }
+    if (!stream || !this.usesGraph || this.runs === 1) return this.eager();
     if (!this.graph) {
       const { graph, result } = CudaGraph.capture(stream, () => this.body());
       this.graph = graph;

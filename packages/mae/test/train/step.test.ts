@@ -2,7 +2,7 @@
 // backward, the device-scheduled AdamW update and the counter's advance give exactly the losses
 // and parameters of the eager per-step path (host noise, host masking, update(lr)).
 import assert from 'node:assert/strict';
-import { Tensor } from '@mae-cuda/native';
+import { memoryStats, Tensor } from '@mae-cuda/native';
 import { lenKeep, numPatches } from '../../src/config/model.js';
 import { preset } from '../../src/config/presets.js';
 import { initialState } from '../../src/init/state.js';
@@ -13,7 +13,7 @@ import { ParamStore } from '../../src/model/params.js';
 import { AdamW, DEFAULT_ADAMW } from '../../src/optim/adamw.js';
 import { batchNoise, Streams } from '../../src/rng/noise.js';
 import { LossLog, TrainStep } from '../../src/train/step.js';
-import { compareCurves, lossCurve, syntheticImages } from '../../src/train/step_check.js';
+import { compareCurves, lossCurve, makeTrainStep, syntheticImages } from '../../src/train/step_check.js';
 
 const model = preset('mae_tiny_28', { depth: 2, decoder_depth: 1 });
 const B = 4;
@@ -65,6 +65,21 @@ describe('TrainStep on the CPU', () => {
     const step = new TrainStep(new MaskedAutoencoder(model, p), o, new NoiseCounter(1, 0, 0, 0, 'cpu'), 2);
     step.run();
     assert.throws(() => step.run(), /past its end|schedule/);
+  });
+
+  it('runs eager steps in a steady footprint: each run after the first frees its temporaries', () => {
+    const step = makeTrainStep({ model, device: 'cpu', batch: B, steps: 8 });
+    const after: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const loss = step.run();
+      assert.ok(Number.isFinite(loss.toArraySync()[0]!));
+      after.push(memoryStats('cpu').allocated);
+    }
+    // run 1 may keep what it created (until the garbage collector); from run 2 on only the loss
+    // each run returns stays (the caller holds it: one 512-byte block)
+    for (let i = 2; i < after.length; i++)
+      assert.ok(after[i]! - after[i - 1]! <= 512, `allocated after each run: ${after.join(', ')}`);
+    step.dispose();
   });
 
   it('lossCurve and compareCurves: the same run twice is identical; another seed is not', async () => {

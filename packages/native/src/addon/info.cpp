@@ -64,6 +64,11 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
   return o;
 }
 
+Napi::Value ResetPeakMemory(const Napi::CallbackInfo& info) {
+  Check(info.Env(), mae_memory_reset_peak(ParseDevice(info[0], info[1], "resetPeakMemory")), "resetPeakMemory");
+  return info.Env().Undefined();
+}
+
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   Check(info.Env(), mae_empty_cache(ParseDevice(info[0], info[1], "emptyCache")), "emptyCache");
   return info.Env().Undefined();

@@ -12,6 +12,7 @@ Napi::Value SetCpuThreads(const Napi::CallbackInfo& info);
 // memoryStats(deviceType, deviceIndex): {allocated, reserved, peakAllocated}
 Napi::Value MemoryStats(const Napi::CallbackInfo& info);
 // emptyCache(deviceType, deviceIndex)
+Napi::Value ResetPeakMemory(const Napi::CallbackInfo& info);
 Napi::Value EmptyCache(const Napi::CallbackInfo& info);
 // ncclProbe(candidates): {found, path?, version?, searched, errors}
 Napi::Value NcclProbe(const Napi::CallbackInfo& info);

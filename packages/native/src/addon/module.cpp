@@ -30,6 +30,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaDevices", Napi::Function::New<CudaDevices>(env, "cudaDevices"));
   exports.Set("setCpuThreads", Napi::Function::New<SetCpuThreads>(env, "setCpuThreads"));
   exports.Set("memoryStats", Napi::Function::New<MemoryStats>(env, "memoryStats"));
+  exports.Set("resetPeakMemory", Napi::Function::New<ResetPeakMemory>(env, "resetPeakMemory"));
   exports.Set("emptyCache", Napi::Function::New<EmptyCache>(env, "emptyCache"));
   exports.Set("ncclProbe", Napi::Function::New<NcclProbe>(env, "ncclProbe"));
   exports.Set("setCurrentStream", Napi::Function::New<SetCurrentStream>(env, "setCurrentStream"));

@@ -198,6 +198,15 @@ mae_status mae_memory_stats(mae_device device, size_t* allocated, size_t* reserv
   return MAE_OK;
 }
 
+mae_status mae_memory_reset_peak(mae_device device) {
+  if (mae_rt::check_device(device, "mae_memory_reset_peak") != MAE_OK) return MAE_ERROR;
+  mae_rt::Pool* pool = mae_rt::pool_for(device);
+  if (pool == nullptr) return mae_fail("mae_memory_reset_peak: no allocator for %s", mae_rt::device_str(device).c_str());
+  std::lock_guard<std::mutex> lock(pool->mu);
+  pool->peak = pool->allocated;
+  return MAE_OK;
+}
+
 mae_status mae_empty_cache(mae_device device) {
   if (mae_rt::check_device(device, "mae_empty_cache") != MAE_OK) return MAE_ERROR;
   mae_rt::Pool* pool = mae_rt::pool_for(device);
