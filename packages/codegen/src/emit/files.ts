@@ -3,6 +3,7 @@ import { CPU_STORAGE } from '../ir/dtype.js';
 import { intrinsicsSource } from '../ir/intrinsics.js';
 import type { OpDef } from '../ir/op.js';
 import { emitCpuOp } from './cpu.js';
+import { CPU_MATH } from './cpu_math.js';
 import { cudaVariants, GENERATED_BY, kernelArgs, kernelName } from './signature.js';
 
 const HALF_HELPERS = `// 16-bit float conversions on the CPU (round to nearest even; NaN stays NaN).
@@ -61,6 +62,7 @@ export function emitKernelsHeader(ops: readonly OpDef[]): string {
     `// ${GENERATED_BY('kernel declarations')}`,
     '// CPU kernels and CUDA launchers of every op variant: outputs, inputs, params, sizes (llm.c order).',
     '#pragma once',
+    '#include <cmath>',
     '#include <cstdint>',
     '#include <cstring>',
     '#include "mae_cuda.h"',
@@ -80,6 +82,8 @@ export function emitKernelsHeader(ops: readonly OpDef[]): string {
     '#endif',
     '',
     HALF_HELPERS,
+    '',
+    CPU_MATH,
     '',
     intrinsicsSource(),
     '',
