@@ -3,7 +3,7 @@
 // the last micro-batch's sum is written straight into params.grads, ready for the update. The
 // global norm is sqrt(sum over parameters of ops.sumsq_forward), and clipping scales every
 // gradient by max_norm / (norm + 1e-6) when the norm is above max_norm, as torch's clip_grad_norm_.
-import { ops, Tensor } from '@mae-cuda/native';
+import { freeAfter, ops, Tensor } from '@mae-cuda/native';
 import type { F32, ParamStore } from '../model/params.js';
 
 const flat = (t: F32): F32 => t.view([t.numel]);
@@ -47,11 +47,17 @@ export class GradAccumulator {
 export async function gradNorm(params: ParamStore, names: readonly string[]): Promise<number> {
   if (names.length === 0) return 0;
   const first = params.grad(names[0]!);
-  const sums = Tensor.empty('f32', [names.length], first.device);
-  names.forEach((name, i) => {
-    ops.sumsq_forward(sums.view([1], i), flat(params.grad(name)));
-  });
+  // the views go at once, and the sums after the read (not when the garbage collector runs)
+  const sums = freeAfter(
+    () => {
+      const s = Tensor.empty('f32', [names.length], first.device);
+      names.forEach((name, i) => ops.sumsq_forward(s.view([1], i), flat(params.grad(name))));
+      return s;
+    },
+    (s) => [s],
+  );
   const host = await sums.toArray();
+  sums.dispose();
   let total = 0;
   for (const v of host) total += v;
   return Math.sqrt(total);

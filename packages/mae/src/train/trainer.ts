@@ -11,7 +11,7 @@
 // uninterrupted one.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DeviceSpec, Tensor } from '@mae-cuda/native';
+import { type DeviceSpec, freeAfter, Tensor } from '@mae-cuda/native';
 import { lenKeep, type MaeConfig, numPatches } from '../config/model.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { batchArray, batchTensor, epochOrder } from '../data/loader.js';
@@ -208,6 +208,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     return lrForIteration(schedule, e, (step - e * stepsPerEpoch) * c.accum_iter, itersUsed, c.accum_iter);
   };
   let stepper: TrainStep | undefined;
+  let eagerRuns = 0;
   const enqueueMean = coll.enqueueMean?.bind(coll);
   if (
     c.accum_iter === 1 &&
@@ -302,14 +303,21 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         }
         for (let k = 0; k < c.accum_iter; k++) {
           const it = st * c.accum_iter + k;
-          const imgs = batchTensor(train, order.subarray(...shardRange(it, B, rank, world)), device);
           const rows = shardRowOffset(B, k * world + rank);
           const noise = batchNoise(c.seed, Streams.maskNoise, step, B, L, rows);
-          const r = await model.forward(imgs, randomMasking(noise, B, L, mc.mask_ratio));
-          if (world === 1) checkLoss(r.loss, step, epoch, k);
-          model.backward(1 / c.accum_iter);
-          accum.add(k);
-          loss += r.loss / c.accum_iter;
+          const micro = () => {
+            const imgs = batchTensor(train, order.subarray(...shardRange(it, B, rank, world)), device);
+            const l = model.forwardOnDevice(imgs, randomMasking(noise, B, L, mc.mask_ratio));
+            model.backward(1 / c.accum_iter);
+            accum.add(k);
+            return l;
+          };
+          // after the first, each micro-step frees its batch and activations at once (not at GC)
+          const lossT = eagerRuns++ === 0 ? micro() : freeAfter(micro, (l) => [l]);
+          const microLoss = (await lossT.toArray())[0]!;
+          lossT.dispose();
+          if (world === 1) checkLoss(microLoss, step, epoch, k);
+          loss += microLoss / c.accum_iter;
         }
         if (world > 1) {
           // the world's mean gradient, and its mean loss (what the official all_reduce_mean logs)

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { memoryStats } from '@mae-cuda/native';
 import { numPatches } from '../../src/config/model.js';
 import { ImageDataset } from '../../src/data/dataset.js';
 import { batchTensor } from '../../src/data/loader.js';
@@ -112,6 +113,22 @@ describe('pretrain', function () {
       .split('\n')
       .map((l) => JSON.parse(l).steps);
     assert.deepEqual(steps, [3, 4, 7]);
+  });
+
+  it('accumulating micro-batches (the eager loop) frees each one at once: a steady footprint', async () => {
+    const allocated: number[] = [];
+    await pretrain({
+      ...tinyRun({ steps: 6, batch_size: 8, accum_iter: 2, clip_grad: 1 }),
+      train: data,
+      onStep: () => allocated.push(memoryStats('cpu').allocated),
+    });
+    // after the first micro-step (which may create what the model keeps) nothing piles up
+    assert.equal(allocated.length, 6);
+    assert.deepEqual(
+      allocated.slice(2),
+      Array(4).fill(allocated[1]),
+      `allocated after each step: ${allocated.join(', ')}`,
+    );
   });
 
   it('accumulating 2 micro-batches of B/2 equals one batch of B', async () => {
