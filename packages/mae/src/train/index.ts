@@ -2,7 +2,9 @@
 // training state, the progress line and the pretraining loop.
 export * from './config.js';
 export * from './grads.js';
+export * from './preview.js';
 export * from './progress.js';
+export * from './run_plan.js';
 export * from './state.js';
 export * from './step.js';
 export * from './step_check.js';

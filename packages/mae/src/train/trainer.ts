@@ -12,7 +12,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DeviceSpec, freeAfter, Tensor } from '@mae-cuda/native';
-import { lenKeep, type MaeConfig, numPatches } from '../config/model.js';
+import { type MaeConfig, numPatches } from '../config/model.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { batchArray, batchTensor, epochOrder } from '../data/loader.js';
 import { type Collective, single } from '../dist/collective.js';
@@ -26,33 +26,21 @@ import { ParamStore } from '../model/params.js';
 import { resolvePrecision } from '../model/plan.js';
 import { AdamW, DEFAULT_ADAMW } from '../optim/adamw.js';
 import { batchNoise, Streams } from '../rng/noise.js';
-import { effectiveBatch, type LrSchedule, lrForIteration, resolveLr } from '../schedule/lr.js';
+import { lrForIteration } from '../schedule/lr.js';
 import { lossPlot } from '../viz/plot.js';
 import { encodePng } from '../viz/png.js';
-import { reconstructionGrid } from '../viz/recon.js';
 import type { PretrainConfig } from './config.js';
 import { clipGradNorm, GradAccumulator } from './grads.js';
+import { writePreview } from './preview.js';
 import type { ProgressUpdate } from './progress.js';
+import { PretrainSetupError, runPlan } from './run_plan.js';
 import { loadTrainingState, restoreOptimizer, saveTrainingState } from './state.js';
 import { LossLog, TrainStep } from './step.js';
 
-/** Stream of the fixed masking noise of the preview images (step 0, row = preview index). */
-export const PREVIEW_NOISE_STREAM = Streams.preview;
 export const CHECKPOINT_FILE = 'checkpoint-last.safetensors';
 
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
-}
-
-/** A run that cannot start as configured (e.g. too few images for one step); names the field. */
-export class PretrainSetupError extends Error {
-  override name = 'PretrainSetupError';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** A step's progress (step = optimiser steps done, this one included; loss = mean over its micro-batches). */
@@ -98,28 +86,6 @@ export interface PretrainResult {
   /** the trained model and its optimiser, as at the end */
   model: MaskedAutoencoder;
   optim: AdamW;
-}
-
-/** Steps per epoch and the lr schedule of a run over n images on `world` data-parallel ranks. */
-export function runPlan(c: PretrainConfig, n: number, world = 1) {
-  if (!Number.isInteger(n) || n < 0)
-    throw new RangeError(`image count must be a non-negative integer, got ${n}`);
-  const itersPerEpoch = Math.floor(n / (c.batch_size * world));
-  const stepsPerEpoch = Math.floor(itersPerEpoch / c.accum_iter);
-  if (stepsPerEpoch < 1)
-    throw new PretrainSetupError(
-      'batch_size',
-      `the dataset has ${n} images, too few for one step of batch_size ${c.batch_size} x accum_iter ${c.accum_iter}` +
-        (world > 1 ? ` x ${world} ranks` : ''),
-    );
-  const schedule: LrSchedule = {
-    lr: resolveLr(c.lr, c.blr, effectiveBatch(c.batch_size, c.accum_iter, world)),
-    min_lr: c.min_lr,
-    warmup_epochs: c.warmup_epochs,
-    epochs: c.epochs,
-  };
-  const totalSteps = Math.min(c.epochs * stepsPerEpoch, c.steps ?? Number.POSITIVE_INFINITY);
-  return { stepsPerEpoch, itersUsed: stepsPerEpoch * c.accum_iter, schedule, totalSteps };
 }
 
 const TRAIN_KEYS = [
@@ -347,38 +313,4 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     stepper?.dispose(); // frees the CUDA graph and its memory
   }
   return { steps: optim.step, losses, lr: lastLr, checkpoint: ckptPath, outputDir: out, model, optim };
-}
-
-/** reconstructions.png for the preview images with their fixed masking. */
-export async function writePreview(
-  model: MaskedAutoencoder,
-  mc: MaeConfig,
-  preview: ImageDataset,
-  seed: number,
-  device: DeviceSpec,
-  out: string,
-): Promise<void> {
-  const N = preview.length;
-  const L = numPatches(mc);
-  const idx = Array.from({ length: N }, (_, i) => i);
-  const imgs = batchArray(preview, idx);
-  const masking = randomMasking(batchNoise(seed, PREVIEW_NOISE_STREAM, 0, N, L), N, L, mc.mask_ratio);
-  if (masking.lenKeep !== lenKeep(mc)) throw new Error('preview masking does not match the model');
-  const r = await model.forward(batchTensor(preview, idx, device), masking);
-  const grid = reconstructionGrid(
-    {
-      imgs,
-      pred: await r.pred.toFloat32Array(),
-      mask: masking.mask,
-      N,
-      C: mc.in_chans,
-      size: mc.img_size,
-      patch: mc.patch_size,
-      normPixLoss: mc.norm_pix_loss,
-      mean: preview.mean,
-      std: preview.std,
-    },
-    mc.img_size <= 64 ? 3 : 1,
-  );
-  await writeFileAtomic(join(out, 'reconstructions.png'), encodePng(grid));
 }

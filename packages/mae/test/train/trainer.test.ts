@@ -13,8 +13,9 @@ import { randomMasking } from '../../src/masking/random_masking.js';
 import { MaskedAutoencoder } from '../../src/model/mae.js';
 import { ParamStore } from '../../src/model/params.js';
 import { batchNoise } from '../../src/rng/noise.js';
+import { runPlan } from '../../src/train/run_plan.js';
 import { loadTrainingState } from '../../src/train/state.js';
-import { NonFiniteLossError, pretrain, runPlan } from '../../src/train/trainer.js';
+import { NonFiniteLossError, pretrain } from '../../src/train/trainer.js';
 import { blobs, tinyRun } from './helpers.js';
 
 const data = blobs(64);

@@ -1,0 +1,50 @@
+// preview.ts: reconstructions.png: the preview images through the model with a fixed masking
+// (noise stream PREVIEW_NOISE_STREAM, step 0), drawn as original, masked, reconstruction and
+// reconstruction with the visible patches pasted back.
+import { join } from 'node:path';
+import type { DeviceSpec } from '@mae-cuda/native';
+import { lenKeep, type MaeConfig, numPatches } from '../config/model.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { batchArray, batchTensor } from '../data/loader.js';
+import { writeFileAtomic } from '../io/safetensors.js';
+import { randomMasking } from '../masking/random_masking.js';
+import type { MaskedAutoencoder } from '../model/mae.js';
+import { batchNoise, Streams } from '../rng/noise.js';
+import { encodePng } from '../viz/png.js';
+import { reconstructionGrid } from '../viz/recon.js';
+
+/** Stream of the fixed masking noise of the preview images (step 0, row = preview index). */
+export const PREVIEW_NOISE_STREAM = Streams.preview;
+/** reconstructions.png for the preview images with their fixed masking. */
+export async function writePreview(
+  model: MaskedAutoencoder,
+  mc: MaeConfig,
+  preview: ImageDataset,
+  seed: number,
+  device: DeviceSpec,
+  out: string,
+): Promise<void> {
+  const N = preview.length;
+  const L = numPatches(mc);
+  const idx = Array.from({ length: N }, (_, i) => i);
+  const imgs = batchArray(preview, idx);
+  const masking = randomMasking(batchNoise(seed, PREVIEW_NOISE_STREAM, 0, N, L), N, L, mc.mask_ratio);
+  if (masking.lenKeep !== lenKeep(mc)) throw new Error('preview masking does not match the model');
+  const r = await model.forward(batchTensor(preview, idx, device), masking);
+  const grid = reconstructionGrid(
+    {
+      imgs,
+      pred: await r.pred.toFloat32Array(),
+      mask: masking.mask,
+      N,
+      C: mc.in_chans,
+      size: mc.img_size,
+      patch: mc.patch_size,
+      normPixLoss: mc.norm_pix_loss,
+      mean: preview.mean,
+      std: preview.std,
+    },
+    mc.img_size <= 64 ? 3 : 1,
+  );
+  await writeFileAtomic(join(out, 'reconstructions.png'), encodePng(grid));
+}
