@@ -19,6 +19,12 @@ describe('mae-cuda bench', function () {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^model +batch +device +precision +step ms/);
     assert.match(r.stdout, /mae_tiny_28 +4 +cpu +f32 /);
+    // progress on stderr (not a TTY here: one line per run)
+    assert.match(r.stderr, /^bench: run 1\/2: mae-cuda mae_tiny_28 batch 2 \(elapsed 0:00, ETA \?\)$/m);
+    assert.match(
+      r.stderr,
+      /^bench: run 2\/2: mae-cuda mae_tiny_28 batch 4 \(elapsed \d+:\d\d, ETA \d+:\d\d\)$/m,
+    );
     const rows = JSON.parse(readFileSync(json, 'utf8'));
     assert.equal(rows.length, 2);
     for (const x of rows) {

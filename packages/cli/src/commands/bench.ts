@@ -18,6 +18,7 @@ import {
   medianIndex,
   type TorchRow,
 } from '../bench/format.js';
+import { BenchProgress } from '../bench/progress.js';
 import { DEFAULT_SCRIPT, runTorch, type TorchResult } from '../bench/torch.js';
 import { defineCommand } from '../command.js';
 
@@ -94,11 +95,18 @@ export const benchCommand = defineCommand({
     if (o.pytorch && !existsSync(script)) return fail(`--pytorch-script: ${script} does not exist`);
     const modes = o.pytorchCompile === 'both' ? [false, true] : [o.pytorchCompile === 'true'];
     const rows: BenchRow[] = [];
+    const batches = o.batch.split(',').map(Number);
+    const progress = new BenchProgress(
+      process.stderr,
+      models.length * batches.length * o.repeat * (1 + (o.pytorch ? modes.length : 0)),
+    );
     for (const name of models)
-      for (const batch of o.batch.split(',').map(Number)) {
+      for (const batch of batches) {
         const ours: BenchResult[] = [];
         const torch: TorchResult[][] = modes.map(() => []);
         for (let rep = 0; rep < o.repeat; rep++) {
+          const what = `${name} batch ${batch}${o.repeat > 1 ? `, run ${rep + 1}/${o.repeat}` : ''}`;
+          progress.start(`mae-cuda ${what}`);
           const r = await benchStep({
             name,
             model: preset(name as PresetName),
@@ -112,14 +120,18 @@ export const benchCommand = defineCommand({
             profileSteps: rep === o.repeat - 1 ? o.profileSteps : 0,
             ...(o.peakTflops ? { peakTflops: o.peakTflops } : {}),
           });
+          progress.finish();
           const peak = o.peakTflops ?? knownPeak(o.device, r.precision);
           ours.push(peak && r.mfu === undefined ? { ...r, mfu: r.achievedTflops / peak } : r);
           if (!o.pytorch) continue;
           for (const [i, compile] of modes.entries()) {
             const run = { python: o.pytorch, script, steps: o.steps, warmup: o.warmup, compile };
+            progress.start(`PyTorch${compile ? ' (torch.compile)' : ''} ${what}`);
             try {
               torch[i]!.push(runTorch({ ...run, threads: buildInfo().cpuThreads }, r));
+              progress.finish();
             } catch (e) {
+              progress.end();
               console.error(`mae-cuda bench: ${(e as Error).message}`);
               return 1;
             }
@@ -127,6 +139,7 @@ export const benchCommand = defineCommand({
         }
         rows.push(combine(ours, o.pytorch ? torch : [], modes));
       }
+    progress.end();
     const md = o.markdown === 'true';
     console.log(formatBench(rows, md));
     for (const r of rows) if (r.ours.kernels) console.log(`\n${formatKernels(r.ours, md)}`);
