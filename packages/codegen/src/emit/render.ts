@@ -32,11 +32,19 @@ export abstract class Renderer {
     return resolveDType(t.dtype, this.variant);
   }
 
-  /** Row-major offset of t[idx...] with the tensor's symbolic dims. */
+  /**
+   * Row-major offset of t[idx...] with the tensor's symbolic dims. An index read from a tensor (a
+   * gather id) is clamped into its dimension: a bad id then reads or writes a wrong element of t,
+   * never memory outside it (the ops document their id ranges; the reference rejects bad ids).
+   */
   offset(t: TensorDecl, idx: readonly Node[]): string {
     if (idx.length === 0) return '0';
-    let s = this.index(idx[0]!);
-    for (let i = 1; i < idx.length; i++) s = `(${s}) * ${this.dim(t.dims[i]!)} + ${this.index(idx[i]!)}`;
+    const at = (i: number) => {
+      const e = this.index(idx[i]!);
+      return readsTensor(idx[i]!) ? `mae_clamp_index(${e}, ${this.dim(t.dims[i]!)})` : e;
+    };
+    let s = at(0);
+    for (let i = 1; i < idx.length; i++) s = `(${s}) * ${this.dim(t.dims[i]!)} + ${at(i)}`;
     return s;
   }
   dim(d: string | number): string {
@@ -217,5 +225,26 @@ export class CudaRenderer extends Renderer {
   }
   override imax(op: 'max' | 'min'): string {
     return op;
+  }
+}
+
+/** Whether an expression reads a tensor (so its value is data, not a loop bound). */
+function readsTensor(n: Node): boolean {
+  switch (n.k) {
+    case 'load':
+      return true;
+    case 'bin':
+    case 'cmp':
+      return readsTensor(n.a) || readsTensor(n.b);
+    case 'un':
+      return readsTensor(n.a);
+    case 'select':
+      return readsTensor(n.c) || readsTensor(n.a) || readsTensor(n.b);
+    case 'call':
+      return n.args.some(readsTensor);
+    case 'reduce':
+      return readsTensor(n.body);
+    default:
+      return false;
   }
 }

@@ -79,5 +79,7 @@ export function intrinsicsSource(): string {
     '#define MAE_HD static inline',
     '#endif',
     ...Object.values(INTRINSICS).map((i) => i.source),
+    '// an index read from a tensor, clamped into the dimension it indexes (emit/render.ts offset)',
+    'MAE_HD int64_t mae_clamp_index(int64_t i, int64_t n) { return i < 0 ? 0 : (i >= n ? n - 1 : i); }',
   ].join('\n');
 }

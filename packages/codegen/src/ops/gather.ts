@@ -1,5 +1,6 @@
 // gather.ts: row gathers by integer ids (MAE's masked gather of the kept tokens). The ids must lie
-// in [0, L); the reference interpreter rejects others, the kernels trust them.
+// in [0, L); the reference interpreter rejects others, and the kernels clamp an id into the
+// dimension it indexes (emit/render.ts), so a bad id gives a wrong row, never a read outside x.
 import { loop, select } from '../ir/expr.js';
 import { op } from '../ir/op.js';
 import { assign } from '../ir/tensor.js';
