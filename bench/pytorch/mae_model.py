@@ -212,14 +212,20 @@ class MaskedAutoencoderViT(nn.Module):
         per_patch = ((pred - target) ** 2).mean(dim=-1)
         return (per_patch * mask).sum() / mask.sum()
 
-    def forward(self, imgs, mask_ratio=0.75, noise=None):
-        """loss, pred [N, L, p*p*C], mask [N, L] (1 = removed); also sets .latent, .ids_restore."""
+    def forward_all(self, imgs, mask_ratio=0.75, noise=None):
+        """loss, pred [N, L, p*p*C], mask [N, L] (1 = removed), ids_restore [N, L] and latent
+        [N, 1+keep, D] (the encoder's output after its norm, cls first), for parity.py."""
         if noise is None:
             noise = torch.rand(imgs.shape[0], self.patch_embed.grid ** 2, device=imgs.device)
         latent, mask, ids_restore = self.forward_encoder(imgs, mask_ratio, noise)
         pred = self.forward_decoder(latent, ids_restore)
-        self.latent, self.ids_restore = latent, ids_restore
-        return self.forward_loss(imgs, pred.float(), mask), pred, mask
+        return self.forward_loss(imgs, pred.float(), mask), pred, mask, ids_restore, latent
+
+    def forward(self, imgs, mask_ratio=0.75, noise=None):
+        """loss, pred, mask as the official forward. No state is kept on the module, so that
+        torch.compile sees a pure function (no attribute writes, no graph break)."""
+        loss, pred, mask, _, _ = self.forward_all(imgs, mask_ratio, noise)
+        return loss, pred, mask
 
 
 def build(config: dict) -> MaskedAutoencoderViT:

@@ -14,6 +14,7 @@ Bad arguments or an unavailable device: one line on stderr, exit code 2.
 """
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -78,8 +79,15 @@ def blas_info():
     return info
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors as one line on stderr and exit code 2, like ours."""
+
+    def error(self, message):
+        fail(message)
+
+
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = Parser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="mae_tiny_28")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--device", default="cpu")
@@ -103,6 +111,8 @@ def check(a):
         fail(f"--device must be cpu, cuda or cuda:N, got {a.device}")
     if a.device.startswith("cuda") and not torch.cuda.is_available():
         fail(f"--device {a.device}: this PyTorch ({torch.__version__}) sees no CUDA device")
+    if a.precision == "bf16" and not hasattr(torch, "autocast"):
+        fail(f"--precision bf16: this PyTorch ({torch.__version__}) has no torch.autocast")
     if a.compile and not hasattr(torch, "compile"):
         fail(f"--compile: torch.compile needs PyTorch 2.0 or later, this is {torch.__version__}")
     if a.threads is not None and a.threads < 1:
@@ -171,7 +181,7 @@ def main() -> int:
         if cuda:
             torch.cuda.synchronize(device)
         times.append((time.perf_counter() - t0) * 1000)
-    if not loss == loss:
+    if not math.isfinite(loss):
         fail(f"the loss is not finite ({loss})")
     ms = spread(times)
     flops = mae_model.step_flops(config)

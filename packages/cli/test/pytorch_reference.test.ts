@@ -65,6 +65,7 @@ describe('PyTorch reference (bench/pytorch)', function () {
     for (const name of presetNames) {
       const { flops_per_image, ...config } = theirs[name]!;
       const ours = presets[name] as unknown as Record<string, unknown>;
+      assert.deepEqual(Object.keys(config).sort(), Object.keys(ours).sort(), `${name} fields`);
       for (const [k, v] of Object.entries(config)) assert.equal(v, ours[k], `${name}.${k}`);
       assert.equal(flops_per_image, stepFlops(presets[name]).step, `${name} FLOPs`);
     }
@@ -108,9 +109,17 @@ describe('PyTorch reference (bench/pytorch)', function () {
       'achieved_tflops',
       'peak_memory_bytes',
       'peak_memory_kind',
+      'blas',
     ])
       assert.ok(k in x, `missing ${k}`);
     assert.equal(x.framework, 'pytorch');
+    assert.equal(typeof x.torch_version, 'string');
+    assert.ok(x.blas === null || typeof x.blas === 'string');
+    assert.deepEqual(
+      [x.device, x.model, x.batch, x.precision, x.compile],
+      ['cpu', 'mae_tiny_28', 8, 'fp32', false],
+    );
+    assert.deepEqual([x.steps, x.warmup], [3, 1]);
     assert.equal(x.threads, 2);
     const s = x.step_ms;
     assert.ok(s.min <= s.p25 && s.p25 <= s.median && s.median <= s.p75 && s.p75 <= s.max);
@@ -131,6 +140,15 @@ describe('PyTorch reference (bench/pytorch)', function () {
     const c = py(script, '--device', 'tpu');
     assert.equal(c.status, 2);
     assert.match(c.stderr, /--device must be cpu, cuda or cuda:N, got tpu/);
+    const d = py(script, '--precision', 'fp16');
+    assert.equal(d.status, 2);
+    assert.match(d.stderr, /^mae_step\.py: argument --precision: invalid choice: 'fp16'.*\n$/);
+    const cuda = py('-c', 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)');
+    if (cuda.status !== 0) {
+      const e = py(script, '--device', 'cuda', '--steps', '1', '--warmup', '0');
+      assert.equal(e.status, 2);
+      assert.match(e.stderr, /--device cuda: this PyTorch \(.*\) sees no CUDA device/);
+    }
   });
 
   it('mae-cuda bench --pytorch runs both and prints the ratio', () => {
