@@ -13,16 +13,11 @@
 #  4. mae_vit_base_patch16 at batch 256 against torch.compile as well (compiling takes a minute)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-$PWD/gpu-bench-out}
-mkdir -p "$OUT"
-t0=$(date +%s)
-log() { echo "[gpu-bench +$(($(date +%s) - t0))s] $*"; }
+name=gpu-bench
 # shellcheck source=scripts/gpu-env.sh
 . scripts/gpu-env.sh
 [ -n "$node" ] || { echo "gpu-bench: no .gpu/ bundle here: run 'pnpm build && node scripts/gpu-bundle.mjs' and carry .gpu" >&2; exit 2; }
 { nvidia-smi; date -u; python3 -c "import torch; print('torch', torch.__version__)"; } >"$OUT/machine.txt" 2>&1
-gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
-log "GPU: ${gpu:-none}"
 
 log "1. measured bf16 matrix rate"
 timeout 40 python3 bench/pytorch/matmul_peak.py --json "$OUT/matmul.json" >"$OUT/matmul.txt" 2>&1

@@ -19,18 +19,12 @@
 # (a few minutes) and stages 3-6 are skipped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-$PWD/gpu-check-out}
-mkdir -p "$OUT"
-t0=$(date +%s)
-log() { echo "[gpu-check +$(($(date +%s) - t0))s] $*"; }
+name=gpu-check
+# shellcheck source=scripts/gpu-env.sh
+. scripts/gpu-env.sh
 status() { [ "$1" = 0 ] && echo ok || { [ "$1" = skip ] && echo skipped || echo "FAIL (exit $1)"; }; }
 
 { nvidia-smi; nvcc --version; date -u; } >"$OUT/machine.txt" 2>&1
-gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
-log "GPU: ${gpu:-none}"
-
-# shellcheck source=scripts/gpu-env.sh
-. scripts/gpu-env.sh
 
 if [ -x /tmp/mae-gpu/mae_op_check ]; then
   bin=/tmp/mae-gpu/mae_op_check

@@ -9,41 +9,13 @@ line per check; exit code 1 when any fails, 2 when the fixture cannot be read.
 """
 import json
 import os
-import struct
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mae_model  # noqa: E402
-
-DTYPES = {"F32": torch.float32, "I64": torch.int64, "F64": torch.float64}
-
-
-def read_safetensors(path):
-    """{name: tensor} from a safetensors file (8-byte header length, JSON header, raw data)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 8:
-        raise ValueError(f"{path}: too short for a safetensors header")
-    (n,) = struct.unpack("<Q", data[:8])
-    if 8 + n > len(data):
-        raise ValueError(f"{path}: header length {n} runs past the end of the file")
-    header = json.loads(data[8:8 + n])
-    body = memoryview(data)[8 + n:]
-    out = {}
-    for name, meta in header.items():
-        if name == "__metadata__":
-            continue
-        if meta["dtype"] not in DTYPES:
-            raise ValueError(f"{path}: {name} has dtype {meta['dtype']}, not one of {list(DTYPES)}")
-        start, end = meta["data_offsets"]
-        buf = bytearray(body[start:end])
-        dtype = DTYPES[meta["dtype"]]
-        t = torch.frombuffer(buf, dtype=dtype) if buf else torch.empty(0, dtype=dtype)
-        out[name] = t.reshape(meta["shape"]).clone()
-    return out
-
+from safetensors_io import read_safetensors  # noqa: E402
 
 class Report:
     def __init__(self):

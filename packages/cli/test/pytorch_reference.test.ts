@@ -38,6 +38,12 @@ describe('PyTorch reference (bench/pytorch)', function () {
     }
   });
   const py = (...args: string[]) => spawnSync(python!, args, { encoding: 'utf8', timeout: 170000 });
+  /** `mae-cuda bench` with the PyTorch reference, no op profile */
+  const bench = (...args: string[]) =>
+    spawnSync(process.execPath, [bin, 'bench', '--profile-steps', '0', '--pytorch', python!, ...args], {
+      encoding: 'utf8',
+      timeout: 170000,
+    });
 
   it('parity.py: the model equals the official outputs on every parity fixture', () => {
     assert.ok(fixtures.length >= 3, `parity fixtures found: ${fixtures.join(', ')}`);
@@ -153,28 +159,7 @@ describe('PyTorch reference (bench/pytorch)', function () {
 
   it('mae-cuda bench --pytorch runs both and prints the ratio', () => {
     const json = join(mkdtempSync(join(tmpdir(), 'mae-bench-')), 'b.json');
-    const r = spawnSync(
-      process.execPath,
-      [
-        bin,
-        'bench',
-        '--batch',
-        '8',
-        '--steps',
-        '3',
-        '--warmup',
-        '1',
-        '--repeat',
-        '2',
-        '--profile-steps',
-        '0',
-        '--pytorch',
-        python!,
-        '--json',
-        json,
-      ],
-      { encoding: 'utf8', timeout: 170000 },
-    );
+    const r = bench('--batch', '8', '--steps', '3', '--warmup', '1', '--repeat', '2', '--json', json);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /ratio \(ours \/ PyTorch\)/);
     assert.match(
@@ -190,26 +175,7 @@ describe('PyTorch reference (bench/pytorch)', function () {
   });
 
   it('mae-cuda bench --pytorch names a failing reference run', () => {
-    const r = spawnSync(
-      process.execPath,
-      [
-        bin,
-        'bench',
-        '--batch',
-        '2',
-        '--steps',
-        '1',
-        '--warmup',
-        '0',
-        '--profile-steps',
-        '0',
-        '--pytorch',
-        python!,
-        '--pytorch-compile',
-        'true',
-      ],
-      { encoding: 'utf8', timeout: 170000 },
-    );
+    const r = bench('--batch', '2', '--steps', '1', '--warmup', '0', '--pytorch-compile', 'true');
     const hasCompile =
       py('-c', 'import torch, sys; sys.exit(0 if hasattr(torch, "compile") else 1)').status === 0;
     if (hasCompile) assert.equal(r.status, 0, r.stderr);

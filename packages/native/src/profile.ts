@@ -66,10 +66,6 @@ export class OpProfiler {
     if (active === this) active = undefined;
   }
 
-  get running(): boolean {
-    return active === this;
-  }
-
   /** @internal the start of one op call; returns the function that ends it */
   begin(name: string, device: Device, stream?: Stream): () => void {
     if (device.type === 'cpu') {

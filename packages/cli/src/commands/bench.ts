@@ -94,6 +94,8 @@ export const benchCommand = defineCommand({
     const script = o.pytorchScript ?? DEFAULT_SCRIPT;
     if (o.pytorch && !existsSync(script)) return fail(`--pytorch-script: ${script} does not exist`);
     const modes = o.pytorchCompile === 'both' ? [false, true] : [o.pytorchCompile === 'true'];
+    const python = o.pytorch;
+    const torchRun = { script, steps: o.steps, warmup: o.warmup, threads: buildInfo().cpuThreads };
     const rows: BenchRow[] = [];
     const batches = o.batch.split(',').map(Number);
     const progress = new BenchProgress(
@@ -123,12 +125,11 @@ export const benchCommand = defineCommand({
           progress.finish();
           const peak = o.peakTflops ?? knownPeak(o.device, r.precision);
           ours.push(peak && r.mfu === undefined ? { ...r, mfu: r.achievedTflops / peak } : r);
-          if (!o.pytorch) continue;
+          if (!python) continue;
           for (const [i, compile] of modes.entries()) {
-            const run = { python: o.pytorch, script, steps: o.steps, warmup: o.warmup, compile };
             progress.start(`PyTorch${compile ? ' (torch.compile)' : ''} ${what}`);
             try {
-              torch[i]!.push(runTorch({ ...run, threads: buildInfo().cpuThreads }, r));
+              torch[i]!.push(runTorch({ ...torchRun, python, compile }, r));
               progress.finish();
             } catch (e) {
               progress.end();
@@ -137,7 +138,7 @@ export const benchCommand = defineCommand({
             }
           }
         }
-        rows.push(combine(ours, o.pytorch ? torch : [], modes));
+        rows.push(combine(ours, python ? torch : [], modes));
       }
     progress.end();
     const md = o.markdown === 'true';

@@ -23,14 +23,22 @@ function access(ctx: TemplateCtx<CppRenderer>) {
   };
 }
 
-export function cpuFlashForward(ctx: TemplateCtx<CppRenderer>): string[] {
-  const { ct, ld, st, exp, log } = access(ctx);
+/**
+ * The opening both templates share: the parallel region with the per-thread buffers (K^T and V^T,
+ * then `buffers`: one std::vector declaration line each, the first continuing the K^T, V^T line),
+ * the loop over (n, h) and the staging of that head's keys and values transposed. The caller
+ * closes the (n, h) loop and the region.
+ */
+function stagedHeads(ctx: TemplateCtx<CppRenderer>, title: string, buffers: readonly string[]): string[] {
+  const { ct, ld } = access(ctx);
+  const [first, ...rest] = buffers;
   return [
-    '  // flash_forward template: per (n, h), K^T and V^T staged [E][T]; per query row along the keys',
+    `  // ${title}`,
     '  const int64_t _rs = 3 * H * E;',
     `  #pragma omp parallel if(N * H * T * T * (E + 1) >= ${PAR_MIN_WORK})`,
     '  {',
-    `    std::vector<${ct}> _kt((size_t)(E * T)), _vt((size_t)(E * T)), _p((size_t)T), _c((size_t)T);`,
+    `    std::vector<${ct}> _kt((size_t)(E * T)), _vt((size_t)(E * T)), ${first};`,
+    ...rest.map((b) => `    std::vector<${ct}> ${b};`),
     '    #pragma omp for collapse(2) schedule(static)',
     '    for (int64_t n = 0; n < N; ++n)',
     '    for (int64_t h = 0; h < H; ++h) {',
@@ -40,6 +48,17 @@ export function cpuFlashForward(ctx: TemplateCtx<CppRenderer>): string[] {
     `          _kt[c * T + j] = ${ld('qkv', '_ko + j * _rs + c')};`,
     `          _vt[c * T + j] = ${ld('qkv', '_vo + j * _rs + c')};`,
     '        }',
+  ];
+}
+
+export function cpuFlashForward(ctx: TemplateCtx<CppRenderer>): string[] {
+  const { ct, ld, st, exp, log } = access(ctx);
+  return [
+    ...stagedHeads(
+      ctx,
+      'flash_forward template: per (n, h), K^T and V^T staged [E][T]; per query row along the keys',
+      ['_p((size_t)T), _c((size_t)T)'],
+    ),
     `      ${ct}* __restrict__ _pp = _p.data();`,
     `      ${ct}* __restrict__ _pc = _c.data();`,
     '      for (int64_t t = 0; t < T; ++t) {',
@@ -83,21 +102,14 @@ export function cpuFlashForward(ctx: TemplateCtx<CppRenderer>): string[] {
 export function cpuFlashBackward(ctx: TemplateCtx<CppRenderer>): string[] {
   const { ct, ld, st, exp } = access(ctx);
   return [
-    '  // flash_backward template: per (n, h), K^T and V^T staged [E][T]; dK^T, dV^T accumulate over the rows',
-    '  const int64_t _rs = 3 * H * E;',
-    `  #pragma omp parallel if(N * H * T * T * (E + 1) >= ${PAR_MIN_WORK})`,
-    '  {',
-    `    std::vector<${ct}> _kt((size_t)(E * T)), _vt((size_t)(E * T)), _dkt((size_t)(E * T)), _dvt((size_t)(E * T));`,
-    `    std::vector<${ct}> _q((size_t)E), _do((size_t)E), _p((size_t)T), _ds((size_t)T), _c((size_t)(2 * T));`,
-    '    #pragma omp for collapse(2) schedule(static)',
-    '    for (int64_t n = 0; n < N; ++n)',
-    '    for (int64_t h = 0; h < H; ++h) {',
-    '      const int64_t _ko = n * T * _rs + H * E + h * E, _vo = _ko + H * E;',
-    '      for (int64_t j = 0; j < T; ++j)',
-    '        for (int64_t c = 0; c < E; ++c) {',
-    `          _kt[c * T + j] = ${ld('qkv', '_ko + j * _rs + c')};`,
-    `          _vt[c * T + j] = ${ld('qkv', '_vo + j * _rs + c')};`,
-    '        }',
+    ...stagedHeads(
+      ctx,
+      'flash_backward template: per (n, h), K^T and V^T staged [E][T]; dK^T, dV^T accumulate over the rows',
+      [
+        '_dkt((size_t)(E * T)), _dvt((size_t)(E * T))',
+        '_q((size_t)E), _do((size_t)E), _p((size_t)T), _ds((size_t)T), _c((size_t)(2 * T))',
+      ],
+    ),
     `      std::fill(_dkt.begin(), _dkt.end(), (${ct})0);`,
     `      std::fill(_dvt.begin(), _dvt.end(), (${ct})0);`,
     `      ${ct}* __restrict__ _pp = _p.data();`,
