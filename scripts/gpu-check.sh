@@ -52,7 +52,7 @@ race=$?
 step=skip curves=skip timing=skip nccl=skip
 if [ -n "$node" ]; then
   log "3. compute-sanitizer memcheck over a small training step"
-  timeout 50 compute-sanitizer --tool memcheck --error-exitcode 9 "$node" .gpu/mae-cuda.mjs check-step \
+  timeout 50 compute-sanitizer --tool memcheck --error-exitcode 9 "$node" .gpu/mae-cuda.mjs check-step --run \
     --device cuda --model mae_tiny_28 --batch 4 --steps 3 >"$OUT/step_memcheck.txt" 2>&1
   step=$?
   log "4. 100 steps of mae_tiny_28, CUDA graph vs CPU"

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// mae-cuda: the command-line entry point; registers tsx so the TypeScript sources run directly.
+// mae-cuda: the command-line entry point; registers tsx so the TypeScript sources run directly,
+// then checks the environment (src/preflight.ts) before the command's modules load.
 import { register } from 'tsx/esm/api';
 
-// a closed pipe (`mae-cuda ... | head`) ends the command quietly rather than with a stack trace
-process.stdout.on('error', (e) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
+// (a closed pipe, `mae-cuda ... | head`, is handled in src/closed_pipe.ts: the command runs on
+// and the process exits with its own code, never 0 for a failure)
 register();
-await import('../src/main.ts');
+const { preflight } = await import('../src/preflight.ts');
+const code = await preflight();
+if (code === undefined) await import('../src/main.ts');
+else process.exitCode = code;

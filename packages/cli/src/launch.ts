@@ -2,10 +2,15 @@
 // starts one worker process per device of this node, with the torchrun variables set (RANK,
 // LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT), and supervises them: when a
 // worker fails (non-zero exit or a signal) the others are stopped (SIGTERM, then SIGKILL after a
-// grace period) and the launcher exits non-zero naming the rank and the cause; Ctrl-C (SIGINT or
-// SIGTERM to the launcher) stops every worker. CPU workers share the cores (OMP_NUM_THREADS).
-import { type ChildProcess, spawn } from 'node:child_process';
+// grace period) and the launcher exits non-zero naming the rank that failed first and the cause
+// (failure_order.ts); Ctrl-C (SIGINT or SIGTERM to the launcher) stops every worker. The workers
+// die with the launcher, even a SIGKILLed one (lifeline.ts). CPU workers share the cores
+// (OMP_NUM_THREADS).
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { type Death, failed, firstFailure, type StopSignal } from './failure_order.js';
+import { LIFELINE_FD, lifelineEnv } from './lifeline.js';
 
 export interface LaunchPlan {
   readonly perNode: number;
@@ -35,65 +40,102 @@ export function workerArgs(argv: readonly string[]): string[] {
 
 const GRACE_MS = 5000;
 
+interface Worker {
+  rank: number;
+  proc: ChildProcess;
+  death?: Death;
+}
+
+function startWorker(plan: LaunchPlan, local: number, args: readonly string[], script: string): Worker {
+  const rank = plan.nodeRank * plan.perNode + local;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...lifelineEnv(),
+    RANK: String(rank),
+    LOCAL_RANK: String(local),
+    WORLD_SIZE: String(plan.perNode * plan.nnodes),
+    LOCAL_WORLD_SIZE: String(plan.perNode),
+    MASTER_ADDR: plan.masterAddr,
+    MASTER_PORT: String(plan.masterPort),
+  };
+  if (plan.cpu && process.env.OMP_NUM_THREADS === undefined)
+    env.OMP_NUM_THREADS = String(Math.max(1, Math.floor(availableParallelism() / plan.perNode)));
+  // descriptor 3 (LIFELINE_FD): one end of a socket pair whose other end only the launcher holds
+  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', 'pipe'];
+  const proc = spawn(process.execPath, [...process.execArgv, script, ...args], { env, stdio });
+  return { rank, proc };
+}
+
 /** Runs the workers to the end; resolves with the exit code the launcher should return. */
 export function launchWorkers(plan: LaunchPlan, args: readonly string[], script: string): Promise<number> {
-  const world = plan.perNode * plan.nnodes;
-  const threads = Math.max(1, Math.floor(availableParallelism() / plan.perNode));
-  const children: { rank: number; proc: ChildProcess; done: boolean }[] = [];
-  for (let local = 0; local < plan.perNode; local++) {
-    const rank = plan.nodeRank * plan.perNode + local;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      RANK: String(rank),
-      LOCAL_RANK: String(local),
-      WORLD_SIZE: String(world),
-      LOCAL_WORLD_SIZE: String(plan.perNode),
-      MASTER_ADDR: plan.masterAddr,
-      MASTER_PORT: String(plan.masterPort),
-    };
-    if (plan.cpu && process.env.OMP_NUM_THREADS === undefined) env.OMP_NUM_THREADS = String(threads);
-    const proc = spawn(process.execPath, [...process.execArgv, script, ...args], { env, stdio: 'inherit' });
-    children.push({ rank, proc, done: false });
-  }
+  const workers = Array.from({ length: plan.perNode }, (_, local) => startWorker(plan, local, args, script));
   console.log(
-    `mae-cuda pretrain: started ${plan.perNode} worker(s) of ${world}: ` +
-      children.map((c) => `rank ${c.rank} pid ${c.proc.pid}`).join(', '),
+    `mae-cuda pretrain: started ${plan.perNode} worker(s) of ${plan.perNode * plan.nnodes}: ` +
+      workers.map((w) => `rank ${w.rank} pid ${w.proc.pid}`).join(', '),
   );
+  return supervise(workers);
+}
+
+function supervise(workers: Worker[]): Promise<number> {
   return new Promise((resolve) => {
-    let failed: string | undefined;
-    let stopping = false;
+    let seq = 0;
+    let stop: StopSignal | undefined;
+    let cause: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;
+    let finished = false;
     const stopAll = () => {
-      if (stopping) return;
-      stopping = true;
-      for (const c of children) if (!c.done) c.proc.kill('SIGTERM');
+      if (killTimer) return;
+      for (const w of workers) if (!w.death?.status) w.proc.kill('SIGTERM');
       killTimer = setTimeout(() => {
-        for (const c of children) if (!c.done) c.proc.kill('SIGKILL');
+        for (const w of workers) if (!w.death?.status) w.proc.kill('SIGKILL');
       }, GRACE_MS);
       killTimer.unref();
     };
-    const onSignal = (sig: NodeJS.Signals) => {
-      failed ??= `stopped by ${sig}`;
+    const finish = () => {
+      finished = true;
+      if (killTimer) clearTimeout(killTimer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (cause) console.error(`mae-cuda pretrain: the job failed: ${cause}`);
+      resolve(cause ? 1 : 0);
+    };
+    // run once the events of this turn of the loop are in (workers that died together); the
+    // others are stopped at the first failure seen, and it is named once it is sure to be the first
+    const review = () =>
+      setImmediate(() => {
+        if (finished) return;
+        const deaths = workers.flatMap((w) => (w.death ? [w.death] : []));
+        if (cause === undefined) {
+          cause = firstFailure(deaths, stop);
+          if (cause && !stop) console.error(`mae-cuda pretrain: ${cause}; stopping the other workers`);
+        }
+        if (deaths.some((d) => d.status && failed(d.status))) stopAll();
+        if (workers.every((w) => w.death?.status)) finish();
+      });
+    const died = (w: Worker, status?: Death['status']) => {
+      const d = w.death ?? { rank: w.rank, pid: w.proc.pid, seq: ++seq };
+      w.death = status ? { ...d, status } : d;
+      review();
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      stop ??= { signal, seq: ++seq };
       stopAll();
+      review();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    for (const c of children) {
-      c.proc.on('exit', (code, signal) => {
-        c.done = true;
-        if ((code !== 0 || signal) && !stopping) {
-          failed = `rank ${c.rank} (pid ${c.proc.pid}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`;
-          console.error(`mae-cuda pretrain: ${failed}; stopping the other workers`);
-          stopAll();
-        }
-        if (children.every((x) => x.done)) {
-          if (killTimer) clearTimeout(killTimer);
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          if (failed) console.error(`mae-cuda pretrain: the job failed: ${failed}`);
-          resolve(failed ? 1 : 0);
-        }
-      });
+    for (const w of workers) {
+      // closed by the kernel as the worker dies: the order of deaths (failure_order.ts). 'end'
+      // comes in that order, before the exit statuses of the same turn of the loop ('close' later)
+      const lifeline = w.proc.stdio[LIFELINE_FD] as Socket;
+      const mark = () => w.death ?? died(w);
+      lifeline
+        .on('end', mark)
+        .on('close', mark)
+        .on('error', () => {});
+      lifeline.resume();
+      lifeline.unref(); // the exits keep the launcher going, not a pipe a grandchild may hold
+      w.proc.on('exit', (code, signal) => died(w, { code, signal }));
     }
   });
 }

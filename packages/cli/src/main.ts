@@ -1,6 +1,8 @@
 // main.ts: the `mae-cuda <command> [options]` router: help, unknown commands (exit 2), option
-// parsing/validation errors (exit 2), and running the command.
-import { parseArgs, UsageError, validateOptions } from './args.js';
+// parsing/validation errors (exit 2), and running the command. The process exits with the
+// command's code, also when the reader of its output went away early (closed_pipe.ts).
+import { BOOLEAN_USAGE, booleanOptions, parseArgs, UsageError, validateOptions } from './args.js';
+import { tolerateClosedPipe } from './closed_pipe.js';
 import type { Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -13,11 +15,13 @@ function help(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Run `mae-cuda <command> --help` for the options of a command.',
+    BOOLEAN_USAGE,
   ].join('\n');
 }
 
 function commandHelp(c: Command): string {
-  return `usage: ${c.usage}\n\n${c.summary}`;
+  const switches = booleanOptions(c.options).size > 0 ? `\n${BOOLEAN_USAGE}` : '';
+  return `usage: ${c.usage}\n\n${c.summary}${switches}`;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -40,7 +44,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   let options: unknown;
   try {
-    options = validateOptions(command.options, parseArgs(rest), command.positionals);
+    const args = parseArgs(rest, booleanOptions(command.options));
+    options = validateOptions(command.options, args, command.positionals);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     console.error(`mae-cuda ${name}: ${e.message}`);
@@ -50,6 +55,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   return command.run(options);
 }
 
+tolerateClosedPipe(process.stdout);
+tolerateClosedPipe(process.stderr);
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (e) {

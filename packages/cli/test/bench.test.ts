@@ -74,4 +74,54 @@ describe('mae-cuda bench', function () {
     assert.equal(b.status, 2);
     assert.match(b.stderr, /--device: cuda:7 is not available here/);
   });
+  it('refuses a batch that does not fit in memory up front (it used to be OOM-killed after 80 s)', () => {
+    const t0 = performance.now();
+    const r = run('--batch', '64,100000', '--steps', '1');
+    assert.equal(r.status, 2);
+    assert.ok(performance.now() - t0 < 20000, 'refused within seconds');
+    assert.equal(r.stdout, '');
+    const m =
+      /^mae-cuda bench: --batch 100000: mae_tiny_28 \(f32\) needs about ([\d.]+) GiB on cpu, more than the ([\d.]+) GiB (available on this machine|left under the cgroup memory limit); the largest batch that fits is (\d+)$/m.exec(
+        r.stderr,
+      );
+    assert.ok(m, r.stderr);
+    assert.ok(Number(m[1]) > Number(m[2]));
+    assert.ok(Number(m[4]) > 64 && Number(m[4]) < 100000);
+    assert.doesNotMatch(r.stderr, /^bench: run/m, 'nothing ran');
+  });
+  it('refuses absurd numbers naming the flag (not "Invalid typed array length")', () => {
+    const cases: [string[], RegExp][] = [
+      [['--batch', '1e12'], /--batch: must be a whole number from 1 to 16777216, got 1e12/],
+      [['--steps', '1e400'], /--steps: must be a whole number from 1 to 1000000, got 1e400/],
+      [['--steps', '1000000000000'], /--steps: must be a whole number from 1 to 1000000, got 1000000000000/],
+      [['--warmup', 'NaN'], /--warmup: must be a number, got 'NaN'/],
+      [['--repeat', '-2'], /--repeat: must be a whole number from 1 to 1000, got -2/],
+      [['--profile-steps', '0.5'], /--profile-steps: must be a whole number from 0 to 1000, got 0.5/],
+      [['--peak-tflops', '-1'], /--peak-tflops: must be a number above 0 and at most 1000000, got -1/],
+      [['--steps'], /--steps needs a value/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(...args);
+      assert.equal(r.status, 2, args.join(' '));
+      assert.match(r.stderr, message, args.join(' '));
+      assert.doesNotMatch(r.stderr, /Invalid typed array length|received number/);
+    }
+  });
+  it('--graph false and --markdown as switches', () => {
+    const r = run(
+      '--batch',
+      '2',
+      '--steps',
+      '1',
+      '--warmup',
+      '0',
+      '--profile-steps',
+      '0',
+      '--graph',
+      'false',
+      '--markdown',
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^\| model \| batch \|/);
+  });
 });

@@ -55,12 +55,47 @@ describe('mae-cuda check-step', function () {
 
   it('refuses a device that is not here, and bad options', () => {
     if (!devices().some((d) => d.type === 'cuda')) {
-      const r = run('--device', 'cuda', '--steps', '1');
+      const r = run('--run', '--device', 'cuda', '--steps', '1');
       assert.equal(r.status, 2);
       assert.match(r.stderr, /device cuda is not available here/);
     }
-    const bad = run('--batch', 'lots');
+    const bad = run('--time', '--batch', 'lots');
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /--batch: give batch sizes like 64 or 64,256/);
+    assert.match(bad.stderr, /--batch: must be a number, got 'lots'/);
+    const absurd = run('--time', '--steps', '1e400');
+    assert.equal(absurd.status, 2);
+    assert.match(
+      absurd.stderr,
+      /^mae-cuda check-step: --steps: must be a whole number from 1 to 1000000, got 1e400$/m,
+    );
+  });
+
+  it('refuses to run without a mode, naming the modes (it used to exit 0 doing nothing)', () => {
+    const r = run('--steps', '2');
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^mae-cuda check-step: give a mode: --run .*--compare DEVICE .*--time/m);
+    assert.match(r.stderr, /^usage: mae-cuda check-step --run \| --compare cpu \| --time/m);
+  });
+
+  it('--run trains and prints the losses', () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'mae-check-')), 'r.json');
+    const r = run('--run', '--steps', '2', '--batch', '2', '--json', json);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^mae_tiny_28 batch 2 on cpu \(f32\): 2 steps, loss [\d.]+ -> [\d.]+$/m);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    assert.equal(report.run.losses.length, 2);
+    assert.equal(report.run.pass, true);
+  });
+
+  it('refuses a batch whose memory does not fit, within seconds', () => {
+    const t0 = performance.now();
+    const r = run('--time', '--batch', '16,1000000');
+    assert.equal(r.status, 2);
+    assert.match(
+      r.stderr,
+      /--batch 1000000: mae_tiny_28 \(f32\) needs about [\d.]+ GiB on cpu, more than the [\d.]+ GiB .*; the largest batch that fits is \d+/,
+    );
+    assert.ok(performance.now() - t0 < 20000);
   });
 });

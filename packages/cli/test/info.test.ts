@@ -17,7 +17,13 @@ describe('mae-cuda info', () => {
     const b = buildInfo();
     assert.equal(report.version, b.version);
     assert.deepEqual(report.cuda, { compiled: b.cuda, architectures: b.architectures });
-    assert.deepEqual(report.openmp, { compiled: b.openmp, threads: b.cpuThreads });
+    assert.deepEqual(report.openmp, {
+      compiled: b.openmp,
+      threads: b.cpuThreads,
+      maxThreads: b.maxCpuThreads,
+      waitPolicy: b.waitPolicy,
+      spinCount: process.env.GOMP_SPINCOUNT, // this process's, set as the child's was (binding.ts)
+    });
     assert.deepEqual(report.devices, devices());
     assert.equal(typeof report.nccl.found, 'boolean');
     assert.ok(Array.isArray(report.nccl.searched) && report.nccl.searched.length > 0);
@@ -31,10 +37,43 @@ describe('mae-cuda info', () => {
     if (b.cuda) assert.match(r.stdout, new RegExp(`CUDA: compiled for ${b.architectures.join(', ')}`));
     else assert.match(r.stdout, /CUDA: not compiled/);
     assert.match(r.stdout, /^ {2}cpu +\d+ threads$/m);
+    if (b.openmp)
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `^OpenMP: ${b.cpuThreads} threads? .*, wait policy ${b.waitPolicy} \\(OMP_WAIT_POLICY; `,
+          'm',
+        ),
+      );
     const cuda = devices().filter((d) => d.type === 'cuda');
     if (cuda.length === 0) assert.match(r.stdout, /no CUDA device/);
     for (const d of cuda) assert.match(r.stdout, new RegExp(`${d.spec} +${d.name}, compute ${d.capability}`));
     assert.match(r.stdout, /^NCCL: (found at .+ \(\d+\.\d+\.\d+\)|not found; searched:)$/m);
+  });
+
+  it('shows the wait policy and thread count in use: passive by default, or as set', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: '1' };
+    delete env.OMP_WAIT_POLICY;
+    delete env.GOMP_SPINCOUNT;
+    const dflt = spawnSync(process.execPath, [bin, 'info'], { encoding: 'utf8', env, timeout: 60000 });
+    assert.match(
+      dflt.stdout,
+      /^OpenMP: 1 thread .*wait policy passive \(OMP_WAIT_POLICY; idle threads spin 30000 times \(GOMP_SPINCOUNT\), then sleep\)$/m,
+    );
+    const passive = spawnSync(process.execPath, [bin, 'info'], {
+      encoding: 'utf8',
+      env: { ...env, OMP_WAIT_POLICY: 'passive' },
+      timeout: 60000,
+    });
+    assert.match(passive.stdout, /wait policy passive \(OMP_WAIT_POLICY; idle threads sleep\)$/m);
+    const active = spawnSync(process.execPath, [bin, 'info', '--json'], {
+      encoding: 'utf8',
+      env: { ...env, OMP_WAIT_POLICY: 'active', OMP_NUM_THREADS: '2,1' },
+      timeout: 60000,
+    });
+    assert.equal(active.status, 0, active.stderr);
+    assert.equal(JSON.parse(active.stdout).openmp.waitPolicy, 'active');
+    assert.equal(JSON.parse(active.stdout).openmp.threads, 2);
   });
 
   it('rejects unknown commands and options with exit code 2', () => {

@@ -1,10 +1,11 @@
 // launch.test.ts: `mae-cuda pretrain --gpus 2 --device cpu` in child processes: two workers train
 // to the weights of one process with the doubled batch; a worker killed mid-run stops the job with
-// a message naming its rank and the last checkpoint intact; bad launcher flags are refused before
-// any worker starts.
+// a message naming its rank and the last checkpoint intact, also when a peer's consequent failure
+// reaches the launcher first; the workers die with a SIGKILLed launcher; bad launcher flags are
+// refused before any worker starts.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,30 @@ const SMALL = [
 const port = () => String(34000 + Math.floor(Math.random() * 2000));
 const run = (...args: string[]) =>
   spawnSync(process.execPath, [bin, 'pretrain', ...SMALL, ...args], { encoding: 'utf8', timeout: 150000 });
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A process's state letter from /proc ('R', 'S', 'Z' for a zombie, ...), undefined once gone. */
+function procState(pid: number): string | undefined {
+  try {
+    return /\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+const running = (pid: number) => ![undefined, 'Z', 'X'].includes(procState(pid));
+
+/** Resolves once cond() holds, or after ms (false then). */
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+const workerPids = (stdout: string) => [...stdout.matchAll(/rank \d pid (\d+)/g)].map((m) => Number(m[1]));
 
 /** A long 2-worker CPU job in the background, with its output collected as it comes. */
 function startJob() {
@@ -136,14 +161,52 @@ describe('mae-cuda pretrain --gpus (data-parallel launcher)', function () {
     process.kill(pid, 'SIGKILL');
     assert.notEqual(await job.exit, 0);
     assert.match(job.stderr, /rank 1 \(pid \d+\) was killed by SIGKILL; stopping the other workers/);
+    assert.match(job.stderr, /the job failed: rank 1 \(pid \d+\) was killed by SIGKILL/);
     const ck = await loadCheckpoint(join(job.out, 'checkpoint-last.safetensors'));
     assert.ok(ck.step >= 1);
+  });
+
+  it('names the rank that failed first, not the peer that failed because of it', async function () {
+    if (process.platform !== 'linux') this.skip(); // reads /proc
+    const job = startJob();
+    await job.waitFor(/epoch 0/);
+    const [pid0, pid1] = workerPids(job.stdout);
+    assert.ok(pid0 && pid1, job.stdout);
+    // with the launcher stopped, rank 1 dies, then rank 0 fails on the lost connection: the
+    // launcher gets both exits at once when it goes on, rank 0's first (in the order of its workers)
+    process.kill(job.proc.pid!, 'SIGSTOP');
+    try {
+      process.kill(pid1, 'SIGKILL');
+      assert.ok(await until(() => procState(pid0) === 'Z', 60000), `rank 0 did not fail: ${job.stderr}`);
+    } finally {
+      process.kill(job.proc.pid!, 'SIGCONT');
+    }
+    assert.notEqual(await job.exit, 0);
+    assert.match(job.stderr, /rank 0: .*rank 1/, 'rank 0 failed because rank 1 was gone');
+    assert.match(job.stderr, /the job failed: rank 1 \(pid \d+\) was killed by SIGKILL/);
+    assert.doesNotMatch(job.stderr, /rank 0 \(pid \d+\) exited/);
+  });
+
+  it('the workers die with a SIGKILLed launcher', async function () {
+    if (process.platform !== 'linux') this.skip(); // reads /proc
+    const job = startJob();
+    await job.waitFor(/step \d+\/|epoch 0/, true);
+    const pids = workerPids(job.stdout);
+    assert.equal(pids.length, 2, job.stdout);
+    try {
+      job.proc.kill('SIGKILL');
+      await job.exit;
+      await until(() => !pids.some(running), 5000);
+      for (const pid of pids) assert.ok(!running(pid), `worker ${pid} outlived its launcher`);
+    } finally {
+      for (const pid of pids.filter(running)) process.kill(pid, 'SIGKILL');
+    }
   });
 
   it('Ctrl-C (SIGINT to the launcher) stops every worker', async () => {
     const job = startJob();
     await job.waitFor(/step \d+\/|epoch 0/, true);
-    const pids = [...job.stdout.matchAll(/rank \d pid (\d+)/g)].map((m) => Number(m[1]));
+    const pids = workerPids(job.stdout);
     assert.equal(pids.length, 2, job.stdout);
     job.proc.kill('SIGINT');
     assert.notEqual(await job.exit, 0);

@@ -3,18 +3,13 @@
 // and reconstructions.png; a --config file is read and flags override it; --resume continues.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadCheckpoint, PNG_SIGNATURE } from '@mae-cuda/mae';
+import { bin, SMALL, tmp } from './pretrain_helpers.js';
 
-const bin = fileURLToPath(new URL('../bin/mae-cuda.js', import.meta.url));
 const run = (...args: string[]) =>
   spawnSync(process.execPath, [bin, 'pretrain', ...args], { encoding: 'utf8', timeout: 120000 });
-const tmp = () => mkdtempSync(join(tmpdir(), 'mae-pretrain-'));
-/** a small model so that runs take a second or two */
-const SMALL = ['--embed-dim', '16', '--depth', '1', '--num-heads', '2', '--decoder-embed-dim', '16'];
 
 describe('mae-cuda pretrain', function () {
   this.timeout(120000);

@@ -7,13 +7,19 @@ export * from './dist/index.js';
 export * from './init/index.js';
 export * from './io/checkpoint.js';
 export {
+  openSafetensors,
   parseSafetensors,
   readSafetensors,
+  SafetensorsError,
+  type SafetensorsReader,
   type StDType,
+  type StEntry,
   type StFile,
+  type StSource,
   type StTensor,
   serializeSafetensors,
   stTensor,
+  withSafetensors,
   writeFileAtomic,
   writeSafetensorsAtomic,
 } from './io/safetensors.js';

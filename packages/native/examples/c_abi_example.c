@@ -1,6 +1,7 @@
 /* c_abi_example.c: a small C program using libmae_cuda's C ABI (see docs/C_ABI.md). It creates a
  * tensor on the CPU (or on cuda:0 when one is available), copies data in, views and copies it,
- * reads it back, and shows the error handling. Exits 0 when every check passes. */
+ * reads it back, and shows the error handling (a view too large, a CPU thread count out of range).
+ * Exits 0 when every check passes. */
 #include <mae_cuda.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +53,23 @@ int main(void) {
     return 1;
   }
   printf("expected error: %s\n", mae_last_error());
+
+  /* CPU threads: 1 to mae_cpu_max_threads(); anything else is refused and changes nothing. */
+  const int threads = mae_cpu_threads(), max = mae_cpu_max_threads();
+  const int bad_counts[3] = {0, -1, max + 1};
+  for (int i = 0; i < 3; ++i) {
+    if (mae_set_cpu_threads(bad_counts[i]) != MAE_ERROR || strstr(mae_last_error(), "n must be from 1 to") == NULL ||
+        mae_cpu_threads() != threads) {
+      fprintf(stderr, "mae_set_cpu_threads(%d): expected an error, got: %s\n", bad_counts[i], mae_last_error());
+      return 1;
+    }
+  }
+  if (mae_set_cpu_threads(100000) != MAE_ERROR) return 1;
+  printf("expected error: %s\n", mae_last_error());
+  CHECK(mae_set_cpu_threads(max));
+  CHECK(mae_set_cpu_threads(1));
+  CHECK(mae_set_cpu_threads(threads));
+  printf("OpenMP wait policy: %s\n", mae_cpu_wait_policy());
 
   size_t allocated = 0, reserved = 0, peak = 0;
   CHECK(mae_memory_stats(device, &allocated, &reserved, &peak));

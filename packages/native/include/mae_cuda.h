@@ -65,7 +65,14 @@ MAE_API const char* mae_cpu_isa(void);
  * or NULL for the automatic choice. For tests and comparisons; not thread-safe with running ops. */
 MAE_API mae_status mae_cpu_force_isa(const char* isa);
 MAE_API int mae_cpu_threads(void);              /* OpenMP threads used by the CPU kernels */
-MAE_API void mae_set_cpu_threads(int n);
+/* Sets them: n from 1 to mae_cpu_max_threads(), MAE_ERROR otherwise. Applies to the calling
+ * thread's later parallel regions and to the Node addon's worker threads. */
+MAE_API mae_status mae_set_cpu_threads(int n);
+MAE_API int mae_cpu_max_threads(void);          /* 4 x the processors this process may run on */
+/* The OMP_WAIT_POLICY OpenMP started with: "passive" (idle threads sleep), "active" (they spin) or
+ * "default" (unset or invalid: libgomp spins a while, then sleeps). OpenMP reads it when it loads,
+ * before this library's code runs: set it in the environment of the program. */
+MAE_API const char* mae_cpu_wait_policy(void);
 MAE_API int mae_openmp_compiled(void);          /* 1 when the CPU kernels were built with OpenMP */
 
 /* Tensors. Storage comes from a per-device caching allocator; views share it. */

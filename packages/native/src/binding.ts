@@ -1,7 +1,9 @@
-// binding.ts: loads the native addon (build/Release/mae_native.node) and types its JS API.
+// binding.ts: loads the native addon (build/Release/mae_native.node) and types its JS API. The
+// OpenMP environment is checked and completed first (openmp_env.ts): OpenMP reads it when it loads.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { prepareOpenMpEnv } from './openmp_env.js';
 
 /** A device as the addon sees it: type 0 = cpu, 1 = cuda. */
 export interface NativeDevice {
@@ -66,6 +68,10 @@ export interface NativeBuildInfo {
   architectures: string[];
   openmp: boolean;
   cpuThreads: number;
+  /** the most cpuThreads accepted: 4 x the processors this process may run on */
+  maxCpuThreads: number;
+  /** the OMP_WAIT_POLICY OpenMP started with ('default': unset, spin a while then sleep) */
+  waitPolicy: 'passive' | 'active' | 'default';
   /** which build of the CPU kernels runs: 'avx2' (AVX2+FMA) or 'default' */
   cpuIsa: 'avx2' | 'default';
 }
@@ -100,6 +106,8 @@ export interface NativeBinding {
   buildInfo(): NativeBuildInfo;
   cudaDevices(): NativeCudaDevice[];
   setCpuThreads(n: number): void;
+  /** Linux: the kernel sends this process `signal` when its parent ends; false elsewhere. */
+  setParentDeathSignal(signal: number): boolean;
   memoryStats(deviceType: number, deviceIndex: number): NativeMemoryStats;
   resetPeakMemory(deviceType: number, deviceIndex: number): void;
   emptyCache(deviceType: number, deviceIndex: number): void;
@@ -143,6 +151,7 @@ function load(): NativeBinding {
       `@mae-cuda/native: the native addon ${addonPath} is missing; run \`pnpm build\` at the repository root`,
     );
   }
+  prepareOpenMpEnv(); // before libgomp loads with the addon and reads it
   return createRequire(import.meta.url)(addonPath) as NativeBinding;
 }
 

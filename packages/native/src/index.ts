@@ -8,6 +8,8 @@ export * from './event.js';
 export * from './graph.js';
 export * from './info.js';
 export * from './nccl.js';
+export * from './openmp_env.js';
+export * from './process.js';
 export * from './profile.js';
 export * from './stream.js';
 export * from './tensor.js';

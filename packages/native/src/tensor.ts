@@ -83,6 +83,20 @@ export function freeAfter<T>(fn: () => T, keep: (result: T) => readonly Tensor[]
   return result;
 }
 
+/**
+ * Runs fn with tensor tracking off: what it creates outlives an enclosing `freeAfter` (for what a
+ * model creates on first use and keeps, e.g. a constant).
+ */
+export function untracked<T>(fn: () => T): T {
+  const outer = created;
+  created = undefined;
+  try {
+    return fn();
+  } finally {
+    created = outer;
+  }
+}
+
 export class Tensor<D extends DType = DType> {
   readonly handle: NativeTensor;
   readonly dtype: D;

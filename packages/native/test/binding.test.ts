@@ -17,6 +17,7 @@ describe('binding', () => {
       'buildInfo',
       'cudaDevices',
       'setCpuThreads',
+      'setParentDeathSignal',
       'memoryStats',
       'emptyCache',
       'ncclProbe',
@@ -35,6 +36,10 @@ describe('binding', () => {
     assert.throws(
       () => binding.tensorCreate(0, 'x' as never, 0, 0),
       /shape must be an array of integers, got string/,
+    );
+    assert.throws(
+      () => binding.setParentDeathSignal(0),
+      /setParentDeathSignal: signal must be an integer in 1\.\.64, got 0/,
     );
     const ctor = (binding as unknown as { NativeTensor: new () => unknown }).NativeTensor;
     assert.throws(() => new ctor(), /use tensorCreate\(\)/);

@@ -1,9 +1,9 @@
 // memory.test.ts: freeAfter frees what its function created (tensors and views) except what it
-// keeps; resetPeakMemory restarts the allocator's peak; collectGarbage hands the memory of
+// keeps, and untracked lets what a model keeps outlive it; resetPeakMemory restarts the allocator's peak; collectGarbage hands the memory of
 // unreachable tensors back to the allocator.
 import assert from 'node:assert/strict';
 import { collectGarbage, memoryStats, resetPeakMemory } from '../src/info.js';
-import { freeAfter, Tensor } from '../src/tensor.js';
+import { freeAfter, Tensor, untracked } from '../src/tensor.js';
 
 const allocated = () => memoryStats('cpu').allocated;
 
@@ -60,6 +60,25 @@ describe('freeAfter', () => {
       /boom/,
     );
     assert.equal(allocated(), base);
+  });
+});
+
+describe('untracked', () => {
+  it('what it creates outlives the enclosing freeAfter; the rest is still freed', () => {
+    const base = allocated();
+    let constant!: Tensor<'f32'>;
+    let temp!: Tensor<'f32'>;
+    freeAfter(
+      () => {
+        constant = untracked(() => Tensor.fromArray('f32', [256], new Float32Array(256).fill(2)));
+        temp = Tensor.zeros('f32', [1024]);
+      },
+      () => [],
+    );
+    assert.equal(allocated(), base + 1024, 'only the untracked tensor stays');
+    assert.equal(constant.toArraySync()[255], 2);
+    assert.throws(() => temp.toArraySync(), /released/);
+    constant.dispose();
   });
 });
 

@@ -5,11 +5,14 @@
 // eager steps); a table, or --json. --repeat N runs each row N times and reports the run with the
 // median images/s and the range. With --pytorch PYTHON it also runs the PyTorch reference
 // (bench/pytorch/mae_step.py) on the same device, preset, batch, steps and precision, each of its
-// runs right after ours, and prints the ratio of images/s.
+// runs right after ours, and prints the ratio of images/s. Before any work it refuses numbers
+// out of range (naming the flag), a batch whose estimated memory exceeds the device's (bench/fits.ts)
+// and a --pytorch that is not a Python with torch (bench/torch.ts).
 import { existsSync, writeFileSync } from 'node:fs';
 import { type BenchResult, benchStep, PRECISIONS, type PresetName, preset, presetNames } from '@mae-cuda/mae';
 import { buildInfo, type DeviceSpec, devices } from '@mae-cuda/native';
 import { z } from 'zod';
+import { memoryRefusal } from '../bench/fits.js';
 import {
   type BenchRow,
   formatBench,
@@ -19,36 +22,33 @@ import {
   type TorchRow,
 } from '../bench/format.js';
 import { BenchProgress } from '../bench/progress.js';
-import { DEFAULT_SCRIPT, runTorch, type TorchResult } from '../bench/torch.js';
+import { checkPython, DEFAULT_SCRIPT, runTorch, type TorchResult } from '../bench/torch.js';
 import { defineCommand } from '../command.js';
+import { intListOption, intOption, MAX_BATCH, MAX_STEPS, numberOption } from '../numbers.js';
 
 const list = (what: string) =>
   z.string().regex(/^[\w.]+(,[\w.]+)*$/, { message: `give ${what} separated by commas` });
 
 export const options = z.strictObject({
   model: list('presets').default('mae_tiny_28').describe('preset(s)'),
-  batch: z
-    .string()
-    .regex(/^\d+(,\d+)*$/, { message: 'give batch sizes like 64 or 64,256' })
-    .default('64'),
+  batch: intListOption({ min: 1, max: MAX_BATCH }).default([64]),
   device: z
     .string()
     .regex(/^(cpu|cuda|cuda:\d+)$/, { message: "must be 'cpu', 'cuda' or 'cuda:N'" })
     .default('cpu'),
-  steps: z.coerce.number().int().positive().default(20),
-  warmup: z.coerce.number().int().nonnegative().default(3),
-  repeat: z.coerce.number().int().positive().default(1).describe('runs of each row (median and range)'),
+  steps: intOption({ min: 1, max: MAX_STEPS }).default(20),
+  warmup: intOption({ min: 0, max: MAX_STEPS }).default(3),
+  repeat: intOption({ min: 1, max: 1000 }).default(1).describe('runs of each row (median and range)'),
   precision: z.enum(PRECISIONS).default('auto'),
-  graph: z.enum(['true', 'false']).default('true'),
-  profileSteps: z.coerce
-    .number()
-    .int()
-    .nonnegative()
+  graph: z.boolean().default(true),
+  profileSteps: intOption({ min: 0, max: 1000 })
     .default(2)
     .describe('eager steps profiled op by op for the kernel-class breakdown (0: none)'),
-  peakTflops: z.coerce.number().positive().optional().describe("the device's peak TFLOP/s for the precision"),
+  peakTflops: numberOption({ positive: true, max: 1e6 })
+    .optional()
+    .describe("the device's peak TFLOP/s for the precision"),
   json: z.string().optional(),
-  markdown: z.enum(['true', 'false']).default('false').describe('print the tables as Markdown (for docs/)'),
+  markdown: z.boolean().default(false).describe('print the tables as Markdown (for docs/)'),
   pytorch: z
     .string()
     .optional()
@@ -77,27 +77,21 @@ export const benchCommand = defineCommand({
   name: 'bench',
   summary: 'time the whole training step (median, images/s, FLOP/s, MFU, memory, kernel classes)',
   usage:
-    'mae-cuda bench [--model mae_tiny_28[,mae_tiny_32]] [--batch 64[,256]] [--device cpu|cuda[:N]] [--steps 20]\n    [--warmup 3] [--repeat 1] [--precision auto|f32|bf16] [--graph false] [--profile-steps 2] [--peak-tflops N]\n    [--json out.json] [--markdown true] [--pytorch python3 [--pytorch-compile false|true|both] [--pytorch-script bench/pytorch/mae_step.py]]',
+    'mae-cuda bench [--model mae_tiny_28[,mae_tiny_32]] [--batch 64[,256]] [--device cpu|cuda[:N]] [--steps 20]\n    [--warmup 3] [--repeat 1] [--precision auto|f32|bf16] [--graph=false] [--profile-steps 2] [--peak-tflops N]\n    [--json out.json] [--markdown] [--pytorch python3 [--pytorch-compile false|true|both] [--pytorch-script bench/pytorch/mae_step.py]]',
   options,
   async run(o) {
-    const fail = (m: string) => {
-      console.error(`mae-cuda bench: ${m}`);
+    const refused = refusal(o);
+    if (refused) {
+      console.error(`mae-cuda bench: ${refused}`);
       return 2;
-    };
-    const models = o.model.split(',');
-    for (const m of models)
-      if (!presetNames.includes(m as PresetName))
-        return fail(`--model: unknown preset ${m} (${presetNames.join(', ')})`);
-    const spec = o.device === 'cuda' ? 'cuda:0' : o.device;
-    if (!devices().some((d) => d.spec === spec))
-      return fail(`--device: ${o.device} is not available here (see mae-cuda info)`);
+    }
+    const models = o.model.split(',') as PresetName[];
     const script = o.pytorchScript ?? DEFAULT_SCRIPT;
-    if (o.pytorch && !existsSync(script)) return fail(`--pytorch-script: ${script} does not exist`);
     const modes = o.pytorchCompile === 'both' ? [false, true] : [o.pytorchCompile === 'true'];
     const python = o.pytorch;
     const torchRun = { script, steps: o.steps, warmup: o.warmup, threads: buildInfo().cpuThreads };
     const rows: BenchRow[] = [];
-    const batches = o.batch.split(',').map(Number);
+    const batches = o.batch;
     const progress = new BenchProgress(
       process.stderr,
       models.length * batches.length * o.repeat * (1 + (o.pytorch ? modes.length : 0)),
@@ -111,13 +105,13 @@ export const benchCommand = defineCommand({
           progress.start(`mae-cuda ${what}`);
           const r = await benchStep({
             name,
-            model: preset(name as PresetName),
+            model: preset(name),
             device: o.device as DeviceSpec,
             batch,
             steps: o.steps,
             warmup: o.warmup,
             precision: o.precision,
-            graph: o.graph === 'true',
+            graph: o.graph,
             // the breakdown once per row, after its last timed run
             profileSteps: rep === o.repeat - 1 ? o.profileSteps : 0,
             ...(o.peakTflops ? { peakTflops: o.peakTflops } : {}),
@@ -141,7 +135,7 @@ export const benchCommand = defineCommand({
         rows.push(combine(ours, python ? torch : [], modes));
       }
     progress.end();
-    const md = o.markdown === 'true';
+    const md = o.markdown;
     console.log(formatBench(rows, md));
     for (const r of rows) if (r.ours.kernels) console.log(`\n${formatKernels(r.ours, md)}`);
     if (o.pytorch) console.log(`\n${formatRatios(rows, md)}`);
@@ -149,6 +143,36 @@ export const benchCommand = defineCommand({
     return 0;
   },
 });
+
+/** Why the benchmark cannot start (naming the flag), checked before any work; undefined if it can. */
+function refusal(o: z.infer<typeof options>): string | undefined {
+  const models = o.model.split(',');
+  for (const m of models)
+    if (!presetNames.includes(m as PresetName))
+      return `--model: unknown preset ${m} (${presetNames.join(', ')})`;
+  const spec = o.device === 'cuda' ? 'cuda:0' : o.device;
+  if (!devices().some((d) => d.spec === spec))
+    return `--device: ${o.device} is not available here (see mae-cuda info)`;
+  for (const name of models) {
+    const model = preset(name as PresetName);
+    const steps = o.steps + o.warmup;
+    const device = o.device as DeviceSpec;
+    const r = memoryRefusal({
+      flag: '--batch',
+      name,
+      model,
+      batches: o.batch,
+      device,
+      precision: o.precision,
+      steps,
+    });
+    if (r) return r;
+  }
+  if (!o.pytorch) return undefined;
+  const script = o.pytorchScript ?? DEFAULT_SCRIPT;
+  if (!existsSync(script)) return `--pytorch-script: ${script} does not exist`;
+  return checkPython(o.pytorch);
+}
 
 /** One row from its runs: the median runs, the ranges and the ratios of back-to-back runs. */
 function combine(ours: BenchResult[], torch: TorchResult[][], modes: boolean[]): BenchRow {

@@ -1,5 +1,5 @@
-// commands/info.ts: `mae-cuda info [--json]`: the build (version, CUDA architectures, OpenMP), the
-// devices found and where NCCL is (or what was searched for it).
+// commands/info.ts: `mae-cuda info [--json]`: the build (version, CUDA architectures, OpenMP with
+// the threads and wait policy in use), the devices found and where NCCL is (or what was searched).
 import { buildInfo, devices, findNccl, formatNcclVersion } from '@mae-cuda/native';
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
@@ -11,7 +11,14 @@ export const options = z.strictObject({
 export interface InfoReport {
   version: string;
   cuda: { compiled: boolean; architectures: string[] };
-  openmp: { compiled: boolean; threads: number };
+  openmp: {
+    compiled: boolean;
+    threads: number;
+    maxThreads: number;
+    waitPolicy: string;
+    /** libgomp's spins before an idle thread sleeps (GOMP_SPINCOUNT), when set */
+    spinCount?: string;
+  };
   cpu: { kernels: 'avx2' | 'default' };
   devices: ReturnType<typeof devices>;
   nccl: ReturnType<typeof findNccl>;
@@ -22,11 +29,34 @@ export function collectInfo(): InfoReport {
   return {
     version: b.version,
     cuda: { compiled: b.cuda, architectures: b.architectures },
-    openmp: { compiled: b.openmp, threads: b.cpuThreads },
+    openmp: {
+      compiled: b.openmp,
+      threads: b.cpuThreads,
+      maxThreads: b.maxCpuThreads,
+      waitPolicy: b.waitPolicy,
+      ...(process.env.GOMP_SPINCOUNT === undefined ? {} : { spinCount: process.env.GOMP_SPINCOUNT }),
+    },
     cpu: { kernels: b.cpuIsa },
     devices: devices(),
     nccl: findNccl(),
   };
+}
+
+const WAITING = {
+  passive: 'idle threads sleep',
+  active: 'idle threads spin',
+  default: "OpenMP's default: idle threads spin a while, then sleep",
+} as Record<string, string>;
+
+function formatOpenMp(o: InfoReport['openmp']): string {
+  const waiting =
+    o.spinCount === undefined
+      ? (WAITING[o.waitPolicy] ?? 'unknown')
+      : `idle threads spin ${o.spinCount} times (GOMP_SPINCOUNT), then sleep`;
+  return (
+    `OpenMP: ${o.threads} thread${o.threads === 1 ? '' : 's'} (OMP_NUM_THREADS, 1 to ${o.maxThreads}), ` +
+    `wait policy ${o.waitPolicy} (OMP_WAIT_POLICY; ${waiting})`
+  );
 }
 
 const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
@@ -38,7 +68,7 @@ export function formatInfo(r: InfoReport): string {
       ? `CUDA: compiled for ${r.cuda.architectures.join(', ')}`
       : 'CUDA: not compiled (CPU only)',
   );
-  lines.push(r.openmp.compiled ? `OpenMP: ${r.openmp.threads} threads` : 'OpenMP: not compiled (1 thread)');
+  lines.push(r.openmp.compiled ? formatOpenMp(r.openmp) : 'OpenMP: not compiled (1 thread)');
   lines.push(
     `CPU kernels: ${r.cpu.kernels === 'avx2' ? 'AVX2+FMA build' : 'baseline build'} (MAE_CPU_ISA=default forces the baseline)`,
   );

@@ -7,14 +7,20 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import {
   type Collective,
   type ConfigIssue,
+  checkArchitecture,
   checkPretrainConfig,
+  ensureWritable,
   type ImageDataset,
   loadMnist,
+  type MaeConfig,
   NonFiniteLossError,
   type PretrainConfig,
   PretrainSetupError,
   ProgressBar,
+  planOutputDir,
   pretrain,
+  type RunMetadata,
+  readCheckpointInfo,
   runPlan,
   type WorldInfo,
   worldFromEnv,
@@ -53,6 +59,9 @@ const SETTINGS: Record<string, Kind> = {
   seed: 'int',
   output_dir: 'str',
   resume: 'str',
+  overwrite: 'bool',
+  save_every: 'int',
+  keep_checkpoints: 'int',
   device: 'str',
   cuda_graph: 'bool',
   ddp_overlap: 'bool',
@@ -80,7 +89,9 @@ export const options = z.strictObject({
 const USAGE = `mae-cuda pretrain [--config run.json] [--model mae_tiny_28] [--input-size N] [--mask-ratio 0.75]
     [--norm-pix-loss] [--epochs 16] [--steps N] [--batch-size 64] [--accum-iter 1] [--blr 1e-2 | --lr X]
     [--min-lr 0] [--warmup-epochs 1] [--weight-decay 0.05] [--clip-grad X] [--seed 0]
-    [--output-dir runs/pretrain] [--resume checkpoint.safetensors] [--device cpu|cuda[:N]]
+    [--output-dir runs/pretrain] [--resume checkpoint.safetensors | --resume auto | --overwrite]
+    [--save-every 20 (epochs; checkpoint-<step>.safetensors)] [--keep-checkpoints 2 (0: all)]
+    [--device cpu|cuda[:N]]
     [--precision auto|f32|bf16 (auto: bf16 on CUDA)] [--cuda-graph false (CUDA: every step eager)]
     [--gpus N [--nnodes M --node-rank R --master-addr HOST --master-port 29500] [--ddp-overlap false]]
     [--data mnist|<folder of 0.json..9.json>]
@@ -88,7 +99,9 @@ const USAGE = `mae-cuda pretrain [--config run.json] [--model mae_tiny_28] [--in
     [--patch-size N --embed-dim N --depth N --num-heads N --decoder-embed-dim N --decoder-depth N
      --decoder-num-heads N]
   Defaults train mae_tiny_28 on 3072 shipped MNIST digits for 16 epochs (about a minute or two on
-  2 CPU cores). Official recipe: --epochs 800 --warmup-epochs 40 --blr 1.5e-4 --norm-pix-loss.`;
+  2 CPU cores). Official recipe: --epochs 800 --warmup-epochs 40 --blr 1.5e-4 --norm-pix-loss.
+  An output dir that holds a checkpoint is never replaced silently: continue it with --resume (auto:
+  its checkpoint-last when there is one) or start over with --overwrite.`;
 
 class Refusal extends Error {}
 
@@ -138,11 +151,36 @@ export function resolveSettings(opts: Record<string, unknown>) {
   }
   // rank 0 alone reads the checkpoint (the others get its weights over the wire)
   const rank0 = (worldFromEnv()?.rank ?? 0) === 0;
-  if (rank0 && c.resume !== undefined && !(existsSync(c.resume) && statSync(c.resume).isFile()))
+  if (
+    rank0 &&
+    c.resume !== undefined &&
+    c.resume !== 'auto' &&
+    !(existsSync(c.resume) && statSync(c.resume).isFile())
+  )
     throw new Refusal(`--resume: ${c.resume} is not a file`);
   if (c.data !== 'mnist' && !(existsSync(c.data) && statSync(c.data).isDirectory()))
     throw new Refusal(`--data: ${c.data} is neither 'mnist' nor a folder of 0.json ... 9.json`);
   return { config: c, model: r.model! };
+}
+
+/** Why the run may not use its output folder or its --resume checkpoint (a flag-named refusal), if so. */
+async function checkOutputs(c: PretrainConfig, model: MaeConfig): Promise<string | undefined> {
+  try {
+    if (c.resume !== undefined && c.resume !== 'auto') {
+      const info = await readCheckpointInfo(c.resume);
+      checkArchitecture(c.resume, info.config as Partial<RunMetadata>, model);
+    }
+  } catch (e) {
+    return `--resume: ${(e as Error).message}`;
+  }
+  try {
+    await planOutputDir(c);
+    ensureWritable(c.output_dir);
+  } catch (e) {
+    if (e instanceof PretrainSetupError) return `${flagOf(e.field)}: ${e.message}`;
+    throw e;
+  }
+  return undefined;
 }
 
 /** Training images and the preview images (held out after the training ones when there are enough). */
@@ -185,8 +223,13 @@ export const pretrainCommand = defineCommand({
       if (e instanceof Refusal || e instanceof RangeError) return fail(2, e.message);
       throw e;
     }
-    if (launch) return launchWorkers(launch, workerArgs(process.argv.slice(2)), process.argv[1]!);
     const lead = (worker?.rank ?? 0) === 0;
+    // before any work, where the files go: rank 0 (or node 0's launcher) decides
+    if (launch ? launch.nodeRank === 0 : lead) {
+      const refused = await checkOutputs(c, model);
+      if (refused) return fail(2, refused);
+    }
+    if (launch) return launchWorkers(launch, workerArgs(process.argv.slice(2)), process.argv[1]!);
     if (worker && c.device === 'cuda') c.device = `cuda:${worker.localRank}`;
     let all: ImageDataset;
     try {
@@ -233,7 +276,7 @@ export const pretrainCommand = defineCommand({
       say(
         r.losses.length
           ? `done: ${r.steps} steps, loss ${first!.toFixed(4)} -> ${last!.toFixed(4)}; outputs in ${r.outputDir}: ` +
-              'checkpoint-last.safetensors, log.jsonl, config.json, reconstructions.png, loss.png'
+              'checkpoint-last.safetensors, log.jsonl, loss.csv, config.json, reconstructions.png, loss.png'
           : `nothing to do: the checkpoint is already at step ${r.steps} of ${plan.totalSteps}`,
       );
       return 0;
@@ -242,7 +285,7 @@ export const pretrainCommand = defineCommand({
       if (e instanceof PretrainSetupError) return fail(2, `${flagOf(e.field)}: ${e.message}`);
       if (e instanceof NonFiniteLossError) return fail(1, e.message);
       if (worker) return fail(1, `rank ${worker.rank}: ${(e as Error).message}`);
-      throw e;
+      return fail(1, (e as Error).message);
     } finally {
       collective?.close();
     }

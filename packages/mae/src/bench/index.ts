@@ -1,4 +1,5 @@
-// index.ts: benchmarks of the training step (FLOP counting, timing).
+// index.ts: benchmarks of the training step (FLOP counting, memory estimate, timing).
 export * from './flops.js';
 export * from './kernels.js';
+export * from './memory.js';
 export * from './run.js';

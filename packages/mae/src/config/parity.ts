@@ -1,9 +1,12 @@
 // parity.ts: reads a parity fixture's config.json (shared/fixtures/mae-parity/<case>/config.json):
-// the model configuration plus the optimiser-step settings the fixture was produced with.
+// the model configuration plus the optimiser-step settings the fixture was produced with. A file
+// that cannot be read, is not JSON or has a bad field raises a FixtureError naming the file (and
+// the field).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { describeIssue, FixtureError } from '../parity/fixture.js';
 import { type MaeConfig, parseMaeConfig } from './model.js';
 
 const ParityFileSchema = z.looseObject({
@@ -70,9 +73,33 @@ export function parseParityConfig(json: unknown): ParityConfig {
   };
 }
 
+/** The JSON value of a file; a FixtureError naming the file when it cannot be read or parsed. */
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new FixtureError(
+      `${file}: ${err.code === 'ENOENT' ? 'no such file' : `cannot be read (${err.message})`}`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new FixtureError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
 /** Reads `<dir>/config.json` (or the file itself when a path ending in .json is given). */
 export function readParityConfig(pathOrDir: string | URL): ParityConfig {
   const p = pathOrDir instanceof URL ? fileURLToPath(pathOrDir) : pathOrDir;
   const file = p.endsWith('.json') ? p : join(p, 'config.json');
-  return parseParityConfig(JSON.parse(readFileSync(file, 'utf8')));
+  const json = readJson(file);
+  try {
+    return parseParityConfig(json);
+  } catch (e) {
+    if (!(e instanceof z.ZodError)) throw e;
+    throw new FixtureError(`${file}: ${e.issues.map(describeIssue).join('; ')}`);
+  }
 }

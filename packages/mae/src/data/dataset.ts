@@ -72,6 +72,31 @@ export class ImageDataset {
     }
   }
 
+  /**
+   * The images with `channels` channels: grey images given to an RGB model as PIL's
+   * convert('RGB') does (each channel the grey value, with the grey mean and std). A copy.
+   */
+  withChannels(channels: number): ImageDataset {
+    const [C, H, W] = this.shape;
+    if (channels === C) return this;
+    if (C !== 1)
+      throw new Error(`dataset ${this.name}: cannot turn ${C}-channel images into ${channels} channels`);
+    const hw = H * W;
+    const pixels = new Float32Array(this.length * channels * hw);
+    for (let i = 0; i < this.length; i++) {
+      const src = this.pixels.subarray(i * hw, (i + 1) * hw);
+      for (let c = 0; c < channels; c++) pixels.set(src, (i * channels + c) * hw);
+    }
+    return new ImageDataset({
+      name: this.name,
+      shape: [channels, H, W],
+      pixels,
+      ...(this.labels ? { labels: this.labels } : {}),
+      mean: Array(channels).fill(this.mean[0]),
+      std: Array(channels).fill(this.std[0]),
+    });
+  }
+
   /** Images start .. start + count - 1 as a dataset of their own (no copy). */
   subset(start: number, count: number): ImageDataset {
     if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1)

@@ -1,20 +1,27 @@
 // checkpoint.ts: training checkpoints as safetensors files. Model tensors keep the official
 // PyTorch state_dict names (so `safetensors.torch.load_file` + `load_state_dict` works), optimizer
 // state is stored under `optimizer.<name>`, and `__metadata__` carries the format tag, version,
-// step, epoch, config (JSON) and any extra strings. Also: matching a loaded state dict against the
-// expected names and shapes, with a report that names every problem.
-import { readSafetensors, type StTensor, writeSafetensorsAtomic } from './safetensors.js';
+// step, epoch, config (JSON) and any extra strings. Saving streams (a tensor may be a lazy source,
+// fetched only when written) and can refuse non-finite values; opening reads only the header, so
+// a checkpoint can be looked at (readCheckpointInfo) or loaded one tensor at a time.
+import { describeNonFinite, NonFiniteTensorError, nonFiniteCause, nonFiniteOf } from './finite.js';
+import { openSafetensors, type SafetensorsReader, type StTensorInfo } from './st_reader.js';
+import { checkData, checkTensor, isSource, type StEntry, type StSource, type StTensor } from './st_types.js';
+import { writeSafetensorsAtomic } from './st_writer.js';
+
+export * from './state_dict.js';
 
 export const CHECKPOINT_FORMAT = 'mae-cuda-checkpoint';
 export const CHECKPOINT_VERSION = '1';
 export const OPTIMIZER_PREFIX = 'optimizer.';
 const RESERVED_KEYS = ['format', 'version', 'step', 'epoch', 'config'] as const;
 
-export interface Checkpoint {
+/** A checkpoint to save (T = StEntry: tensors may be lazy sources) or a loaded one. */
+export interface Checkpoint<T extends StEntry = StTensor> {
   /** Model parameters and buffers under their state_dict names. */
-  model: Record<string, StTensor>;
+  model: Record<string, T>;
   /** Optimizer state, e.g. `exp_avg.blocks.0.attn.qkv.weight`; stored as `optimizer.<name>`. */
-  optimizer?: Record<string, StTensor>;
+  optimizer?: Record<string, T>;
   step: number;
   epoch: number;
   /** Anything JSON can represent; stored as a JSON string. */
@@ -23,36 +30,111 @@ export interface Checkpoint {
   extra?: Record<string, string>;
 }
 
-/** What `loadCheckpoint` returns: like `Checkpoint`, with `optimizer` and `extra` always present. */
+/** What `loadCheckpoint` returns: like `Checkpoint`, with the data read and every part present. */
 export interface LoadedCheckpoint extends Checkpoint {
   optimizer: Record<string, StTensor>;
   extra: Record<string, string>;
+}
+
+/** A checkpoint's metadata: what readCheckpointInfo gives from the header alone. */
+export interface CheckpointInfo {
+  step: number;
+  epoch: number;
+  config: unknown;
+  extra: Record<string, string>;
+}
+
+/** An open checkpoint: metadata and tensor infos from the header; data read on demand. */
+export interface OpenCheckpoint extends CheckpointInfo {
+  path: string;
+  /** reads tensors by their names in the file (`optimizer.` prefix included) */
+  reader: SafetensorsReader;
+  /** model tensors by state_dict name */
+  model: Map<string, StTensorInfo>;
+  /** optimizer tensors by name without the `optimizer.` prefix */
+  optimizer: Map<string, StTensorInfo>;
+  close(): Promise<void>;
+}
+
+export interface SaveCheckpointOptions {
+  /**
+   * Refuse NaN and ±Inf in F32/F64 tensors: the write is abandoned (old file untouched) with a
+   * NonFiniteTensorError naming the first such tensor.
+   */
+  requireFinite?: boolean;
 }
 
 function checkCount(what: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${what} must be a non-negative integer, got ${v}`);
 }
 
-/** Write a checkpoint atomically to `path` (the old file stays intact if anything fails). */
-export async function saveCheckpoint(path: string, ckpt: Checkpoint): Promise<void> {
-  const fail = (msg: string): never => {
-    throw new Error(`cannot save checkpoint ${path}: ${msg}`);
-  };
-  try {
-    checkCount('step', ckpt.step);
-    checkCount('epoch', ckpt.epoch);
-  } catch (e) {
-    fail((e as Error).message);
-  }
+/** The metadata strings of a checkpoint; throws a plain message on anything wrong. */
+function metadataOf(ckpt: Checkpoint<StEntry>): Record<string, string> {
+  checkCount('step', ckpt.step);
+  checkCount('epoch', ckpt.epoch);
   let config: string | undefined;
   try {
     config = JSON.stringify(ckpt.config);
   } catch (e) {
-    fail(`config is not JSON-serializable: ${(e as Error).message}`);
+    throw new Error(`config is not JSON-serializable: ${(e as Error).message}`);
   }
-  if (config === undefined) fail('config is not JSON-serializable (undefined, a function or a symbol)');
+  if (config === undefined)
+    throw new Error('config is not JSON-serializable (undefined, a function or a symbol)');
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(ckpt.extra ?? {})) {
+    if ((RESERVED_KEYS as readonly string[]).includes(k)) throw new Error(`extra key "${k}" is reserved`);
+    if (typeof v !== 'string') throw new Error(`extra "${k}" must be a string, got ${typeof v}`);
+    metadata[k] = v;
+  }
+  const { step, epoch } = ckpt;
+  return {
+    ...metadata,
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    step: `${step}`,
+    epoch: `${epoch}`,
+    config,
+  };
+}
 
-  const tensors = new Map<string, StTensor>();
+/** The entry, or a source that checks its values are finite when the writer reads it. */
+function finiteChecked(path: string, name: string, e: StEntry): StEntry {
+  if (e === null || typeof e !== 'object') return e; // the writer names what is wrong with it
+  if (!isSource(e)) checkTensor(e, `tensor "${name}"`);
+  if (e.dtype !== 'F32' && e.dtype !== 'F64') return e;
+  const read = async () => {
+    const data = isSource(e) ? await e.read() : e.data;
+    checkData(e.dtype, e.shape, data, `tensor "${name}"`);
+    const bad = nonFiniteOf(e.dtype, data);
+    if (bad) {
+      const msg = `checkpoint ${path} not written: ${describeNonFinite(name, bad)}`;
+      throw new NonFiniteTensorError(msg, { tensor: name, path, ...bad });
+    }
+    return data;
+  };
+  return { dtype: e.dtype, shape: e.shape, read } as StSource;
+}
+
+/**
+ * Writes a checkpoint atomically to `path`, streaming (the old file stays intact if anything
+ * fails). With `requireFinite`, a NaN or ±Inf in any float tensor aborts it with a
+ * NonFiniteTensorError.
+ */
+export async function saveCheckpoint(
+  path: string,
+  ckpt: Checkpoint<StEntry>,
+  opts: SaveCheckpointOptions = {},
+): Promise<void> {
+  const fail = (msg: string): never => {
+    throw new Error(`cannot save checkpoint ${path}: ${msg}`);
+  };
+  let metadata: Record<string, string> = {};
+  try {
+    metadata = metadataOf(ckpt);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const tensors = new Map<string, StEntry>();
   for (const [name, t] of Object.entries(ckpt.model)) {
     if (name.startsWith(OPTIMIZER_PREFIX)) {
       fail(`model tensor "${name}" clashes with the "${OPTIMIZER_PREFIX}" prefix of optimizer state`);
@@ -60,29 +142,25 @@ export async function saveCheckpoint(path: string, ckpt: Checkpoint): Promise<vo
     tensors.set(name, t);
   }
   for (const [name, t] of Object.entries(ckpt.optimizer ?? {})) tensors.set(OPTIMIZER_PREFIX + name, t);
-
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of Object.entries(ckpt.extra ?? {})) {
-    if ((RESERVED_KEYS as readonly string[]).includes(k)) fail(`extra key "${k}" is reserved`);
-    if (typeof v !== 'string') fail(`extra "${k}" must be a string, got ${typeof v}`);
-    metadata[k] = v;
+  if (opts.requireFinite) {
+    try {
+      for (const [name, t] of tensors) tensors.set(name, finiteChecked(path, name, t));
+    } catch (e) {
+      throw new Error(`cannot write ${path}: ${(e as Error).message}`, { cause: e });
+    }
   }
-  Object.assign(metadata, {
-    format: CHECKPOINT_FORMAT,
-    version: CHECKPOINT_VERSION,
-    step: String(ckpt.step),
-    epoch: String(ckpt.epoch),
-    config: config!,
-  });
-  await writeSafetensorsAtomic(path, tensors, metadata);
+  try {
+    await writeSafetensorsAtomic(path, tensors, metadata);
+  } catch (e) {
+    throw nonFiniteCause(e) ?? e;
+  }
 }
 
-/** Read a checkpoint written by `saveCheckpoint`, with clear errors for anything else. */
-export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+/** Checks the metadata of a checkpoint file; the errors name the file. */
+function infoOf(path: string, metadata: Record<string, string>): CheckpointInfo {
   const fail = (msg: string): never => {
     throw new Error(`checkpoint ${path}: ${msg}`);
   };
-  const { tensors, metadata } = await readSafetensors(path);
   if (metadata.format !== CHECKPOINT_FORMAT) {
     fail(
       metadata.format === undefined
@@ -108,81 +186,47 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   } catch (e) {
     fail(`config in __metadata__ is not valid JSON: ${(e as Error).message}`);
   }
-
-  const model: [string, StTensor][] = [];
-  const optimizer: [string, StTensor][] = [];
-  for (const [name, t] of tensors) {
-    if (name.startsWith(OPTIMIZER_PREFIX)) optimizer.push([name.slice(OPTIMIZER_PREFIX.length), t]);
-    else model.push([name, t]);
-  }
   const extra = Object.entries(metadata).filter(([k]) => !(RESERVED_KEYS as readonly string[]).includes(k));
-  return {
-    model: Object.fromEntries(model),
-    optimizer: Object.fromEntries(optimizer),
-    step,
-    epoch,
-    config,
-    extra: Object.fromEntries(extra),
-  };
+  return { step, epoch, config, extra: Object.fromEntries(extra) };
 }
 
-// ---- state dict matching ---------------------------------------------------------------------
-
-export interface StateDictReport {
-  /** Expected names that are not in the loaded tensors. */
-  missing: string[];
-  /** Loaded names that are not expected. */
-  unexpected: string[];
-  /** Names present in both with different shapes. */
-  misshaped: { name: string; expected: number[]; got: number[] }[];
-}
-
-/** Compare loaded tensors against the expected names and shapes (all lists sorted by name). */
-export function matchStateDict(
-  expected: Record<string, { shape: readonly number[] }>,
-  got: Map<string, StTensor> | Record<string, StTensor>,
-): StateDictReport {
-  const have = got instanceof Map ? got : new Map(Object.entries(got));
-  const report: StateDictReport = { missing: [], unexpected: [], misshaped: [] };
-  for (const name of Object.keys(expected).sort()) {
-    const t = have.get(name);
-    const want = expected[name]!.shape;
-    if (!t) report.missing.push(name);
-    else if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
-      report.misshaped.push({ name, expected: [...want], got: [...t.shape] });
+/** Opens a checkpoint: the header is read and checked, the data is read through `reader`. */
+export async function openCheckpoint(path: string): Promise<OpenCheckpoint> {
+  const reader = await openSafetensors(path);
+  try {
+    const info = infoOf(path, reader.metadata);
+    const model = new Map<string, StTensorInfo>();
+    const optimizer = new Map<string, StTensorInfo>();
+    for (const [name, t] of reader.infos()) {
+      if (name.startsWith(OPTIMIZER_PREFIX)) optimizer.set(name.slice(OPTIMIZER_PREFIX.length), t);
+      else model.set(name, t);
     }
+    return { ...info, path, reader, model, optimizer, close: () => reader.close() };
+  } catch (e) {
+    await reader.close();
+    throw e;
   }
-  for (const name of [...have.keys()].sort())
-    if (!Object.hasOwn(expected, name)) report.unexpected.push(name);
-  return report;
 }
 
-/** True when nothing is missing, unexpected or misshaped. */
-export function stateDictMatches(report: StateDictReport): boolean {
-  return report.missing.length + report.unexpected.length + report.misshaped.length === 0;
+/** A checkpoint's step, epoch, config and extra strings, from its header alone (cheap). */
+export async function readCheckpointInfo(path: string): Promise<CheckpointInfo> {
+  const ck = await openCheckpoint(path);
+  await ck.close();
+  return { step: ck.step, epoch: ck.epoch, config: ck.config, extra: ck.extra };
 }
 
-/** A readable report naming every missing, unexpected and misshaped tensor. */
-export function formatStateDictReport(report: StateDictReport, source = 'state dict'): string {
-  if (stateDictMatches(report)) return `${source}: all tensors match`;
-  const lines = [
-    `${source}: ${report.missing.length} missing, ${report.unexpected.length} unexpected, ` +
-      `${report.misshaped.length} misshaped`,
-  ];
-  for (const n of report.missing) lines.push(`  missing: ${n}`);
-  for (const n of report.unexpected) lines.push(`  unexpected: ${n}`);
-  for (const m of report.misshaped) {
-    lines.push(`  misshaped: ${m.name}: expected [${m.expected.join(', ')}], got [${m.got.join(', ')}]`);
+/** Reads a checkpoint written by `saveCheckpoint`, tensor by tensor, with clear errors for anything else. */
+export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  const ck = await openCheckpoint(path);
+  try {
+    const model: [string, StTensor][] = [];
+    const optimizer: [string, StTensor][] = [];
+    for (const name of ck.model.keys()) model.push([name, await ck.reader.read(name)]);
+    for (const name of ck.optimizer.keys())
+      optimizer.push([name, await ck.reader.read(OPTIMIZER_PREFIX + name)]);
+    const [m, o] = [Object.fromEntries(model), Object.fromEntries(optimizer)];
+    return { model: m, optimizer: o, step: ck.step, epoch: ck.epoch, config: ck.config, extra: ck.extra };
+  } finally {
+    await ck.close();
   }
-  return lines.join('\n');
-}
-
-/** Throw an error with the formatted report unless the tensors match the expected state dict. */
-export function assertStateDictMatches(
-  expected: Record<string, { shape: readonly number[] }>,
-  got: Map<string, StTensor> | Record<string, StTensor>,
-  source = 'state dict',
-): void {
-  const report = matchStateDict(expected, got);
-  if (!stateDictMatches(report)) throw new Error(formatStateDictReport(report, source));
 }

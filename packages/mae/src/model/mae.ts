@@ -2,7 +2,7 @@
 // decoder on all, loss on the removed patches) and backward, on any backend the ops run on.
 // Masking is given (from noise or ids); the model keeps what its backward needs until the next
 // forward.
-import { type Device, deviceToString, ops, sameDevice, Tensor } from '@mae-cuda/native';
+import { type Device, deviceToString, ops, sameDevice, Tensor, untracked } from '@mae-cuda/native';
 import { gridSize, lenKeep, type MaeConfig, numPatches, patchDim } from '../config/model.js';
 import type { DeviceMasking } from '../masking/device.js';
 import { type Masking, toInt64 } from '../masking/random_masking.js';
@@ -239,7 +239,7 @@ export class MaskedAutoencoder {
     const D = c.embed_dim;
     const P = patchDim(c);
     if (this.dloss?.scale !== lossScale)
-      this.dloss = { scale: lossScale, t: this.params.tensor([1], [lossScale]) };
+      this.dloss = { scale: lossScale, t: untracked(() => this.params.tensor([1], [lossScale])) }; // kept
     const dloss = this.dloss.t;
     const dpred = empty([N, L, P], s.pred);
     ops.mae_loss_backward(dpred, s.pred, s.targetN, s.mask, s.count, dloss);

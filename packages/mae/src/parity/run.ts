@@ -1,9 +1,11 @@
 // run.ts: `mae-cuda parity <dir>`: runs a fixture of the official implementation (format in
 // shared/fixtures/mae-parity/README.md) on our model: forward, backward and the AdamW steps with
-// the fixture's weights, images and noise, and measures every quantity against it.
+// the fixture's weights, images and noise, and measures every quantity against it. A fixture that
+// cannot be used raises a FixtureError naming its file (fixture.ts) before any computing.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DeviceSpec, Tensor } from '@mae-cuda/native';
+import { numPatches } from '../config/model.js';
 import { readParityConfig } from '../config/parity.js';
 import type { ModelState } from '../init/state.js';
 import { stateSpec } from '../init/state_spec.js';
@@ -14,6 +16,9 @@ import { MaskedAutoencoder } from '../model/mae.js';
 import { ParamStore } from '../model/params.js';
 import { AdamW } from '../optim/adamw.js';
 import { type Check, exact, maxOverAbsMax, relNorm, relScalar } from './compare.js';
+import { FixtureError, fixtureProblem } from './fixture.js';
+
+export { FIXTURE_FILES, FixtureError, fixtureProblem } from './fixture.js';
 
 export const TOLERANCES = { loss: 1e-5, output: 1e-4, grad: 1e-4, param: 1e-4 } as const;
 
@@ -24,9 +29,23 @@ export interface ParityReport {
 }
 
 function f32(file: string, t: StTensor | undefined, name: string): Float32Array {
-  if (!t) throw new Error(`${file}: tensor ${name} is missing`);
-  if (t.dtype !== 'F32') throw new Error(`${file}: ${name} must be F32, got ${t.dtype}`);
+  if (!t) throw new FixtureError(`${file}: tensor ${name} is missing`);
+  if (t.dtype !== 'F32') throw new FixtureError(`${file}: ${name} must be F32, got ${t.dtype}`);
   return t.data;
+}
+
+/** The first n lines of a long report, and how many were left out. */
+function firstLines(text: string, n: number): string {
+  const lines = text.split('\n');
+  return lines.length <= n ? text : [...lines.slice(0, n), `  ... (${lines.length - n} more)`].join('\n');
+}
+
+/** A tensor's shape, checked against what the configuration implies. */
+function checkShape(file: string, t: StTensor | undefined, name: string, want: readonly number[]): void {
+  if (t && (t.shape.length !== want.length || t.shape.some((n, i) => n !== want[i])))
+    throw new FixtureError(
+      `${file}: ${name} is [${t.shape.join(', ')}], the config implies [${want.join(', ')}]`,
+    );
 }
 
 /** Runs the fixture in dir; `progress` hears about each stage. */
@@ -35,13 +54,17 @@ export async function runParity(
   device: DeviceSpec = 'cpu',
   progress: (stage: string) => void = () => {},
 ): Promise<ParityReport> {
+  const at = (file: string) => join(dir, file);
+  const problem = fixtureProblem(dir);
+  if (problem) throw new FixtureError(problem);
   const cfg = readParityConfig(dir);
   const c = cfg.model;
   const read = async (name: string) => {
     try {
-      return await readSafetensors(join(dir, name));
+      return await readSafetensors(at(name));
     } catch (e) {
-      throw new Error(`parity: cannot read ${join(dir, name)}: ${(e as Error).message}`);
+      const m = (e as Error).message;
+      throw new FixtureError(m.includes(at(name)) ? m : `${at(name)}: ${m}`);
     }
   };
   const [weights, inputs, expected, after] = await Promise.all(
@@ -50,30 +73,37 @@ export async function runParity(
     ),
   );
   const spec = stateSpec(c);
-  assertStateDictMatches(
-    Object.fromEntries(spec.map((s) => [s.name, s])),
-    weights!.tensors,
-    `${dir}/weights.safetensors`,
-  );
+  try {
+    assertStateDictMatches(
+      Object.fromEntries(spec.map((s) => [s.name, s])),
+      weights!.tensors,
+      `${dir}/weights.safetensors`,
+    );
+  } catch (e) {
+    throw new FixtureError(firstLines((e as Error).message, 6));
+  }
   const state: ModelState = new Map(
     spec.map((s) => [
       s.name,
-      { shape: s.shape, data: f32('weights.safetensors', weights!.tensors.get(s.name), s.name) },
+      { shape: s.shape, data: f32(at('weights.safetensors'), weights!.tensors.get(s.name), s.name) },
     ]),
   );
   const imgsT = inputs!.tensors.get('imgs');
   const noiseT = inputs!.tensors.get('noise');
-  const imgs = f32('inputs.safetensors', imgsT, 'imgs');
-  const noise = f32('inputs.safetensors', noiseT, 'noise');
-  const [N, , ,] = imgsT!.shape as [number, number, number, number];
-  const L = noiseT!.shape[1]!;
+  const imgs = f32(at('inputs.safetensors'), imgsT, 'imgs');
+  const noise = f32(at('inputs.safetensors'), noiseT, 'noise');
+  const N = imgsT!.shape[0]!;
+  const L = numPatches(c);
+  checkShape(at('inputs.safetensors'), imgsT, 'imgs', [N, c.in_chans, c.img_size, c.img_size]);
+  checkShape(at('inputs.safetensors'), noiseT, 'noise', [N, L]);
 
   const checks: Check[] = [];
   const exp = (name: string) => expected!.tensors.get(name);
   const masking = randomMasking(noise, N, L, c.mask_ratio);
-  checks.push(exact('mask', masking.mask, f32('expected.safetensors', exp('mask'), 'mask')));
+  checks.push(exact('mask', masking.mask, f32(at('expected.safetensors'), exp('mask'), 'mask')));
   const restore = exp('ids_restore');
-  if (restore?.dtype !== 'I64') throw new Error('expected.safetensors: ids_restore (I64) is missing');
+  if (restore?.dtype !== 'I64')
+    throw new FixtureError(`${at('expected.safetensors')}: ids_restore (I64) is missing`);
   checks.push(exact('ids_restore', masking.idsRestore, restore.data));
 
   progress('forward and backward');
@@ -82,16 +112,21 @@ export async function runParity(
   const x = Tensor.fromArray('f32', imgsT!.shape, imgs, device);
   const r = await model.forward(x, masking);
   checks.push(
-    relScalar('loss', r.loss, f32('expected.safetensors', exp('loss'), 'loss')[0]!, TOLERANCES.loss),
+    relScalar('loss', r.loss, f32(at('expected.safetensors'), exp('loss'), 'loss')[0]!, TOLERANCES.loss),
   );
   checks.push(
-    maxOverAbsMax('pred', await r.pred.toArray(), f32('expected', exp('pred'), 'pred'), TOLERANCES.output),
+    maxOverAbsMax(
+      'pred',
+      await r.pred.toArray(),
+      f32(at('expected.safetensors'), exp('pred'), 'pred'),
+      TOLERANCES.output,
+    ),
   );
   checks.push(
     maxOverAbsMax(
       'latent',
       await r.latent.toArray(),
-      f32('expected', exp('latent'), 'latent'),
+      f32(at('expected.safetensors'), exp('latent'), 'latent'),
       TOLERANCES.output,
     ),
   );
@@ -103,14 +138,14 @@ export async function runParity(
       relNorm(
         `grad.${name}`,
         g,
-        f32('expected.safetensors', exp(`grad.${name}`), `grad.${name}`),
+        f32(at('expected.safetensors'), exp(`grad.${name}`), `grad.${name}`),
         TOLERANCES.grad,
       ),
     );
   }
 
   progress(`${cfg.steps} AdamW steps`);
-  const aft = (name: string) => f32('after_steps.safetensors', after!.tensors.get(name), name);
+  const aft = (name: string) => f32(at('after_steps.safetensors'), after!.tensors.get(name), name);
   let loss = r.loss;
   for (let i = 0; i < cfg.steps; i++) {
     if (i > 0) {

@@ -8,11 +8,16 @@ import { type MaeConfig, MaeConfigSchema } from '../config/model.js';
 import { type PresetName, presetNames, presets } from '../config/presets.js';
 import { PRECISIONS } from '../model/plan.js';
 
-const posInt = z
-  .number({ message: 'must be a number' })
-  .int({ message: 'must be a whole number' })
-  .positive({ message: 'must be at least 1' });
+/** A finite number (zod's own message for Infinity and NaN, "expected number, received number", names neither). */
+const num = () =>
+  z.number({
+    error: (i) =>
+      typeof i.input === 'number' ? `must be a finite number, got ${i.input}` : 'must be a number',
+  });
+const posInt = num().int({ message: 'must be a whole number' }).positive({ message: 'must be at least 1' });
 const optPosInt = posInt.optional();
+/** Epochs beyond this are a typo, not a plan (800 is the official recipe). */
+export const MAX_EPOCHS = 1_000_000;
 
 /** Architecture fields that may override the preset's. */
 export const ARCH_FIELDS = [
@@ -37,29 +42,35 @@ export const PretrainConfigSchema = z.strictObject({
   decoder_embed_dim: optPosInt,
   decoder_depth: optPosInt,
   decoder_num_heads: optPosInt,
-  mask_ratio: z
-    .number()
+  mask_ratio: num()
     .gt(0, { message: 'mask_ratio must be in (0, 1)' })
     .lt(1, { message: 'mask_ratio must be in (0, 1)' })
     .default(0.75),
   norm_pix_loss: z.boolean().default(false),
-  epochs: posInt.default(16),
+  epochs: posInt.max(MAX_EPOCHS, { message: `must be at most ${MAX_EPOCHS}` }).default(16),
   /** stop after this many optimiser steps in all (counting those of a resumed run) */
   steps: optPosInt,
   /** images per micro-batch (per process) */
   batch_size: posInt.default(64),
   accum_iter: posInt.default(1),
   /** base lr: lr = blr * effective batch / 256 when lr is not given */
-  blr: z.number().positive().default(1e-2),
-  lr: z.number().positive().optional(),
-  min_lr: z.number().nonnegative().default(0),
-  warmup_epochs: z.number().nonnegative().default(1),
-  weight_decay: z.number().nonnegative().default(0.05),
+  blr: num().positive().default(1e-2),
+  lr: num().positive().optional(),
+  min_lr: num().nonnegative().default(0),
+  warmup_epochs: num().nonnegative().default(1),
+  weight_decay: num().nonnegative().default(0.05),
   /** clip gradients to this global norm (none when absent) */
-  clip_grad: z.number().positive().optional(),
-  seed: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0),
+  clip_grad: num().positive().optional(),
+  seed: num().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0),
   output_dir: z.string().min(1).default('runs/pretrain'),
+  /** a checkpoint to continue from, or 'auto': the output dir's checkpoint-last when there is one */
   resume: z.string().min(1).optional(),
+  /** start over in an output dir that holds another run's checkpoint (replacing it and its log) */
+  overwrite: z.boolean().default(false),
+  /** write checkpoint-<step>.safetensors every this many epochs (and at the last epoch), as the official checkpoint-%d.pth */
+  save_every: posInt.default(20),
+  /** numbered checkpoints kept (the newest); 0 keeps all of them */
+  keep_checkpoints: num().int({ message: 'must be a whole number' }).nonnegative().default(2),
   device: z
     .string()
     .regex(/^(cpu|cuda|cuda:\d+)$/, { message: "device must be 'cpu', 'cuda' or 'cuda:N'" })
@@ -73,9 +84,9 @@ export const PretrainConfigSchema = z.strictObject({
   /** 'mnist' (the digits the `mnist` package ships) or a folder holding 0.json ... 9.json in its format */
   data: z.string().min(1).default('mnist'),
   /** train on the first `limit` images only (0: all of them) */
-  limit: z.number().int().nonnegative().default(3072),
+  limit: num().int().nonnegative().default(3072),
   /** images in reconstructions.png (held out of training when the dataset has enough) */
-  preview: z.number().int().min(0).max(64).default(8),
+  preview: num().int().min(0).max(64).default(8),
 });
 
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;

@@ -2,9 +2,13 @@
 // training state, the progress line and the pretraining loop.
 export * from './config.js';
 export * from './grads.js';
+export * from './history.js';
+export * from './output_dir.js';
+export * from './outputs.js';
 export * from './preview.js';
 export * from './progress.js';
 export * from './run_plan.js';
+export * from './run_start.js';
 export * from './state.js';
 export * from './step.js';
 export * from './step_check.js';

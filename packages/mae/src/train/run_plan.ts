@@ -28,8 +28,18 @@ export function runPlan(c: PretrainConfig, n: number, world = 1) {
       `the dataset has ${n} images, too few for one step of batch_size ${c.batch_size} x accum_iter ${c.accum_iter}` +
         (world > 1 ? ` x ${world} ranks` : ''),
     );
+  const lr = resolveLr(c.lr, c.blr, effectiveBatch(c.batch_size, c.accum_iter, world));
+  if (c.min_lr > lr)
+    throw new PretrainSetupError(
+      'min_lr',
+      `min_lr ${c.min_lr} is above the peak lr ${lr} (` +
+        (c.lr === undefined
+          ? `blr ${c.blr} x effective batch ${effectiveBatch(c.batch_size, c.accum_iter, world)} / 256`
+          : 'given by --lr') +
+        '); the cosine decay would raise the lr',
+    );
   const schedule: LrSchedule = {
-    lr: resolveLr(c.lr, c.blr, effectiveBatch(c.batch_size, c.accum_iter, world)),
+    lr,
     min_lr: c.min_lr,
     warmup_epochs: c.warmup_epochs,
     epochs: c.epochs,

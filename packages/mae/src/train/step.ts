@@ -86,19 +86,17 @@ export class TrainStep {
   }
 
   /**
-   * An eager run. From the second on, the tensors it creates are freed when it returns (all but
-   * the loss): the first may create what the model keeps (constants), later ones only temporaries,
-   * and freeing them at once keeps the footprint of an eager loop at one step's.
+   * An eager run. The tensors it creates are freed when it returns (all but the loss; what the
+   * model keeps across steps it creates untracked), which keeps the footprint of an eager loop, and
+   * of the capture that follows the first run, at one step's.
    */
   private eager(): F32 {
     this.phases.push('eager');
     const body = () =>
-      this.runs > 1
-        ? freeAfter(
-            () => this.body(),
-            (loss) => [loss],
-          )
-        : this.body();
+      freeAfter(
+        () => this.body(),
+        (loss) => [loss],
+      );
     return this.stream ? withCurrentStream(this.stream, body) : body();
   }
 

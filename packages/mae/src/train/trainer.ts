@@ -3,13 +3,15 @@
 // schedule set at the window's first iteration, masking noise keyed by (seed, optimiser step,
 // row of the window) so a window of 2 x B/2 masks exactly as one batch of B, backward scaled by
 // 1/accum_iter into the accumulation buffers, optional clipping, then AdamW. A non-finite loss
-// stops the run before the update (the last checkpoint stays as it was). At each epoch's end and
-// when the run stops: checkpoint-last.safetensors, a log.jsonl line, reconstructions.png, loss.png.
+// stops the run before the update, and non-finite weights stop it at the next save, which they
+// never reach (outputs.ts). The output folder is never taken from another run silently
+// (output_dir.ts); a resumed run continues its log (history.ts). At each epoch's end and when the
+// run stops: checkpoint-last.safetensors (and checkpoint-<step> every save_every epochs), a
+// log.jsonl line, loss.csv, reconstructions.png, loss.png.
 // Epochs use floor(images / batch_size) micro-batches (drop_last, as the official loader) rounded
 // down to whole accumulation windows, so every epoch has the same number of steps and a resumed
 // run (which recomputes its place from the step) sees the same data, noise and lr as an
 // uninterrupted one.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DeviceSpec, freeAfter, Tensor } from '@mae-cuda/native';
 import { type MaeConfig, numPatches } from '../config/model.js';
@@ -17,31 +19,22 @@ import type { ImageDataset } from '../data/dataset.js';
 import { batchArray, batchTensor, epochOrder } from '../data/loader.js';
 import { type Collective, single } from '../dist/collective.js';
 import { shardRange, shardRowOffset } from '../dist/shard.js';
-import { initialState } from '../init/state.js';
-import { writeFileAtomic } from '../io/safetensors.js';
 import { NoiseCounter } from '../masking/device.js';
 import { randomMasking } from '../masking/random_masking.js';
 import { MaskedAutoencoder } from '../model/mae.js';
-import { ParamStore } from '../model/params.js';
 import { resolvePrecision } from '../model/plan.js';
-import { AdamW, DEFAULT_ADAMW } from '../optim/adamw.js';
+import { type AdamW, MAX_SCHEDULE_STEPS } from '../optim/adamw.js';
 import { batchNoise, Streams } from '../rng/noise.js';
 import { lrForIteration } from '../schedule/lr.js';
-import { lossPlot } from '../viz/plot.js';
-import { encodePng } from '../viz/png.js';
 import type { PretrainConfig } from './config.js';
 import { clipGradNorm, GradAccumulator } from './grads.js';
+import { CHECKPOINT_FILE } from './output_dir.js';
+import { NonFiniteLossError } from './outputs.js';
 import { writePreview } from './preview.js';
 import type { ProgressUpdate } from './progress.js';
 import { PretrainSetupError, runPlan } from './run_plan.js';
-import { loadTrainingState, restoreOptimizer, saveTrainingState } from './state.js';
+import { datasetForModel, startRun } from './run_start.js';
 import { LossLog, TrainStep } from './step.js';
-
-export const CHECKPOINT_FILE = 'checkpoint-last.safetensors';
-
-export class NonFiniteLossError extends Error {
-  override name = 'NonFiniteLossError';
-}
 
 /** A step's progress (step = optimiser steps done, this one included; loss = mean over its micro-batches). */
 export interface StepRecord extends ProgressUpdate {
@@ -88,41 +81,19 @@ export interface PretrainResult {
   optim: AdamW;
 }
 
-const TRAIN_KEYS = [
-  'batch_size',
-  'accum_iter',
-  'seed',
-  'limit',
-  'data',
-  'epochs',
-  'blr',
-  'lr',
-  'min_lr',
-] as const;
-
 export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
-  const { config: c, model: mc, train } = o;
+  const { config: c, model: mc } = o;
   const log = o.log ?? (() => {});
   const device = c.device as DeviceSpec;
-  const [C, H, W] = train.shape;
-  if (C !== mc.in_chans)
-    throw new PretrainSetupError(
-      'model',
-      `the dataset's images have ${C} channels; the model takes ${mc.in_chans}`,
-    );
-  if (H !== mc.img_size || W !== mc.img_size)
-    throw new PretrainSetupError(
-      'input_size',
-      `the dataset's images are ${H}x${W}; input_size is ${mc.img_size} (resizing is not supported)`,
-    );
+  const train = datasetForModel(o.train, mc);
+  const preview = o.preview && o.preview.length > 0 ? datasetForModel(o.preview, mc) : undefined;
+  if (train !== o.train)
+    log(`the grey images are given to the ${mc.in_chans}-channel model as RGB (convert('RGB'))`);
   const coll = o.collective ?? single();
   const { rank, world } = coll;
   const lead = rank === 0; // writes the files, logs and reports
   const plan = runPlan(c, train.length, world);
   const { stepsPerEpoch, itersUsed, schedule, totalSteps } = plan;
-  const out = c.output_dir;
-  if (lead) mkdirSync(out, { recursive: true });
-  const ckptPath = join(out, CHECKPOINT_FILE);
   const meta = {
     model: mc,
     train: c,
@@ -130,38 +101,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     steps_per_epoch: stepsPerEpoch,
     world_size: world,
   };
-
-  // model and optimiser, fresh or from a checkpoint
-  let params: ParamStore;
-  let optim: AdamW;
-  const adamw = { ...DEFAULT_ADAMW, weightDecay: c.weight_decay };
-  if (c.resume && lead) {
-    const probe = new AdamW(new ParamStore(initialState(mc, c.seed), 'cpu'), adamw);
-    const r = await loadTrainingState(c.resume, mc, probe.trainable);
-    params = new ParamStore(r.state, device);
-    optim = new AdamW(params, adamw);
-    restoreOptimizer(optim, r);
-    const was = (r.meta as { train?: Record<string, unknown> }).train ?? {};
-    const changed = TRAIN_KEYS.filter((k) => k in was && JSON.stringify(was[k]) !== JSON.stringify(c[k]));
-    if (changed.length)
-      log(
-        `warning: ${changed.join(', ')} differ from the checkpoint's run; the losses will not match an uninterrupted run`,
-      );
-    log(`resumed from ${c.resume} at step ${optim.step} (epoch ${Math.floor(optim.step / stepsPerEpoch)})`);
-  } else {
-    params = new ParamStore(initialState(mc, c.seed), device);
-    optim = new AdamW(params, adamw);
-  }
-  if (world > 1) {
-    // every rank starts from rank 0's weights, moments and step (rank 0 alone read a checkpoint)
-    await coll.broadcast(params.flatValues);
-    await coll.broadcast(optim.flatM);
-    await coll.broadcast(optim.flatV);
-    const step = Tensor.fromArray('i32', [1], [optim.step]);
-    await coll.broadcast(step);
-    optim.step = step.toArraySync()[0]!;
-  }
-  if (lead) writeFileSync(join(out, 'config.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  const { params, optim, outputs } = await startRun({ c, mc, meta, stepsPerEpoch, coll, log });
   const model = new MaskedAutoencoder(mc, params, resolvePrecision(c.precision, device));
   const accum = new GradAccumulator(params, optim.trainable, c.accum_iter);
   const L = numPatches(mc);
@@ -174,7 +114,6 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     return lrForIteration(schedule, e, (step - e * stepsPerEpoch) * c.accum_iter, itersUsed, c.accum_iter);
   };
   let stepper: TrainStep | undefined;
-  let eagerRuns = 0;
   const enqueueMean = coll.enqueueMean?.bind(coll);
   if (
     c.accum_iter === 1 &&
@@ -183,6 +122,12 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     optim.step < totalSteps
   ) {
     const from = optim.step;
+    if (totalSteps - from > MAX_SCHEDULE_STEPS)
+      throw new PretrainSetupError(
+        c.steps === undefined ? 'epochs' : 'steps',
+        `the run has ${totalSteps - from} steps to go, more than the ${MAX_SCHEDULE_STEPS} the device lr schedule holds; ` +
+          'run it in parts with --steps (a resumed run continues the same schedule)',
+      );
     optim.setSchedule(
       Float64Array.from({ length: totalSteps - from }, (_, k) => lrOf(from + k)),
       from,
@@ -203,24 +148,21 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
 
   const losses: number[] = [];
   let lastLr = 0;
-  let savedStep = c.resume ? optim.step : -1;
+  // every rank stops on a non-finite loss; rank 0's message names its last good checkpoint
   const checkLoss = (loss: number, step: number, epoch: number, micro?: number) => {
-    if (!Number.isFinite(loss))
-      throw new NonFiniteLossError(
-        `loss is ${loss} at step ${step + 1} (epoch ${epoch}${micro === undefined ? '' : `, micro-batch ${micro}`}); stopping. ` +
-          (savedStep >= 0
-            ? `The last checkpoint, ${ckptPath} (step ${savedStep}), is intact.`
-            : 'No checkpoint was written yet.'),
-      );
+    if (Number.isFinite(loss)) return;
+    const where = `epoch ${epoch}${micro === undefined ? '' : `, micro-batch ${micro}`}`;
+    throw outputs
+      ? outputs.lossError(loss, step + 1, where)
+      : new NonFiniteLossError(`loss is ${loss} at step ${step + 1} (${where}, rank ${rank}); stopping`);
   };
   const writeOutputs = async (record: EpochRecord) => {
-    if (!lead) return;
-    await saveTrainingState(ckptPath, params, optim, Math.floor(optim.step / stepsPerEpoch), meta);
-    savedStep = optim.step;
-    appendFileSync(join(out, 'log.jsonl'), `${JSON.stringify(record)}\n`);
+    if (!outputs) return;
+    const epoch = Math.floor(optim.step / stepsPerEpoch);
+    const last = optim.step >= totalSteps || record.epoch + 1 === c.epochs;
+    await outputs.save({ params, optim, epoch, record, snapshot: last || record.epoch % c.save_every === 0 });
     o.onEpoch?.(record);
-    if (o.preview && o.preview.length > 0) await writePreview(model, mc, o.preview, c.seed, device, out);
-    if (losses.length > 0) await writeFileAtomic(join(out, 'loss.png'), encodePng(lossPlot(losses)));
+    if (preview) await writePreview(model, mc, preview, c.seed, device, outputs.dir);
   };
 
   try {
@@ -233,6 +175,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       const finishStep = (loss: number, stepDone: number, lr: number, seconds: number, gradNorm?: number) => {
         lastLr = lr;
         losses.push(loss);
+        outputs?.record({ step: stepDone, loss, lr });
         epochLoss += loss;
         epochSteps++;
         if (lead)
@@ -278,8 +221,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
             accum.add(k);
             return l;
           };
-          // after the first, each micro-step frees its batch and activations at once (not at GC)
-          const lossT = eagerRuns++ === 0 ? micro() : freeAfter(micro, (l) => [l]);
+          // each micro-step frees its batch and activations at once (not at GC)
+          const lossT = freeAfter(micro, (l) => [l]);
           const microLoss = (await lossT.toArray())[0]!;
           lossT.dispose();
           if (world === 1) checkLoss(microLoss, step, epoch, k);
@@ -312,5 +255,6 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   } finally {
     stepper?.dispose(); // frees the CUDA graph and its memory
   }
-  return { steps: optim.step, losses, lr: lastLr, checkpoint: ckptPath, outputDir: out, model, optim };
+  const checkpoint = join(c.output_dir, CHECKPOINT_FILE);
+  return { steps: optim.step, losses, lr: lastLr, checkpoint, outputDir: c.output_dir, model, optim };
 }

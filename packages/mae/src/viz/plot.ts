@@ -39,8 +39,13 @@ export function lossPlot(values: readonly number[], width = 640, height = 360): 
   line(img, left, bottom, right, bottom, [0, 0, 0]);
   const finite = values.filter(Number.isFinite);
   if (finite.length === 0) return img;
-  let lo = Math.min(...finite);
-  let hi = Math.max(...finite);
+  // a loop, not Math.min(...finite): a long run's history overflows the argument stack
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of finite) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
   if (hi - lo < 1e-12) {
     lo -= 0.5;
     hi += 0.5;

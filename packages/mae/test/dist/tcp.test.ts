@@ -2,6 +2,7 @@
 // (deterministic, f64 sums in rank order), broadcast, barrier; a rank that never arrives and a
 // rank that dies are named in the errors.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { Tensor } from '@mae-cuda/native';
 import { TcpCollective } from '../../src/dist/tcp.js';
 
@@ -34,6 +35,28 @@ describe('TcpCollective', function () {
     for (const t of b) assert.deepEqual([...t.toArraySync()], [7, -3]);
     await Promise.all(ranks.map((c) => c.barrier()));
     for (const c of ranks) c.close();
+  });
+
+  it('a busy MASTER_PORT: rank 0 says it cannot listen there, at once', async () => {
+    port += 1;
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(port, r));
+    try {
+      const t0 = Date.now();
+      await assert.rejects(
+        TcpCollective.connect({
+          rank: 0,
+          world: 2,
+          masterAddr: '127.0.0.1',
+          masterPort: port,
+          joinTimeoutMs: 10000,
+        }),
+        new RegExp(`rendezvous: rank 0 cannot listen on port ${port}: .*EADDRINUSE`),
+      );
+      assert.ok(Date.now() - t0 < 5000, 'it waited for the join timeout');
+    } finally {
+      taken.close();
+    }
   });
 
   it('names the ranks that never arrive', async () => {

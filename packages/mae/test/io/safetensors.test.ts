@@ -1,6 +1,7 @@
 // safetensors.test.ts: the safetensors reader and writer: round trips for every dtype, bytes that
-// are deterministic and aligned, the real parity fixtures, every corruption with its message, and
-// atomic writes that leave the old file intact and no temp file behind.
+// are deterministic and aligned, the real parity fixtures, every corruption with its message (the
+// same from the in-memory parser and from the file reader), and atomic writes that leave the old
+// file intact and no temp file behind.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -228,114 +229,140 @@ describe('safetensors: the parity fixtures', () => {
 
 describe('safetensors: corrupt files give clear errors', () => {
   const src = 'corrupt.safetensors';
-  const bad = (buf: Uint8Array, re: RegExp) =>
-    assert.throws(
-      () => parseSafetensors(buf, src),
-      (e: Error) => {
-        assert.ok(e.message.includes(src), `message names the file: ${e.message}`);
-        assert.match(e.message, re);
-        return true;
-      },
-    );
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mae-st-bad-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const names = (file: string, re: RegExp) => (e: Error) => {
+    assert.ok(e.message.includes(file), `message names the file: ${e.message}`);
+    assert.match(e.message, re);
+    assert.ok(!e.message.includes('\n'), `one line: ${e.message}`);
+    return true;
+  };
+  /** The same message from the in-memory parser and from the file reader. */
+  const bad = async (buf: Uint8Array, re: RegExp) => {
+    assert.throws(() => parseSafetensors(buf, src), names(src, re));
+    const path = join(dir, src);
+    await writeFile(path, buf);
+    await assert.rejects(readSafetensors(path), names(path, re));
+  };
   const f32 = (shape: number[], begin: number, end: number) => ({
     dtype: 'F32',
     shape,
     data_offsets: [begin, end],
   });
 
-  it('file shorter than 8 bytes', () => {
-    bad(new Uint8Array(5), /5 bytes, shorter than the 8-byte header length/);
-    bad(new Uint8Array(0), /0 bytes, shorter than the 8-byte header length/);
+  it('file shorter than 8 bytes', async () => {
+    await bad(
+      new Uint8Array(5),
+      /not a safetensors file: file is 5 bytes, shorter than the 8-byte header length/,
+    );
+    await bad(new Uint8Array(0), /0 bytes, shorter than the 8-byte header length/);
   });
 
-  it('header length absurdly large or past the end of the file', () => {
-    bad(build('{}', new Uint8Array(0), 2n ** 40n), /header length 1099511627776 is absurdly large/);
-    bad(build('{}', new Uint8Array(0), 2n ** 64n - 1n), /absurdly large/);
-    bad(
+  it('header length absurdly large or past the end of the file', async () => {
+    await bad(
+      build('{}', new Uint8Array(0), 2n ** 40n),
+      /not a safetensors file: header length 1099511627776 is absurdly large/,
+    );
+    await bad(build('{}', new Uint8Array(0), 2n ** 64n - 1n), /absurdly large/);
+    await bad(
       build('{}', new Uint8Array(10), 100n),
       /header length 100 runs past the end of the file \(20 bytes\)/,
     );
   });
 
-  it('header not JSON, or not an object', () => {
-    bad(build('{"a": '), /header is not valid UTF-8 JSON/);
-    bad(build(new Uint8Array([0x7b, 0xff, 0x7d])), /not valid UTF-8 JSON/);
-    bad(build('[1, 2]'), /header is not a JSON object/);
-    bad(build('null'), /header is not a JSON object/);
-    bad(build('"str"'), /header is not a JSON object/);
+  it('header not JSON, or not an object', async () => {
+    await bad(build('{"a": '), /not a safetensors file: header is not valid UTF-8 JSON/);
+    await bad(build(new Uint8Array([0x7b, 0xff, 0x7d])), /not valid UTF-8 JSON/);
+    await bad(build('[1, 2]'), /not a safetensors file: header is not a JSON object/);
+    await bad(build('null'), /header is not a JSON object/);
+    await bad(build('"str"'), /header is not a JSON object/);
   });
 
-  it('tensor entry that is not an object, or has an unknown dtype', () => {
-    bad(build({ a: 5 }), /tensor "a": entry is not an object: 5/);
-    bad(
+  it('tensor entry that is not an object, or has an unknown dtype', async () => {
+    await bad(build({ a: 5 }), /tensor "a": entry is not an object: 5/);
+    await bad(
       build({ a: { dtype: 'F8', shape: [], data_offsets: [0, 1] } }, new Uint8Array(1)),
       /tensor "a": unknown dtype "F8"/,
     );
-    bad(build({ a: { shape: [], data_offsets: [0, 0] } }), /tensor "a": unknown dtype undefined/);
+    await bad(build({ a: { shape: [], data_offsets: [0, 0] } }), /tensor "a": unknown dtype undefined/);
   });
 
-  it('shape not a list of non-negative integers', () => {
+  it('shape not a list of non-negative integers', async () => {
     for (const shape of [[2, -1], [1.5], '2', null, [Number.MAX_SAFE_INTEGER + 2]]) {
-      bad(
+      await bad(
         build({ a: { dtype: 'F32', shape, data_offsets: [0, 0] } }),
         /tensor "a": shape must be a list of non-negative integers/,
       );
     }
   });
 
-  it('data_offsets not [begin, end] within the data section', () => {
+  it('data_offsets not [begin, end] within the data section', async () => {
     for (const data_offsets of [[0], [0, 4, 8], '0,4', [-1, 3], [0.5, 4.5]]) {
-      bad(
+      await bad(
         build({ a: { dtype: 'F32', shape: [1], data_offsets } }, new Uint8Array(4)),
         /tensor "a": data_offsets must be \[begin, end\]/,
       );
     }
-    bad(
+    await bad(
       build({ a: f32([1], 4, 0) }, new Uint8Array(4)),
       /"a": data_offsets \[4, 0\] are not within the data section/,
     );
-    bad(
+    await bad(
       build({ a: f32([2], 0, 8) }, new Uint8Array(4)),
       /"a": data_offsets \[0, 8\] are not within the data section \(4 bytes\)/,
     );
   });
 
-  it('byte length that does not match the shape and dtype', () => {
-    bad(
+  it('byte length that does not match the shape and dtype', async () => {
+    await bad(
       build({ a: f32([3], 0, 8) }, new Uint8Array(8)),
       /tensor "a": data is 8 bytes but shape \[3\] of F32 needs 12 bytes/,
     );
-    bad(
+    await bad(
       build({ a: { dtype: 'I64', shape: [], data_offsets: [0, 4] } }, new Uint8Array(4)),
       /tensor "a": data is 4 bytes but shape \[\] of I64 needs 8 bytes/,
     );
   });
 
-  it('overlapping tensors, gaps and trailing bytes', () => {
-    bad(build({ a: f32([2], 0, 8), b: f32([2], 4, 12) }, new Uint8Array(12)), /tensors "a" and "b" overlap/);
-    bad(build({ a: f32([1], 0, 4), b: f32([1], 0, 4) }, new Uint8Array(4)), /tensors "a" and "b" overlap/);
-    bad(
+  it('overlapping tensors, gaps and trailing bytes', async () => {
+    await bad(
+      build({ a: f32([2], 0, 8), b: f32([2], 4, 12) }, new Uint8Array(12)),
+      /tensors "a" and "b" overlap/,
+    );
+    await bad(
+      build({ a: f32([1], 0, 4), b: f32([1], 0, 4) }, new Uint8Array(4)),
+      /tensors "a" and "b" overlap/,
+    );
+    await bad(
       build({ a: f32([1], 0, 4), b: f32([1], 8, 12) }, new Uint8Array(12)),
       /data bytes 4\.\.8 are not covered/,
     );
-    bad(build({ a: f32([1], 4, 8) }, new Uint8Array(8)), /data bytes 0\.\.4 are not covered/);
-    bad(build({ a: f32([1], 0, 4) }, new Uint8Array(7)), /3 trailing data bytes \(4\.\.7\) are not covered/);
-    bad(build({}, new Uint8Array(1)), /1 trailing data bytes/);
+    await bad(build({ a: f32([1], 4, 8) }, new Uint8Array(8)), /data bytes 0\.\.4 are not covered/);
+    await bad(
+      build({ a: f32([1], 0, 4) }, new Uint8Array(7)),
+      /3 trailing data bytes \(4\.\.7\) are not covered/,
+    );
+    await bad(build({}, new Uint8Array(1)), /1 trailing data bytes/);
   });
 
-  it('metadata values that are not strings', () => {
-    bad(build({ __metadata__: { k: 1 } }), /__metadata__ must be an object of string values/);
-    bad(build({ __metadata__: ['x'] }), /__metadata__ must be an object of string values/);
+  it('metadata values that are not strings', async () => {
+    await bad(build({ __metadata__: { k: 1 } }), /__metadata__ must be an object of string values/);
+    await bad(build({ __metadata__: ['x'] }), /__metadata__ must be an object of string values/);
   });
 
-  it('BOOL values other than 0 and 1', () => {
-    bad(
+  it('BOOL values other than 0 and 1', async () => {
+    await bad(
       build({ a: { dtype: 'BOOL', shape: [2], data_offsets: [0, 2] } }, new Uint8Array([1, 2])),
       /tensor "a": BOOL values must be 0 or 1/,
     );
   });
 
-  it('accepts a valid hand-built file (so the cases above fail for their own reason)', () => {
+  it('accepts a valid hand-built file (so the cases above fail for their own reason)', async () => {
     const { tensors } = parseSafetensors(
       build(
         { __metadata__: { k: 'v' }, a: f32([1], 0, 4), e: f32([0], 4, 4), b: f32([], 4, 8) },

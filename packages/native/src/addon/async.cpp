@@ -38,7 +38,7 @@ class RuntimeWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
   void Execute() override {
-    mae_set_cpu_threads(mae_cpu_threads());  // OpenMP's thread count is per calling thread
+    (void)mae_set_cpu_threads(mae_cpu_threads());  // OpenMP's thread count is per calling thread
     if (fn_() != MAE_OK) {
       SetError(op_ + ": " + mae_last_error());
       return;

@@ -23,6 +23,8 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   o.Set("architectures", archs);
   o.Set("openmp", Napi::Boolean::New(env, mae_openmp_compiled() != 0));
   o.Set("cpuThreads", Napi::Number::New(env, mae_cpu_threads()));
+  o.Set("maxCpuThreads", Napi::Number::New(env, mae_cpu_max_threads()));
+  o.Set("waitPolicy", Napi::String::New(env, mae_cpu_wait_policy()));
   o.Set("cpuIsa", Napi::String::New(env, mae_cpu_isa()));
   return o;
 }
@@ -48,7 +50,8 @@ Napi::Value CudaDevices(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SetCpuThreads(const Napi::CallbackInfo& info) {
-  mae_set_cpu_threads(static_cast<int>(ParseInt(info[0], "setCpuThreads", "n", 1, 4096)));
+  const int64_t n = ParseInt(info[0], "setCpuThreads", "n", INT32_MIN, INT32_MAX);
+  Check(info.Env(), mae_set_cpu_threads(static_cast<int>(n)), "setCpuThreads");
   return info.Env().Undefined();
 }
 

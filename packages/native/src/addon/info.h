@@ -3,11 +3,11 @@
 #include <napi.h>
 
 namespace mae_addon {
-// buildInfo(): {version, cuda, architectures, openmp, cpuThreads}
+// buildInfo(): {version, cuda, architectures, openmp, cpuThreads, maxCpuThreads, waitPolicy, cpuIsa}
 Napi::Value BuildInfo(const Napi::CallbackInfo& info);
 // cudaDevices(): {index, name, major, minor, totalMemory}[]
 Napi::Value CudaDevices(const Napi::CallbackInfo& info);
-// setCpuThreads(n)
+// setCpuThreads(n): n from 1 to maxCpuThreads
 Napi::Value SetCpuThreads(const Napi::CallbackInfo& info);
 // memoryStats(deviceType, deviceIndex): {allocated, reserved, peakAllocated}
 Napi::Value MemoryStats(const Napi::CallbackInfo& info);

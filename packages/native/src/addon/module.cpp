@@ -6,6 +6,7 @@
 #include "native_nccl.h"
 #include "native_stream.h"
 #include "native_tensor.h"
+#include "process.h"
 #include "util.h"
 
 using namespace mae_addon;
@@ -29,6 +30,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New<BuildInfo>(env, "buildInfo"));
   exports.Set("cudaDevices", Napi::Function::New<CudaDevices>(env, "cudaDevices"));
   exports.Set("setCpuThreads", Napi::Function::New<SetCpuThreads>(env, "setCpuThreads"));
+  exports.Set("setParentDeathSignal", Napi::Function::New<SetParentDeathSignal>(env, "setParentDeathSignal"));
   exports.Set("memoryStats", Napi::Function::New<MemoryStats>(env, "memoryStats"));
   exports.Set("resetPeakMemory", Napi::Function::New<ResetPeakMemory>(env, "resetPeakMemory"));
   exports.Set("emptyCache", Napi::Function::New<EmptyCache>(env, "emptyCache"));

@@ -1,16 +1,11 @@
 // device.cpp: build facts (version, CUDA architectures, OpenMP), device discovery and checks
-// (mae_cuda_device_count/info, check_device), the CUDA device guard, CUDA error formatting and
-// the OpenMP thread count.
-#include <atomic>
+// (mae_cuda_device_count/info, check_device), the CUDA device guard and CUDA error formatting.
+// The OpenMP thread count and wait policy are in cpu_threads.cpp.
 #include <cstdio>
 #include <cstring>
 #include <mutex>
 
 #include "runtime_impl.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #ifndef MAE_VERSION_STRING
 #define MAE_VERSION_STRING "0.0.0"
@@ -41,8 +36,6 @@ void probe_cuda_devices() {
   });
 #endif
 }
-
-std::atomic<int> g_cpu_threads{0};
 }  // namespace
 
 std::string device_str(mae_device d) {
@@ -162,24 +155,6 @@ mae_status mae_cuda_device_info(int index, char* name, size_t name_len, int* maj
 #else
   (void)name, (void)name_len, (void)major, (void)minor, (void)total_memory;
   return MAE_ERROR;
-#endif
-}
-
-int mae_cpu_threads(void) {
-  int n = mae_rt::g_cpu_threads.load();
-  if (n > 0) return n;
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
-void mae_set_cpu_threads(int n) {
-  if (n < 1) n = 1;
-  mae_rt::g_cpu_threads.store(n);
-#ifdef _OPENMP
-  omp_set_num_threads(n);
 #endif
 }
 
