@@ -51,6 +51,7 @@ std::vector<unsigned char> random_bytes(mae_dtype d, int64_t n, double lo, doubl
       case MAE_F16: { uint16_t h = mae_f32_to_f16((float)v); std::memcpy(&b[i * 2], &h, 2); break; }
       case MAE_I64: { int64_t k = (int64_t)std::floor(v); if (k >= (int64_t)hi) k = (int64_t)hi - 1; std::memcpy(&b[i * 8], &k, 8); break; }
       case MAE_I32: { int32_t k = (int32_t)std::floor(v); if (k >= (int32_t)hi) k = (int32_t)hi - 1; std::memcpy(&b[i * 4], &k, 4); break; }
+      case MAE_U8: { int k = (int)std::floor(v); if (k >= (int)hi) k = (int)hi - 1; b[i] = (unsigned char)(k < 0 ? 0 : k > 255 ? 255 : k); break; }
       default: std::memset(&b[i * mae_dtype_size(d)], 0, mae_dtype_size(d));
     }
   }
@@ -171,6 +172,7 @@ const BIG: Record<string, Record<string, number>> = {
   gather_rows: { B: 64, L: 196, J: 49, D: 768 },
   patchify: { N: 64, C: 3, GH: 14, GW: 14, P: 16, Q: 16 },
   patch_im2col: { N: 64, C: 3, GH: 14, GW: 14, P: 16, Q: 16 },
+  image_normalize: { N: 64, H: 224, W: 224, C: 3 },
   add_rows: TOKENS,
   prepend_token: TOKENS,
   unshuffle: { ...TOKENS, D: 512 },

@@ -24,6 +24,9 @@ export const INPUT_RANGES: Readonly<Record<string, readonly [number, number | st
   // probabilities exp(s - lse) the backward recomputes stay below 1 as a forward makes them (with
   // lse in [-1, 1] they reach e^2.5 and the f32 check measures cancellation, not the kernel)
   lse: [2, 4],
+  // image_normalize_forward: every uint8 value, and a standard deviation away from 0
+  img: [0, 256],
+  std: [0.2, 1],
 };
 
 /** Scalar params by name. */

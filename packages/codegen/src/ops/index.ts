@@ -6,6 +6,7 @@ import * as elementwise from './elementwise.js';
 import * as flash from './flash.js';
 import * as gather from './gather.js';
 import * as gemm from './gemm.js';
+import * as image from './image.js';
 import * as layernorm from './layernorm.js';
 import * as loss from './loss.js';
 import * as masking from './masking.js';
@@ -26,6 +27,7 @@ export const ALL_OPS: readonly OpDef[] = [
   layernorm,
   gemm,
   patch,
+  image,
   tokens,
   attention,
   flash,

@@ -25,7 +25,10 @@ const RULES: readonly [RegExp, KernelClass][] = [
   [/^layernorm_(forward|backward)$/, 'norms'],
   [/^mae_loss_(forward|backward)$|^masked_mean_forward$/, 'loss'],
   [/^adamw_(flat_bf16_|flat_|hyper_)?forward$/, 'optimiser'],
-  [/^(gelu|bias_add|bias_gelu|residual|scale|cast|add_rows)_forward$|^gelu_backward$/, 'elementwise'],
+  [
+    /^(gelu|bias_add|bias_gelu|residual|scale|cast|add_rows|image_normalize)_forward$|^gelu_backward$/,
+    'elementwise',
+  ],
   [/^(sum|sumsq|max|mean)_forward$/, 'reductions'],
   [
     /^(gather_rows|unshuffle|prepend_token|slice_rows|qkv_split)_(forward|backward)$|^(swap12|patchify|patch_im2col|philox_noise|noise_step|mask_ranks|mask_from_ranks|ids_invert)_forward$/,

@@ -17,6 +17,8 @@ export const Streams = {
   maskNoise: 0,
   /** Masking of the fixed preview images in the reconstruction grid. */
   preview: 1,
+  /** Per-sample data augmentation (crop, flip): counter [block, index, epoch, augment]. */
+  augment: 2,
   /** Parameter initialisation: stream initBase + k for the k-th parameter in state_dict order. */
   initBase: 0x10000,
   /** The shuffled data order of epoch e: stream dataOrderBase + e. */

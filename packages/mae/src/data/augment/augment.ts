@@ -1,0 +1,96 @@
+// augment.ts: one training sample through the official MAE pretraining transform up to uint8:
+// RandomResizedCrop(inputSize, scale, ratio, BICUBIC) then RandomHorizontalFlip(0.5), after the
+// loader's convert('RGB') (and convert('L') for one channel). ToTensor and Normalize happen later,
+// on the device. The randomness is sampleRandom(seed, epoch, index): draw 0 is the flip (flipped
+// when u < 0.5; drawn even when cfg.flip is off, so the crop does not depend on it), the crop's
+// draws follow (crop.ts). The crop box comes from the stored size in the header; only the box is
+// converted and resized.
+
+import type { Sample } from '../sources/types.js';
+import { rgbToLuma, toRgb } from './convert.js';
+import { type CropBox, cropParams } from './crop.js';
+import { DecodeError, decodeRegion, readHeader } from './decode.js';
+import { cropHwc, flipHwc } from './pixels.js';
+import { sampleRandom } from './random.js';
+import { resizeBicubic } from './resample.js';
+
+/** The transform's settings; MAE's are inputSize 224, scale [0.2, 1], ratio [3/4, 4/3], flip on. */
+export interface AugmentConfig {
+  inputSize: number;
+  channels: 1 | 3;
+  scale: [number, number];
+  ratio: [number, number];
+  flip: boolean;
+  /** Images with more pixels than this (by their header) are refused before decoding. */
+  maxPixels: number;
+}
+
+function checkConfig(cfg: AugmentConfig): void {
+  if (!Number.isSafeInteger(cfg.inputSize) || cfg.inputSize < 1) {
+    throw new RangeError(`augment: inputSize must be a positive integer, got ${cfg.inputSize}`);
+  }
+  if (cfg.channels !== 1 && cfg.channels !== 3) {
+    throw new RangeError(`augment: channels must be 1 or 3, got ${cfg.channels}`);
+  }
+  if (!Number.isSafeInteger(cfg.maxPixels) || cfg.maxPixels < 1) {
+    throw new RangeError(`augment: maxPixels must be a positive integer, got ${cfg.maxPixels}`);
+  }
+}
+
+/** The RGB pixels of `box` in a raw sample whose shape checkRaw has accepted. */
+function rawRegion(sample: Extract<Sample, { kind: 'raw' }>, box: CropBox): Uint8Array {
+  const { width, channels } = sample;
+  return toRgb(cropHwc(sample.pixels, width, channels, box), box.width * box.height, channels, 'rgb');
+}
+
+function checkRaw(sample: Extract<Sample, { kind: 'raw' }>, maxPixels: number): void {
+  const { width, height, channels, name } = sample;
+  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 1 || height < 1) {
+    throw new DecodeError(name, `raw size ${width}x${height} is not positive integers`);
+  }
+  if (channels !== 1 && channels !== 3)
+    throw new DecodeError(name, `raw channels must be 1 or 3, got ${channels}`);
+  if (sample.pixels.length !== width * height * channels) {
+    throw new DecodeError(
+      name,
+      `${sample.pixels.length} bytes of raw pixels, expected ${width}x${height}x${channels}`,
+    );
+  }
+  if (width * height > maxPixels) {
+    throw new DecodeError(
+      name,
+      `${width}x${height} = ${width * height} pixels is over the limit of ${maxPixels}`,
+    );
+  }
+}
+
+/**
+ * Sample `index` of `epoch` decoded, cropped, resized and maybe flipped: inputSize * inputSize *
+ * channels bytes, HWC. Throws DecodeError (naming the sample) for data that cannot be used.
+ */
+export async function decodeAugment(
+  sample: Sample,
+  cfg: AugmentConfig,
+  seed: bigint | number,
+  epoch: number,
+  index: number,
+): Promise<Uint8Array> {
+  checkConfig(cfg);
+  const uniform = sampleRandom(seed, epoch, index);
+  const flip = uniform() < 0.5 && cfg.flip;
+  let rgb: Uint8Array;
+  let box: CropBox;
+  if (sample.kind === 'encoded') {
+    const header = await readHeader(sample.bytes, sample.name, cfg.maxPixels);
+    box = cropParams(header.width, header.height, cfg.scale, cfg.ratio, uniform);
+    rgb = await decodeRegion(sample.bytes, sample.name, header, box, cfg.maxPixels);
+  } else {
+    checkRaw(sample, cfg.maxPixels);
+    box = cropParams(sample.width, sample.height, cfg.scale, cfg.ratio, uniform);
+    rgb = rawRegion(sample, box);
+  }
+  const px = cfg.channels === 1 ? rgbToLuma(rgb) : rgb;
+  const S = cfg.inputSize;
+  const out = resizeBicubic(px, box.width, box.height, cfg.channels, S, S);
+  return flip ? flipHwc(out, S, S, cfg.channels) : out;
+}

@@ -1,0 +1,5 @@
+// index.ts: the input pipeline: the worker pool that decodes and augments batches, and prefetching.
+export * from './loader.js';
+export * from './messages.js';
+export * from './prefetch.js';
+export * from './substitute.js';

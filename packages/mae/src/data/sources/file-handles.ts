@@ -1,0 +1,67 @@
+// file-handles.ts: a small cache of open read-only file handles for positional reads, shared by
+// the sources that read many samples from few files (tar shards, idx and CIFAR batches). At most
+// `max` stay open; the least recently used idle one is closed first, never one mid-read.
+import { type FileHandle, open } from 'node:fs/promises';
+import { DataError, why } from './types.js';
+
+interface Entry {
+  fh: Promise<FileHandle>;
+  busy: number;
+}
+
+export class FileHandles {
+  private readonly open = new Map<string, Entry>();
+  constructor(private readonly max = 32) {}
+
+  /** Reads `length` bytes of `file` at `position`; DataError (naming `what`) if the file is shorter. */
+  async read(file: string, position: number, length: number, what: string, index?: number): Promise<Buffer> {
+    const e = this.acquire(file);
+    try {
+      const fh = await e.fh.catch((err) => {
+        this.open.delete(file);
+        throw new DataError(file, `cannot open (${why(err)})`, index);
+      });
+      const buf = Buffer.alloc(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await fh.read(buf, got, length - got, position + got).catch((err) => {
+          throw new DataError(file, `cannot read ${what} (${why(err)})`, index);
+        });
+        if (bytesRead === 0)
+          throw new DataError(
+            file,
+            `truncated: ${what} needs ${length} bytes at byte ${position}, got ${got}`,
+            index,
+          );
+        got += bytesRead;
+      }
+      return buf;
+    } finally {
+      e.busy--;
+    }
+  }
+
+  private acquire(file: string): Entry {
+    let e = this.open.get(file);
+    if (e)
+      this.open.delete(file); // re-inserted below as the most recently used
+    else e = { fh: open(file, 'r'), busy: 0 };
+    this.open.set(file, e);
+    e.busy++;
+    if (this.open.size > this.max) {
+      for (const [f, old] of this.open) {
+        if (this.open.size <= this.max) break;
+        if (old.busy > 0) continue;
+        this.open.delete(f);
+        old.fh.then((fh) => fh.close()).catch(() => {});
+      }
+    }
+    return e;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(all.map((e) => e.fh.then((fh) => fh.close()).catch(() => {})));
+  }
+}

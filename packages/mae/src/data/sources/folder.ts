@@ -1,0 +1,55 @@
+// folder.ts: an ImageSource over an image folder (see folder-scan.ts for the scan): read(i) returns
+// the file's encoded bytes; the label comes from the class ranges, so nothing per file is kept
+// beyond its relative path.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { scanFolder } from './folder-scan.js';
+import { checkIndex, DataError, type FolderSpec, type ImageSource, type Sample, why } from './types.js';
+
+export class FolderSource implements ImageSource {
+  readonly format = 'folder' as const;
+  readonly path: string;
+  readonly length: number;
+  readonly classes: readonly string[];
+
+  constructor(readonly spec: FolderSpec) {
+    this.path = spec.path;
+    this.length = spec.files.length;
+    this.classes = spec.classes;
+  }
+
+  label(i: number): number {
+    checkIndex(this.path, i, this.length);
+    const s = this.spec.starts;
+    let lo = 0;
+    let hi = s.length - 2; // the class c with s[c] <= i < s[c + 1]
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (s[mid]! <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  async read(i: number): Promise<Sample> {
+    checkIndex(this.path, i, this.length);
+    const file = join(this.path, this.spec.files[i]!);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (e) {
+      throw new DataError(file, `cannot read the image (${why(e)})`, i);
+    }
+    return {
+      kind: 'encoded',
+      bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length),
+      name: file,
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+export async function openFolder(root: string): Promise<FolderSource> {
+  return new FolderSource(await scanFolder(root));
+}
