@@ -2,6 +2,7 @@
 import type { Command } from '../command.js';
 import { benchCommand } from './bench.js';
 import { checkStepCommand } from './check_step.js';
+import { dataCommand } from './data.js';
 import { infoCommand } from './info.js';
 import { parityCommand } from './parity.js';
 import { pretrainCommand } from './pretrain.js';
@@ -9,6 +10,7 @@ import { pretrainCommand } from './pretrain.js';
 export const COMMANDS: readonly Command[] = [
   benchCommand as unknown as Command,
   checkStepCommand as unknown as Command,
+  dataCommand as unknown as Command,
   infoCommand as unknown as Command,
   parityCommand as unknown as Command,
   pretrainCommand as unknown as Command,

@@ -9,9 +9,9 @@ import {
   type ConfigIssue,
   checkArchitecture,
   checkPretrainConfig,
+  DataError,
   ensureWritable,
-  type ImageDataset,
-  loadMnist,
+  hasBraces,
   type MaeConfig,
   NonFiniteLossError,
   type PretrainConfig,
@@ -30,8 +30,9 @@ import { z } from 'zod';
 import { defineCommand } from '../command.js';
 import { connectWorld, launchPlan } from '../distributed.js';
 import { type LaunchPlan, launchWorkers, workerArgs } from '../launch.js';
+import { openTrainData, type TrainData } from '../train_data.js';
 
-type Kind = 'int' | 'num' | 'bool' | 'str';
+type Kind = 'int' | 'num' | 'bool' | 'str' | 'nums';
 
 /** Every setting of a run (snake_case, as in the --config file) and how its flag value is read. */
 const SETTINGS: Record<string, Kind> = {
@@ -67,6 +68,12 @@ const SETTINGS: Record<string, Kind> = {
   ddp_overlap: 'bool',
   precision: 'str',
   data: 'str',
+  data_format: 'str',
+  num_workers: 'int',
+  prefetch: 'int',
+  bad_data: 'str',
+  mean: 'nums',
+  std: 'nums',
   limit: 'int',
   preview: 'int',
 };
@@ -94,7 +101,9 @@ const USAGE = `mae-cuda pretrain [--config run.json] [--model mae_tiny_28] [--in
     [--device cpu|cuda[:N]]
     [--precision auto|f32|bf16 (auto: bf16 on CUDA)] [--cuda-graph false (CUDA: every step eager)]
     [--gpus N [--nnodes M --node-rank R --master-addr HOST --master-port 29500] [--ddp-overlap false]]
-    [--data mnist|<folder of 0.json..9.json>]
+    [--data mnist|<image folder>|<shards-{0000..0127}.tar>|<idx or CIFAR folder>|<folder of 0.json..9.json>]
+    [--data-format folder|tar|idx|cifar] [--num-workers N] [--prefetch 2] [--bad-data skip|fail]
+    [--mean 0.485,0.456,0.406 --std 0.229,0.224,0.225]
     [--limit 3072 (0: all)] [--preview 8]
     [--patch-size N --embed-dim N --depth N --num-heads N --decoder-embed-dim N --decoder-depth N
      --decoder-num-heads N]
@@ -115,6 +124,12 @@ function readFlag(snake: string, v: string | boolean): unknown {
   }
   if (v === true) throw new Refusal(`${flagOf(snake)}: needs a value`);
   if (v === false || kind === 'str') return v;
+  if (kind === 'nums') return v.split(',').map((x) => asNumber(x.trim()));
+  return asNumber(v);
+}
+
+/** A number when the text is one (values that do not parse are left for zod to refuse). */
+function asNumber(v: string): unknown {
   return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(v) ? Number(v) : v;
 }
 
@@ -158,8 +173,10 @@ export function resolveSettings(opts: Record<string, unknown>) {
     !(existsSync(c.resume) && statSync(c.resume).isFile())
   )
     throw new Refusal(`--resume: ${c.resume} is not a file`);
-  if (c.data !== 'mnist' && !(existsSync(c.data) && statSync(c.data).isDirectory()))
-    throw new Refusal(`--data: ${c.data} is neither 'mnist' nor a folder of 0.json ... 9.json`);
+  if (c.data !== 'mnist' && !hasBraces(c.data) && !existsSync(c.data))
+    throw new Refusal(
+      `--data: ${c.data} does not exist (give 'mnist', an image folder, tar shards, idx or CIFAR files)`,
+    );
   return { config: c, model: r.model! };
 }
 
@@ -181,19 +198,6 @@ async function checkOutputs(c: PretrainConfig, model: MaeConfig): Promise<string
     throw e;
   }
   return undefined;
-}
-
-/** Training images and the preview images (held out after the training ones when there are enough). */
-export function splitData(
-  all: ImageDataset,
-  c: PretrainConfig,
-): { train: ImageDataset; preview?: ImageDataset } {
-  const n = c.limit === 0 || c.limit >= all.length ? all.length : c.limit;
-  const train = n === all.length ? all : all.subset(0, n);
-  const count = Math.min(c.preview, all.length);
-  if (count === 0) return { train };
-  const start = n + count <= all.length ? n : 0;
-  return { train, preview: all.subset(start, count) };
 }
 
 export const pretrainCommand = defineCommand({
@@ -231,13 +235,13 @@ export const pretrainCommand = defineCommand({
     }
     if (launch) return launchWorkers(launch, workerArgs(process.argv.slice(2)), process.argv[1]!);
     if (worker && c.device === 'cuda') c.device = `cuda:${worker.localRank}`;
-    let all: ImageDataset;
+    let data: TrainData;
     try {
-      all = c.data === 'mnist' ? loadMnist() : loadMnist(c.data);
+      data = await openTrainData(c, model);
     } catch (e) {
-      return fail(1, (e as Error).message);
+      return fail(e instanceof DataError ? 2 : 1, `--data: ${(e as Error).message}`);
     }
-    const { train, preview } = splitData(all, c);
+    const { train, preview } = data;
     const bar = new ProgressBar(process.stderr);
     const say = lead ? console.log : () => {};
     let collective: Collective | undefined;
@@ -288,6 +292,7 @@ export const pretrainCommand = defineCommand({
       return fail(1, (e as Error).message);
     } finally {
       collective?.close();
+      await data.close();
     }
   },
 });

@@ -83,6 +83,17 @@ export const PretrainConfigSchema = z.strictObject({
   cuda_graph: z.boolean().default(true),
   /** 'mnist' (the digits the `mnist` package ships) or a folder holding 0.json ... 9.json in its format */
   data: z.string().min(1).default('mnist'),
+  /** the source's format when its path does not tell (folder, tar, idx, cifar) */
+  data_format: z.enum(['folder', 'tar', 'idx', 'cifar']).optional(),
+  /** images read from disk: the loader's worker threads (default: the cores less one on the CPU, all of them on CUDA) */
+  num_workers: optPosInt,
+  /** images read from disk: batches decoded ahead of the step */
+  prefetch: posInt.max(64, { message: 'must be at most 64' }).default(2),
+  /** images read from disk: a file that cannot be read or decoded is replaced by the next (skip) or stops the run (fail) */
+  bad_data: z.enum(['skip', 'fail']).default('skip'),
+  /** per-channel Normalize mean and std (default: ImageNet's for RGB, MNIST's for grey) */
+  mean: z.array(num()).min(1).max(3).optional(),
+  std: z.array(num().positive()).min(1).max(3).optional(),
   /** train on the first `limit` images only (0: all of them) */
   limit: num().int().nonnegative().default(3072),
   /** images in reconstructions.png (held out of training when the dataset has enough) */

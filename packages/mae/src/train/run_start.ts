@@ -7,7 +7,8 @@ import { unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type DeviceSpec, Tensor } from '@mae-cuda/native';
 import type { MaeConfig } from '../config/model.js';
-import type { ImageDataset } from '../data/dataset.js';
+import { ImageDataset } from '../data/dataset.js';
+import type { StreamedImages } from '../data/pipeline/streamed.js';
 import type { Collective } from '../dist/collective.js';
 import { paramGroups } from '../init/param_groups.js';
 import { initialState } from '../init/state.js';
@@ -36,9 +37,10 @@ const TRAIN_KEYS = [
 ] as const;
 
 /** The dataset as the model takes it: grey to RGB where the model has 3 channels; sizes checked. */
-export function datasetForModel(train: ImageDataset, mc: MaeConfig): ImageDataset {
+export function datasetForModel<D extends ImageDataset | StreamedImages>(train: D, mc: MaeConfig): D {
   const [C, H, W] = train.shape;
-  const ds = C === 1 && mc.in_chans === 3 ? train.withChannels(3) : train;
+  const ds =
+    C === 1 && mc.in_chans === 3 && train instanceof ImageDataset ? (train.withChannels(3) as D) : train;
   if (ds.shape[0] !== mc.in_chans)
     throw new PretrainSetupError(
       'model',

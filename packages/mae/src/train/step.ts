@@ -6,7 +6,7 @@
 // every run eager (for debugging, and always on the CPU, where the same body runs). The images
 // buffer is written by the caller before each run; the loss tensor a run returns is overwritten by
 // the next run.
-import { CudaGraph, freeAfter, Stream, Tensor, withCurrentStream } from '@mae-cuda/native';
+import { CudaGraph, freeAfter, ops, Stream, Tensor, withCurrentStream } from '@mae-cuda/native';
 import { lenKeep, type MaeConfig, numPatches } from '../config/model.js';
 import type { GradOverlap } from '../dist/collective.js';
 import { maskingOnDevice, type NoiseCounter } from '../masking/device.js';
@@ -39,6 +39,9 @@ export type StepPhase = 'eager' | 'capture' | 'replay';
 
 export class TrainStep {
   readonly imgs: F32;
+  /** the uint8 batch of loadImagesU8 (made on first use) */
+  private u8?: Tensor<'u8'>;
+  private staging?: Uint8Array;
   private readonly stream?: Stream;
   private readonly overlap?: GradOverlap;
   private graph?: CudaGraph;
@@ -123,6 +126,26 @@ export class TrainStep {
     if (host.length !== this.imgs.numel)
       throw new TypeError(`TrainStep.loadImages: ${host.length} values for [${this.imgs.shape.join(', ')}]`);
     this.imgs.handle.copyFromHost(host, this.stream?.handle ?? null);
+  }
+
+  /**
+   * Writes the images from decoded uint8 pixels ([N, H, W, C], as the batch loader makes them):
+   * they go to the device as bytes, and image_normalize_forward (ToTensor + Normalize with the
+   * device tensors mean and std, [C]) lays them out as the model's f32 [N, C, H, W] input, on the
+   * step's stream.
+   */
+  loadImagesU8(hwc: Uint8Array, mean: F32, std: F32): void {
+    const [N, C, H, W] = this.imgs.shape as [number, number, number, number];
+    if (hwc.length !== N * H * W * C)
+      throw new TypeError(`TrainStep.loadImagesU8: ${hwc.length} bytes for [${N}, ${H}, ${W}, ${C}]`);
+    this.u8 ??= Tensor.zeros('u8', [N, H, W, C], this.imgs.device);
+    // the addon reads plain array buffers only: the loader's shared buffer is copied once
+    this.staging ??= new Uint8Array(hwc.length);
+    this.staging.set(hwc);
+    this.u8.handle.copyFromHost(this.staging, this.stream?.handle ?? null);
+    const normalise = () => ops.image_normalize_forward(this.imgs, this.u8!, mean, std);
+    if (this.stream) withCurrentStream(this.stream, normalise);
+    else normalise();
   }
 
   /** The step's stream (CUDA), or undefined on the CPU. */

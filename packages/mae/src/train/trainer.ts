@@ -17,6 +17,7 @@ import { type DeviceSpec, freeAfter, Tensor } from '@mae-cuda/native';
 import { type MaeConfig, numPatches } from '../config/model.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { batchArray, batchTensor, epochOrder } from '../data/loader.js';
+import { StreamedImages } from '../data/pipeline/streamed.js';
 import { type Collective, single } from '../dist/collective.js';
 import { shardRange, shardRowOffset } from '../dist/shard.js';
 import { NoiseCounter } from '../masking/device.js';
@@ -52,12 +53,29 @@ export interface EpochRecord {
   seconds: number;
   /** true when the run stopped inside the epoch (--steps) */
   partial?: boolean;
+  /** images read from disk: seconds the steps waited for the loader, and samples replaced (bad data) */
+  data_wait_s?: number;
+  bad_samples?: number;
+}
+
+/** The micro-batches of steps [from, to) of an epoch, in the order they are consumed. */
+export function epochBatches(
+  from: number,
+  to: number,
+  accumIter: number,
+  indicesOf: (iteration: number) => ArrayLike<number>,
+): ArrayLike<number>[] {
+  const out: ArrayLike<number>[] = [];
+  for (let st = from; st < to; st++)
+    for (let k = 0; k < accumIter; k++) out.push(indicesOf(st * accumIter + k));
+  return out;
 }
 
 export interface PretrainOptions {
   config: PretrainConfig;
   model: MaeConfig;
-  train: ImageDataset;
+  /** in memory (MNIST), or read from disk by the batch loader (--data PATH) */
+  train: ImageDataset | StreamedImages;
   /** images shown in reconstructions.png (none: no figure) */
   preview?: ImageDataset;
   onStep?: (s: StepRecord) => void;
@@ -85,6 +103,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const { config: c, model: mc } = o;
   const log = o.log ?? (() => {});
   const device = c.device as DeviceSpec;
+  const streamed = o.train instanceof StreamedImages ? o.train : undefined;
   const train = datasetForModel(o.train, mc);
   const preview = o.preview && o.preview.length > 0 ? datasetForModel(o.preview, mc) : undefined;
   if (train !== o.train)
@@ -102,6 +121,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     world_size: world,
   };
   const { params, optim, outputs } = await startRun({ c, mc, meta, stepsPerEpoch, coll, log });
+  const norm = streamed?.normalisation(device); // made here: not a temporary of the first step
   const model = new MaskedAutoencoder(mc, params, resolvePrecision(c.precision, device));
   const accum = new GradAccumulator(params, optim.trainable, c.accum_iter);
   const L = numPatches(mc);
@@ -169,6 +189,24 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     while (optim.step < totalSteps) {
       const epoch = Math.floor(optim.step / stepsPerEpoch);
       const order = epochOrder(c.seed, epoch, train.length);
+      const firstStep = optim.step - epoch * stepsPerEpoch;
+      const feed = streamed?.feed(
+        epoch,
+        epochBatches(
+          firstStep,
+          Math.min(stepsPerEpoch, firstStep + totalSteps - optim.step),
+          c.accum_iter,
+          (it) => order.subarray(...shardRange(it, B, rank, world)),
+        ),
+      );
+      let bad = 0;
+      const take = async () => {
+        const b = await feed!.take();
+        bad += b.bad.length;
+        for (const x of b.bad.slice(0, Math.max(0, 3 - (bad - b.bad.length))))
+          log(`bad data: ${x.name}: ${x.reason} (sample ${x.index}; replaced by sample ${x.replacement})`);
+        return b;
+      };
       const t0 = performance.now();
       let epochLoss = 0;
       let epochSteps = 0;
@@ -197,7 +235,14 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         if (stepper && lossLog) {
           // the batch goes into the step's buffer; the step reads nothing else from the host, and
           // its loss stays on the device until the log is drained
-          stepper.loadImages(batchArray(train, order.subarray(...shardRange(st, B, rank, world))));
+          if (streamed) {
+            const b = await take();
+            stepper.loadImagesU8(b.pixels, norm!.mean, norm!.std);
+            b.release();
+          } else
+            stepper.loadImages(
+              batchArray(train as ImageDataset, order.subarray(...shardRange(st, B, rank, world))),
+            );
           lossLog.record(stepper.run(), { step, lr, start: stepStart }, stepper.queue);
           if (lossLog.full || st === stepsPerEpoch - 1 || optim.step >= totalSteps) {
             const t = performance.now();
@@ -214,8 +259,11 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
           const it = st * c.accum_iter + k;
           const rows = shardRowOffset(B, k * world + rank);
           const noise = batchNoise(c.seed, Streams.maskNoise, step, B, L, rows);
+          const fed = streamed ? await take() : undefined;
           const micro = () => {
-            const imgs = batchTensor(train, order.subarray(...shardRange(it, B, rank, world)), device);
+            const imgs = fed
+              ? streamed!.toDevice(fed.pixels, fed.count, device)
+              : batchTensor(train as ImageDataset, order.subarray(...shardRange(it, B, rank, world)), device);
             const l = model.forwardOnDevice(imgs, randomMasking(noise, B, L, mc.mask_ratio));
             model.backward(1 / c.accum_iter);
             accum.add(k);
@@ -223,6 +271,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
           };
           // each micro-step frees its batch and activations at once (not at GC)
           const lossT = freeAfter(micro, (l) => [l]);
+          fed?.release();
           const microLoss = (await lossT.toArray())[0]!;
           lossT.dispose();
           if (world === 1) checkLoss(microLoss, step, epoch, k);
@@ -249,6 +298,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         lr: lastLr,
         images_per_s: (epochSteps * B * c.accum_iter) / seconds,
         seconds,
+        ...(feed ? { data_wait_s: feed.waited, bad_samples: bad } : {}),
         ...(partial ? { partial } : {}),
       });
     }

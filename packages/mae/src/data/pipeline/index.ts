@@ -2,4 +2,5 @@
 export * from './loader.js';
 export * from './messages.js';
 export * from './prefetch.js';
+export * from './streamed.js';
 export * from './substitute.js';

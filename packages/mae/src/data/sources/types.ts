@@ -94,5 +94,6 @@ export function checkIndex(path: string, i: number, length: number): void {
 /** The system error's code and message, for wrapping into a DataError. */
 export function why(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  return err?.code ? `${err.code}: ${err.message}` : String(err?.message ?? e);
+  const message = String(err?.message ?? e);
+  return err?.code && !message.startsWith(err.code) ? `${err.code}: ${message}` : message;
 }
