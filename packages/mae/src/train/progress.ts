@@ -13,6 +13,8 @@ export interface ProgressUpdate {
   loss: number;
   lr: number;
   imagesPerSec: number;
+  /** images read from disk: the share of the epoch's time so far the steps waited for data */
+  dataWait?: number;
 }
 
 export function formatDuration(seconds: number): string {
@@ -29,7 +31,9 @@ export function formatProgress(u: ProgressUpdate, etaSeconds: number): string {
   return (
     `step ${String(u.step).padStart(width)}/${u.totalSteps} epoch ${u.epoch} ` +
     `loss ${u.loss.toFixed(4)} lr ${u.lr.toExponential(2)} ` +
-    `${u.imagesPerSec.toFixed(0)} img/s ETA ${formatDuration(etaSeconds)}`
+    `${u.imagesPerSec.toFixed(0)} img/s ` +
+    (u.dataWait === undefined ? '' : `data wait ${(100 * u.dataWait).toFixed(0)}% `) +
+    `ETA ${formatDuration(etaSeconds)}`
   );
 }
 

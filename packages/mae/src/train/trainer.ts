@@ -224,6 +224,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
             loss,
             lr,
             imagesPerSec: (B * c.accum_iter) / seconds,
+            ...(feed ? { dataWait: feed.waited / Math.max((performance.now() - t0) / 1000, 1e-9) } : {}),
             ...(gradNorm === undefined ? {} : { gradNorm }),
           });
       };

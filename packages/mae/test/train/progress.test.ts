@@ -1,6 +1,7 @@
 // progress.test.ts: the progress line: \r rewrites on a TTY, whole periodic lines elsewhere.
 import assert from 'node:assert/strict';
-import { formatDuration, ProgressBar } from '../../src/train/progress.js';
+import { formatDuration,
+  formatProgress, ProgressBar } from '../../src/train/progress.js';
 
 const update = (step: number) => ({ step, totalSteps: 3, epoch: 0, loss: 0.5, lr: 1e-3, imagesPerSec: 100 });
 
@@ -24,6 +25,12 @@ describe('ProgressBar', () => {
     assert.equal(out.length, 2);
     assert.ok(out.every((l) => l.endsWith('\n') && !l.includes('\r')));
     assert.match(out[1]!, /^step 3\/3 .* ETA 0:00\n$/);
+  });
+
+  it('shows the share of time the steps waited for data when images come from disk', () => {
+    const u = { step: 3, totalSteps: 10, epoch: 0, loss: 1.5, lr: 1e-3, imagesPerSec: 250 };
+    assert.doesNotMatch(formatProgress(u, 5), /data wait/);
+    assert.match(formatProgress({ ...u, dataWait: 0.034 }, 5), /250 img\/s data wait 3% ETA 0:05$/);
   });
 
   it('formats durations', () => {

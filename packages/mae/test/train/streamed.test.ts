@@ -1,12 +1,15 @@
 // streamed.test.ts: pretraining from images on disk (a generated folder of PNGs): the batch
 // loader's uint8 batches normalised on the device; the same losses with 1 or 2 loader workers and
-// on the whole-step and eager paths; exact resume; bad files counted in log.jsonl.
+// on the whole-step and eager paths; 2 ranks of B equal 1 rank of 2B; exact resume; bad files
+// counted in log.jsonl.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { StreamedImages, type StreamedOptions } from '../../src/data/pipeline/streamed.js';
+import type { Collective } from '../../src/dist/collective.js';
+import { TcpCollective } from '../../src/dist/tcp.js';
 import { pretrain } from '../../src/train/trainer.js';
 import { tinyRun } from './helpers.js';
 
@@ -35,7 +38,12 @@ async function pngFolder(n: number, broken = false): Promise<string> {
 
 const RGB16 = { model: 'mae_tiny_32' as const, input_size: 16 };
 
-async function run(dir: string, over: Partial<StreamedOptions>, cfg: Parameters<typeof tinyRun>[0] = {}) {
+async function run(
+  dir: string,
+  over: Partial<StreamedOptions>,
+  cfg: Parameters<typeof tinyRun>[0] = {},
+  collective?: Collective,
+) {
   const { config, model } = tinyRun({ ...RGB16, ...cfg });
   const images = await StreamedImages.open({
     path: dir,
@@ -49,7 +57,7 @@ async function run(dir: string, over: Partial<StreamedOptions>, cfg: Parameters<
     ...over,
   });
   try {
-    return await pretrain({ config, model, train: images });
+    return await pretrain({ config, model, train: images, ...(collective ? { collective } : {}) });
   } finally {
     await images.close();
   }
@@ -87,6 +95,29 @@ describe('pretraining from images on disk', function () {
     const first = await run(dir, {}, { steps: 2 });
     const rest = await run(dir, {}, { steps: 6, resume: first.checkpoint, output_dir: first.outputDir });
     assert.deepEqual([...first.losses, ...rest.losses], full.losses);
+  });
+
+  it('2 ranks of batch 8 see the images of 1 rank of batch 16: the same losses', async () => {
+    const one = await run(dir, {}, { steps: 3, batch_size: 16 });
+    const port = 34600 + Math.floor(Math.random() * 1000);
+    const colls = await Promise.all(
+      [0, 1].map((rank) =>
+        TcpCollective.connect({ rank, world: 2, masterAddr: '127.0.0.1', masterPort: port }),
+      ),
+    );
+    try {
+      const two = await Promise.all(
+        colls.map((collective) =>
+          run(dir, { workers: collective.rank + 1 }, { steps: 3, batch_size: 8 }, collective),
+        ),
+      );
+      one.losses.forEach((l, i) =>
+        assert.ok(Math.abs(l - two[0]!.losses[i]!) <= 1e-5 * l, `step ${i}: ${l} vs ${two[0]!.losses[i]}`),
+      );
+      assert.deepEqual(two[1]!.losses, two[0]!.losses);
+    } finally {
+      for (const c of colls) c.close();
+    }
   });
 
   it('counts a bad file in log.jsonl and trains on', async () => {
