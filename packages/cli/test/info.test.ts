@@ -81,7 +81,7 @@ describe('mae-cuda info', () => {
     assert.equal(bad.status, 2);
     assert.match(
       bad.stderr,
-      /unknown command 'frobnicate' \(commands: bench, check-step, data, info, parity, pretrain\)/,
+      /unknown command 'frobnicate' \(commands: bench, bench-data, check-step, data, info, parity, prepare, pretrain\)/,
     );
     const badOption = run('info', '--jsn');
     assert.equal(badOption.status, 2);

@@ -137,6 +137,15 @@ export interface NativeBinding {
   ncclBroadcast(comm: NativeNcclComm, tensor: NativeTensor, root: number, stream: NativeStream | null): void;
   ncclGroupStart(): void;
   ncclGroupEnd(): void;
+  /** PIL's resize(BICUBIC) of an 8-bit HWC image (see resample.ts). */
+  resizeBicubicU8(
+    src: Uint8Array,
+    width: number,
+    height: number,
+    channels: number,
+    dstWidth: number,
+    dstHeight: number,
+  ): Uint8Array;
   /** Generated ops; generated/ops.ts gives them precise types. */
   ops: Record<string, (...args: unknown[]) => unknown>;
 }

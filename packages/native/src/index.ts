@@ -11,5 +11,6 @@ export * from './nccl.js';
 export * from './openmp_env.js';
 export * from './process.js';
 export * from './profile.js';
+export * from './resample.js';
 export * from './stream.js';
 export * from './tensor.js';

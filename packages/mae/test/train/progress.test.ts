@@ -1,7 +1,6 @@
 // progress.test.ts: the progress line: \r rewrites on a TTY, whole periodic lines elsewhere.
 import assert from 'node:assert/strict';
-import { formatDuration,
-  formatProgress, ProgressBar } from '../../src/train/progress.js';
+import { formatDuration, formatProgress, ProgressBar } from '../../src/train/progress.js';
 
 const update = (step: number) => ({ step, totalSteps: 3, epoch: 0, loss: 0.5, lr: 1e-3, imagesPerSec: 100 });
 

@@ -7,6 +7,7 @@
 #include "native_stream.h"
 #include "native_tensor.h"
 #include "process.h"
+#include "resample.h"
 #include "util.h"
 
 using namespace mae_addon;
@@ -52,6 +53,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("ncclBroadcast", Napi::Function::New<NcclBroadcast>(env, "ncclBroadcast"));
   exports.Set("ncclGroupStart", Napi::Function::New<NcclGroupStart>(env, "ncclGroupStart"));
   exports.Set("ncclGroupEnd", Napi::Function::New<NcclGroupEnd>(env, "ncclGroupEnd"));
+  exports.Set("resizeBicubicU8", Napi::Function::New<ResizeBicubicU8>(env, "resizeBicubicU8"));
 
   Napi::Object ops = Napi::Object::New(env);
   RegisterGeneratedOps(env, ops);

@@ -1,13 +1,16 @@
 // resample.test.ts: resizeBicubic against PIL's resize(BICUBIC) on real photographs, shrinking and
 // enlarging. Stated tolerance: at most 1 level anywhere and a mean under 0.01 levels (it is a
-// transcription of Pillow's fixed-point code; measured: identical, 0 levels).
+// transcription of Pillow's fixed-point code; measured: identical, 0 levels). resizeBicubic (native)
+// against resizeBicubicReference (the TypeScript transcription): equal byte for byte, on the main
+// thread and in worker threads.
 import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import type { CropBox } from '../../../src/data/augment/crop.js';
 import { cropParams } from '../../../src/data/augment/crop.js';
 import { cropHwc } from '../../../src/data/augment/pixels.js';
 import { sampleRandom } from '../../../src/data/augment/random.js';
-import { resizeBicubic } from '../../../src/data/augment/resample.js';
+import { resizeBicubic, resizeBicubicReference } from '../../../src/data/augment/resample.js';
 import { requirePhotos } from './photos.js';
 import { requirePython, runPython } from './python.js';
 
@@ -81,5 +84,122 @@ describe('resizeBicubic', () => {
     assert.deepEqual(out, src);
     assert.notEqual(out, src);
     assert.throws(() => resizeBicubic(src, 3, 2, 3, 4, 4), RangeError);
+  });
+});
+
+/** A deterministic image: noise (overshoots, clipping) or, for kind 'edges', 0/255 stripes. */
+function randomImage(
+  w: number,
+  h: number,
+  ch: number,
+  seed: number,
+  kind: 'noise' | 'edges' = 'noise',
+): Uint8Array {
+  const px = new Uint8Array(w * h * ch);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < px.length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    px[i] = kind === 'noise' ? s & 255 : ((i / ch) | 0) % 3 === 0 ? 255 : (s & 1) * 255;
+  }
+  return px;
+}
+
+/** Where two byte arrays first differ, or -1. */
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
+
+function checkEqual(w: number, h: number, ch: number, outW: number, outH: number, seed: number): void {
+  for (const kind of ['noise', 'edges'] as const) {
+    const src = randomImage(w, h, ch, seed, kind);
+    const got = resizeBicubic(src, w, h, ch, outW, outH);
+    const want = resizeBicubicReference(src, w, h, ch, outW, outH);
+    assert.equal(got.length, outW * outH * ch);
+    const at = firstDifference(got, want);
+    assert.equal(
+      at,
+      -1,
+      `${kind} ${w}x${h}x${ch} -> ${outW}x${outH}: differs at byte ${at}: ${got[at]} vs ${want[at]}`,
+    );
+  }
+}
+
+describe('resizeBicubic (native) against resizeBicubicReference', () => {
+  it('is equal byte for byte, shrinking, enlarging and at extreme ratios, for 1 to 4 channels', () => {
+    const sizes: [number, number, number, number][] = [
+      [1000, 3, 224, 224],
+      [3, 1000, 224, 224],
+      [5, 5, 224, 224],
+      [1, 1, 224, 224],
+      [1, 7, 3, 2],
+      [333, 251, 224, 224],
+      [251, 333, 96, 97],
+      [1000, 872, 224, 224],
+      [97, 61, 224, 224],
+      [224, 101, 224, 224],
+      [101, 224, 224, 224],
+      [224, 224, 224, 224],
+      [2001, 17, 13, 401],
+      [640, 480, 1, 1],
+      [45, 37, 44, 38],
+    ];
+    let seed = 1;
+    for (const ch of [1, 3]) for (const [w, h, outW, outH] of sizes) checkEqual(w, h, ch, outW, outH, seed++);
+    for (const ch of [2, 4])
+      for (const [w, h, outW, outH] of sizes.slice(0, 8)) checkEqual(w, h, ch, outW, outH, seed++);
+  });
+
+  it('is equal byte for byte on random odd sizes', () => {
+    let s = 12345;
+    const next = (n: number) => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return 1 + ((s >>> 8) % n);
+    };
+    for (let i = 0; i < 60; i++) {
+      const ch = i % 2 === 0 ? 3 : 1;
+      const w = next(i % 3 === 0 ? 1500 : 300);
+      const h = next(i % 5 === 0 ? 1500 : 300);
+      const outW = i % 4 === 0 ? 224 : next(400);
+      const outH = i % 4 === 0 ? 224 : next(400);
+      checkEqual(w, h, ch, outW, outH, i + 100);
+    }
+  });
+
+  it('refuses a wrong buffer length and zero sizes', () => {
+    const src = new Uint8Array(2 * 2 * 3);
+    assert.throws(() => resizeBicubic(src, 2, 2, 3, 0, 4), /dstWidth must be an integer in 1\.\./);
+    assert.throws(() => resizeBicubic(new Uint8Array(0), 0, 0, 3, 4, 4), /width must be an integer in 1\.\./);
+    assert.throws(() => resizeBicubic(src, 2, 3, 3, 4, 4), RangeError);
+  });
+
+  it('runs in worker threads, equal to the main thread', async function () {
+    this.timeout(120000);
+    const jobs = [
+      { w: 1000, h: 872, ch: 3, outW: 224, outH: 224 },
+      { w: 5, h: 5, ch: 1, outW: 224, outH: 224 },
+    ];
+    const results = await Promise.all(
+      jobs.map((job, i) => {
+        const src = randomImage(job.w, job.h, job.ch, 7 + i);
+        const worker = new Worker(new URL('./resample_worker.mjs', import.meta.url), {
+          workerData: { ...job, src },
+        });
+        return new Promise<{ src: Uint8Array; got: Uint8Array }>((resolve, reject) => {
+          worker.once('message', (got: Uint8Array) => resolve({ src, got }));
+          worker.once('error', reject);
+          worker.once('exit', (code) => reject(new Error(`worker exited (code ${code}) before answering`)));
+        }).finally(() => worker.terminate());
+      }),
+    );
+    jobs.forEach(({ w, h, ch, outW, outH }, i) => {
+      const { src, got } = results[i];
+      assert.equal(firstDifference(got, resizeBicubicReference(src, w, h, ch, outW, outH)), -1);
+      assert.equal(firstDifference(got, resizeBicubic(src, w, h, ch, outW, outH)), -1);
+    });
   });
 });
