@@ -1,8 +1,8 @@
 // worker.ts: a worker thread of the batch loader. It opens the source from its spec (no scan),
 // then for each job reads, decodes and augments its samples one by one into the batch's shared
 // buffer. A sample that cannot be read or decoded is replaced by the next good one (substitute.ts)
-// under `--bad-data skip`, or fails the job under `fail`. libvips runs one thread here: the
-// parallelism is the pool's.
+// under `--bad-data skip`, or fails the job under `fail`. libvips runs one thread per operation
+// and caches nothing here: the parallelism is the pool's.
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { decodeAugment } from '../augment/index.js';
@@ -14,6 +14,7 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 const bytesPerImage = init.augment.inputSize * init.augment.inputSize * init.augment.channels;
 sharp.concurrency(1);
+sharp.cache(false); // every image is new: libvips' operation cache only costs here (about a tenth)
 
 const reply = (r: WorkerReply) => port.postMessage(r);
 
