@@ -9,6 +9,7 @@ import {
   type ImageDataset,
   loadMnist,
   type MaeConfig,
+  MNIST_DEFAULT_LIMIT,
   type PretrainConfig,
   StreamedImages,
 } from '@mae-cuda/mae';
@@ -38,7 +39,8 @@ export function splitData(
   all: ImageDataset,
   c: PretrainConfig,
 ): { train: ImageDataset; preview?: ImageDataset } {
-  const n = c.limit === 0 || c.limit >= all.length ? all.length : c.limit;
+  const limit = c.limit ?? MNIST_DEFAULT_LIMIT;
+  const n = limit === 0 || limit >= all.length ? all.length : limit;
   const train = n === all.length ? all : all.subset(0, n);
   const count = Math.min(c.preview, all.length);
   if (count === 0) return { train };
@@ -62,6 +64,7 @@ export async function openTrainData(c: PretrainConfig, model: MaeConfig): Promis
     workers: c.num_workers ?? defaultWorkers(c.device),
     prefetch: c.prefetch,
     badData: c.bad_data,
+    ...(c.limit ? { limit: c.limit } : {}),
     ...(c.mean ? { mean: c.mean } : {}),
     ...(c.std ? { std: c.std } : {}),
   });

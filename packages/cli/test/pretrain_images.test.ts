@@ -59,6 +59,7 @@ describe('mae-cuda pretrain --data with images on disk', function () {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /on 64 folder:.* images/);
     assert.match(r.stdout, /done: 4 steps/);
+    assert.match(r.stdout, /epoch 0: .* img\/s, [\d.]+ s; loader \d+ img\/s, data wait [\d.]+%/);
     const log = JSON.parse(readFileSync(join(out, 'log.jsonl'), 'utf8').trim());
     assert.equal(log.bad_samples, 0);
     // 4 columns of 32x32 RGB images scaled 3x: the preview is drawn in colour
@@ -87,7 +88,7 @@ describe('mae-cuda pretrain --data with images on disk', function () {
     assert.match(r.stdout, /done: 1 steps, loss \d/);
   });
 
-  it('reads the same images as WebDataset tar shards', () => {
+  it('reads the same images as WebDataset tar shards, the first --limit of them if asked', () => {
     const shards = join(root, 'shards');
     mkdirSync(shards);
     for (const [k, cls] of [
@@ -113,6 +114,10 @@ describe('mae-cuda pretrain --data with images on disk', function () {
     const r = tiny(join(shards, 'train-{0000..0001}.tar'), 2, out);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /on 64 tar:.* images/);
+    // --limit trains on the first samples only (any source; 3072 is the default of MNIST alone)
+    const limited = tiny(join(shards, 'train-{0000..0001}.tar'), 1, join(root, 'tar-limit'), '--limit', '48');
+    assert.equal(limited.status, 0, limited.stdout + limited.stderr);
+    assert.match(limited.stdout, /on 48 tar:.* images, device cpu: 3 steps\/epoch/);
   });
 
   it('--bad-data fail stops at a bad file naming it; skip trains on and counts it', () => {

@@ -104,7 +104,7 @@ const USAGE = `mae-cuda pretrain [--config run.json] [--model mae_tiny_28] [--in
     [--data mnist|<image folder>|<shards-{0000..0127}.tar>|<idx or CIFAR folder>|<folder of 0.json..9.json>]
     [--data-format folder|tar|idx|cifar] [--num-workers N] [--prefetch 2] [--bad-data skip|fail]
     [--mean 0.485,0.456,0.406 --std 0.229,0.224,0.225]
-    [--limit 3072 (0: all)] [--preview 8]
+    [--limit N (0: all; default 3072 MNIST digits, or all of another source)] [--preview 8]
     [--patch-size N --embed-dim N --depth N --num-heads N --decoder-embed-dim N --decoder-depth N
      --decoder-num-heads N]
   Defaults train mae_tiny_28 on 3072 shipped MNIST digits for 16 epochs (about a minute or two on
@@ -266,7 +266,12 @@ export const pretrainCommand = defineCommand({
           bar.break();
           say(
             `epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: step ${e.steps}, loss ${e.loss.toFixed(4)}, ` +
-              `lr ${e.lr.toExponential(3)}, ${e.images_per_s.toFixed(0)} img/s, ${e.seconds.toFixed(1)} s`,
+              `lr ${e.lr.toExponential(3)}, ${e.images_per_s.toFixed(0)} img/s, ${e.seconds.toFixed(1)} s` +
+              (e.loader_images_per_s === undefined
+                ? ''
+                : `; loader ${e.loader_images_per_s.toFixed(0)} img/s, ` +
+                  `data wait ${((100 * (e.data_wait_s ?? 0)) / e.seconds).toFixed(1)}%` +
+                  (e.bad_samples ? `, ${e.bad_samples} bad samples replaced` : '')),
           );
         },
         log: (m) => {

@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { ImageDataset } from './dataset.js';
 
 export const MNIST_SIZE = 28;
+/** The digits the default run trains on (--limit), about a minute of pretraining on 2 cores. */
+export const MNIST_DEFAULT_LIMIT = 3072;
 /** The usual MNIST normalisation (mean and std of the training pixels). */
 export const MNIST_MEAN = 0.1307;
 export const MNIST_STD = 0.3081;

@@ -94,8 +94,8 @@ export const PretrainConfigSchema = z.strictObject({
   /** per-channel Normalize mean and std (default: ImageNet's for RGB, MNIST's for grey) */
   mean: z.array(num()).min(1).max(3).optional(),
   std: z.array(num().positive()).min(1).max(3).optional(),
-  /** train on the first `limit` images only (0: all of them) */
-  limit: num().int().nonnegative().default(3072),
+  /** train on the first `limit` images only (0: all of them; default: 3072 of the shipped MNIST digits, all of any other source) */
+  limit: num().int().nonnegative().optional(),
   /** images in reconstructions.png (held out of training when the dataset has enough) */
   preview: num().int().min(0).max(64).default(8),
 });

@@ -55,6 +55,8 @@ export interface EpochRecord {
   partial?: boolean;
   /** images read from disk: seconds the steps waited for the loader, and samples replaced (bad data) */
   data_wait_s?: number;
+  /** images read from disk: what the loader can decode per second with every worker busy */
+  loader_images_per_s?: number;
   bad_samples?: number;
 }
 
@@ -200,6 +202,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         ),
       );
       let bad = 0;
+      const loaderAtStart = streamed ? { ...streamed.loader.stats } : undefined;
       const take = async () => {
         const b = await feed!.take();
         bad += b.bad.length;
@@ -299,7 +302,13 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         lr: lastLr,
         images_per_s: (epochSteps * B * c.accum_iter) / seconds,
         seconds,
-        ...(feed ? { data_wait_s: feed.waited, bad_samples: bad } : {}),
+        ...(feed
+          ? {
+              data_wait_s: feed.waited,
+              loader_images_per_s: streamed!.loader.capacity(loaderAtStart),
+              bad_samples: bad,
+            }
+          : {}),
         ...(partial ? { partial } : {}),
       });
     }

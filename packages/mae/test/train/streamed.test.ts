@@ -80,6 +80,7 @@ describe('pretraining from images on disk', function () {
     const line = JSON.parse(readFileSync(join(a.outputDir, 'log.jsonl'), 'utf8').trim().split('\n')[0]!);
     assert.equal(line.bad_samples, 0);
     assert.equal(typeof line.data_wait_s, 'number');
+    assert.ok(line.loader_images_per_s > 0, JSON.stringify(line));
   });
 
   it('the eager path (accumulation) sees the same images as the whole step', async () => {

@@ -48,6 +48,14 @@ export class BatchLoader {
   private closed = false;
   private dead: string | undefined;
   readonly bytesPerImage: number;
+  /** images decoded and the workers' busy seconds (summed over workers), since the start */
+  readonly stats = { images: 0, busySeconds: 0 };
+
+  /** What the pool can decode per second with every worker busy, from the stats since `from`. */
+  capacity(from: { images: number; busySeconds: number } = { images: 0, busySeconds: 0 }): number {
+    const busy = this.stats.busySeconds - from.busySeconds;
+    return busy > 0 ? ((this.stats.images - from.images) / busy) * this.pool.length : 0;
+  }
 
   private constructor(
     readonly config: LoaderConfig,
@@ -145,8 +153,11 @@ export class BatchLoader {
     const p = this.jobs.get(r.id);
     if (!p) return;
     this.jobs.delete(r.id);
-    if (r.type === 'done') p.bad.push(...r.bad);
-    else p.failure ??= r.message;
+    if (r.type === 'done') {
+      p.bad.push(...r.bad);
+      this.stats.images += r.images;
+      this.stats.busySeconds += r.busyMs / 1000;
+    } else p.failure ??= r.message;
     if (--p.left === 0) p.done();
   }
 

@@ -37,5 +37,5 @@ export interface BadSample {
 
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'done'; id: number; bad: BadSample[] }
+  | { type: 'done'; id: number; bad: BadSample[]; images: number; busyMs: number }
   | { type: 'failed'; id: number; message: string };

@@ -37,6 +37,8 @@ export interface StreamedOptions {
   badData: BadDataPolicy;
   mean?: readonly number[];
   std?: readonly number[];
+  /** train on the first `limit` samples only (all when absent) */
+  limit?: number;
 }
 
 export class StreamedImages {
@@ -90,7 +92,8 @@ export class StreamedImages {
     return `${this.source.format}:${this.source.path}`;
   }
   get length(): number {
-    return this.source.length;
+    const limit = this.options.limit;
+    return limit && limit < this.source.length ? limit : this.source.length;
   }
 
   /** The batches of an epoch (dataset indices, in order), decoding ahead of the step. */

@@ -44,9 +44,10 @@ async function decodeInto(source: ImageSource, job: Job, k: number, bad: BadSamp
 
 async function run(source: ImageSource, job: Job): Promise<void> {
   const bad: BadSample[] = [];
+  const t0 = performance.now();
   try {
     for (let k = 0; k < job.indices.length; k++) await decodeInto(source, job, k, bad);
-    reply({ type: 'done', id: job.id, bad });
+    reply({ type: 'done', id: job.id, bad, images: job.indices.length, busyMs: performance.now() - t0 });
   } catch (e) {
     reply({ type: 'failed', id: job.id, message: (e as Error).message });
   }
