@@ -7,8 +7,8 @@
 import { readdirSync } from 'node:fs';
 import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { FileHandles } from './file-handles.js';
-import { type CifarSpec, checkIndex, DataError, type ImageSource, type Sample, why } from './types.js';
+import { LabelledSource } from './labelled.js';
+import { type CifarSpec, DataError, type ImageSource, type Sample, why } from './types.js';
 
 const SIDE = 32;
 const PIXELS = SIDE * SIDE * 3;
@@ -161,26 +161,14 @@ export function chwToHwc(chw: Uint8Array, side = SIDE): Uint8Array {
   return out;
 }
 
-export class CifarSource implements ImageSource {
+export class CifarSource extends LabelledSource<CifarSpec> implements ImageSource {
   readonly format = 'cifar' as const;
-  readonly path: string;
-  readonly length: number;
-  readonly classes: readonly string[];
-  private readonly handles = new FileHandles(8);
 
-  constructor(readonly spec: CifarSpec) {
-    this.path = spec.path;
-    this.length = spec.labels.length;
-    this.classes = spec.classes;
+  constructor(spec: CifarSpec) {
+    super(spec, 8);
   }
 
-  label(i: number): number {
-    checkIndex(this.path, i, this.length);
-    return this.spec.labels[i]!;
-  }
-
-  async read(i: number): Promise<Sample> {
-    checkIndex(this.path, i, this.length);
+  protected async readChecked(i: number): Promise<Sample> {
     const { firsts, files, recordSize } = this.spec;
     let f = firsts.length - 1;
     while (firsts[f]! > i) f--;
@@ -195,10 +183,6 @@ export class CifarSource implements ImageSource {
       channels: 3,
       name: `${files[f]}#${r}`,
     };
-  }
-
-  close(): Promise<void> {
-    return this.handles.close();
   }
 }
 

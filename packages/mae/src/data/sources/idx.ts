@@ -9,7 +9,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { FileHandles } from './file-handles.js';
-import { checkIndex, DataError, type IdxSpec, type ImageSource, type Sample, why } from './types.js';
+import { LabelledSource } from './labelled.js';
+import { DataError, type IdxSpec, type ImageSource, type Sample, why } from './types.js';
 
 export const IDX_IMAGES = /^(train|t10k)-images[.-]idx3-ubyte(\.gz)?$/;
 const IMAGES_MAGIC = 0x803;
@@ -115,26 +116,14 @@ export async function scanIdx(path: string): Promise<IdxSpec> {
   return spec;
 }
 
-export class IdxSource implements ImageSource {
+export class IdxSource extends LabelledSource<IdxSpec> implements ImageSource {
   readonly format = 'idx' as const;
-  readonly path: string;
-  readonly length: number;
-  readonly classes: readonly string[];
-  private readonly handles = new FileHandles(1);
 
-  constructor(readonly spec: IdxSpec) {
-    this.path = spec.path;
-    this.length = spec.labels.length;
-    this.classes = spec.classes;
+  constructor(spec: IdxSpec) {
+    super(spec, 1);
   }
 
-  label(i: number): number {
-    checkIndex(this.path, i, this.length);
-    return this.spec.labels[i]!;
-  }
-
-  async read(i: number): Promise<Sample> {
-    checkIndex(this.path, i, this.length);
+  protected async readChecked(i: number): Promise<Sample> {
     const { rows, cols, images, data } = this.spec;
     const px = rows * cols;
     const at = 16 + i * px;
@@ -142,10 +131,6 @@ export class IdxSource implements ImageSource {
       ? data.slice(at, at + px)
       : new Uint8Array(await this.handles.read(images, at, px, `image ${i}`, i));
     return { kind: 'raw', pixels, width: cols, height: rows, channels: 1, name: `${images}#${i}` };
-  }
-
-  close(): Promise<void> {
-    return this.handles.close();
   }
 }
 

@@ -6,9 +6,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { braceExpand, hasBraces } from './braces.js';
-import { FileHandles } from './file-handles.js';
+import { LabelledSource } from './labelled.js';
 import { indexTar, type TarMember } from './tar-index.js';
-import { checkIndex, DataError, type ImageSource, type Sample, type TarSpec, why } from './types.js';
+import { DataError, type ImageSource, type Sample, type TarSpec, why } from './types.js';
 
 /** Image extensions of a WebDataset sample, in order of preference when a key has several. */
 export const TAR_IMAGE_EXTENSIONS = [
@@ -143,26 +143,14 @@ export async function scanTar(path: string): Promise<TarSpec> {
   };
 }
 
-export class TarSource implements ImageSource {
+export class TarSource extends LabelledSource<TarSpec> implements ImageSource {
   readonly format = 'tar' as const;
-  readonly path: string;
-  readonly length: number;
-  readonly classes: readonly string[];
-  private readonly handles = new FileHandles();
 
-  constructor(readonly spec: TarSpec) {
-    this.path = spec.path;
-    this.length = spec.members.length;
-    this.classes = spec.classes;
+  constructor(spec: TarSpec) {
+    super(spec);
   }
 
-  label(i: number): number {
-    checkIndex(this.path, i, this.length);
-    return this.spec.labels[i]!;
-  }
-
-  async read(i: number): Promise<Sample> {
-    checkIndex(this.path, i, this.length);
+  protected async readChecked(i: number): Promise<Sample> {
     const s = this.spec;
     const shard = s.shards[s.shard[i]!]!;
     const bytes = await this.handles.read(shard, s.offsets[i]!, s.sizes[i]!, `member ${s.members[i]}`, i);
@@ -171,10 +159,6 @@ export class TarSource implements ImageSource {
       bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length),
       name: `${shard}:${s.members[i]}`,
     };
-  }
-
-  close(): Promise<void> {
-    return this.handles.close();
   }
 }
 
