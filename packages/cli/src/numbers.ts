@@ -12,6 +12,11 @@ export const MAX_STEPS = 1_000_000;
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
+/** True when the text spells a number (decimal, optional sign and exponent; no NaN, no hex). */
+export function isNumberText(v: string): boolean {
+  return NUMBER.test(v.trim());
+}
+
 export interface Range {
   /** smallest allowed value (inclusive) */
   readonly min?: number;
@@ -25,7 +30,7 @@ export interface Range {
 function readNumber(v: unknown): number | string {
   if (typeof v === 'number') return v;
   if (typeof v !== 'string') return 'needs a value';
-  if (!NUMBER.test(v.trim())) return `must be a number, got '${v}'`;
+  if (!isNumberText(v)) return `must be a number, got '${v}'`;
   return Number(v);
 }
 

@@ -7,10 +7,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { ScanProgress } from '../src/data/progress.js';
 import type { DataReport } from '../src/data/scan.js';
 import { channelKind, formatReport, planCheck, sizeBucket } from '../src/data/scan.js';
-import { loadSharp } from '../src/data/sharp.js';
 
 const bin = fileURLToPath(new URL('../bin/mae-cuda.js', import.meta.url));
 const run = (...args: string[]) =>
@@ -18,8 +18,8 @@ const run = (...args: string[]) =>
 
 const image = (w: number, h: number, channels: 1 | 3 | 4) =>
   channels === 1
-    ? loadSharp()(Buffer.alloc(w * h, 128), { raw: { width: w, height: h, channels } }).toColourspace('b-w')
-    : loadSharp()({ create: { width: w, height: h, channels, background: { r: 200, g: 30, b: 90 } } });
+    ? sharp(Buffer.alloc(w * h, 128), { raw: { width: w, height: h, channels } }).toColourspace('b-w')
+    : sharp({ create: { width: w, height: h, channels, background: { r: 200, g: 30, b: 90 } } });
 
 /** A ustar archive of (name, bytes) members. */
 function tar(members: [string, Uint8Array][]): Buffer {

@@ -11,9 +11,9 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { DataError, type ImageSource, openSource, SOURCE_FORMATS, type SourceFormat } from '@mae-cuda/mae';
+import sharp from 'sharp';
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
-import { loadSharp } from '../data/sharp.js';
 import { intOption } from '../numbers.js';
 import { PrepareProgress } from '../prepare/progress.js';
 import { clearDir, INDEX_FILE, type PrepareSettings, planDir, prepare } from '../prepare/run.js';
@@ -95,7 +95,7 @@ export const prepareCommand = defineCommand({
       }
       const resume = plan.kind === 'resume' ? plan.index : undefined;
       const workers = o.workers ?? availableParallelism();
-      loadSharp().cache(false);
+      sharp.cache(false);
       const progress = new PrepareProgress(process.stderr, resume?.next ?? 0);
       let result: Awaited<ReturnType<typeof prepare>>;
       try {

@@ -30,6 +30,7 @@ import { z } from 'zod';
 import { defineCommand } from '../command.js';
 import { connectWorld, launchPlan } from '../distributed.js';
 import { type LaunchPlan, launchWorkers, workerArgs } from '../launch.js';
+import { isNumberText } from '../numbers.js';
 import { openTrainData, type TrainData } from '../train_data.js';
 
 type Kind = 'int' | 'num' | 'bool' | 'str' | 'nums';
@@ -130,7 +131,7 @@ function readFlag(snake: string, v: string | boolean): unknown {
 
 /** A number when the text is one (values that do not parse are left for zod to refuse). */
 function asNumber(v: string): unknown {
-  return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(v) ? Number(v) : v;
+  return isNumberText(v) ? Number(v) : v;
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

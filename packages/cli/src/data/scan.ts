@@ -3,13 +3,26 @@
 // format, stored size, channel kind), for raw pixels (idx, cifar) their size and channels; each
 // sample that cannot be read or whose header is bad is counted (the first few named with why).
 import { sep } from 'node:path';
-import type { ImageSource, Sample, SourceFormat } from '@mae-cuda/mae';
-import { type ImageMetadata, loadSharp } from './sharp.js';
+import {
+  DecodeError,
+  type ImageSource,
+  MAX_PIXELS,
+  readHeader,
+  type Sample,
+  type SourceFormat,
+} from '@mae-cuda/mae';
+import type sharp from 'sharp';
+
+/** The fields of an image's header the scan reports. */
+export type ImageMetadata = Partial<
+  Pick<
+    sharp.Metadata,
+    'format' | 'width' | 'height' | 'channels' | 'space' | 'depth' | 'isPalette' | 'hasAlpha'
+  >
+>;
 
 /** Checked samples by default: all of them up to this many, else this many spread evenly. */
 export const DEFAULT_CHECK = 10_000;
-/** The largest image accepted, in pixels: Pillow's decompression-bomb error limit (2 x 89,478,485). */
-export const MAX_PIXELS = 178_956_970;
 /** Bad samples named in the report (all are counted). */
 export const BAD_NAMED = 10;
 /** Classes listed one by one (more are summarised with the first few). */
@@ -121,18 +134,14 @@ async function inspect(sample: Sample): Promise<Seen> {
       raw: `${width}x${height}x${channels}`,
     };
   }
-  if (sample.bytes.length === 0) throw new Error('the file is empty (0 bytes)');
-  const m = await loadSharp()(sample.bytes, {
-    limitInputPixels: false,
-    failOn: 'error',
-    animated: false,
-    autoOrient: false,
-    ignoreIcc: true,
-  }).metadata();
-  const { width, height } = m;
-  if (!width || !height) throw new Error('the header gives no image size');
-  if (width * height > MAX_PIXELS)
-    throw new Error(`${width}x${height} = ${width * height} pixels is over the limit of ${MAX_PIXELS}`);
+  let h: Awaited<ReturnType<typeof readHeader>>;
+  try {
+    // the checks the loader makes: an empty file, no size, more pixels than it decodes
+    h = await readHeader(sample.bytes, sample.name, MAX_PIXELS);
+  } catch (e) {
+    throw e instanceof DecodeError ? new Error(e.reason) : e;
+  }
+  const { width, height, metadata: m } = h;
   return { format: m.format ?? 'unknown', width, height, channels: channelKind(m) };
 }
 

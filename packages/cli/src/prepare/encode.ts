@@ -3,7 +3,7 @@
 // when the image has one colour channel, the short side resized to `shortSide` with lanczos3
 // (never enlarged, aspect kept; the long side rounded), and written as a baseline JPEG.
 import type { Sample } from '@mae-cuda/mae';
-import { loadSharp } from '../data/sharp.js';
+import sharp from 'sharp';
 
 export interface EncodeSettings {
   /** the short side to resize to (never enlarged), or undefined to keep the size */
@@ -23,7 +23,6 @@ export function resizedSize(width: number, height: number, shortSide?: number): 
 
 /** The sample as JPEG bytes (throws sharp's error for an image that cannot be decoded). */
 export async function encodeSample(sample: Sample, s: EncodeSettings): Promise<Buffer> {
-  const sharp = loadSharp();
   let img =
     sample.kind === 'raw'
       ? sharp(Buffer.from(sample.pixels.buffer, sample.pixels.byteOffset, sample.pixels.byteLength), {

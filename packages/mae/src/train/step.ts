@@ -41,7 +41,6 @@ export class TrainStep {
   readonly imgs: F32;
   /** the uint8 batch of loadImagesU8 (made on first use) */
   private u8?: Tensor<'u8'>;
-  private staging?: Uint8Array;
   private readonly stream?: Stream;
   private readonly overlap?: GradOverlap;
   private graph?: CudaGraph;
@@ -139,10 +138,7 @@ export class TrainStep {
     if (hwc.length !== N * H * W * C)
       throw new TypeError(`TrainStep.loadImagesU8: ${hwc.length} bytes for [${N}, ${H}, ${W}, ${C}]`);
     this.u8 ??= Tensor.zeros('u8', [N, H, W, C], this.imgs.device);
-    // the addon reads plain array buffers only: the loader's shared buffer is copied once
-    this.staging ??= new Uint8Array(hwc.length);
-    this.staging.set(hwc);
-    this.u8.handle.copyFromHost(this.staging, this.stream?.handle ?? null);
+    this.u8.handle.copyFromHost(hwc, this.stream?.handle ?? null);
     const normalise = () => ops.image_normalize_forward(this.imgs, this.u8!, mean, std);
     if (this.stream) withCurrentStream(this.stream, normalise);
     else normalise();

@@ -63,8 +63,12 @@ mae_device ParseDevice(const Napi::Value& type, const Napi::Value& index, const 
 HostBytes TypedArrayBytes(const Napi::Value& v, const char* op, const char* arg) {
   if (!v.IsTypedArray()) ThrowType(v.Env(), std::string(op) + ": " + arg + " must be a typed array, got " + TypeName(v));
   auto ta = v.As<Napi::TypedArray>();
-  auto* base = static_cast<uint8_t*>(ta.ArrayBuffer().Data());
-  return HostBytes{base == nullptr ? nullptr : base + ta.ByteOffset(), ta.ByteLength()};
+  // the data pointer from napi_get_typedarray_info (offset included) works for SharedArrayBuffer
+  // views too (the batch loader's buffers); ArrayBuffer().Data() refuses those
+  void* data = nullptr;
+  napi_status s = napi_get_typedarray_info(v.Env(), v, nullptr, nullptr, &data, nullptr, nullptr);
+  if (s != napi_ok) ThrowType(v.Env(), std::string(op) + ": " + arg + ": cannot read the typed array's memory");
+  return HostBytes{static_cast<uint8_t*>(data), ta.ByteLength()};
 }
 
 Napi::Object DeviceObject(Napi::Env env, mae_device d) {

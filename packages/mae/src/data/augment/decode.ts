@@ -23,6 +23,8 @@ export interface Header {
   width: number;
   height: number;
   space: PixelSpace;
+  /** everything else the header says (format, channels, depth, palette, alpha) */
+  metadata: sharp.Metadata;
 }
 
 function options(maxPixels: number): sharp.SharpOptions {
@@ -57,7 +59,7 @@ export async function readHeader(bytes: Uint8Array, name: string, maxPixels: num
       `${width}x${height} = ${width * height} pixels is over the limit of ${maxPixels}`,
     );
   }
-  return { width, height, space: meta.space === 'cmyk' ? 'cmyk' : 'rgb' };
+  return { width, height, space: meta.space === 'cmyk' ? 'cmyk' : 'rgb', metadata: meta };
 }
 
 /** The RGB pixels (HWC, 3 channels) of `box` in the image `bytes` whose header is `header`. */

@@ -119,8 +119,7 @@ export class StreamedImages {
   /** A decoded batch as the model's normalised f32 [N, C, H, W] input on `device`. */
   toDevice(hwc: Uint8Array, count: number, device: DeviceSpec | Device): F32 {
     const [C, H, W] = this.shape;
-    // a copy: the addon reads plain array buffers only, not the loader's shared one
-    const u8 = Tensor.fromArray('u8', [count, H, W, C], Uint8Array.from(hwc), device);
+    const u8 = Tensor.fromArray('u8', [count, H, W, C], hwc, device);
     const out = Tensor.empty('f32', [count, C, H, W], u8.device) as F32;
     const { mean, std } = this.normalisation(device);
     ops.image_normalize_forward(out, u8, mean, std);
