@@ -1,6 +1,7 @@
 // preflight.ts: what runs before any command, before the native addon (and OpenMP) loads: a bad
-// OMP_NUM_THREADS or OMP_WAIT_POLICY ends the command with one line naming it (exit 2), and a
-// worker started by `mae-cuda pretrain --gpus N` ties its life to its launcher's (lifeline.ts).
+// OMP_NUM_THREADS or OMP_WAIT_POLICY ends the command with one line naming it (exit 2), as does a
+// MAE_JPEG_DECODER the build cannot honour (checked once the addon is loaded), and a worker started
+// by `mae-cuda pretrain --gpus N` ties its life to its launcher's (lifeline.ts).
 import { checkOpenMpEnv, OpenMpSettingError } from '@mae-cuda/native/openmp-env';
 
 /** Resolves with the exit code to end with, or undefined to go on with the command. */
@@ -14,5 +15,12 @@ export async function preflight(): Promise<number | undefined> {
   }
   const { followLauncher } = await import('./lifeline.js'); // loads the addon
   followLauncher();
+  const { jpegDecoder } = await import('@mae-cuda/mae');
+  try {
+    jpegDecoder();
+  } catch (e) {
+    console.error(`mae-cuda: ${(e as Error).message}`);
+    return 2;
+  }
   return undefined;
 }

@@ -64,6 +64,7 @@ export async function openTrainData(c: PretrainConfig, model: MaeConfig): Promis
     workers: c.num_workers ?? defaultWorkers(c.device),
     prefetch: c.prefetch,
     badData: c.bad_data,
+    pinMemory: c.device.startsWith('cuda'),
     ...(c.limit ? { limit: c.limit } : {}),
     ...(c.mean ? { mean: c.mean } : {}),
     ...(c.std ? { std: c.std } : {}),

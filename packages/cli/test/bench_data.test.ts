@@ -55,6 +55,28 @@ describe('mae-cuda bench-data', function () {
     assert.ok(report.ours.imagesPerSec > 0);
   });
 
+  it('--device uploads and normalises each batch there; a bad --device is refused', () => {
+    const r = run(
+      '--data',
+      join(root, 'photos'),
+      '--batch',
+      '4',
+      '--batches',
+      '2',
+      '--num-workers',
+      '1',
+      '--input-size',
+      '32',
+      '--device',
+      'cpu',
+    );
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /mae-cuda loader \+ upload to cpu: \d+\.\d img\/s/);
+    const bad = run('--data', join(root, 'photos'), '--device', 'gpu');
+    assert.equal(bad.status, 2, bad.stdout + bad.stderr);
+    assert.match(bad.stderr, /--device.*'cpu', 'cuda' or 'cuda:N'/);
+  });
+
   it('runs torchvision on the same folder and prints the ratio', function () {
     if (!hasTorchvision()) {
       console.log('      (no python3-torchvision in /usr/bin/python3: apt-get install python3-torchvision)');

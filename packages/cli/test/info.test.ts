@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { buildInfo, devices } from '@mae-cuda/native';
+import { buildInfo, devices, jpegAvailable } from '@mae-cuda/native';
 
 const bin = fileURLToPath(new URL('../bin/mae-cuda.js', import.meta.url));
 const run = (...args: string[]) =>
@@ -25,6 +25,10 @@ describe('mae-cuda info', () => {
       spinCount: process.env.GOMP_SPINCOUNT, // this process's, set as the child's was (binding.ts)
     });
     assert.deepEqual(report.devices, devices());
+    assert.deepEqual(report.jpeg, {
+      libjpeg: jpegAvailable(),
+      decoder: jpegAvailable() ? 'libjpeg' : 'sharp',
+    });
     assert.equal(typeof report.nccl.found, 'boolean');
     assert.ok(Array.isArray(report.nccl.searched) && report.nccl.searched.length > 0);
   });
@@ -49,6 +53,23 @@ describe('mae-cuda info', () => {
     if (cuda.length === 0) assert.match(r.stdout, /no CUDA device/);
     for (const d of cuda) assert.match(r.stdout, new RegExp(`${d.spec} +${d.name}, compute ${d.capability}`));
     assert.match(r.stdout, /^NCCL: (found at .+ \(\d+\.\d+\.\d+\)|not found; searched:)$/m);
+    assert.match(
+      r.stdout,
+      jpegAvailable() ? /^JPEG decoding: libjpeg-turbo in the addon$/m : /^JPEG decoding: sharp \(/m,
+    );
+  });
+
+  it('names the JPEG decoder MAE_JPEG_DECODER forces, and refuses a bad value at startup (exit 2)', () => {
+    const env = (v: string) =>
+      spawnSync(process.execPath, [bin, 'info'], {
+        encoding: 'utf8',
+        timeout: 60000,
+        env: { ...process.env, MAE_JPEG_DECODER: v },
+      });
+    assert.match(env('sharp').stdout, /^JPEG decoding: sharp/m);
+    const bad = env('turbo');
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr, 'mae-cuda: MAE_JPEG_DECODER must be libjpeg or sharp, got "turbo"\n');
   });
 
   it('shows the wait policy and thread count in use: passive by default, or as set', () => {

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { indexTar, openSource } from '@mae-cuda/mae';
+import { decodeRegion, indexTar, openSource, readDecodeHeader, readNetpbm } from '@mae-cuda/mae';
 import sharp from 'sharp';
 import { resizedSize } from '../src/prepare/encode.js';
 import { PrepareProgress } from '../src/prepare/progress.js';
@@ -108,6 +108,35 @@ describe('mae-cuda prepare', function () {
     const braced = await openSource(join(out, 'train-{000000..000000}.tar'));
     assert.equal(braced.length, 18);
     await braced.close();
+  });
+
+  it('--encoding raw stores the pixels as PPM/PGM: the decoded source exactly (--keep-size)', async () => {
+    const out = join(root, 'raw');
+    const r = prep(src, '--out', out, '--encoding', 'raw', '--keep-size');
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /raw pixels/);
+    const skipped = readIndex(out)!.skipped.map((k) => k.index);
+    assert.equal(readIndex(out)!.settings.encoding, 'raw');
+    const orig = await openSource(src);
+    const back = await openSource(out);
+    assert.equal(back.length, 18);
+    for (let j = 0; j < back.length; j++) {
+      const i = j < skipped[0]! ? j : j + 1; // dog/500.jpg (not an image) is skipped
+      const s = (await back.read(j)) as { kind: 'encoded'; bytes: Uint8Array; name: string };
+      const raw = readNetpbm(s.bytes, s.name)!;
+      const o = (await orig.read(i)) as { kind: 'encoded'; bytes: Uint8Array; name: string };
+      const header = await readDecodeHeader(o.bytes, o.name, 1 << 24);
+      const rgb = await decodeRegion(o.bytes, o.name, header, { left: 0, top: 0, ...header }, 1 << 24);
+      assert.deepEqual([raw.width, raw.height], [header.width, header.height], s.name);
+      const want = raw.channels === 3 ? rgb : rgb.filter((_, k) => k % 3 === 0);
+      assert.match(s.name, raw.channels === 3 ? /\.ppm$/ : /\.pgm$/);
+      assert.ok(Buffer.from(raw.pixels).equals(Buffer.from(want)), s.name);
+    }
+    await orig.close();
+    await back.close();
+    // the settings differ from a JPEG prepare: refused into the same folder
+    const again = prep(src, '--out', out, '--keep-size');
+    assert.equal(again.status, 2, again.stdout + again.stderr);
   });
 
   it('writes the same bytes for --workers 1 and 3, split by --shard-size', () => {

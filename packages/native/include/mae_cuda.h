@@ -97,6 +97,12 @@ MAE_API mae_status mae_tensor_copy_from_host(mae_tensor* dst, const void* src, s
                                              mae_stream* stream);
 MAE_API mae_status mae_tensor_copy_to_host(void* dst, const mae_tensor* src, size_t nbytes,
                                            mae_stream* stream);
+/* Page-locks the host memory [ptr, ptr + nbytes) (cudaHostRegister) so that copies from it to a CUDA
+   device run as DMA, asynchronously on their stream. *pinned is 1 when it was pinned, 0 when there is
+   nothing to pin for (a build without CUDA, or no CUDA device): the memory stays usable either way.
+   Unpin with mae_host_unpin(ptr) before the memory is freed. */
+MAE_API mae_status mae_host_pin(void* ptr, size_t nbytes, int* pinned);
+MAE_API mae_status mae_host_unpin(void* ptr);
 MAE_API mae_status mae_tensor_copy(mae_tensor* dst, const mae_tensor* src, mae_stream* stream);
 MAE_API mae_status mae_tensor_fill_bytes(mae_tensor* t, uint8_t byte, mae_stream* stream);
 

@@ -111,6 +111,8 @@ export interface NativeBinding {
   memoryStats(deviceType: number, deviceIndex: number): NativeMemoryStats;
   resetPeakMemory(deviceType: number, deviceIndex: number): void;
   emptyCache(deviceType: number, deviceIndex: number): void;
+  hostPin(memory: Uint8Array): boolean;
+  hostUnpin(memory: Uint8Array): void;
   ncclProbe(candidates: string[]): NcclProbeResult;
   setCurrentStream(deviceType: number, deviceIndex: number, stream: NativeStream | null): void;
   graphCaptureBegin(stream: NativeStream): void;
@@ -146,6 +148,24 @@ export interface NativeBinding {
     dstWidth: number,
     dstHeight: number,
   ): Uint8Array;
+  cropResizeBicubicU8(
+    dst: Uint8Array,
+    src: Uint8Array,
+    width: number,
+    height: number,
+    channels: number,
+    left: number,
+    top: number,
+    boxWidth: number,
+    boxHeight: number,
+    dstWidth: number,
+    dstHeight: number,
+    flip: boolean,
+  ): void;
+  /** Whether the addon was built with libjpeg (see jpeg.ts). */
+  jpegAvailable(): boolean;
+  jpegHeader(bytes: Uint8Array): { width: number; height: number; components: number; colorSpace: string };
+  jpegDecodeRegion(bytes: Uint8Array, left: number, top: number, width: number, height: number): Uint8Array;
   /** Generated ops; generated/ops.ts gives them precise types. */
   ops: Record<string, (...args: unknown[]) => unknown>;
 }

@@ -7,6 +7,7 @@ export * from './dtype.js';
 export * from './event.js';
 export * from './graph.js';
 export * from './info.js';
+export * from './jpeg.js';
 export * from './nccl.js';
 export * from './openmp_env.js';
 export * from './process.js';

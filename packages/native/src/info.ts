@@ -95,6 +95,20 @@ export function emptyCache(device: DeviceSpec | Device = 'cpu'): void {
   binding.emptyCache(deviceTypeCode(d), d.index);
 }
 
+/**
+ * Page-locks the memory behind `view` (an ArrayBuffer's or a SharedArrayBuffer's) so that copies
+ * from it to a CUDA device are DMA transfers (cudaHostRegister). Returns false when there is nothing
+ * to pin for (a CPU-only build, or no CUDA device). Call hostUnpin(view) before dropping it.
+ */
+export function hostPin(view: Uint8Array): boolean {
+  return binding.hostPin(view);
+}
+
+/** Undoes hostPin(view) (the same view). */
+export function hostUnpin(view: Uint8Array): void {
+  binding.hostUnpin(view);
+}
+
 const NCCL_LIB = 'libnccl.so.2';
 const STANDARD_NCCL_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/local/cuda/lib64', '/usr/local/nccl/lib'];
 

@@ -20,7 +20,14 @@ describe('binding', () => {
       'setParentDeathSignal',
       'memoryStats',
       'emptyCache',
+      'hostPin',
+      'hostUnpin',
       'ncclProbe',
+      'resizeBicubicU8',
+      'cropResizeBicubicU8',
+      'jpegAvailable',
+      'jpegHeader',
+      'jpegDecodeRegion',
     ] as const) {
       assert.equal(typeof binding[name], 'function', name);
     }

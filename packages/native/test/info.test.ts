@@ -11,6 +11,8 @@ import {
   emptyCache,
   findNccl,
   formatNcclVersion,
+  hostPin,
+  hostUnpin,
   memoryStats,
   ncclCandidates,
   setCpuThreads,
@@ -52,6 +54,25 @@ describe('buildInfo / devices', () => {
     setCpuThreads(before);
     assert.equal(buildInfo().cpuThreads, before);
     assert.throws(() => setCpuThreads(0), /setCpuThreads: mae_set_cpu_threads: n must be from 1 to/);
+  });
+
+  it('hostPin pins host memory (shared too) only where there is a CUDA device; hostUnpin undoes it', () => {
+    const cuda = devices().some((d) => d.type === 'cuda');
+    for (const view of [
+      new Uint8Array(1 << 20),
+      new Uint8Array(new SharedArrayBuffer(1 << 20), 4096, 8192),
+    ]) {
+      const pinned = hostPin(view);
+      assert.equal(pinned, cuda);
+      if (pinned) hostUnpin(view);
+      else
+        assert.throws(
+          () => hostUnpin(view),
+          /hostUnpin: mae_host_unpin: (built without CUDA|no CUDA device)/,
+        );
+    }
+    assert.throws(() => hostPin(new Uint8Array(0)), /nothing to pin/);
+    assert.throws(() => hostPin({} as Uint8Array), /must be a typed array/);
   });
 
   it('memoryStats and emptyCache work on the cpu and validate the device', () => {

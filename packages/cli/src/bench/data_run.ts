@@ -1,11 +1,13 @@
 // bench/data_run.ts: the loader alone (`mae-cuda bench-data`): batches of an image source decoded,
 // cropped, flipped and batched by the worker pool, as pretrain reads them, timed after one warm-up
-// batch; and the same pipeline in torchvision (bench/pytorch/data_bench.py: ImageFolder and the
+// batch (with `device`, each batch also uploaded as uint8 and normalised there by the generated
+// op, as the training step does, from page-locked buffers on CUDA); and the same pipeline in torchvision (bench/pytorch/data_bench.py: ImageFolder and the
 // official transform in a DataLoader with the same number of workers), run by a given Python.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { epochOrder, StreamedImages } from '@mae-cuda/mae';
+import { epochOrder, type LoadedBatch, StreamedImages } from '@mae-cuda/mae';
+import type { DeviceSpec } from '@mae-cuda/native';
 import { childFailure, commandLine } from './torch.js';
 
 export interface DataBenchSettings {
@@ -16,6 +18,8 @@ export interface DataBenchSettings {
   workers: number;
   batches: number;
   prefetch: number;
+  /** upload and normalise each batch on this device (cpu, cuda, cuda:N); none: the loader alone */
+  device?: string;
 }
 
 export interface DataBenchResult {
@@ -26,6 +30,8 @@ export interface DataBenchResult {
   perCore: number;
   workers: number;
   badSamples: number;
+  /** the batch buffers were page-locked for the uploads (CUDA) */
+  pinned: boolean;
 }
 
 /** The loader's images/s over `batches` batches after a warm-up one. */
@@ -40,19 +46,26 @@ export async function benchLoader(s: DataBenchSettings): Promise<DataBenchResult
     workers: s.workers,
     prefetch: s.prefetch,
     badData: 'skip',
+    pinMemory: s.device?.startsWith('cuda') ?? false,
   });
   try {
     const order = epochOrder(0, 0, images.length);
     const batches = Array.from({ length: s.batches + 1 }, (_, k) =>
       Array.from({ length: s.batch }, (_, j) => order[(k * s.batch + j) % order.length]!),
     );
+    const upload = (b: LoadedBatch) => {
+      if (s.device) images.toDevice(b.pixels, b.count, s.device as DeviceSpec).dispose(); // waits for the device
+    };
     const feed = images.feed(0, batches);
-    (await feed.take()).release(); // warm-up: workers started, caches filled
+    const first = await feed.take(); // warm-up: workers started, caches filled, device ready
+    upload(first);
+    first.release();
     const t0 = performance.now();
     let count = 0;
     let bad = 0;
     for (let k = 0; k < s.batches; k++) {
       const b = await feed.take();
+      upload(b);
       count += b.count;
       bad += b.bad.length;
       b.release();
@@ -66,6 +79,7 @@ export async function benchLoader(s: DataBenchSettings): Promise<DataBenchResult
       perCore: rate / Math.min(s.workers, availableParallelism()),
       workers: s.workers,
       badSamples: bad,
+      pinned: images.pinned,
     };
   } finally {
     await images.close();

@@ -1,6 +1,7 @@
 // commands/bench_data.ts: `mae-cuda bench-data --data SRC [--input-size 224] [--batch 256]
-// [--num-workers N] [--batches 10] [--torchvision PYTHON] [--json FILE]`: images/s of the input
-// pipeline alone (decoded, cropped, flipped, batched as pretrain reads them), per core, and with
+// [--num-workers N] [--batches 10] [--device D] [--torchvision PYTHON] [--json FILE]`: images/s of
+// the input pipeline alone (decoded, cropped, flipped, batched as pretrain reads them; with
+// --device also uploaded and normalised there), per core, and with
 // --torchvision the official pipeline (torchvision ImageFolder + the same transform in a
 // DataLoader with as many workers) in the same run, and the ratio. Speed is printed, not asserted.
 import { writeFileSync } from 'node:fs';
@@ -26,13 +27,18 @@ export const options = z.strictObject({
   numWorkers: intOption({ min: 1, max: 1024 }).optional(),
   batches: intOption({ min: 1, max: 100_000 }).default(10),
   prefetch: intOption({ min: 1, max: 64 }).default(2),
+  device: z
+    .string()
+    .regex(/^(cpu|cuda|cuda:\d+)$/, { message: "must be 'cpu', 'cuda' or 'cuda:N'" })
+    .optional()
+    .describe('also upload and normalise each batch on this device'),
   torchvision: z.string({ message: 'give a Python with torchvision: --torchvision python3' }).optional(),
   json: z.string({ message: 'give the file to write: --json FILE' }).optional(),
 });
 
 const USAGE = `mae-cuda bench-data --data SRC [--data-format F] [--input-size 224] [--batch 256]
-    [--num-workers N (default: the cores)] [--batches 10] [--prefetch 2] [--torchvision /usr/bin/python3]
-    [--json FILE]`;
+    [--num-workers N (default: the cores)] [--batches 10] [--prefetch 2] [--device cpu|cuda[:N]]
+    [--torchvision /usr/bin/python3] [--json FILE]`;
 
 export const benchDataCommand = defineCommand({
   name: 'bench-data',
@@ -48,6 +54,7 @@ export const benchDataCommand = defineCommand({
       workers: o.numWorkers ?? availableParallelism(),
       batches: o.batches,
       prefetch: o.prefetch,
+      ...(o.device ? { device: o.device } : {}),
     };
     let ours: Awaited<ReturnType<typeof benchLoader>>;
     try {
@@ -69,7 +76,8 @@ export const benchDataCommand = defineCommand({
     }
     const lines = [
       `source ${s.data}: ${s.batches} batches of ${s.batch} at ${s.inputSize}x${s.inputSize}, ${s.workers} workers, ${availableParallelism()} cores`,
-      `mae-cuda loader: ${ours.imagesPerSec.toFixed(1)} img/s, ${ours.perCore.toFixed(1)} img/s per core` +
+      `mae-cuda loader${s.device ? ` + upload to ${s.device}${ours.pinned ? ' (pinned)' : ''}` : ''}: ` +
+        `${ours.imagesPerSec.toFixed(1)} img/s, ${ours.perCore.toFixed(1)} img/s per core` +
         (ours.badSamples ? ` (${ours.badSamples} bad samples replaced)` : ''),
     ];
     if (tv)

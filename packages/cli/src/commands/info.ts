@@ -1,6 +1,8 @@
 // commands/info.ts: `mae-cuda info [--json]`: the build (version, CUDA architectures, OpenMP with
-// the threads and wait policy in use), the devices found and where NCCL is (or what was searched).
-import { buildInfo, devices, findNccl, formatNcclVersion } from '@mae-cuda/native';
+// the threads and wait policy in use), the data loader's JPEG decoder, the devices found and where
+// NCCL is (or what was searched).
+import { jpegDecoder } from '@mae-cuda/mae';
+import { buildInfo, devices, findNccl, formatNcclVersion, jpegAvailable } from '@mae-cuda/native';
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
 
@@ -20,6 +22,8 @@ export interface InfoReport {
     spinCount?: string;
   };
   cpu: { kernels: 'avx2' | 'default' };
+  /** the data loader's JPEG decoder: built in (libjpeg) or not, and the one in use */
+  jpeg: { libjpeg: boolean; decoder: string };
   devices: ReturnType<typeof devices>;
   nccl: ReturnType<typeof findNccl>;
 }
@@ -37,6 +41,7 @@ export function collectInfo(): InfoReport {
       ...(process.env.GOMP_SPINCOUNT === undefined ? {} : { spinCount: process.env.GOMP_SPINCOUNT }),
     },
     cpu: { kernels: b.cpuIsa },
+    jpeg: { libjpeg: jpegAvailable(), decoder: jpegDecoder() },
     devices: devices(),
     nccl: findNccl(),
   };
@@ -71,6 +76,10 @@ export function formatInfo(r: InfoReport): string {
   lines.push(r.openmp.compiled ? formatOpenMp(r.openmp) : 'OpenMP: not compiled (1 thread)');
   lines.push(
     `CPU kernels: ${r.cpu.kernels === 'avx2' ? 'AVX2+FMA build' : 'baseline build'} (MAE_CPU_ISA=default forces the baseline)`,
+  );
+  lines.push(
+    `JPEG decoding: ${r.jpeg.decoder === 'libjpeg' ? 'libjpeg-turbo in the addon' : r.jpeg.decoder}` +
+      (r.jpeg.libjpeg ? '' : ' (the addon was built without libjpeg: install libjpeg-dev and rebuild)'),
   );
   lines.push('Devices:');
   for (const d of r.devices) {

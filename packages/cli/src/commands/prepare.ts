@@ -1,7 +1,8 @@
 // commands/prepare.ts: `mae-cuda prepare SRC --out DIR [--short-side 256 | --keep-size]
-// [--quality 90] [--shard-size 1GiB] [--workers N] [--data-format F] [--overwrite]`: writes the
-// training set as WebDataset tar shards of pre-resized JPEGs (DIR/train-000000.tar, ...; each
-// sample `<key>.jpg` + `<key>.cls`) and DIR/index.json (the shards, classes, source, settings and
+// [--encoding jpeg|raw] [--quality 90] [--shard-size 1GiB] [--workers N] [--data-format F]
+// [--overwrite]`: writes the training set as WebDataset tar shards of pre-resized images
+// (DIR/train-000000.tar, ...; each sample `<key>.jpg`, or with --encoding raw the pixels as
+// `<key>.ppm` / `.pgm`, which training reads without decoding, + `<key>.cls`) and DIR/index.json (the shards, classes, source, settings and
 // the samples that could not be read), to train from at speed with `pretrain --data DIR`.
 // Deterministic (the same bytes whatever --workers), resumable (a rerun with the same settings
 // keeps the complete shards and goes on), progress on stderr. Exit 0 when done (skipped bad
@@ -15,6 +16,7 @@ import sharp from 'sharp';
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
 import { intOption } from '../numbers.js';
+import { ENCODINGS, type Encoding } from '../prepare/encode.js';
 import { PrepareProgress } from '../prepare/progress.js';
 import { clearDir, INDEX_FILE, type PrepareSettings, planDir, prepare } from '../prepare/run.js';
 import { sizeOption } from '../prepare/size.js';
@@ -34,6 +36,10 @@ export const options = z.strictObject({
     .optional()
     .describe(`resize so the short side is this (never enlarged; default ${DEFAULT_SHORT_SIDE})`),
   keepSize: z.boolean().default(false).describe('keep the images at their size (no resize)'),
+  encoding: z
+    .enum(ENCODINGS as [Encoding, ...Encoding[]], { message: `must be one of ${ENCODINGS.join(', ')}` })
+    .default('jpeg')
+    .describe('jpeg, or raw: uncompressed PPM/PGM, several times larger, no decoding when training'),
   quality: intOption({ min: 1, max: 100 }).default(DEFAULT_QUALITY).describe('JPEG quality'),
   shardSize: sizeOption(1024)
     .optional()
@@ -52,9 +58,9 @@ export const options = z.strictObject({
 
 export const prepareCommand = defineCommand({
   name: 'prepare',
-  summary: 'write a source as tar shards of pre-resized JPEGs, to train from at speed',
+  summary: 'write a source as tar shards of pre-resized images (JPEG or raw), to train from at speed',
   usage:
-    `mae-cuda prepare <path> --out DIR [--short-side ${DEFAULT_SHORT_SIDE} | --keep-size] [--quality ${DEFAULT_QUALITY}] ` +
+    `mae-cuda prepare <path> --out DIR [--short-side ${DEFAULT_SHORT_SIDE} | --keep-size] [--encoding jpeg|raw] [--quality ${DEFAULT_QUALITY}] ` +
     `[--shard-size 1GiB] [--workers N] [--data-format ${SOURCE_FORMATS.join('|')}] [--overwrite]`,
   options,
   positionals: ['src'],
@@ -68,6 +74,7 @@ export const prepareCommand = defineCommand({
       shortSide: o.keepSize ? null : (o.shortSide ?? DEFAULT_SHORT_SIDE),
       quality: o.quality,
       shardSize: o.shardSize ?? DEFAULT_SHARD_SIZE,
+      encoding: o.encoding,
     };
     let source: ImageSource;
     try {
@@ -117,7 +124,7 @@ export const prepareCommand = defineCommand({
         `prepared ${index.samples} of ${source.length} samples from ${source.format}:${o.src} into ${index.shards.length} shard(s) ` +
           `in ${dir} (${(bytes / 1e6).toFixed(1)} MB; ${
             settings.shortSide === null ? 'size kept' : `short side ${settings.shortSide}`
-          }, quality ${settings.quality})` +
+          }, ${settings.encoding === 'raw' ? 'raw pixels' : `JPEG quality ${settings.quality}`})` +
           (result.kept > 0
             ? `; resumed: ${result.kept} complete shard(s) kept, ${result.written} written`
             : ''),

@@ -8,6 +8,7 @@ import {
   type ImageSource,
   MAX_PIXELS,
   readHeader,
+  readNetpbm,
   type Sample,
   type SourceFormat,
 } from '@mae-cuda/mae';
@@ -136,6 +137,16 @@ async function inspect(sample: Sample): Promise<Seen> {
   }
   let h: Awaited<ReturnType<typeof readHeader>>;
   try {
+    const pnm = readNetpbm(sample.bytes, sample.name);
+    if (pnm) {
+      const { width, height, channels } = pnm;
+      return {
+        format: channels === 1 ? 'pgm' : 'ppm',
+        width,
+        height,
+        channels: channels === 1 ? 'grey' : 'rgb',
+      };
+    }
     // the checks the loader makes: an empty file, no size, more pixels than it decodes
     h = await readHeader(sample.bytes, sample.name, MAX_PIXELS);
   } catch (e) {

@@ -1,5 +1,5 @@
-// prepare/run.ts: writes an image source as WebDataset tar shards of re-encoded JPEGs
-// (`train-000000.tar`, ...; each sample `<key>.jpg` + `<key>.cls`, the key the zero-padded source
+// prepare/run.ts: writes an image source as WebDataset tar shards of re-encoded images
+// (`train-000000.tar`, ...; each sample `<key>.jpg` (or `.ppm`/`.pgm` raw) + `<key>.cls`, the key the zero-padded source
 // index) and `index.json`. Samples are encoded `workers` at a time (sharp, async) and written in
 // index order, so the shards are the same bytes whatever the worker count. A shard is closed
 // before it would pass `shardSize` (it holds at least one sample), written to `<name>.partial`,
@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageSource } from '@mae-cuda/mae';
-import { type EncodeSettings, encodeSample } from './encode.js';
+import { type Encoded, type EncodeSettings, type Encoding, encodeSample } from './encode.js';
 import { TAR_END, TarWriter, tarMemberBytes } from './tar-writer.js';
 
 export const INDEX_FILE = 'index.json';
@@ -20,6 +20,8 @@ export interface PrepareSettings {
   shortSide: number | null;
   quality: number;
   shardSize: number;
+  /** 'raw' (PPM/PGM); absent in the index of an older prepare: 'jpeg' */
+  encoding?: Encoding;
 }
 
 export interface SourceInfo {
@@ -101,7 +103,7 @@ export function planDir(
       kind: 'refuse',
       why: `${dir} holds a prepare of another source (${index.source.path}, ${index.source.format}, ${index.source.samples} samples)`,
     };
-  if (!sameJson(index.settings, settings))
+  if (!sameJson({ encoding: 'jpeg', ...index.settings }, { encoding: 'jpeg', ...settings }))
     return {
       kind: 'refuse',
       why: `${dir} was prepared with other settings (${JSON.stringify(index.settings)}; now ${JSON.stringify(settings)})`,
@@ -148,14 +150,14 @@ export interface PrepareResult {
   written: number;
 }
 
-type Encoded = { ok: true; jpg: Buffer } | { ok: false; name: string; reason: string };
+type Outcome = ({ ok: true } & Encoded) | { ok: false; name: string; reason: string };
 
-async function encodeAt(source: ImageSource, i: number, enc: EncodeSettings): Promise<Encoded> {
+async function encodeAt(source: ImageSource, i: number, enc: EncodeSettings): Promise<Outcome> {
   let name = `sample ${i}`;
   try {
     const sample = await source.read(i);
     name = sample.name;
-    return { ok: true, jpg: await encodeSample(sample, enc) };
+    return { ok: true, ...(await encodeSample(sample, enc)) };
   } catch (e) {
     const reason = String((e as Error)?.message ?? e).split('\n')[0]!;
     return { ok: false, name, reason };
@@ -193,11 +195,12 @@ export async function prepare(o: PrepareOptions): Promise<PrepareResult> {
   let bytesWritten = kept.reduce((a, s) => a + s.bytes, 0);
   const enc: EncodeSettings = {
     quality: settings.quality,
+    encoding: settings.encoding ?? 'jpeg',
     ...(settings.shortSide === null ? {} : { shortSide: settings.shortSide }),
   };
 
   // encode ahead in a window of `workers` jobs; consume in index order
-  const pending = new Map<number, Promise<Encoded>>();
+  const pending = new Map<number, Promise<Outcome>>();
   let launched = start;
   const fill = (upTo: number) => {
     while (launched < total && launched < upTo) {
@@ -235,7 +238,7 @@ export async function prepare(o: PrepareOptions): Promise<PrepareResult> {
       } else {
         const key = keyOf(i, total);
         const cls = Buffer.from(String(source.label(i)));
-        const cost = tarMemberBytes(r.jpg.length) + tarMemberBytes(cls.length);
+        const cost = tarMemberBytes(r.bytes.length) + tarMemberBytes(cls.length);
         if (current && projected + cost + TAR_END > settings.shardSize) {
           await closeShard(i);
           written++;
@@ -245,7 +248,7 @@ export async function prepare(o: PrepareOptions): Promise<PrepareResult> {
           writer = await TarWriter.create(join(dir, `${current.name}.partial`));
           projected = 0;
         }
-        await writer!.add(`${key}.jpg`, r.jpg);
+        await writer!.add(`${key}.${r.ext}`, r.bytes);
         await writer!.add(`${key}.cls`, cls);
         projected += cost;
         bytesWritten += cost;

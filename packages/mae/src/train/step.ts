@@ -6,7 +6,7 @@
 // every run eager (for debugging, and always on the CPU, where the same body runs). The images
 // buffer is written by the caller before each run; the loss tensor a run returns is overwritten by
 // the next run.
-import { CudaGraph, freeAfter, ops, Stream, Tensor, withCurrentStream } from '@mae-cuda/native';
+import { CudaGraph, DeviceEvent, freeAfter, ops, Stream, Tensor, withCurrentStream } from '@mae-cuda/native';
 import { lenKeep, type MaeConfig, numPatches } from '../config/model.js';
 import type { GradOverlap } from '../dist/collective.js';
 import { maskingOnDevice, type NoiseCounter } from '../masking/device.js';
@@ -131,17 +131,21 @@ export class TrainStep {
    * Writes the images from decoded uint8 pixels ([N, H, W, C], as the batch loader makes them):
    * they go to the device as bytes, and image_normalize_forward (ToTensor + Normalize with the
    * device tensors mean and std, [C]) lays them out as the model's f32 [N, C, H, W] input, on the
-   * step's stream.
+   * step's stream. On CUDA the copy is asynchronous (a DMA when the loader's buffers are pinned):
+   * the returned event completes when `hwc` has been read, and the buffer must not change before
+   * (releaseWhenCopied); on the CPU the copy is done on return (undefined).
    */
-  loadImagesU8(hwc: Uint8Array, mean: F32, std: F32): void {
+  loadImagesU8(hwc: Uint8Array, mean: F32, std: F32): DeviceEvent | undefined {
     const [N, C, H, W] = this.imgs.shape as [number, number, number, number];
     if (hwc.length !== N * H * W * C)
       throw new TypeError(`TrainStep.loadImagesU8: ${hwc.length} bytes for [${N}, ${H}, ${W}, ${C}]`);
     this.u8 ??= Tensor.zeros('u8', [N, H, W, C], this.imgs.device);
     this.u8.handle.copyFromHost(hwc, this.stream?.handle ?? null);
+    const copied = this.stream ? DeviceEvent.create(this.imgs.device).record(this.stream) : undefined;
     const normalise = () => ops.image_normalize_forward(this.imgs, this.u8!, mean, std);
     if (this.stream) withCurrentStream(this.stream, normalise);
     else normalise();
+    return copied;
   }
 
   /** The step's stream (CUDA), or undefined on the CPU. */
@@ -206,4 +210,17 @@ export class LossLog<M> {
     this.pending.length = 0;
     return out;
   }
+}
+
+/**
+ * Calls `release` once `copied` (loadImagesU8's event) has completed: at once when there is no event
+ * (a CPU copy), else polled every `pollMs` (the event loop stays free meanwhile).
+ */
+export function releaseWhenCopied(copied: DeviceEvent | undefined, release: () => void, pollMs = 0.5): void {
+  if (!copied || copied.done()) {
+    copied?.destroy();
+    release();
+    return;
+  }
+  setTimeout(() => releaseWhenCopied(copied, release, pollMs), pollMs);
 }

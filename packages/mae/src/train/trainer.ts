@@ -35,7 +35,7 @@ import { writePreview } from './preview.js';
 import type { ProgressUpdate } from './progress.js';
 import { PretrainSetupError, runPlan } from './run_plan.js';
 import { datasetForModel, startRun } from './run_start.js';
-import { LossLog, TrainStep } from './step.js';
+import { LossLog, releaseWhenCopied, TrainStep } from './step.js';
 
 /** A step's progress (step = optimiser steps done, this one included; loss = mean over its micro-batches). */
 export interface StepRecord extends ProgressUpdate {
@@ -241,8 +241,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
           // its loss stays on the device until the log is drained
           if (streamed) {
             const b = await take();
-            stepper.loadImagesU8(b.pixels, norm!.mean, norm!.std);
-            b.release();
+            releaseWhenCopied(stepper.loadImagesU8(b.pixels, norm!.mean, norm!.std), b.release);
           } else
             stepper.loadImages(
               batchArray(train as ImageDataset, order.subarray(...shardRange(st, B, rank, world))),

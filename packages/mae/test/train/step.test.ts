@@ -2,7 +2,7 @@
 // backward, the device-scheduled AdamW update and the counter's advance give exactly the losses
 // and parameters of the eager per-step path (host noise, host masking, update(lr)).
 import assert from 'node:assert/strict';
-import { memoryStats, Tensor } from '@mae-cuda/native';
+import { DeviceEvent, memoryStats, Tensor } from '@mae-cuda/native';
 import { lenKeep, numPatches } from '../../src/config/model.js';
 import { preset } from '../../src/config/presets.js';
 import { initialState } from '../../src/init/state.js';
@@ -12,7 +12,7 @@ import { MaskedAutoencoder } from '../../src/model/mae.js';
 import { ParamStore } from '../../src/model/params.js';
 import { AdamW, DEFAULT_ADAMW } from '../../src/optim/adamw.js';
 import { batchNoise, Streams } from '../../src/rng/noise.js';
-import { LossLog, TrainStep } from '../../src/train/step.js';
+import { LossLog, releaseWhenCopied, TrainStep } from '../../src/train/step.js';
 import { compareCurves, lossCurve, makeTrainStep, syntheticImages } from '../../src/train/step_check.js';
 
 const model = preset('mae_tiny_28', { depth: 2, decoder_depth: 1 });
@@ -146,5 +146,35 @@ describe('TrainStep with bucketed all-reduce', () => {
     assert.equal(a.seen.flat().length, 2 * a.trainable, 'each trainable gradient once per step');
     assert.deepEqual(a.losses, b.losses);
     assert.deepEqual(a.values, b.values);
+  });
+});
+
+describe('releaseWhenCopied', () => {
+  it('releases at once without an event, and after a recorded event completes', async () => {
+    let released = 0;
+    releaseWhenCopied(undefined, () => released++);
+    assert.equal(released, 1);
+    const ev = DeviceEvent.create('cpu').record();
+    await new Promise<void>((resolve) =>
+      releaseWhenCopied(ev, () => {
+        released++;
+        resolve();
+      }),
+    );
+    assert.equal(released, 2);
+  });
+
+  it('loadImagesU8 on the CPU copies before it returns (no event)', () => {
+    const p = new ParamStore(initialState(model, 1), 'cpu');
+    const o = new AdamW(p, DEFAULT_ADAMW);
+    o.setSchedule([1e-3], 0);
+    const step = new TrainStep(new MaskedAutoencoder(model, p), o, new NoiseCounter(1, 0, 0, 0, 'cpu'), 2);
+    const hwc = new Uint8Array(2 * 28 * 28).map((_, i) => i % 251);
+    const mean = Tensor.fromArray('f32', [1], [0.5]);
+    const std = Tensor.fromArray('f32', [1], [0.25]);
+    assert.equal(step.loadImagesU8(hwc, mean, std), undefined);
+    const imgs = step.imgs.toArraySync();
+    assert.ok(Math.abs(imgs[5]! - (5 / 255 - 0.5) / 0.25) < 1e-6);
+    assert.throws(() => step.loadImagesU8(hwc.subarray(1), mean, std), /bytes for \[2, 28, 28, 1\]/);
   });
 });

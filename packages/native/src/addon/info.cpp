@@ -77,4 +77,16 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value HostPin(const Napi::CallbackInfo& info) {
+  const HostBytes b = TypedArrayBytes(info[0], "hostPin", "memory");
+  int pinned = 0;
+  Check(info.Env(), mae_host_pin(b.data, b.bytes, &pinned), "hostPin");
+  return Napi::Boolean::New(info.Env(), pinned != 0);
+}
+
+Napi::Value HostUnpin(const Napi::CallbackInfo& info) {
+  Check(info.Env(), mae_host_unpin(TypedArrayBytes(info[0], "hostUnpin", "memory").data), "hostUnpin");
+  return info.Env().Undefined();
+}
+
 }  // namespace mae_addon

@@ -14,6 +14,10 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info);
 // emptyCache(deviceType, deviceIndex)
 Napi::Value ResetPeakMemory(const Napi::CallbackInfo& info);
 Napi::Value EmptyCache(const Napi::CallbackInfo& info);
+// hostPin(view: TypedArray): boolean (pinned for CUDA copies; false: nothing to pin for)
+Napi::Value HostPin(const Napi::CallbackInfo& info);
+// hostUnpin(view: TypedArray), the view given to hostPin
+Napi::Value HostUnpin(const Napi::CallbackInfo& info);
 // ncclProbe(candidates): {found, path?, version?, searched, errors}
 Napi::Value NcclProbe(const Napi::CallbackInfo& info);
 }  // namespace mae_addon

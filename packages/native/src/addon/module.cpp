@@ -2,6 +2,7 @@
 // exports.ops through the generated RegisterGeneratedOps.
 #include "addon.h"
 #include "info.h"
+#include "jpeg.h"
 #include "native_graph.h"
 #include "native_nccl.h"
 #include "native_stream.h"
@@ -34,6 +35,8 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("setParentDeathSignal", Napi::Function::New<SetParentDeathSignal>(env, "setParentDeathSignal"));
   exports.Set("memoryStats", Napi::Function::New<MemoryStats>(env, "memoryStats"));
   exports.Set("resetPeakMemory", Napi::Function::New<ResetPeakMemory>(env, "resetPeakMemory"));
+  exports.Set("hostPin", Napi::Function::New<HostPin>(env, "hostPin"));
+  exports.Set("hostUnpin", Napi::Function::New<HostUnpin>(env, "hostUnpin"));
   exports.Set("emptyCache", Napi::Function::New<EmptyCache>(env, "emptyCache"));
   exports.Set("ncclProbe", Napi::Function::New<NcclProbe>(env, "ncclProbe"));
   exports.Set("setCurrentStream", Napi::Function::New<SetCurrentStream>(env, "setCurrentStream"));
@@ -54,6 +57,10 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("ncclGroupStart", Napi::Function::New<NcclGroupStart>(env, "ncclGroupStart"));
   exports.Set("ncclGroupEnd", Napi::Function::New<NcclGroupEnd>(env, "ncclGroupEnd"));
   exports.Set("resizeBicubicU8", Napi::Function::New<ResizeBicubicU8>(env, "resizeBicubicU8"));
+  exports.Set("cropResizeBicubicU8", Napi::Function::New<CropResizeBicubicU8>(env, "cropResizeBicubicU8"));
+  exports.Set("jpegAvailable", Napi::Function::New<JpegAvailable>(env, "jpegAvailable"));
+  exports.Set("jpegHeader", Napi::Function::New<JpegHeader>(env, "jpegHeader"));
+  exports.Set("jpegDecodeRegion", Napi::Function::New<JpegDecodeRegion>(env, "jpegDecodeRegion"));
 
   Napi::Object ops = Napi::Object::New(env);
   RegisterGeneratedOps(env, ops);

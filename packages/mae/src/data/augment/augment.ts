@@ -4,15 +4,16 @@
 // on the device. The randomness is sampleRandom(seed, epoch, index): draw 0 is the flip (flipped
 // when u < 0.5; drawn even when cfg.flip is off, so the crop does not depend on it), the crop's
 // draws follow (crop.ts). The crop box comes from the stored size in the header; only the box is
-// converted and resized.
+// converted and resized. Binary PPM/PGM files (netpbm.ts) are raw pixels already.
 
+import { cropResizeBicubicU8 } from '@mae-cuda/native';
 import type { Sample } from '../sources/types.js';
 import { rgbToLuma, toRgb } from './convert.js';
 import { type CropBox, cropParams } from './crop.js';
-import { DecodeError, decodeRegion, readHeader } from './decode.js';
-import { cropHwc, flipHwc } from './pixels.js';
+import { DecodeError, decodeRegion, readDecodeHeader } from './decode.js';
+import { readNetpbm } from './netpbm.js';
+import { cropHwc } from './pixels.js';
 import { sampleRandom } from './random.js';
-import { resizeBicubic } from './resample.js';
 
 /** The transform's settings; MAE's are inputSize 224, scale [0.2, 1], ratio [3/4, 4/3], flip on. */
 export interface AugmentConfig {
@@ -64,9 +65,13 @@ function checkRaw(sample: Extract<Sample, { kind: 'raw' }>, maxPixels: number): 
   }
 }
 
+/** The whole of a w x h image as a crop box. */
+const whole = (width: number, height: number): CropBox => ({ left: 0, top: 0, width, height });
+
 /**
  * Sample `index` of `epoch` decoded, cropped, resized and maybe flipped: inputSize * inputSize *
- * channels bytes, HWC. Throws DecodeError (naming the sample) for data that cannot be used.
+ * channels bytes, HWC, written into `out` when given (e.g. the loader's batch slot), else into a new
+ * array. Throws DecodeError (naming the sample) for data that cannot be used.
  */
 export async function decodeAugment(
   sample: Sample,
@@ -74,23 +79,34 @@ export async function decodeAugment(
   seed: bigint | number,
   epoch: number,
   index: number,
+  out?: Uint8Array,
 ): Promise<Uint8Array> {
   checkConfig(cfg);
+  const S = cfg.inputSize;
+  const C = cfg.channels;
+  const dst = out ?? new Uint8Array(S * S * C);
+  if (dst.length !== S * S * C) {
+    throw new RangeError(`augment: out has ${dst.length} bytes, expected ${S}x${S}x${C} = ${S * S * C}`);
+  }
   const uniform = sampleRandom(seed, epoch, index);
   const flip = uniform() < 0.5 && cfg.flip;
-  let rgb: Uint8Array;
-  let box: CropBox;
-  if (sample.kind === 'encoded') {
-    const header = await readHeader(sample.bytes, sample.name, cfg.maxPixels);
-    box = cropParams(header.width, header.height, cfg.scale, cfg.ratio, uniform);
-    rgb = await decodeRegion(sample.bytes, sample.name, header, box, cfg.maxPixels);
-  } else {
-    checkRaw(sample, cfg.maxPixels);
-    box = cropParams(sample.width, sample.height, cfg.scale, cfg.ratio, uniform);
-    rgb = rawRegion(sample, box);
+  const stored = sample.kind === 'encoded' ? (readNetpbm(sample.bytes, sample.name) ?? sample) : sample;
+  if (stored.kind === 'encoded') {
+    const header = await readDecodeHeader(stored.bytes, stored.name, cfg.maxPixels);
+    const box = cropParams(header.width, header.height, cfg.scale, cfg.ratio, uniform);
+    const rgb = await decodeRegion(stored.bytes, stored.name, header, box, cfg.maxPixels);
+    const px = C === 1 ? rgbToLuma(rgb) : rgb;
+    cropResizeBicubicU8(dst, px, box.width, box.height, C, whole(box.width, box.height), S, S, flip);
+    return dst;
   }
-  const px = cfg.channels === 1 ? rgbToLuma(rgb) : rgb;
-  const S = cfg.inputSize;
-  const out = resizeBicubic(px, box.width, box.height, cfg.channels, S, S);
-  return flip ? flipHwc(out, S, S, cfg.channels) : out;
+  checkRaw(stored, cfg.maxPixels);
+  const box = cropParams(stored.width, stored.height, cfg.scale, cfg.ratio, uniform);
+  if (stored.channels === C) {
+    cropResizeBicubicU8(dst, stored.pixels, stored.width, stored.height, C, box, S, S, flip);
+  } else {
+    const rgb = rawRegion(stored, box);
+    const px = C === 1 ? rgbToLuma(rgb) : rgb;
+    cropResizeBicubicU8(dst, px, box.width, box.height, C, whole(box.width, box.height), S, S, flip);
+  }
+  return dst;
 }

@@ -2,8 +2,10 @@
 // images into pooled shared uint8 buffers (HWC, one image after another), a batch split into one
 // contiguous run per worker. Every sample's bytes depend only on (seed, epoch, index) (the crop
 // and flip come from a counter-based RNG), so a batch is the same whatever the number of workers.
-// At most `buffers` batches are in flight or held; load() waits for a free buffer.
+// At most `buffers` batches are in flight or held; load() waits for a free buffer. For CUDA runs the
+// buffers are page-locked (`pin`: cudaHostRegister), so that the upload of a batch is a DMA copy.
 import { Worker } from 'node:worker_threads';
+import { hostPin, hostUnpin } from '@mae-cuda/native';
 import type { AugmentConfig } from '../augment/index.js';
 import type { SourceSpec } from '../sources/index.js';
 import type { BadDataPolicy, BadSample, Job, WorkerInit, WorkerReply } from './messages.js';
@@ -19,6 +21,8 @@ export interface LoaderConfig {
   /** batches that may be in flight or held at once (at least 1) */
   buffers: number;
   badData: BadDataPolicy;
+  /** page-lock the buffers for copies to a CUDA device (a no-op without one) */
+  pin?: boolean;
 }
 
 /** A decoded batch: `pixels` holds `count` images of [H, W, C] uint8; release() when done with it. */
@@ -47,6 +51,7 @@ export class BatchLoader {
   private nextJob = 0;
   private closed = false;
   private dead: string | undefined;
+  private readonly pinnedViews: Uint8Array[] = [];
   readonly bytesPerImage: number;
   /** images decoded and the workers' busy seconds (summed over workers), since the start */
   readonly stats = { images: 0, busySeconds: 0 };
@@ -64,8 +69,12 @@ export class BatchLoader {
     this.pool = pool;
     const a = config.augment;
     this.bytesPerImage = a.inputSize * a.inputSize * a.channels;
-    for (let k = 0; k < config.buffers; k++)
-      this.free.push(new SharedArrayBuffer(config.batch * this.bytesPerImage));
+    for (let k = 0; k < config.buffers; k++) {
+      const buffer = new SharedArrayBuffer(config.batch * this.bytesPerImage);
+      const view = new Uint8Array(buffer);
+      if (config.pin && hostPin(view)) this.pinnedViews.push(view);
+      this.free.push(buffer);
+    }
     pool.forEach((w, k) => {
       w.on('message', (r: WorkerReply) => this.onReply(r));
       w.on('error', (e) => this.failAll(`loader worker ${k} failed: ${e.message}`));
@@ -143,9 +152,16 @@ export class BatchLoader {
     };
   }
 
+  /** Whether the buffers are page-locked for CUDA copies. */
+  get pinned(): boolean {
+    return this.pinnedViews.length > 0;
+  }
+
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     await Promise.all(this.pool.map((w) => w.terminate()));
+    for (const v of this.pinnedViews.splice(0)) hostUnpin(v);
   }
 
   private onReply(r: WorkerReply): void {

@@ -39,6 +39,8 @@ export interface StreamedOptions {
   std?: readonly number[];
   /** train on the first `limit` samples only (all when absent) */
   limit?: number;
+  /** page-lock the batch buffers for copies to a CUDA device (CUDA runs) */
+  pinMemory?: boolean;
 }
 
 export class StreamedImages {
@@ -78,14 +80,23 @@ export class StreamedImages {
         seed: o.seed,
         workers: o.workers,
         batch: o.batch,
-        buffers: o.prefetch + 1,
+        // CUDA runs hold a batch's buffer until its asynchronous upload is done (after the step
+        // before it on the stream): two more let the host run two steps ahead of the device
+        // while `prefetch` batches still decode
+        buffers: o.prefetch + 1 + (o.pinMemory ? 2 : 0),
         badData: o.badData,
+        pin: o.pinMemory ?? false,
       });
       return new StreamedImages(source, loader, o);
     } catch (e) {
       await source.close();
       throw e;
     }
+  }
+
+  /** Whether the batch buffers are page-locked for CUDA uploads. */
+  get pinned(): boolean {
+    return this.loader.pinned;
   }
 
   get name(): string {

@@ -28,7 +28,7 @@ async function decodeInto(source: ImageSource, job: Job, k: number, bad: BadSamp
     try {
       const sample = await source.read(from);
       name = sample.name;
-      slot.set(await decodeAugment(sample, init.augment, init.seed, job.epoch, index));
+      await decodeAugment(sample, init.augment, init.seed, job.epoch, index, slot);
       if (first) bad.push({ ...first, replacement: from });
       return;
     } catch (e) {

@@ -1,7 +1,11 @@
 // file-handles.ts: a small cache of open read-only file handles for positional reads, shared by
 // the sources that read many samples from few files (tar shards, idx and CIFAR batches). At most
-// `max` stay open; the least recently used idle one is closed first, never one mid-read.
+// `max` stay open; the least recently used idle one is closed first, never one mid-read. In a worker
+// thread (the batch loader's) the reads are synchronous (readSync on the same handle's descriptor):
+// the thread does nothing else, and a libuv pool round trip costs more than a cached read.
+import { readSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import { isMainThread } from 'node:worker_threads';
 import { DataError, why } from './types.js';
 
 interface Entry {
@@ -24,9 +28,14 @@ export class FileHandles {
       const buf = Buffer.alloc(length);
       let got = 0;
       while (got < length) {
-        const { bytesRead } = await fh.read(buf, got, length - got, position + got).catch((err) => {
+        let bytesRead: number;
+        try {
+          bytesRead = isMainThread
+            ? (await fh.read(buf, got, length - got, position + got)).bytesRead
+            : readSync(fh.fd, buf, got, length - got, position + got);
+        } catch (err) {
           throw new DataError(file, `cannot read ${what} (${why(err)})`, index);
-        });
+        }
         if (bytesRead === 0)
           throw new DataError(
             file,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { rgbToLuma } from '../../../src/data/augment/convert.js';
 import type { CropBox } from '../../../src/data/augment/crop.js';
-import { DecodeError, decodeRegion, readHeader } from '../../../src/data/augment/decode.js';
+import { DecodeError, decodeRegion, readDecodeHeader, readHeader } from '../../../src/data/augment/decode.js';
 import { H, imageKinds, pattern, pilRead, png16, W } from './images.js';
 import { requirePython } from './python.js';
 
@@ -13,7 +13,7 @@ const FULL: CropBox = { top: 0, left: 0, height: H, width: W };
 const PART: CropBox = { top: 5, left: 11, height: 13, width: 19 };
 
 async function decode(bytes: Uint8Array, box: CropBox, name = 'x'): Promise<Uint8Array> {
-  return decodeRegion(bytes, name, await readHeader(bytes, name, MAX), box, MAX);
+  return decodeRegion(bytes, name, await readDecodeHeader(bytes, name, MAX), box, MAX);
 }
 
 function maxDiff(a: Uint8Array, b: Uint8Array): number {

@@ -5,10 +5,11 @@
 // thread and in worker threads.
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
+import { cropResizeBicubicU8 } from '@mae-cuda/native';
 import sharp from 'sharp';
 import type { CropBox } from '../../../src/data/augment/crop.js';
 import { cropParams } from '../../../src/data/augment/crop.js';
-import { cropHwc } from '../../../src/data/augment/pixels.js';
+import { cropHwc, flipHwc } from '../../../src/data/augment/pixels.js';
 import { sampleRandom } from '../../../src/data/augment/random.js';
 import { resizeBicubic, resizeBicubicReference } from '../../../src/data/augment/resample.js';
 import { requirePhotos } from './photos.js';
@@ -175,6 +176,53 @@ describe('resizeBicubic (native) against resizeBicubicReference', () => {
     assert.throws(() => resizeBicubic(src, 2, 2, 3, 0, 4), /dstWidth must be an integer in 1\.\./);
     assert.throws(() => resizeBicubic(new Uint8Array(0), 0, 0, 3, 4, 4), /width must be an integer in 1\.\./);
     assert.throws(() => resizeBicubic(src, 2, 3, 3, 4, 4), RangeError);
+  });
+
+  it('cropResizeBicubicU8: a crop box resized into a (shared) buffer and maybe mirrored, as crop + reference + flip', () => {
+    const seed = (Date.now() % 65536) + 1;
+    let s = seed;
+    const next = (n: number) => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return (s >>> 8) % n;
+    };
+    for (let i = 0; i < 40; i++) {
+      const ch = 1 + (i % 4);
+      const [w, h] = [1 + next(i % 5 === 0 ? 900 : 300), 1 + next(300)];
+      const box = { width: 1 + next(w), height: 1 + next(h), left: 0, top: 0 };
+      box.left = next(w - box.width + 1);
+      box.top = next(h - box.height + 1);
+      const [outW, outH] = i % 3 === 0 ? [224, 224] : [1 + next(250), 1 + next(250)];
+      const flip = i % 2 === 1;
+      const src = randomImage(w, h, ch, i + 500, i % 3 === 1 ? 'edges' : 'noise');
+      const dst = new Uint8Array(new SharedArrayBuffer(outW * outH * ch + 8), 8, outW * outH * ch);
+      cropResizeBicubicU8(dst, src, w, h, ch, box, outW, outH, flip);
+      const resized = resizeBicubicReference(cropHwc(src, w, ch, box), box.width, box.height, ch, outW, outH);
+      const want = flip ? flipHwc(resized, outW, outH, ch) : resized;
+      const at = firstDifference(dst, want);
+      assert.equal(
+        at,
+        -1,
+        `${w}x${h}x${ch} box ${JSON.stringify(box)} -> ${outW}x${outH} flip ${flip} (seed ${seed})`,
+      );
+    }
+  });
+
+  it('cropResizeBicubicU8 refuses a box outside the image and a wrong dst length', () => {
+    const src = new Uint8Array(10 * 8 * 3);
+    const dst = new Uint8Array(4 * 4 * 3);
+    const box = { left: 6, top: 0, width: 5, height: 8 };
+    assert.throws(
+      () => cropResizeBicubicU8(dst, src, 10, 8, 3, box, 4, 4, false),
+      /boxWidth must be an integer in 1\.\.4/,
+    );
+    assert.throws(
+      () => cropResizeBicubicU8(dst, src, 10, 8, 3, { ...box, left: 10 }, 4, 4, false),
+      /left must be an integer in 0\.\.9/,
+    );
+    assert.throws(
+      () => cropResizeBicubicU8(dst, src, 10, 8, 3, { ...box, width: 4 }, 5, 4, false),
+      RangeError,
+    );
   });
 
   it('runs in worker threads, equal to the main thread', async function () {
