@@ -25,7 +25,7 @@ export class FileHandles {
         this.open.delete(file);
         throw new DataError(file, `cannot open (${why(err)})`, index);
       });
-      const buf = Buffer.alloc(length);
+      const buf = Buffer.allocUnsafe(length); // filled below, or a DataError: never returned part-filled
       let got = 0;
       while (got < length) {
         let bytesRead: number;
