@@ -23,6 +23,8 @@ struct Opts {
   mae_device dev{MAE_DEVICE_CUDA, 0};
   int reps = 20;
   bool big = true;
+  bool hash = false;  // --hash: print an FNV-1a of every device output
+  std::string only;   // --only a,b: check these ops only (",a,b,")
   unsigned seed = 1234;
   FILE* json = nullptr;
 };
@@ -96,12 +98,21 @@ void make(Pair& p, const char* name, mae_dtype d, std::vector<int64_t> shape, bo
   }
 }
 
+// FNV-1a of bytes: --hash prints it for every device output, so that runs can be compared byte
+// for byte (the emulator's schedules must all give the same bytes; a difference is a race).
+unsigned long long fnv1a(const std::vector<unsigned char>& b) {
+  unsigned long long h = 1469598103934665603ull;
+  for (unsigned char c : b) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
 // ||dev - cpu|| / max(||cpu||, tiny) and max |dev - cpu| of an output; NaN anywhere gives inf.
-void compare(const Pair& p, double& rel, double& maxabs) {
+void compare(const Pair& p, double& rel, double& maxabs, unsigned long long& hash) {
   const size_t nb = mae_tensor_nbytes(p.cpu);
   std::vector<unsigned char> a(nb), b(nb);
   if (mae_tensor_copy_to_host(a.data(), p.cpu, nb, nullptr)) die("read back");
   if (mae_tensor_copy_to_host(b.data(), p.dev, nb, nullptr)) die("read back");
+  hash = fnv1a(b);
   double num = 0, den = 0;
   maxabs = 0;
   const int64_t n = mae_tensor_numel(p.cpu);
@@ -123,7 +134,8 @@ void report(const char* op, const char* variant, const std::string& sizes, const
   std::string detail;
   for (const Pair* o : outs) {
     double rel, mx;
-    compare(*o, rel, mx);
+    unsigned long long hash;
+    compare(*o, rel, mx, hash);
     // relative norm, with an absolute floor (inputs are O(1)): a sum that cancels to near zero
     // has a large relative error that is only rounding
     const double th = thresh(o->dtype) > 0 ? std::fmax(thresh(o->dtype), floor) : 0;
@@ -133,6 +145,10 @@ void report(const char* op, const char* variant, const std::string& sizes, const
     std::snprintf(buf, sizeof buf, "%s%s rel %.2e max %.2e (<= %.0e)", detail.empty() ? "" : "; ", o->name.c_str(),
                   rel, mx, th);
     detail += buf;
+    if (g.hash) {
+      std::snprintf(buf, sizeof buf, " hash %016llx", hash);
+      detail += buf;
+    }
     if (g.json)
       std::fprintf(g.json,
                    "{\"op\":\"%s\",\"variant\":\"%s\",\"sizes\":\"%s\",\"output\":\"%s\",\"rel\":%.3e,\"max_abs\":%.3e,"
@@ -280,11 +296,13 @@ export function emitCheck(ops: readonly OpDef[]): string {
     } else if (a == "--reps" && i + 1 < argc) g.reps = std::atoi(argv[++i]);
     else if (a == "--seed" && i + 1 < argc) g.seed = (unsigned)std::strtoul(argv[++i], nullptr, 10);
     else if (a == "--small") g.big = false;
+    else if (a == "--hash") g.hash = true;
+    else if (a == "--only" && i + 1 < argc) g.only = std::string(",") + argv[++i] + ",";
     else if (a == "--json" && i + 1 < argc) {
       g.json = std::fopen(argv[++i], "w");
       if (!g.json) { std::perror("op_check: --json"); return 2; }
     } else {
-      std::fprintf(stderr, "usage: op_check [--device cpu|cuda:N] [--reps N] [--seed N] [--small] [--json FILE]\n");
+      std::fprintf(stderr, "usage: op_check [--device cpu|cuda:N] [--reps N] [--seed N] [--small] [--hash] [--only op,op] [--json FILE]\n");
       return 2;
     }
   }
@@ -301,7 +319,20 @@ export function emitCheck(ops: readonly OpDef[]): string {
     std::printf("op_check: cuda against the CPU backend, seed %u\n", g.seed);
   }
 `);
-  for (const op of ops) out.push(`  check_${op.name}(rng);`);
+  out.push(`  const char* const known[] = {${ops.map((op) => `"${op.name}"`).join(', ')}};
+  if (!g.only.empty()) {
+    std::string rest = g.only;
+    for (const char* k : known) {
+      const std::string key = std::string(",") + k + ",";
+      for (size_t at; (at = rest.find(key)) != std::string::npos;) rest.replace(at, key.size() - 1, "");
+    }
+    if (rest.find_first_not_of(',') != std::string::npos) {
+      std::fprintf(stderr, "op_check: --only names unknown ops:%s\\n", rest.c_str());
+      return 2;
+    }
+  }
+  auto selected = [](const char* op) { return g.only.empty() || g.only.find(std::string(",") + op + ",") != std::string::npos; };`);
+  for (const op of ops) out.push(`  if (selected("${op.name}")) check_${op.name}(rng);`);
   out.push(String.raw`  std::printf("op_check: %d checked, %d failed\n", g_run, g_failed);
   if (g.json) std::fclose(g.json);
   return g_failed ? 1 : 0;

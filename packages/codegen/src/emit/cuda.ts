@@ -11,6 +11,9 @@ import { CudaRenderer } from './render.js';
 import { cudaVariants, GENERATED_BY, kernelArgs, kernelName } from './signature.js';
 import { cudaTemplate, templateCtx } from './templates.js';
 
+// The hand-written device code (reductions, the mma helper, launch helpers) and the macros that
+// stand for CUDA syntax (launches, shared memory) live in packages/native/src/device/*.cuh, so that
+// the same sources compile with nvcc and, under MAE_CUDA_EMULATOR, as host C++ (packages/native/emu).
 const PRELUDE = `#include <cuda_runtime.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -18,62 +21,8 @@ const PRELUDE = `#include <cuda_runtime.h>
 #include <cmath>
 #include "internal.h"
 #include "kernels.h"
-
-namespace {
-template <typename T> __device__ __forceinline__ T mae_warp_sum(T v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-template <typename T> __device__ __forceinline__ T mae_warp_max(T v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) v = fmax(v, __shfl_xor_sync(0xffffffffu, v, o));
-  return v;
-}
-// Block-wide reduction; every thread gets the result. smem holds 32 partials.
-template <bool IsMax, typename T> __device__ __forceinline__ T mae_block_reduce(T v, T* smem) {
-  const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
-  v = IsMax ? mae_warp_max(v) : mae_warp_sum(v);
-  __syncthreads();  // smem may still be read by a previous reduction
-  if (lane == 0) smem[wid] = v;
-  __syncthreads();
-  T r = lane < nw ? smem[lane] : (IsMax ? (T)(-INFINITY) : (T)0);
-  return IsMax ? mae_warp_max(r) : mae_warp_sum(r);
-}
-__device__ __forceinline__ void mae_mma_bf16_16816(float* c, const uint32_t* a, const uint32_t* b) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-#endif
-}
-mae_status mae_launched(const char* op) {
-  const cudaError_t e = cudaGetLastError();
-  return e == cudaSuccess ? MAE_OK : mae_fail("%s: CUDA launch failed: %s", op, cudaGetErrorString(e));
-}
-mae_status mae_use_device(int device, const char* op) {
-  int cur = -1;
-  cudaError_t e = cudaGetDevice(&cur);
-  if (e == cudaSuccess && cur == device) return MAE_OK;
-  e = cudaSetDevice(device);
-  return e == cudaSuccess ? MAE_OK : mae_fail("%s: cannot use cuda:%d: %s", op, device, cudaGetErrorString(e));
-}
-// Multiprocessors of a device (cached): schedules size their tiles to fill the card.
-int64_t mae_sm_count(int device) {
-  static int cache[64] = {0};
-  if (device < 0 || device >= 64) return 132;
-  if (cache[device] == 0) {
-    int n = 0;
-    cache[device] = cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) == cudaSuccess && n > 0 ? n : 132;
-  }
-  return cache[device];
-}
-int64_t mae_blocks(int64_t work, int64_t per_block, int64_t cap) {
-  const int64_t b = (work + per_block - 1) / per_block;
-  return b < 1 ? 1 : (b > cap ? cap : b);
-}
-}  // namespace
+#include "mae_device.cuh"
+#include "prelude.cuh"
 `;
 
 export class CudaEmitter {
@@ -171,7 +120,7 @@ export class CudaEmitter {
     const s = k.schedule;
     const T = this.op.cuda.threads ?? 256;
     const launch = (name: string, grid: string, block: number | string) => [
-      `  ${name}<<<${grid}, ${block}, 0, _st>>>(${this.launchArgs});`,
+      `  MAE_LAUNCH(${name}, ${grid}, ${block}, 0, _st, ${this.launchArgs});`,
       `  if (mae_launched(OP)) return MAE_ERROR;`,
     ];
     switch (s.kind) {
@@ -196,7 +145,7 @@ export class CudaEmitter {
       }
       case 'rowwise': {
         this.kernelHead(k.name, T);
-        this.w(`__shared__ ${this.r.ctype} _red[32];`);
+        this.w(`MAE_SHARED(${this.r.ctype}, _red, [32]);`);
         this.w(`const int64_t _rows = ${this.prod(s.rows)};`);
         this.w('for (int64_t _row = blockIdx.x; _row < _rows; _row += gridDim.x) {');
         this.ind++;

@@ -101,7 +101,7 @@ template <typename TS, int E, int BN>
 __device__ __forceinline__ void mae_fa_forward(TS* __restrict__ out, float* __restrict__ lse, const TS* __restrict__ qkv,
                                                float scale, int64_t N, int64_t T, int64_t H) {
   constexpr int BM = 64, LD = E + 8, NE = E / 8, NS = BN / 8;
-  extern __shared__ __align__(16) unsigned char mae_fa_smem_raw[];
+  MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Qs = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);
   __nv_bfloat16* Ks = Qs + BM * LD;
   __nv_bfloat16* Vs = Ks + BN * LD;
@@ -219,7 +219,7 @@ function wrapper(name: string, params: string, call: string): string {
 function launch(name: string, grid: string, smem: string, args: string): string[] {
   return [
     `      if (mae_fa_smem(${name}, (int)(${smem}), OP)) return MAE_ERROR;`,
-    `      ${name}<<<${grid}, ${THREADS}, (size_t)(${smem}), _st>>>(${args});`,
+    `      MAE_LAUNCH(${name}, ${grid}, ${THREADS}, (size_t)(${smem}), _st, ${args});`,
   ];
 }
 

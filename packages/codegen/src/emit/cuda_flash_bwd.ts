@@ -10,7 +10,7 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
                                             const TS* __restrict__ out, const float* __restrict__ lse, float scale,
                                             int64_t N, int64_t T, int64_t H) {
   constexpr int BK = 64, LD = E + 8, NE = E / 8, NQ = BQ / 8;
-  extern __shared__ __align__(16) unsigned char mae_fa_smem_raw[];
+  MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Ks = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);
   __nv_bfloat16* Vs = Ks + BK * LD;
   __nv_bfloat16* Qs = Vs + BK * LD;
@@ -108,7 +108,7 @@ __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __res
                                           const TS* __restrict__ out, const float* __restrict__ lse, float scale,
                                           int64_t N, int64_t T, int64_t H) {
   constexpr int BM = 64, LD = E + 8, NE = E / 8, NK = BK / 8;
-  extern __shared__ __align__(16) unsigned char mae_fa_smem_raw[];
+  MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Qs = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);
   __nv_bfloat16* Os = Qs + BM * LD;  // dO
   __nv_bfloat16* Ks = Os + BM * LD;

@@ -20,8 +20,8 @@ template <typename TS> __device__ __forceinline__ float mae_fa_dot2(const TS* a,
 template <typename TS>
 __device__ __forceinline__ void mae_fa_forward_simt(TS* __restrict__ out, float* __restrict__ lse, const TS* __restrict__ qkv,
                                                     float scale, int64_t N, int64_t T, int64_t H, int64_t E) {
-  extern __shared__ __align__(16) unsigned char mae_fa_smem_raw[];
-  __shared__ float red[32];
+  MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
+  MAE_SHARED(float, red, [32]);
   float* qs = reinterpret_cast<float*>(mae_fa_smem_raw);
   float* acc = qs + E;
   float* ps = acc + E;
@@ -67,8 +67,8 @@ template <typename TS>
 __device__ __forceinline__ void mae_fa_dq_simt(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
                                                const TS* __restrict__ out, const float* __restrict__ lse, float scale,
                                                int64_t N, int64_t T, int64_t H, int64_t E) {
-  extern __shared__ __align__(16) unsigned char mae_fa_smem_raw[];
-  __shared__ float red[32];
+  MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
+  MAE_SHARED(float, red, [32]);
   float* qs = reinterpret_cast<float*>(mae_fa_smem_raw);
   float* dos = qs + E;
   float* acc = dos + E;
@@ -111,7 +111,7 @@ template <typename TS>
 __device__ __forceinline__ void mae_fa_dkdv_simt(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
                                                  const TS* __restrict__ out, const float* __restrict__ lse, float scale,
                                                  int64_t N, int64_t T, int64_t H, int64_t E) {
-  extern __shared__ __align__(16) unsigned char mae_fa_smem_raw[];
+  MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   float* ks = reinterpret_cast<float*>(mae_fa_smem_raw);
   float* vs = ks + E;
   float* dk = vs + E;

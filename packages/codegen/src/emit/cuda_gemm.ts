@@ -76,8 +76,8 @@ export function emitMmaKernel(g: GemmCtx, c: Contraction, name: string, cfg: Mma
   const MI = TM / 16;
   const NI = TN / 8;
   header(g, c, name, NT);
-  g.w(`__shared__ __align__(16) __nv_bfloat16 _As[${BM}][${BK + 8}];`);
-  g.w(`__shared__ __align__(16) __nv_bfloat16 _Bs[${BN}][${BK + 8}];`);
+  g.w(`MAE_SHARED_ALIGNED(16, __nv_bfloat16, _As, [${BM}][${BK + 8}]);`);
+  g.w(`MAE_SHARED_ALIGNED(16, __nv_bfloat16, _Bs, [${BN}][${BK + 8}]);`);
   g.w('const int _lane = threadIdx.x & 31, _warp = threadIdx.x >> 5;');
   g.w(`const int _wm = _warp / ${WN}, _wn = _warp % ${WN}, _g = _lane >> 2, _t = _lane & 3;`);
   g.w('for (int64_t _bb = blockIdx.z; _bb < _BATCH; _bb += gridDim.z) {');
@@ -151,8 +151,8 @@ export function emitSimtKernel(g: GemmCtx, c: Contraction, name: string, ct: str
   const BN = 64;
   const BK = 16;
   header(g, c, name, 256);
-  g.w(`__shared__ ${ct} _As[${BK}][${BM + 4}];`);
-  g.w(`__shared__ ${ct} _Bs[${BK}][${BN + 4}];`);
+  g.w(`MAE_SHARED(${ct}, _As, [${BK}][${BM + 4}]);`);
+  g.w(`MAE_SHARED(${ct}, _Bs, [${BK}][${BN + 4}]);`);
   g.w('const int _tx = threadIdx.x % 16, _ty = threadIdx.x / 16;');
   g.w('for (int64_t _bb = blockIdx.z; _bb < _BATCH; _bb += gridDim.z) {');
   g.indent(1);

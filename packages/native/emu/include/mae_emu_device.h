@@ -1,0 +1,136 @@
+// mae_emu_device.h: the device side of the CUDA emulator, for the host C++ build of the CUDA
+// sources: the qualifiers (__global__, __device__, __launch_bounds__ ... compile away), the built-in
+// variables (threadIdx, blockIdx, blockDim, gridDim: per OS thread, set by the scheduler before it
+// resumes each CUDA thread's fiber), __syncthreads (a block barrier), warp shuffles and the bf16
+// m16n8k16 MMA (warp collectives), shared memory (per block, poisoned at block start), device math,
+// and MAE_LAUNCH, which packs the arguments as a launch does and hands the grid to the runtime
+// stand-in (mae_emu::launch_kernel: validation, streams, graph capture). See docs/EMULATOR.md.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "cuda_bf16.h"
+#include "cuda_fp16.h"
+#include "mae_emu_api.h"
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __noinline__
+#define __launch_bounds__(...)
+#define __align__(n) alignas(n)
+#define __trap() ::mae_emu::trap(__FILE__, __LINE__)
+
+struct uint3 {
+  unsigned x, y, z;
+};
+extern thread_local uint3 threadIdx;
+extern thread_local uint3 blockIdx;
+extern thread_local dim3 blockDim;
+extern thread_local dim3 gridDim;
+constexpr int warpSize = 32;
+
+namespace mae_emu {
+// ---- scheduling points (device_grid.cpp) ----
+void syncthreads();                       // the block barrier
+void warp_sync();                         // a barrier among the live lanes of the caller's warp
+[[noreturn]] void trap(const char* file, int line);
+// What the last grid run on this OS thread faulted on (kernel, block, thread, what), or "".
+const char* device_fault_detail();
+// Sets the order fibers run in, as MAE_EMU_SCHEDULE names it (forward, reverse, shuffle[:SEED],
+// warp, warp-reverse); false for a name it does not know.
+bool set_schedule_name(const char* name);
+unsigned lane_id();
+unsigned warp_id();
+// The caller's warp's exchange area: 32 lanes x 8 bytes.
+uint64_t* warp_exchange();
+
+// ---- shared memory (device_shared.cpp) ----
+// One `__shared__` declaration: every CUDA thread of a block that reaches it gets the same bytes of
+// that block's shared memory (allocated, and poisoned, by the first).
+class SharedSlot {
+ public:
+  SharedSlot(size_t bytes, size_t align, const char* name) : bytes_(bytes), align_(align), name_(name) {}
+  void* get();
+  size_t bytes() const { return bytes_; }
+  const char* name() const { return name_; }
+
+ private:
+  size_t bytes_, align_;
+  const char* name_;
+};
+void* dynamic_shared();
+
+// ---- warp collectives (device_warp.cpp) ----
+template <typename T>
+T shfl_xor(T v, int lane_mask, int width) {
+  static_assert(sizeof(T) <= 8 && std::is_trivially_copyable<T>::value, "shuffle of a value over 8 bytes");
+  const unsigned lane = lane_id();
+  uint64_t* x = warp_exchange();
+  uint64_t bits = 0;
+  std::memcpy(&bits, &v, sizeof(T));
+  warp_sync();  // every lane has read the previous exchange
+  x[lane] = bits;
+  warp_sync();  // every lane has written
+  const unsigned w = static_cast<unsigned>(width);
+  const unsigned src = (lane & ~(w - 1)) | ((lane ^ static_cast<unsigned>(lane_mask)) & (w - 1));
+  T out;
+  const uint64_t got = x[src];
+  std::memcpy(&out, &got, sizeof(T));
+  return out;
+}
+void mma_bf16_16816(float* c, const uint32_t* a, const uint32_t* b);
+
+// ---- launches: the arguments converted and copied as CUDA does at the launch ----
+template <typename... P, typename... A>
+cudaError_t launch(const char* name, void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
+                   A&&... args) {
+  static_assert(sizeof...(P) == sizeof...(A), "kernel launched with the wrong number of arguments");
+  std::tuple<std::decay_t<P>...> packed(std::forward<A>(args)...);
+  return launch_kernel(stream, reinterpret_cast<const void*>(kernel), name, grid, block, smem,
+                       [kernel, packed]() { std::apply(kernel, packed); });
+}
+}  // namespace mae_emu
+
+inline void __syncthreads() { ::mae_emu::syncthreads(); }
+inline void __syncwarp(unsigned = 0xffffffffu) { ::mae_emu::warp_sync(); }
+template <typename T>
+inline T __shfl_xor_sync(unsigned /*mask*/, T v, int lane_mask, int width = 32) {
+  return ::mae_emu::shfl_xor(v, lane_mask, width);
+}
+
+// Device math the kernels call that host C++ does not have under these names.
+inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+inline float __expf(float x) { return std::exp(x); }
+inline float __fdividef(float a, float b) { return a / b; }
+using std::exp2;
+using std::fmax;
+using std::fmin;
+template <typename A, typename B>
+inline std::common_type_t<A, B> min(A a, B b) {
+  using C = std::common_type_t<A, B>;
+  return static_cast<C>(a) < static_cast<C>(b) ? static_cast<C>(a) : static_cast<C>(b);
+}
+template <typename A, typename B>
+inline std::common_type_t<A, B> max(A a, B b) {
+  using C = std::common_type_t<A, B>;
+  return static_cast<C>(a) < static_cast<C>(b) ? static_cast<C>(b) : static_cast<C>(a);
+}
+
+#define MAE_LAUNCH(kernel, grid, block, smem, stream, ...) \
+  ::mae_emu::launch(#kernel, kernel, dim3(grid), dim3(block), (smem), (stream), __VA_ARGS__)
+#define MAE_SHARED(type, name, dims)                                                   \
+  static ::mae_emu::SharedSlot name##_mae_slot(sizeof(type dims), alignof(type), #name); \
+  type(&name) dims = *reinterpret_cast<type(*) dims>(name##_mae_slot.get())
+#define MAE_SHARED_ALIGNED(align, type, name, dims)                                                         \
+  static ::mae_emu::SharedSlot name##_mae_slot(sizeof(type dims), (align) > alignof(type) ? (align) : alignof(type), \
+                                               #name);                                                      \
+  type(&name) dims = *reinterpret_cast<type(*) dims>(name##_mae_slot.get())
+#define MAE_DYNAMIC_SHARED(align, type, name) type* const name = reinterpret_cast<type*>(::mae_emu::dynamic_shared())

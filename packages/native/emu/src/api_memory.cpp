@@ -1,0 +1,172 @@
+// api_memory.cpp (emulator): device memory and pinned host memory. cudaMalloc hands out 256-byte
+// aligned host memory, filled with 0xFF bytes (NaN as f32/bf16/f16, -1 as integers) so that reading
+// memory nobody wrote shows; every live allocation is kept in a registry (device, base, size, a
+// sequence number) that the copy checks and the device side (mae_emu::find_allocation) consult.
+// MAE_EMU_MEMORY_BYTES caps each device's memory (cudaErrorMemoryAllocation past it). cudaFree of a
+// pointer cudaMalloc did not return is cudaErrorInvalidValue. cudaHostRegister/cudaHostUnregister
+// keep the registered ranges (overlaps and unknown pointers fail as in CUDA); registered ranges are
+// what a captured host copy may use. cudaMalloc, cudaFree and host registration are "potentially
+// unsafe" during a capture (see check_unsafe_locked).
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+#include "api_internal.h"
+
+namespace mae_emu {
+namespace detail {
+namespace {
+
+constexpr size_t kAlign = 256;
+constexpr int kMaxDevices = 8;
+
+std::map<uintptr_t, Allocation> g_allocations;  // by base
+std::map<uintptr_t, size_t> g_registered;       // host ranges by base
+size_t g_used[kMaxDevices] = {};
+unsigned long long g_next_id = 1;
+
+uintptr_t addr(const void* p) { return reinterpret_cast<uintptr_t>(p); }
+
+size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+// The registered host range overlapping [p, p + n), if any.
+std::map<uintptr_t, size_t>::iterator overlapping_locked(uintptr_t p, size_t n) {
+  auto it = g_registered.upper_bound(p);
+  if (it != g_registered.begin()) {
+    auto prev = std::prev(it);
+    if (prev->first + prev->second > p) return prev;
+  }
+  if (it != g_registered.end() && it->first < p + n) return it;
+  return g_registered.end();
+}
+
+// Reserves `size` bytes of device memory for the current device and registers the block.
+cudaError_t allocate_locked(int device, size_t size, void** out) {
+  const size_t rounded = round_up(size);
+  const size_t cap = config().memory_cap;
+  if (rounded > cap || g_used[device] > cap - rounded)
+    return fail(cudaErrorMemoryAllocation,
+                format("cudaMalloc: %zu bytes on device %d: %zu of %zu bytes are in use (MAE_EMU_MEMORY_BYTES caps "
+                       "the emulated memory)", size, device, g_used[device], cap));
+  void* p = std::aligned_alloc(kAlign, rounded);
+  if (p == nullptr)
+    return fail(cudaErrorMemoryAllocation, format("cudaMalloc: the host has no %zu bytes for device %d", size, device));
+  g_allocations[addr(p)] = Allocation{p, size, device, g_next_id++};
+  g_used[device] += rounded;
+  *out = p;
+  return cudaSuccess;
+}
+
+}  // namespace
+
+bool find_allocation_locked(const void* p, size_t bytes, Allocation* out) {
+  const uintptr_t a = addr(p);
+  auto it = g_allocations.upper_bound(a);
+  if (it == g_allocations.begin()) return false;
+  const Allocation& found = std::prev(it)->second;
+  const uintptr_t base = addr(found.base);
+  if (a + bytes < a || a + bytes > base + found.size) return false;
+  if (out) *out = found;
+  return true;
+}
+
+bool host_registered_locked(const void* p, size_t bytes) {
+  const uintptr_t a = addr(p);
+  auto it = g_registered.upper_bound(a);
+  if (it == g_registered.begin()) return false;
+  --it;
+  return a + bytes >= a && a + bytes <= it->first + it->second;
+}
+
+void reset_memory() {
+  std::lock_guard<std::mutex> lock(mu());
+  for (auto& a : g_allocations) std::free(const_cast<void*>(a.second.base));
+  g_allocations.clear();
+  g_registered.clear();
+  for (size_t& u : g_used) u = 0;
+  g_next_id = 1;
+}
+
+}  // namespace detail
+
+bool find_allocation(const void* p, size_t bytes, Allocation* out) {
+  std::lock_guard<std::mutex> lock(detail::mu());
+  return detail::find_allocation_locked(p, bytes, out);
+}
+
+}  // namespace mae_emu
+
+using namespace mae_emu::detail;
+
+cudaError_t cudaMalloc(void** devPtr, size_t size) {
+  if (devPtr == nullptr) return fail(cudaErrorInvalidValue, "cudaMalloc: devPtr is NULL");
+  *devPtr = nullptr;
+  void* p = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu());
+    if (cudaError_t e = check_unsafe_locked("cudaMalloc")) return e;
+    if (size == 0) return cudaSuccess;
+    if (cudaError_t e = allocate_locked(current_device(), size, &p)) return e;
+  }
+  std::memset(p, 0xFF, size);
+  *devPtr = p;
+  return cudaSuccess;
+}
+
+cudaError_t cudaFree(void* devPtr) {
+  if (devPtr == nullptr) return cudaSuccess;
+  std::lock_guard<std::mutex> lock(mu());
+  if (cudaError_t e = check_unsafe_locked("cudaFree")) return e;
+  auto it = g_allocations.find(addr(devPtr));
+  if (it == g_allocations.end()) {
+    mae_emu::Allocation inside;
+    if (find_allocation_locked(devPtr, 1, &inside))
+      return fail(cudaErrorInvalidValue,
+                  format("cudaFree: %p is %zu bytes into allocation #%llu, not its start", devPtr,
+                         static_cast<size_t>(addr(devPtr) - addr(inside.base)), inside.id));
+    return fail(cudaErrorInvalidValue,
+                format("cudaFree: %p is not a live cudaMalloc allocation (freed twice, or never allocated)", devPtr));
+  }
+  g_used[it->second.device] -= round_up(it->second.size);
+  std::free(devPtr);
+  g_allocations.erase(it);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemGetInfo(size_t* free, size_t* total) {
+  if (free == nullptr || total == nullptr) return fail(cudaErrorInvalidValue, "cudaMemGetInfo: a NULL argument");
+  std::lock_guard<std::mutex> lock(mu());
+  *total = config().memory_cap;
+  *free = *total - g_used[current_device()];
+  return cudaSuccess;
+}
+
+cudaError_t cudaHostRegister(void* ptr, size_t size, unsigned int flags) {
+  if (ptr == nullptr || size == 0 || (flags & ~0xFu) != 0)
+    return fail(cudaErrorInvalidValue,
+                format("cudaHostRegister: ptr %p, %zu bytes, flags 0x%x: need memory and known flags", ptr, size, flags));
+  std::lock_guard<std::mutex> lock(mu());
+  if (cudaError_t e = check_unsafe_locked("cudaHostRegister")) return e;
+  if (find_allocation_locked(ptr, 1, nullptr))
+    return fail(cudaErrorInvalidValue, format("cudaHostRegister: %p is device memory (cudaMalloc)", ptr));
+  auto it = overlapping_locked(addr(ptr), size);
+  if (it != g_registered.end())
+    return fail(cudaErrorHostMemoryAlreadyRegistered,
+                format("cudaHostRegister: [%p, +%zu) overlaps the registered range [%p, +%zu)", ptr, size,
+                       reinterpret_cast<void*>(it->first), it->second));
+  g_registered[addr(ptr)] = size;
+  return cudaSuccess;
+}
+
+cudaError_t cudaHostUnregister(void* ptr) {
+  if (ptr == nullptr) return fail(cudaErrorInvalidValue, "cudaHostUnregister: ptr is NULL");
+  std::lock_guard<std::mutex> lock(mu());
+  if (cudaError_t e = check_unsafe_locked("cudaHostUnregister")) return e;
+  auto it = g_registered.find(addr(ptr));
+  if (it == g_registered.end())
+    return fail(cudaErrorHostMemoryNotRegistered,
+                format("cudaHostUnregister: %p is not the start of a range cudaHostRegister registered", ptr));
+  g_registered.erase(it);
+  return cudaSuccess;
+}

@@ -1,0 +1,275 @@
+// device_grid.cpp: runs a launched grid on the calling OS thread: block after block, each CUDA
+// thread of a block a fiber that runs until it reaches a scheduling point (__syncthreads, a warp
+// collective) or ends. The scheduler resumes the ready fibers in the chosen order, releases a warp
+// when all its live lanes wait at a warp collective and the block when all its live threads wait
+// at __syncthreads, and reports what CUDA leaves undefined: a barrier some threads exited before,
+// lanes of one warp split between a warp collective and a block barrier. Orders (MAE_EMU_SCHEDULE):
+// forward, reverse, shuffle[:SEED] (a new permutation every pass), warp / warp-reverse (one warp
+// runs to its next block barrier before the next warp starts). A correct kernel gives the same bytes
+// under every order; a difference is a race.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "device_internal.h"
+
+thread_local uint3 threadIdx;
+thread_local uint3 blockIdx;
+thread_local dim3 blockDim;
+thread_local dim3 gridDim;
+
+namespace mae_emu {
+thread_local Block* tl_block = nullptr;
+
+namespace {
+thread_local std::string tl_fault_detail;
+Schedule g_schedule = schedule_from_env();
+
+uint64_t mix(uint64_t x) {  // splitmix64
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+void run_fiber(Block& b, Fiber& f) {
+  threadIdx = f.tid;
+  resume(b, f);
+}
+
+// Runs the ready lanes of warp w until none is ready, releasing its warp collectives as they fill.
+void run_warp(Block& b, unsigned w);
+
+bool warp_waiting(const Block& b, unsigned w, bool* any_barrier, bool* any_exited) {
+  const unsigned lo = w * 32, hi = std::min(b.nthreads, lo + 32);
+  unsigned waiting = 0, live = 0;
+  *any_barrier = *any_exited = false;
+  for (unsigned i = lo; i < hi; ++i) {
+    const FiberState s = b.fibers[i].state;
+    if (s == FiberState::Done) {
+      *any_exited = true;
+      continue;
+    }
+    ++live;
+    if (s == FiberState::AtWarpSync) ++waiting;
+    if (s == FiberState::AtBarrier) *any_barrier = true;
+  }
+  return live > 0 && waiting == live;
+}
+
+void release_warp(Block& b, unsigned w) {
+  const unsigned lo = w * 32, hi = std::min(b.nthreads, lo + 32);
+  for (unsigned i = lo; i < hi; ++i)
+    if (b.fibers[i].state == FiberState::AtWarpSync) b.fibers[i].state = FiberState::Ready;
+}
+
+void fault(Block& b, const std::string& what) {
+  if (b.faulted) return;
+  b.faulted = true;
+  b.fault = what;
+}
+
+void run_warp(Block& b, unsigned w) {
+  const unsigned lo = w * 32, hi = std::min(b.nthreads, lo + 32);
+  for (;;) {
+    bool ran = false;
+    for (unsigned i = lo; i < hi && !b.faulted; ++i) {
+      if (b.fibers[i].state != FiberState::Ready) continue;
+      run_fiber(b, b.fibers[i]);
+      ran = true;
+    }
+    bool barrier = false, exited = false;
+    if (b.faulted || !warp_waiting(b, w, &barrier, &exited)) return;
+    release_warp(b, w);
+    if (!ran && !exited) return;
+  }
+}
+
+// One pass: every ready fiber runs once (or, for the warp orders, each warp until it blocks).
+void pass(Block& b, uint64_t pass_no) {
+  const unsigned n = b.nthreads, nw = (n + 31) / 32;
+  const Schedule s = g_schedule;
+  if (s.kind == Schedule::Warp || s.kind == Schedule::WarpReverse) {
+    for (unsigned k = 0; k < nw && !b.faulted; ++k) run_warp(b, s.kind == Schedule::Warp ? k : nw - 1 - k);
+    return;
+  }
+  std::vector<unsigned> order(n);
+  for (unsigned i = 0; i < n; ++i) order[i] = s.kind == Schedule::Reverse ? n - 1 - i : i;
+  if (s.kind == Schedule::Shuffle) {
+    uint64_t r = mix(s.seed ^ mix(pass_no));
+    for (unsigned i = n; i > 1; --i) {
+      r = mix(r);
+      std::swap(order[i - 1], order[r % i]);
+    }
+  }
+  for (unsigned i : order) {
+    if (b.faulted) return;
+    if (b.fibers[i].state == FiberState::Ready) run_fiber(b, b.fibers[i]);
+  }
+}
+
+std::string thread_name(const Fiber& f) {
+  return "thread (" + std::to_string(f.tid.x) + "," + std::to_string(f.tid.y) + "," + std::to_string(f.tid.z) + ")";
+}
+
+// After a pass nothing is ready: release full warp collectives, else the block barrier; false
+// when every fiber is done (or the block faulted).
+bool release(Block& b) {
+  const unsigned nw = (b.nthreads + 31) / 32;
+  bool released = false;
+  for (unsigned w = 0; w < nw; ++w) {
+    bool barrier = false, exited = false;
+    if (warp_waiting(b, w, &barrier, &exited)) {
+      if (exited) fault(b, "warp " + std::to_string(w) + ": a full-warp collective (shuffle or MMA) after some lanes exited");
+      release_warp(b, w);
+      released = true;
+    } else if (barrier) {
+      for (unsigned i = w * 32; i < std::min(b.nthreads, w * 32 + 32); ++i)
+        if (b.fibers[i].state == FiberState::AtWarpSync)
+          fault(b, "warp " + std::to_string(w) + ": lanes wait at a warp collective while others wait at __syncthreads");
+    }
+  }
+  if (released || b.faulted) return !b.faulted;
+  unsigned at_barrier = 0, done = 0;
+  const Fiber* exited = nullptr;
+  for (const Fiber& f : b.fibers) {
+    if (f.state == FiberState::AtBarrier) ++at_barrier;
+    if (f.state == FiberState::Done) {
+      ++done;
+      exited = exited ? exited : &f;
+    }
+  }
+  if (done == b.nthreads) return false;
+  if (at_barrier + done == b.nthreads && done > 0) {
+    fault(b, std::to_string(at_barrier) + " threads wait at __syncthreads that " + std::to_string(done) +
+                 " threads (the first " + thread_name(*exited) + ") exited before reaching (a divergent barrier)");
+    return false;
+  }
+  for (Fiber& f : b.fibers)
+    if (f.state == FiberState::AtBarrier) f.state = FiberState::Ready;
+  return true;
+}
+
+void run_block(Block& b, size_t smem) {
+  reset_shared(b, smem);
+  const unsigned nw = (b.nthreads + 31) / 32;
+  b.exchange.assign(static_cast<size_t>(nw) * 32, 0);
+  b.mma.assign(static_cast<size_t>(nw) * 32 * 10, 0);
+  for (unsigned i = 0; i < b.nthreads; ++i) {
+    Fiber& f = b.fibers[i];
+    f.linear = i;
+    f.tid = {i % blockDim.x, (i / blockDim.x) % blockDim.y, i / (blockDim.x * blockDim.y)};
+    f.state = FiberState::Ready;
+    prepare_fiber(f);
+  }
+  for (uint64_t p = 0;; ++p) {
+    pass(b, p);
+    if (b.faulted || !release(b)) return;
+  }
+}
+
+std::string block_name(const char* kernel) {
+  return std::string("kernel ") + kernel + ", block (" + std::to_string(blockIdx.x) + "," +
+         std::to_string(blockIdx.y) + "," + std::to_string(blockIdx.z) + ")";
+}
+}  // namespace
+
+namespace {
+bool parse_schedule(const std::string& v, Schedule* s) {
+  if (v == "forward") s->kind = Schedule::Forward;
+  else if (v == "reverse") s->kind = Schedule::Reverse;
+  else if (v == "warp") s->kind = Schedule::Warp;
+  else if (v == "warp-reverse") s->kind = Schedule::WarpReverse;
+  else if (v == "shuffle" || v.rfind("shuffle:", 0) == 0) {
+    s->kind = Schedule::Shuffle;
+    if (v.size() > 8) s->seed = std::strtoull(v.c_str() + 8, nullptr, 10);
+  } else {
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
+Schedule schedule_from_env() {
+  Schedule s;
+  const char* e = std::getenv("MAE_EMU_SCHEDULE");
+  if (e == nullptr || *e == 0) return s;
+  if (!parse_schedule(e, &s)) {
+    std::fprintf(stderr, "MAE_EMU_SCHEDULE=%s: expected forward, reverse, shuffle[:SEED], warp or warp-reverse\n", e);
+    std::exit(2);
+  }
+  return s;
+}
+
+bool set_schedule_name(const char* name) {
+  Schedule s;
+  if (!parse_schedule(name, &s)) return false;
+  g_schedule = s;
+  return true;
+}
+
+void set_schedule(Schedule s) { g_schedule = s; }
+Schedule current_schedule() { return g_schedule; }
+
+cudaError_t run_grid(const char* name, const std::function<void()>& body, dim3 grid, dim3 block, size_t smem) {
+  Block b;
+  b.body = &body;
+  b.kernel = name;
+  b.nthreads = block.x * block.y * block.z;
+  b.fibers.resize(b.nthreads);
+  for (Fiber& f : b.fibers) f.stack = take_stack();
+  Block* const outer = tl_block;
+  const dim3 outer_grid = gridDim, outer_block = blockDim;
+  tl_block = &b;
+  gridDim = grid;
+  blockDim = block;
+  std::string fault;
+  for (unsigned z = 0; z < grid.z && fault.empty(); ++z)
+    for (unsigned y = 0; y < grid.y && fault.empty(); ++y)
+      for (unsigned x = 0; x < grid.x && fault.empty(); ++x) {
+        blockIdx = {x, y, z};
+        run_block(b, smem);
+        if (b.faulted) fault = block_name(name) + ": " + b.fault;
+      }
+  for (Fiber& f : b.fibers) give_stack(f.stack);
+  tl_block = outer;
+  gridDim = outer_grid;
+  blockDim = outer_block;
+  tl_fault_detail = fault;
+  if (!fault.empty()) set_last_error_detail(fault.c_str());
+  return fault.empty() ? cudaSuccess : cudaErrorLaunchFailure;
+}
+
+const char* device_fault_detail() { return tl_fault_detail.c_str(); }
+
+[[noreturn]] void fault_in_fiber(const std::string& what) {
+  Block& b = *tl_block;
+  if (!b.faulted) {
+    b.faulted = true;
+    b.fault = thread_name(*b.current) + ": " + what;
+  }
+  throw KernelFault{what};
+}
+
+void syncthreads() {
+  Block& b = *tl_block;
+  b.current->state = FiberState::AtBarrier;
+  suspend(b);
+}
+
+void warp_sync() {
+  Block& b = *tl_block;
+  b.current->state = FiberState::AtWarpSync;
+  suspend(b);
+}
+
+[[noreturn]] void trap(const char* file, int line) {
+  fault_in_fiber(std::string("__trap() at ") + file + ":" + std::to_string(line));
+}
+
+unsigned lane_id() { return tl_block->current->linear & 31u; }
+unsigned warp_id() { return tl_block->current->linear >> 5; }
+uint64_t* warp_exchange() { return tl_block->exchange.data() + static_cast<size_t>(warp_id()) * 32; }
+
+}  // namespace mae_emu

@@ -1,0 +1,68 @@
+// prelude.cuh: device helpers every generated kernel file shares: warp and block reductions (warp
+// shuffles and a 32-entry shared scratch), the bf16 m16n8k16 tensor-core MMA (PTX mma.sync on
+// sm_80+, the emulator's warp collective under MAE_CUDA_EMULATOR, a trap on older devices rather
+// than a silent no-op), and the host-side launch helpers (errors, device selection, SM count, grid
+// sizing). Included once, by the generated ops_cuda.cu, after mae_device.cuh.
+#pragma once
+
+namespace {
+template <typename T> __device__ __forceinline__ T mae_warp_sum(T v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+template <typename T> __device__ __forceinline__ T mae_warp_max(T v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v = fmax(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+// Block-wide reduction; every thread gets the result. smem holds 32 partials.
+template <bool IsMax, typename T> __device__ __forceinline__ T mae_block_reduce(T v, T* smem) {
+  const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+  v = IsMax ? mae_warp_max(v) : mae_warp_sum(v);
+  __syncthreads();  // smem may still be read by a previous reduction
+  if (lane == 0) smem[wid] = v;
+  __syncthreads();
+  T r = lane < nw ? smem[lane] : (IsMax ? (T)(-INFINITY) : (T)0);
+  return IsMax ? mae_warp_max(r) : mae_warp_sum(r);
+}
+// D = A B + C for one warp: A 16x16 bf16 (row), B 16x8 bf16 (col), C/D 16x8 f32, in the register
+// fragments of PTX's mma.m16n8k16 (a: 4 x b32, b: 2 x b32, c: 4 x f32 per lane).
+__device__ __forceinline__ void mae_mma_bf16_16816(float* c, const uint32_t* a, const uint32_t* b) {
+#if defined(MAE_CUDA_EMULATOR)
+  mae_emu::mma_bf16_16816(c, a, b);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#elif defined(__CUDA_ARCH__)
+  __trap();  // no tensor-core MMA below sm_80: never silently skip it
+#endif
+}
+mae_status mae_launched(const char* op) {
+  const cudaError_t e = cudaGetLastError();
+  return e == cudaSuccess ? MAE_OK : mae_fail("%s: CUDA launch failed: %s", op, cudaGetErrorString(e));
+}
+mae_status mae_use_device(int device, const char* op) {
+  int cur = -1;
+  cudaError_t e = cudaGetDevice(&cur);
+  if (e == cudaSuccess && cur == device) return MAE_OK;
+  e = cudaSetDevice(device);
+  return e == cudaSuccess ? MAE_OK : mae_fail("%s: cannot use cuda:%d: %s", op, device, cudaGetErrorString(e));
+}
+// Multiprocessors of a device (cached): schedules size their tiles to fill the card.
+int64_t mae_sm_count(int device) {
+  static int cache[64] = {0};
+  if (device < 0 || device >= 64) return 132;
+  if (cache[device] == 0) {
+    int n = 0;
+    cache[device] = cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) == cudaSuccess && n > 0 ? n : 132;
+  }
+  return cache[device];
+}
+int64_t mae_blocks(int64_t work, int64_t per_block, int64_t cap) {
+  const int64_t b = (work + per_block - 1) / per_block;
+  return b < 1 ? 1 : (b > cap ? cap : b);
+}
+}  // namespace

@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// emu-check.mjs (`pnpm emu-check`): every CUDA kernel run by the CUDA emulator (docs/EMULATOR.md)
+// against the CPU backend, under every scheduling order. It rebuilds the native package from the
+// sources as they are (so a change to a template or a .cuh is what gets checked; --no-build skips
+// it), runs the emulator's own tests (the runtime stand-in, the device side), then the generated op
+// checker on the emulated cuda:0 once per schedule, in parallel over the cores, and fails on any
+// FAIL line, any non-zero exit (a launch error, a divergent barrier, a trap) or any device output
+// whose bytes differ between schedules (a race).
+// Usage: node scripts/emu-check.mjs [--no-build] [--schedules forward,reverse,...] [--seed N] [--jobs N]
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = (name) => `${root}packages/native/build/Release/${name}`;
+const ALL = ['forward', 'reverse', 'shuffle:17', 'warp', 'warp-reverse'];
+
+function parse(argv) {
+  const o = { build: true, schedules: ALL, seed: '7', jobs: availableParallelism() };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--no-build') o.build = false;
+    else if (a === '--schedules') o.schedules = argv[++i].split(',');
+    else if (a === '--seed') o.seed = argv[++i];
+    else if (a === '--jobs') o.jobs = Math.max(1, Number(argv[++i]));
+    else {
+      console.error(
+        'usage: emu-check [--no-build] [--schedules forward,reverse,shuffle:N,warp,warp-reverse] [--seed N] [--jobs N]',
+      );
+      process.exit(2);
+    }
+  }
+  return o;
+}
+
+function run(cmd, args, env = {}) {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { env: { ...process.env, ...env } });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.on('close', (code, signal) => resolve({ code, signal, out }));
+  });
+}
+
+/** "op variant sizes" -> the hashes of its outputs, from one op_check run. */
+function hashes(out) {
+  const m = new Map();
+  for (const line of out.split('\n')) {
+    if (!/^(ok|FAIL) /.test(line)) continue;
+    const key = line.slice(5, 75).replace(/\s+/g, ' ').trim();
+    const hs = [...line.matchAll(/hash ([0-9a-f]{16})/g)].map((x) => x[1]).join(',');
+    m.set(key, hs);
+  }
+  return m;
+}
+
+async function main() {
+  const o = parse(process.argv.slice(2));
+  if (o.build) {
+    const b = spawnSync(
+      'npx',
+      ['-y', 'pnpm@10.34.9', '--filter', '@mae-cuda/native', 'run', 'build:native'],
+      {
+        cwd: root,
+        stdio: 'inherit',
+      },
+    );
+    if (b.status !== 0) process.exit(b.status ?? 1);
+  }
+  for (const t of ['mae_emu_api_test', 'mae_emu_device_test', 'mae_op_check_emu']) {
+    if (!existsSync(bin(t))) {
+      console.error(`emu-check: ${bin(t)} is missing: run pnpm build (CMake option MAE_CUDA_EMULATOR)`);
+      process.exit(2);
+    }
+  }
+  let failed = 0;
+  for (const t of ['mae_emu_api_test', 'mae_emu_device_test']) {
+    const r = await run(bin(t), []);
+    const last = r.out.trim().split('\n').at(-1);
+    console.log(`emu-check: ${t}: ${last}`);
+    if (r.code !== 0) {
+      failed++;
+      console.log(r.out);
+    }
+  }
+  const t0 = performance.now();
+  const results = new Array(o.schedules.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < o.schedules.length) {
+      const k = next++;
+      const s = o.schedules[k];
+      const args = ['--device', 'cuda:0', '--small', '--reps', '1', '--hash', '--seed', o.seed];
+      results[k] = await run(bin('mae_op_check_emu'), args, { MAE_EMU_SCHEDULE: s });
+      const r = results[k];
+      const summary = r.out.match(/op_check: \d+ checked, \d+ failed/)?.[0] ?? `exit ${r.code ?? r.signal}`;
+      console.log(
+        `emu-check: op_check under ${s}: ${summary} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.jobs, o.schedules.length) }, worker));
+  const reference = hashes(results[0].out);
+  results.forEach((r, k) => {
+    const s = o.schedules[k];
+    const bad = r.out.split('\n').filter((l) => l.startsWith('FAIL'));
+    if (r.code !== 0 || bad.length > 0) {
+      failed++;
+      console.log(`emu-check: under ${s} op_check exited ${r.code ?? r.signal}:`);
+      for (const l of bad.length ? bad : r.out.trim().split('\n').slice(-8)) console.log(`  ${l}`);
+    }
+    if (k === 0) return;
+    for (const [key, h] of hashes(r.out)) {
+      if (reference.has(key) && reference.get(key) !== h) {
+        failed++;
+        console.log(`emu-check: ${key}: different bytes under ${s} than under ${o.schedules[0]} (a race)`);
+      }
+    }
+  });
+  console.log(
+    failed
+      ? `emu-check: FAILED (${failed} problems)`
+      : `emu-check: all passed under ${o.schedules.join(', ')}`,
+  );
+  process.exit(failed ? 1 : 0);
+}
+
+await main();
