@@ -170,9 +170,15 @@ export interface NativeBinding {
   ops: Record<string, (...args: unknown[]) => unknown>;
 }
 
+/** Whether MAE_CUDA_EMULATOR=1 asks for the emulator build (CUDA run on the CPU: docs/EMULATOR.md). */
+export const emulated = process.env.MAE_CUDA_EMULATOR === '1';
+
 /** Where the addon is expected (MAE_NATIVE_ADDON overrides it, e.g. for the bundled CLI). */
 export const addonPath =
-  process.env.MAE_NATIVE_ADDON ?? fileURLToPath(new URL('../build/Release/mae_native.node', import.meta.url));
+  process.env.MAE_NATIVE_ADDON ??
+  fileURLToPath(
+    new URL(`../build/Release/${emulated ? 'mae_native_emu' : 'mae_native'}.node`, import.meta.url),
+  );
 
 function load(): NativeBinding {
   if (!existsSync(addonPath)) {

@@ -69,9 +69,11 @@ const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
 export function formatInfo(r: InfoReport): string {
   const lines = [`mae-cuda ${r.version}`];
   lines.push(
-    r.cuda.compiled
-      ? `CUDA: compiled for ${r.cuda.architectures.join(', ')}`
-      : 'CUDA: not compiled (CPU only)',
+    !r.cuda.compiled
+      ? 'CUDA: not compiled (CPU only)'
+      : r.cuda.architectures.includes('emulated')
+        ? 'CUDA: emulated (MAE_CUDA_EMULATOR=1: the CUDA kernels and runtime run on the CPU, docs/EMULATOR.md)'
+        : `CUDA: compiled for ${r.cuda.architectures.join(', ')}`,
   );
   lines.push(r.openmp.compiled ? formatOpenMp(r.openmp) : 'OpenMP: not compiled (1 thread)');
   lines.push(

@@ -10,6 +10,10 @@
 #ifndef MAE_VERSION_STRING
 #define MAE_VERSION_STRING "0.0.0"
 #endif
+#ifdef MAE_CUDA_EMULATOR  // the kernels run as host C++ (packages/native/emu)
+#undef MAE_CUDA_ARCHS_STRING
+#define MAE_CUDA_ARCHS_STRING "emulated"
+#endif
 #ifndef MAE_CUDA_ARCHS_STRING
 #define MAE_CUDA_ARCHS_STRING ""
 #endif

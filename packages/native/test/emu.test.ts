@@ -1,0 +1,24 @@
+// emu.test.ts: `pnpm emu-check` without its rebuild (pnpm test has just built): the CUDA emulator's
+// own tests (the runtime stand-in, the device side) and every op's CUDA variants run by the
+// emulator against the CPU backend under the five schedules, with the same bytes under each.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const script = fileURLToPath(new URL('../../../scripts/emu-check.mjs', import.meta.url));
+
+describe('emu-check', () => {
+  it('passes: every CUDA kernel under every schedule, the same bytes under each', function () {
+    this.timeout(40 * 60 * 1000);
+    const r = spawnSync(process.execPath, [script, '--no-build'], {
+      encoding: 'utf8',
+      timeout: 40 * 60 * 1000,
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /mae_emu_api_test: api_test: all \d+ checks passed/);
+    assert.match(r.stdout, /mae_emu_device_test: device_test: all passed/);
+    for (const s of ['forward', 'reverse', 'shuffle:17', 'warp', 'warp-reverse'])
+      assert.match(r.stdout, new RegExp(`op_check under ${s}: op_check: \\d+ checked, 0 failed`));
+    assert.match(r.stdout, /emu-check: all passed under forward, reverse, shuffle:17, warp, warp-reverse/);
+  });
+});
