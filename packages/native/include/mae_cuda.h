@@ -118,7 +118,7 @@ MAE_API mae_status mae_event_record(mae_event* e, mae_stream* s); /* s NULL: the
 MAE_API mae_status mae_event_synchronize(mae_event* e);
 /* *done = 1 when all work before the event's last record has finished (always 1 on the CPU). */
 MAE_API mae_status mae_event_query(mae_event* e, int* done);
-MAE_API mae_status mae_stream_wait_event(mae_stream* s, mae_event* e);
+MAE_API mae_status mae_stream_wait_event(mae_stream* s, mae_event* e); /* s NULL: the current stream */
 MAE_API mae_status mae_event_elapsed_ms(float* ms, mae_event* start, mae_event* end);
 
 /* The current stream of a CUDA device: ops, copies and fills given a NULL stream run on it (the

@@ -220,6 +220,8 @@ export class CudaEmitter {
           `  const int64_t _BATCH = ${this.prod(s.batch)}, _M = ${this.ext(s.m)}, _N = ${this.ext(s.n)};`,
           '  if (_BATCH > 0 && _M > 0 && _N > 0) {',
           '  const unsigned _gz = (unsigned)(_BATCH < 65535 ? _BATCH : 65535);',
+          // grid.y counts 64-row tiles (or 128): CUDA allows 65535
+          '  if ((_M + 63) / 64 > 65535) return mae_fail("%s: %lld rows are more than a GEMM grid covers (65535 tiles of 64)", OP, (long long)_M);',
         ];
         if (!bf16) {
           emitSimtKernel(ctx, s, `${k.name}_simt`, this.r.ctype);

@@ -4,6 +4,7 @@
 // than a silent no-op), and the host-side launch helpers (errors, device selection, SM count, grid
 // sizing). Included once, by the generated ops_cuda.cu, after mae_device.cuh.
 #pragma once
+#include <atomic>
 
 namespace {
 template <typename T> __device__ __forceinline__ T mae_warp_sum(T v) {
@@ -51,15 +52,17 @@ mae_status mae_use_device(int device, const char* op) {
   e = cudaSetDevice(device);
   return e == cudaSuccess ? MAE_OK : mae_fail("%s: cannot use cuda:%d: %s", op, device, cudaGetErrorString(e));
 }
-// Multiprocessors of a device (cached): schedules size their tiles to fill the card.
+// Multiprocessors of a device (cached; launchers run on several host threads, hence atomics):
+// schedules size their tiles to fill the card.
 int64_t mae_sm_count(int device) {
-  static int cache[64] = {0};
+  static std::atomic<int> cache[64];
   if (device < 0 || device >= 64) return 132;
-  if (cache[device] == 0) {
-    int n = 0;
-    cache[device] = cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) == cudaSuccess && n > 0 ? n : 132;
+  int n = cache[device].load(std::memory_order_relaxed);
+  if (n == 0) {
+    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || n <= 0) n = 132;
+    cache[device].store(n, std::memory_order_relaxed);
   }
-  return cache[device];
+  return n;
 }
 int64_t mae_blocks(int64_t work, int64_t per_block, int64_t cap) {
   const int64_t b = (work + per_block - 1) / per_block;

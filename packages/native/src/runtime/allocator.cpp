@@ -97,7 +97,9 @@ mae_status raw_alloc(mae_device d, size_t size, void** out, const char* fn, Pool
   DeviceGuard guard(d.index);
   if (guard.status() != cudaSuccess) return cuda_fail(guard.status(), fn, "cudaSetDevice");
   cudaError_t err = cudaMalloc(out, size);
-  if (err == cudaErrorMemoryAllocation) {
+  // out of memory: free the cached blocks and try once more, but not while the device captures a
+  // graph (cudaFree synchronises the device, which a capture forbids: it would be invalidated)
+  if (err == cudaErrorMemoryAllocation && !capturing(d.index)) {
     (void)cudaGetLastError();
     release_cached(d, pool);
     err = cudaMalloc(out, size);

@@ -166,7 +166,11 @@ mae_status mae_stream_wait_event(mae_stream* s, mae_event* e) {
   if (e->device.type == MAE_DEVICE_CPU) return MAE_OK;  // CPU events are complete once recorded
   if (s != nullptr && s->device.type == MAE_DEVICE_CPU) return mae_event_synchronize(e);
 #ifdef MAE_WITH_CUDA
-  cudaError_t err = cudaStreamWaitEvent(s ? static_cast<cudaStream_t>(s->handle) : nullptr,
+  // a NULL stream means the device's current stream, as in mae_event_record (not the legacy one)
+  const int device = s != nullptr ? s->device.index : e->device.index;
+  mae_rt::DeviceGuard guard(device);
+  if (guard.status() != cudaSuccess) return mae_rt::cuda_fail(guard.status(), fn, "cudaSetDevice");
+  cudaError_t err = cudaStreamWaitEvent(static_cast<cudaStream_t>(mae_launch_stream(s, device)),
                                         static_cast<cudaEvent_t>(e->handle), 0);
   if (err != cudaSuccess) return mae_rt::cuda_fail(err, fn, "cudaStreamWaitEvent");
 #endif
