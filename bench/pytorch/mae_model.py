@@ -28,6 +28,8 @@ PRESETS = {
     "mae_vit_huge_patch14": dict(_OFFICIAL_DECODER, patch_size=14, embed_dim=1280, depth=32, num_heads=16),
     "mae_tiny_28": dict(_TINY, img_size=28, in_chans=1),
     "mae_tiny_32": dict(_TINY, img_size=32, in_chans=3),
+    "mae_tiny_32_h64": dict(_TINY, img_size=32, in_chans=3, embed_dim=128, depth=2, num_heads=2,
+                            decoder_embed_dim=128, decoder_depth=1, decoder_num_heads=2),
 }
 
 HAS_SDPA = hasattr(F, "scaled_dot_product_attention")

@@ -1,10 +1,10 @@
 // emulator.test.ts: the CLI on the emulated CUDA device (MAE_CUDA_EMULATOR=1, docs/EMULATOR.md): info
 // names it; the captured training step (CUDA graph on and off, bf16 and f32 plans) matches the CPU's
-// loss curve; pretrain --device cuda writes a checkpoint that --resume continues exactly (the resumed
+// loss curve, on a preset with 64-wide heads too (flash attention on tensor cores, both GEMM tiles); pretrain --device cuda writes a checkpoint that --resume continues exactly (the resumed
 // run ends with the same parameters as an uninterrupted one).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from '@mae-cuda/mae';
 import { bin, SMALL, tmp } from './pretrain_helpers.js';
@@ -58,6 +58,43 @@ describe('mae-cuda on the emulated CUDA device', function () {
       assert.ok(m && Number(m[1]) <= tol, r.stdout);
     });
   }
+
+  it('check-step on mae_tiny_32_h64 reaches flash attention at head size 64 and both tensor-core GEMM tiles', () => {
+    const traceFile = join(root, 'trace.txt');
+    const r = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'check-step',
+        '--model',
+        'mae_tiny_32_h64',
+        '--device',
+        'cuda',
+        '--compare',
+        'cpu',
+        '--steps',
+        '2',
+        '--batch',
+        '4',
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 600000,
+        // one SM: the 128x128 tile is chosen as soon as a GEMM has two tiles of work
+        env: { ...process.env, MAE_CUDA_EMULATOR: '1', MAE_EMU_SM_COUNT: '1', MAE_EMU_TRACE: traceFile },
+      },
+    );
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const trace = readFileSync(traceFile, 'utf8');
+    for (const k of [
+      /_mma64x64 /,
+      /_mma128x128 /,
+      /^attention_forward_cuda_bf16_e64 /m,
+      /^attention_backward_cuda_bf16_dq_e64 /m,
+      /^attention_backward_cuda_bf16_dkdv_e64 /m,
+    ])
+      assert.match(trace, k);
+  });
 
   it('pretrain --device cuda writes a checkpoint that --resume continues exactly', async () => {
     const common = ['pretrain', '--device', 'cuda', ...SMALL, '--batch-size', '8', '--preview', '0'];

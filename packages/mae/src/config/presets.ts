@@ -60,6 +60,22 @@ export const presets = {
   mae_tiny_28: frozen({ ...tiny, img_size: 28, in_chans: 1 }),
   /** 32x32 RGB images (CIFAR-like), 8x8 patches of 4x4. */
   mae_tiny_32: frozen({ ...tiny, img_size: 32, in_chans: 3 }),
+  /**
+   * 32x32 RGB images with the ViTs' 64-wide heads (128 wide, 2 heads; decoder 128 wide, 2 heads):
+   * small enough for the CUDA emulator, and it runs the tensor-core flash attention (head size 64),
+   * which the tiny presets' 16- and 8-wide heads leave to the SIMT fallback.
+   */
+  mae_tiny_32_h64: frozen({
+    ...tiny,
+    img_size: 32,
+    in_chans: 3,
+    embed_dim: 128,
+    depth: 2,
+    num_heads: 2,
+    decoder_embed_dim: 128,
+    decoder_depth: 1,
+    decoder_num_heads: 2,
+  }),
 } as const satisfies Record<string, Readonly<MaeConfig>>;
 
 export type PresetName = keyof typeof presets;

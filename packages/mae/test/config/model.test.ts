@@ -116,6 +116,7 @@ describe('presets', () => {
     assert.deepEqual(presetNames.sort(), [
       'mae_tiny_28',
       'mae_tiny_32',
+      'mae_tiny_32_h64',
       'mae_vit_base_patch16',
       'mae_vit_huge_patch14',
       'mae_vit_large_patch16',

@@ -6,10 +6,11 @@
 // lanes of one warp split between a warp collective and a block barrier. Orders (MAE_EMU_SCHEDULE):
 // forward, reverse, shuffle[:SEED] (a new permutation every pass), warp / warp-reverse (one warp
 // runs to its next block barrier before the next warp starts). A correct kernel gives the same bytes
-// under every order; a difference is a race.
+// under every order; a difference is a race. MAE_EMU_TRACE=FILE lists the grids run.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 
 #include "device_internal.h"
@@ -212,7 +213,23 @@ bool set_schedule_name(const char* name) {
 void set_schedule(Schedule s) { g_schedule = s; }
 Schedule current_schedule() { return g_schedule; }
 
+namespace {
+// MAE_EMU_TRACE=FILE: one line per grid run (kernel, grid, block, dynamic shared memory), appended,
+// so tests can see which kernels a step reached.
+void trace(const char* name, dim3 grid, dim3 block, size_t smem) {
+  static const char* const path = std::getenv("MAE_EMU_TRACE");
+  if (path == nullptr || *path == 0) return;
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  if (FILE* f = std::fopen(path, "a")) {
+    std::fprintf(f, "%s %u,%u,%u %u,%u,%u %zu\n", name, grid.x, grid.y, grid.z, block.x, block.y, block.z, smem);
+    std::fclose(f);
+  }
+}
+}  // namespace
+
 cudaError_t run_grid(const char* name, const std::function<void()>& body, dim3 grid, dim3 block, size_t smem) {
+  trace(name, grid, block, smem);
   Block b;
   b.body = &body;
   b.kernel = name;
