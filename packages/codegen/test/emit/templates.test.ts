@@ -1,6 +1,7 @@
 // Schedule templates (emit/templates.ts, cpu_flash.ts, cuda_flash.ts): ops naming one get its
 // kernels instead of the generic lowering's, with the usual signatures around them.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { emitCudaFile } from '../../src/emit/cuda.js';
 import { FLASH_HEAD_SIZES, flashSmem } from '../../src/emit/cuda_flash.js';
 import { emitCpuFile } from '../../src/emit/files.js';
@@ -40,18 +41,21 @@ describe('schedule templates', () => {
       for (const E of FLASH_HEAD_SIZES) {
         assert.ok(
           cu.includes(
-            `attention_forward_cuda_${dt}_e${E}<<<_tiles, 128, (size_t)(${flashSmem.forward(E)}), _st>>>`,
+            `MAE_LAUNCH(attention_forward_cuda_${dt}_e${E}, _tiles, 128, (size_t)(${flashSmem.forward(E)}), _st, `,
           ),
         );
-        assert.ok(cu.includes(`attention_backward_cuda_${dt}_dkdv_e${E}<<<`));
-        assert.ok(cu.includes(`attention_backward_cuda_${dt}_dq_e${E}<<<`));
+        assert.ok(cu.includes(`MAE_LAUNCH(attention_backward_cuda_${dt}_dkdv_e${E}, `));
+        assert.ok(cu.includes(`MAE_LAUNCH(attention_backward_cuda_${dt}_dq_e${E}, `));
         assert.ok(cu.includes(`    case ${E}: {`));
       }
-      assert.ok(cu.includes(`attention_forward_cuda_${dt}_simt<<<_rows`));
-      assert.ok(cu.includes(`attention_backward_cuda_${dt}_dq_simt<<<_rows`));
+      assert.ok(cu.includes(`MAE_LAUNCH(attention_forward_cuda_${dt}_simt, _rows`));
+      assert.ok(cu.includes(`MAE_LAUNCH(attention_backward_cuda_${dt}_dq_simt, _rows`));
     }
     assert.ok(!cu.includes('attention_forward_cuda_f64'));
-    assert.ok(cu.includes('mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32'));
+    // the tensor-core MMA through the hand-written helper (packages/native/src/device/prelude.cuh)
+    assert.ok(cu.includes('#include "prelude.cuh"') && cu.includes('mae_mma_bf16_16816('));
+    const prelude = readFileSync(new URL('../../../native/src/device/prelude.cuh', import.meta.url), 'utf8');
+    assert.ok(prelude.includes('mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32'));
   });
 
   it('emits the shared device code once, before the first op that uses it', () => {
