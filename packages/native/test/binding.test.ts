@@ -1,12 +1,15 @@
 // binding.test.ts: the addon loads and exports the documented API.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { addonPath, binding } from '../src/binding.js';
+import { addonPath, binding, emulated } from '../src/binding.js';
 
 describe('binding', () => {
-  it('loads build/Release/mae_native.node', () => {
+  it('loads build/Release/mae_native.node (mae_native_emu.node under MAE_CUDA_EMULATOR=1)', () => {
     assert.ok(existsSync(addonPath));
-    assert.match(addonPath, /build\/Release\/mae_native\.node$/);
+    assert.match(
+      addonPath,
+      emulated ? /build\/Release\/mae_native_emu\.node$/ : /build\/Release\/mae_native\.node$/,
+    );
   });
 
   it('exports the runtime functions, classes and the ops object', () => {

@@ -59,6 +59,30 @@ const hasCuda = devices().some((d) => d.type === 'cuda');
     graph.destroy();
     assert.throws(() => graph.launch(s), /graph was destroyed/);
   });
+  it('destroys a graph during another capture without spoiling it (the destroy waits for the capture)', async () => {
+    const s = Stream.create('cuda');
+    const x = Tensor.fromArray(
+      'f32',
+      [8],
+      Float32Array.from({ length: 8 }, (_, i) => i),
+      'cuda',
+    );
+    const a = CudaGraph.capture(s, () => {
+      const y = Tensor.empty('f32', [8], 'cuda');
+      ops.residual_forward(y, x, x);
+      return y;
+    });
+    const b = CudaGraph.capture(s, () => {
+      a.graph.destroy(); // e.g. a finalizer running mid-capture
+      const y = Tensor.empty('f32', [8], 'cuda');
+      ops.residual_forward(y, x, x);
+      return y;
+    });
+    b.graph.launch(s);
+    await s.synchronizeAsync();
+    assert.deepEqual([...(await b.result.toArray())], [0, 2, 4, 6, 8, 10, 12, 14]);
+    b.graph.destroy();
+  });
   it('refuses host copies inside a capture and leaves the device usable', () => {
     const s = Stream.create('cuda');
     assert.throws(

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binding } from '../src/binding.js';
+import { binding, emulated } from '../src/binding.js';
 import {
   buildInfo,
   devices,
@@ -26,7 +26,8 @@ describe('buildInfo / devices', () => {
   it('reports the version, CUDA architectures and OpenMP', () => {
     const info = buildInfo();
     assert.equal(info.version, pkg.version);
-    assert.deepEqual(info.architectures, info.cuda ? ['sm_80', 'sm_90a'] : []);
+    const cudaArchs = emulated ? ['emulated'] : ['sm_80', 'sm_90a']; // MAE_CUDA_EMULATOR=1 loads the emulator build
+    assert.deepEqual(info.architectures, info.cuda ? cudaArchs : []);
     assert.equal(typeof info.openmp, 'boolean');
     assert.ok(info.cpuThreads >= 1);
   });

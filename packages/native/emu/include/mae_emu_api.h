@@ -265,3 +265,11 @@ void reset_for_tests();
 
 }  // namespace mae_emu
 }  // extern "C++"
+
+// ---- host work in stream order (for libraries loaded at run time, found with dlsym) --------------
+// Runs fn(arg) now on the calling thread, in `stream`'s order (a cudaStream_t, or nullptr for the
+// legacy stream), or, when the stream is capturing, records it as a graph node that runs fn(arg) at
+// every replay. Takes ownership of arg: free_arg(arg) (if not NULL) is called once it is no longer
+// needed: right after fn when run now, when the last graph holding the node is destroyed, or at once
+// when the call fails. Returns a cudaError_t (cudaSuccess = 0). Used by the NCCL stand-in (emu/nccl).
+extern "C" int mae_emu_enqueue_host_work(void* stream, void (*fn)(void*), void* arg, void (*free_arg)(void*));

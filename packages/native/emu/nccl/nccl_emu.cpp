@@ -118,16 +118,22 @@ const char* kind_name(uint32_t k) { return k == kAllReduce ? "ncclAllReduce" : "
 
 std::string desc_text(const StepDesc& d) {
   char buf[160];
+  using ull = unsigned long long;
   std::snprintf(buf, sizeof buf, "%s(count=%llu, datatype=%u, op=%u, root=%u) chunk %llu", kind_name(d.kind),
-                static_cast<unsigned long long>(d.count), d.dtype, d.op, d.root, static_cast<unsigned long long>(d.chunk));
+                ull(d.count), d.dtype, d.op, d.root, ull(d.chunk));
   return buf;
+}
+
+bool same_desc(const StepDesc& a, const StepDesc& b) {  // field by field: the padding is not written
+  return a.kind == b.kind && a.dtype == b.dtype && a.op == b.op && a.root == b.root && a.count == b.count &&
+         a.chunk == b.chunk;
 }
 
 // After a step: every rank's desc must equal this rank's.
 ncclResult_t check_descs(State& s, int bank, const StepDesc& mine) {
   for (int r = 0; r < s.nranks; ++r) {
     const StepDesc* d = s.desc(bank, r);
-    if (std::memcmp(d, &mine, sizeof mine) == 0) continue;
+    if (same_desc(*d, mine)) continue;
     return comm_fail(s, ncclInvalidUsage, "mismatched collectives: rank " + std::to_string(r) + " issued " +
                                               desc_text(*d) + ", rank " + std::to_string(s.rank) + " issued " +
                                               desc_text(mine));
@@ -302,7 +308,7 @@ ncclResult_t ncclCommDestroy(ncclComm_t comm) {
 ncclResult_t ncclCommAbort(ncclComm_t comm) {
   if (comm == nullptr) return ncclSuccess;
   State& s = *comm->st;
-  fail_shared(s, ncclRemoteError, "rank " + std::to_string(s.rank) + " called ncclCommAbort");
+  fail_shared(s, ncclRemoteError, "ncclCommAbort was called");
   int none = 0;
   s.error.compare_exchange_strong(none, ncclInvalidUsage);
   set_comm_text(s, "the communicator was aborted");

@@ -8,6 +8,8 @@
 #pragma once
 #include <cstddef>
 
+// The API keeps default visibility when the library is built with -fvisibility=hidden.
+#pragma GCC visibility push(default)
 extern "C" {
 
 #define NCCL_MAJOR 2
@@ -76,3 +78,4 @@ const char* ncclGetErrorString(ncclResult_t result);
 const char* ncclGetLastError(ncclComm_t comm);
 
 }  // extern "C"
+#pragma GCC visibility pop

@@ -197,7 +197,8 @@ ncclResult_t wait_all(State& s, uint64_t k, std::string* why) {
     const uint32_t seen = h->futex.load();
     const int lag = first_lagging(s, k);
     if (lag < 0) return ncclSuccess;
-    if (ncclResult_t r = shared_failure(s, why)) return r;
+    if (ncclResult_t r = shared_failure(s, why))  // unless every rank published before it
+      return first_lagging(s, k) < 0 ? ncclSuccess : r;
     if (round > 0) {
       if (std::string gone = lagging_peer_gone(s, lag); !gone.empty()) {
         *why = gone + " before it reached this collective";

@@ -5,6 +5,8 @@
 // captures in relaxed mode; mae_graph_capture_end instantiates the graph and restores the previous
 // current stream. A graph replays with mae_graph_launch; destroying it frees its pool's blocks.
 #include <atomic>
+#include <mutex>
+#include <vector>
 
 #include "allocator.h"
 #include "runtime_impl.h"
@@ -27,6 +29,11 @@ struct Capture {
   PrivatePool* pool = nullptr;
 };
 Capture g_capture[kMaxDevices];  // guarded by the capture protocol (one capture per device)
+// Graphs destroyed while their device captures another (e.g. by a garbage collector's finalizer):
+// destroying one synchronises the device, which would invalidate the capture, so it waits until
+// the capture ends.
+std::mutex g_deferred_mu;
+std::vector<mae_graph*> g_deferred[kMaxDevices];
 }  // namespace
 
 mae_stream* current_stream(int device) {
@@ -35,6 +42,16 @@ mae_stream* current_stream(int device) {
 
 bool capturing(int device) {
   return device >= 0 && device < kMaxDevices && g_capture[device].stream != nullptr;
+}
+
+// Destroys the graphs whose destruction waited for the capture on `device` to end.
+void destroy_deferred(int device) {
+  std::vector<mae_graph*> graphs;
+  {
+    std::lock_guard<std::mutex> lock(g_deferred_mu);
+    graphs.swap(g_deferred[device]);
+  }
+  for (mae_graph* g : graphs) mae_graph_destroy(g);
 }
 }  // namespace mae_rt
 
@@ -91,12 +108,13 @@ mae_status mae_graph_capture_end(mae_stream* s, mae_graph** out) {
   const int d = s->device.index;
   if (mae_rt::g_capture[d].stream != s) return mae_fail("%s: this stream is not capturing", fn);
   const mae_rt::Capture cap = mae_rt::g_capture[d];
-  mae_rt::g_capture[d] = {};
-  mae_rt::g_current[d].store(cap.previous);
-  mae_rt::private_pool_end(s->device);
   mae_rt::DeviceGuard guard(d);
   cudaGraph_t graph = nullptr;
   cudaError_t err = cudaStreamEndCapture(static_cast<cudaStream_t>(s->handle), &graph);
+  mae_rt::g_capture[d] = {};
+  mae_rt::g_current[d].store(cap.previous);
+  mae_rt::private_pool_end(s->device);
+  mae_rt::destroy_deferred(d);
   if (err != cudaSuccess || out == nullptr) {
     if (graph != nullptr) cudaGraphDestroy(graph);
     mae_rt::private_pool_release(s->device, cap.pool);
@@ -141,6 +159,11 @@ size_t mae_graph_num_nodes(const mae_graph* g) { return g != nullptr ? g->nodes 
 void mae_graph_destroy(mae_graph* g) {
   if (g == nullptr) return;
 #ifdef MAE_WITH_CUDA
+  if (mae_rt::capturing(g->device.index)) {
+    std::lock_guard<std::mutex> lock(mae_rt::g_deferred_mu);
+    mae_rt::g_deferred[g->device.index].push_back(g);
+    return;
+  }
   mae_rt::DeviceGuard guard(g->device.index);
   // the graph may still be running: wait before its memory can be handed to other tensors
   (void)cudaDeviceSynchronize();
