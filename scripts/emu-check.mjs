@@ -2,7 +2,7 @@
 // emu-check.mjs (`pnpm emu-check`): every CUDA kernel run by the CUDA emulator (docs/EMULATOR.md)
 // against the CPU backend, under every scheduling order. It rebuilds the native package from the
 // sources as they are (so a change to a template or a .cuh is what gets checked; --no-build skips
-// it), runs the emulator's own tests (the runtime stand-in, the device side), then the generated op
+// it), runs the emulator's own tests (the runtime stand-in, the device side, the stand-in NCCL), then the generated op
 // checker on the emulated cuda:0 once per schedule, in parallel over the cores, and fails on any
 // FAIL line, any non-zero exit (a launch error, a divergent barrier, a trap) or any device output
 // whose bytes differ between schedules (a race).
@@ -69,15 +69,21 @@ async function main() {
     );
     if (b.status !== 0) process.exit(b.status ?? 1);
   }
-  for (const t of ['mae_emu_api_test', 'mae_emu_device_test', 'mae_op_check_emu']) {
+  for (const t of [
+    'mae_emu_api_test',
+    'mae_emu_device_test',
+    'mae_nccl_emu_test',
+    'libnccl_emu.so',
+    'mae_op_check_emu',
+  ]) {
     if (!existsSync(bin(t))) {
       console.error(`emu-check: ${bin(t)} is missing: run pnpm build (CMake option MAE_CUDA_EMULATOR)`);
       process.exit(2);
     }
   }
   let failed = 0;
-  for (const t of ['mae_emu_api_test', 'mae_emu_device_test']) {
-    const r = await run(bin(t), []);
+  for (const t of ['mae_emu_api_test', 'mae_emu_device_test', 'mae_nccl_emu_test']) {
+    const r = await run(bin(t), t === 'mae_nccl_emu_test' ? [bin('libnccl_emu.so')] : []);
     const last = r.out.trim().split('\n').at(-1);
     console.log(`emu-check: ${t}: ${last}`);
     if (r.code !== 0) {

@@ -1,12 +1,13 @@
 // emulator.test.ts: the CLI on the emulated CUDA device (MAE_CUDA_EMULATOR=1, docs/EMULATOR.md): info
 // names it; the captured training step (CUDA graph on and off, bf16 and f32 plans) matches the CPU's
 // loss curve, on a preset with 64-wide heads too (flash attention on tensor cores, both GEMM tiles); pretrain --device cuda writes a checkpoint that --resume continues exactly (the resumed
-// run ends with the same parameters as an uninterrupted one).
+// run ends with the same parameters as an uninterrupted one); 2 emulated ranks over the stand-in NCCL
+// train to the weights of one rank with the doubled batch.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensors } from '@mae-cuda/mae';
+import { loadCheckpoint, readSafetensors } from '@mae-cuda/mae';
 import { bin, SMALL, tmp } from './pretrain_helpers.js';
 
 const emuAddon = new URL('../../native/build/Release/mae_native_emu.node', import.meta.url).pathname;
@@ -94,6 +95,55 @@ describe('mae-cuda on the emulated CUDA device', function () {
       /^attention_backward_cuda_bf16_dkdv_e64 /m,
     ])
       assert.match(trace, k);
+  });
+
+  it('2 emulated CUDA ranks (the stand-in NCCL) train to the weights of 1 rank with the doubled batch', async () => {
+    const common = [
+      'pretrain',
+      '--device',
+      'cuda',
+      ...SMALL,
+      '--precision',
+      'f32',
+      '--steps',
+      '3',
+      '--preview',
+      '0',
+    ];
+    const [one, two] = [join(root, 'one'), join(root, 'two')];
+    let r = run(...common, '--batch-size', '16', '--output-dir', one);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    r = spawnSync(
+      process.execPath,
+      [bin, ...common, '--gpus', '2', '--master-port', port, '--batch-size', '8', '--output-dir', two],
+      {
+        encoding: 'utf8',
+        timeout: 600000,
+        env: { ...process.env, MAE_CUDA_EMULATOR: '1', MAE_EMU_DEVICES: '2' },
+      },
+    );
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /batch 8 x 1 x 2 ranks/);
+    const [x, y] = [
+      await loadCheckpoint(join(one, 'checkpoint-last.safetensors')),
+      await loadCheckpoint(join(two, 'checkpoint-last.safetensors')),
+    ];
+    assert.equal(y.step, 3);
+    for (const [name, t] of Object.entries(x.model)) {
+      if (name.endsWith('attn.qkv.bias')) continue; // the zero-gradient key slice: rounding noise
+      const [p, q] = [
+        Float64Array.from(t.data as Float32Array),
+        Float64Array.from(y.model[name]!.data as Float32Array),
+      ];
+      let d = 0;
+      let n = 0;
+      for (let i = 0; i < p.length; i++) {
+        d += (p[i]! - q[i]!) ** 2;
+        n += p[i]! ** 2;
+      }
+      assert.ok(Math.sqrt(d) <= 1e-4 * Math.sqrt(n) + 1e-7, `${name}: ${Math.sqrt(d / (n + 1e-30))}`);
+    }
   });
 
   it('pretrain --device cuda writes a checkpoint that --resume continues exactly', async () => {

@@ -69,6 +69,18 @@ mae_status rank(const char* op, const mae_tensor* t, const char* tname, int want
     return mae_fail("%s: %s must have rank %d %s, got shape %s", op, tname, want, dims, mae_shape_str(t, 0));
   return MAE_OK;
 }
+// Refuses an output that overlaps another tensor of the call, unless the op runs in place on that
+// pair and the two are exactly one buffer (OpDef.inPlace): kernels may assume outputs alias nothing.
+mae_status overlap(const char* op, const mae_tensor* out, const char* oname, const mae_tensor* t, const char* tname,
+                   bool in_place) {
+  const char* a = static_cast<const char*>(mae_tensor_data(out));
+  const char* b = static_cast<const char*>(mae_tensor_data(t));
+  const size_t na = mae_tensor_nbytes(out), nb = mae_tensor_nbytes(t);
+  if (na == 0 || nb == 0 || a + na <= b || b + nb <= a) return MAE_OK;
+  if (in_place && a == b && na == nb) return MAE_OK;
+  return mae_fail("%s: output %s overlaps %s (%s)", op, oname, tname,
+                  in_place ? "in place, they must be the very same buffer" : "the op does not run in place: give it a separate output");
+}
 bool same_device(mae_device a, mae_device b) { return a.type == b.type && a.index == b.index; }
 const char* dev_str(mae_device d, int slot) {
   static thread_local char buf[4][32];
@@ -116,6 +128,14 @@ export function emitCapi(ops: readonly OpDef[]): string {
     out.push(
       '  if (stream && !same_device(mae_stream_device(stream), _dev)) return mae_fail("%s: the stream is on %s but the tensors are on %s", OP, dev_str(mae_stream_device(stream), 0), dev_str(_dev, 1));',
     );
+    op.outputs.forEach((o, oi) => {
+      for (const t of [...op.outputs.slice(oi + 1), ...op.inputs]) {
+        const inPlace = op.inPlace.some(([a, b]) => a === o.name && b === t.name);
+        out.push(
+          `  if (overlap(OP, ${o.name}, "${o.name}", ${t.name}, "${t.name}", ${inPlace})) return MAE_ERROR;`,
+        );
+      }
+    });
     for (const s of op.sizes) out.push(`  SizeSlot s_${s}{"${s}"};`);
     ts.forEach((t, ti) =>
       t.dims.forEach((d, di) => {

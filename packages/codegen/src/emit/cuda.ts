@@ -39,7 +39,11 @@ export class CudaEmitter {
     this.r = new CudaRenderer(op, variant);
     const ct = this.r.ctype;
     const ka = kernelArgs(op, variant, (d) => this.r.storage(d), ct);
-    this.args = ka.map((a) => a.decl.replace(/\* /, '* __restrict__ ')).join(', ');
+    // pointers are __restrict__ except those of an in-place pair (OpDef.inPlace), which may be one buffer
+    const aliased = new Set(op.inPlace.flat());
+    this.args = ka
+      .map((a) => (aliased.has(a.name) ? a.decl : a.decl.replace(/\* /, '* __restrict__ ')))
+      .join(', ');
     this.launchArgs = ka.map((a) => (op.sizes.includes(a.name) ? a.name : `${a.name}_k`)).join(', ');
   }
   private w(s: string) {

@@ -64,6 +64,12 @@ export interface OpDef {
   readonly cuda: CudaHints;
   readonly axisView?: AxisView;
   readonly template?: ScheduleTemplate;
+  /**
+   * (output, input) pairs that may be one buffer (the op runs in place: each element is read before
+   * the same thread writes it). Their CUDA pointers are not __restrict__; any other overlap between
+   * an output and another tensor is refused by the C ABI.
+   */
+  readonly inPlace: readonly (readonly [string, string])[];
 }
 
 export const OpNameSchema = z.string().regex(/^[a-z][a-z0-9_]*$/, 'op names are snake_case');
@@ -97,6 +103,7 @@ export class OpBuilder<T extends Tensors = Record<never, never>, P extends strin
   private readonly ins: TensorDecl[] = [];
   private readonly pars: ParamDecl[] = [];
   private readonly cons: SizeConstraint[] = [];
+  private readonly alias: [string, string][] = [];
   private vars: Record<string, readonly DType[]> = {};
   private explicit?: Variant[];
   private hints: CudaHints = {};
@@ -159,6 +166,11 @@ export class OpBuilder<T extends Tensors = Record<never, never>, P extends strin
     this.tmpl = t;
     return this;
   }
+  /** Declares that `output` may be the same buffer as `input` (see OpDef.inPlace). */
+  inPlace(output: string, input: string): this {
+    this.alias.push([output, input]);
+    return this;
+  }
 
   define(body: (t: T, sizes: Record<SizeNames<T>, Ex>, params: Record<P, Ex>) => Assign[] | Assign): OpDef {
     const all = [...this.outs, ...this.ins];
@@ -176,6 +188,14 @@ export class OpBuilder<T extends Tensors = Record<never, never>, P extends strin
     for (const c of this.cons)
       for (const s of [c.size, c.equals ?? c.size, c.atMost ?? c.size])
         if (!sizes.includes(s)) throw new TypeError(`${this.name}: constraint on unknown size ${s}`);
+    for (const [o, i] of this.alias) {
+      const out = this.outs.find((t) => t.name === o);
+      const inp = this.ins.find((t) => t.name === i);
+      if (!out || !inp)
+        throw new TypeError(`${this.name}: inPlace(${o}, ${i}) names no such output and input`);
+      if (out.dtype !== inp.dtype || JSON.stringify(out.dims) !== JSON.stringify(inp.dims))
+        throw new TypeError(`${this.name}: inPlace(${o}, ${i}) needs the same dtype and shape`);
+    }
     const variants = this.explicit ?? product(this.vars);
     return {
       name: this.name,
@@ -190,6 +210,7 @@ export class OpBuilder<T extends Tensors = Record<never, never>, P extends strin
       cuda: this.hints,
       ...(this.view ? { axisView: this.view } : {}),
       ...(this.tmpl ? { template: this.tmpl } : {}),
+      inPlace: this.alias,
     };
   }
 }

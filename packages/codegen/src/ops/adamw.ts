@@ -49,6 +49,9 @@ export const adamw_forward = op(
   .param('weight_decay', 'decoupled weight decay (0 for biases and norms)')
   .param('bc1', 'bias correction 1 - beta1^step')
   .param('bc2', 'bias correction 1 - beta2^step')
+  .inPlace('p_out', 'p')
+  .inPlace('m_out', 'm')
+  .inPlace('v_out', 'v')
   .define(({ p_out, m_out, v_out, p, g, m, v }, { N }, { lr, beta1, beta2, eps, weight_decay, bc1, bc2 }) => {
     const i = loop('i', N);
     const e = adamwElement(
@@ -110,6 +113,9 @@ export const adamw_flat_forward = op('adamw_flat_forward', FLAT_DOC)
   .param('eps', 'added to the denominator')
   .param('weight_decay', 'decoupled weight decay of the leading rows')
   .param('decay_rows', 'rows [0, decay_rows) get weight decay, the rest none')
+  .inPlace('p_out', 'p')
+  .inPlace('m_out', 'm')
+  .inPlace('v_out', 'v')
   .define(({ hyper, ...t }, sizes, prm) => flatStep(t, hyper, sizes, prm));
 
 export const adamw_flat_bf16_forward = op(
@@ -131,6 +137,9 @@ export const adamw_flat_bf16_forward = op(
   .param('eps', 'added to the denominator')
   .param('weight_decay', 'decoupled weight decay of the leading rows')
   .param('decay_rows', 'rows [0, decay_rows) get weight decay, the rest none')
+  .inPlace('p_out', 'p')
+  .inPlace('m_out', 'm')
+  .inPlace('v_out', 'v')
   .define(({ hyper, ...t }, sizes, prm) => flatStep(t, hyper, sizes, prm));
 
 export const adamw_hyper_forward = op(
@@ -143,6 +152,7 @@ export const adamw_hyper_forward = op(
   .input('table', '$T', ['S', 3], 'row s: [lr, 1 - beta1^(s+1), 1 - beta2^(s+1)] of update s (from 0)')
   .input('step', 'i32', [1], 'the row to read (clamped into the table; exact up to 2^24 in f32)')
   .constrain({ size: 'S', min: 1 })
+  .inPlace('step_out', 'step')
   .define(({ hyper_out, step_out, table, step }, { S }) => {
     const [j, u] = [loop('j', 3), loop('u', 1)];
     // the row is integer index arithmetic (int64 in the kernels); the clamp keeps a stray counter

@@ -65,6 +65,8 @@ export const residual_forward = op('residual_forward', 'out = a + b')
   .output('out', '$T', ['N'])
   .input('a', '$T', ['N'])
   .input('b', '$T', ['N'])
+  .inPlace('out', 'a') // x += y (gradient accumulation)
+  .inPlace('out', 'b')
   .define(({ out, a, b }, { N }) => {
     const i = loop('i', N);
     return assign(out, [i], a.at(i).add(b.at(i)));
@@ -75,6 +77,7 @@ export const scale_forward = op('scale_forward', 'out = alpha * x')
   .output('out', '$T', ['N'])
   .input('x', '$T', ['N'])
   .param('alpha', 'the scale factor')
+  .inPlace('out', 'x') // x *= alpha (gradient clipping)
   .define(({ out, x }, { N }, { alpha }) => {
     const i = loop('i', N);
     return assign(out, [i], x.at(i).mul(alpha));

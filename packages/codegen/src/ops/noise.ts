@@ -39,6 +39,7 @@ export const noise_step_forward = op(
 )
   .output('ctr_out', 'i32', [3])
   .input('ctr', 'i32', [3])
+  .inPlace('ctr_out', 'ctr')
   .define(({ ctr_out, ctr }) => {
     const i = loop('i', 3);
     return assign(ctr_out, [i], ctr.at(i).add(select(i.eq(0), 1, 0)));

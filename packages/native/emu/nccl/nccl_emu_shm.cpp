@@ -126,13 +126,20 @@ ncclResult_t wait_joined(State& s, double timeout_s, std::string* why) {
   }
 }
 
+// Whether rank r's process is gone although it never left the communicator. The phase is read after
+// the death check: a rank that left wrote so before it exited.
+bool died_in_comm(const State& s, int r) {
+  const RankState* rs = s.rank_state(r);
+  return process_dead(rs->pid.load()) && rs->phase.load() == kJoined;
+}
+
 // Why a peer that has not published step k never will, or "".
 std::string lagging_peer_gone(const State& s, int r) {
+  const std::string who = "rank " + std::to_string(r);
+  if (died_in_comm(s, r)) return who + " (pid " + std::to_string(s.rank_state(r)->pid.load()) + ") died";
   const uint32_t phase = s.rank_state(r)->phase.load();
-  if (phase == kDestroyed) return "rank " + std::to_string(r) + " destroyed its communicator";
-  if (phase == kAborted) return "rank " + std::to_string(r) + " aborted its communicator";
-  if (process_dead(s.rank_state(r)->pid.load())) return "rank " + std::to_string(r) + " (pid " +
-                                                         std::to_string(s.rank_state(r)->pid.load()) + ") died";
+  if (phase == kDestroyed) return who + " destroyed its communicator";
+  if (phase == kAborted) return who + " aborted its communicator";
   return "";
 }
 
@@ -238,8 +245,7 @@ ncclResult_t shared_failure(const State& s, std::string* why) {
 
 int dead_peer(const State& s) {
   for (int r = 0; r < s.nranks; ++r) {
-    const RankState* rs = s.rank_state(r);
-    if (r != s.rank && rs->phase.load() == kJoined && process_dead(rs->pid.load())) return r;
+    if (r != s.rank && died_in_comm(s, r)) return r;
   }
   return -1;
 }
