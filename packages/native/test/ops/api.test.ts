@@ -26,6 +26,24 @@ describe('generated op API', () => {
     ops.gelu_forward(y, x);
   });
 
+  it('runs declared in-place ops in place, and refuses any other output that overlaps a tensor', () => {
+    const x = f32([4]);
+    const y = f32([4], () => 1);
+    ops.residual_forward(x, x, y); // x += y (declared: OpDef.inPlace)
+    assert.deepEqual([...x.toArraySync()], [0, 0.25, 0.5, 0.75]);
+    ops.scale_forward(x, x, 2);
+    assert.deepEqual([...x.toArraySync()], [0, 0.5, 1, 1.5]);
+    assert.throws(
+      () => ops.gelu_forward(x, x),
+      /gelu_forward: output out overlaps x \(the op does not run in place/,
+    );
+    const buf = f32([8]);
+    assert.throws(
+      () => ops.residual_forward(buf.view([4], 0), buf.view([4], 1), y),
+      /output out overlaps a \(in place, they must be the very same buffer\)/,
+    );
+  });
+
   it('throws a TypeError naming the op, size and shapes for a wrong runtime shape', () => {
     const x = f32([2, 3]);
     const w = f32([4]);
