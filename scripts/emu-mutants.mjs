@@ -1,0 +1,550 @@
+#!/usr/bin/env node
+// emu-mutants.mjs: mutation tests of the CUDA device code against the CUDA emulator (#14). Each
+// mutant is one seeded bug put into a device source (a TypeScript emitter under
+// packages/codegen/src/emit/ or a hand-written .cuh under packages/native/src/device/): a barrier
+// removed, an MMA fragment index swapped, a tail guard off by one, a wrong shared-memory stride. For
+// each mutant the script edits the file (an exact text, found exactly once or at a given occurrence),
+// reruns codegen, rebuilds only mae_op_check_emu, and runs it on the emulated cuda:0 with --only the
+// ops that reach the mutated code, under several schedules (default forward, warp, warp-reverse: the
+// warp orders run one warp to its next __syncthreads before the others start, which exposes missing
+// barriers the forward order hides). A mutant is killed by a FAIL line, a non-zero exit, a crash or
+// timeout, or an output hash that differs between schedules (a race); otherwise it survived. By
+// default the checks stop at the first kill (--full runs every schedule to the end). The source file
+// is always restored (after each mutant, on errors, on Ctrl-C / SIGTERM) and codegen is rerun at
+// the end, so the tree is left as it was. Exit 1 when any mutant survived or could not be applied
+// or built, 2 when the unmutated tree already fails the selected checks.
+// The default list (the seeded mutants CI runs) must all be killed; EXTRA ones run only when named
+// (--only-mutants). --all-barriers makes one mutant per `__syncthreads();` in the device sources
+// instead, named barrier:<file>:<line> (some survive: a barrier that only a path the small checks
+// never take needs, e.g. a block looping over more than 65535 samples). --list shows the mutants and
+// checks that each one's text is still where it says, without building anything.
+// Usage: node scripts/emu-mutants.mjs [--list] [--only-mutants a,b] [--all-barriers]
+//   [--schedules forward,warp,warp-reverse] [--build-dir DIR] [--build-jobs N] [--timeout S]
+//   [--full] [--no-baseline]
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const PNPM = ['-y', 'pnpm@10.34.9'];
+const DEVICE_DIR = 'packages/native/src/device';
+const EMIT_DIR = 'packages/codegen/src/emit';
+const PRELUDE = `${DEVICE_DIR}/prelude.cuh`;
+const GEMM = `${EMIT_DIR}/cuda_gemm.ts`;
+const FLASH = `${EMIT_DIR}/cuda_flash.ts`;
+const FLASH_BWD = `${EMIT_DIR}/cuda_flash_bwd.ts`;
+const FLASH_SIMT = `${EMIT_DIR}/cuda_flash_simt.ts`;
+const BARRIER = '__syncthreads();';
+const REMOVED = '/* emu-mutant: barrier removed */';
+
+// --only lists: the ops whose small checks reach the code (fast ones: mae_loss_forward also uses the
+// block reduction but takes 13 s a schedule; linear_forward's K=197 gives the GEMMs several K tiles).
+const OPS = {
+  reduce: 'softmax_forward,softmax_backward,layernorm_forward,layernorm_backward',
+  gemm: 'matmul_nn,linear_forward',
+  attnFwd: 'attention_forward',
+  attnBwd: 'attention_backward',
+};
+
+/** A barrier removed: `before` + the barrier, found once, loses the barrier. */
+const noBarrier = (name, file, before, ops, what) => ({
+  name,
+  file,
+  find: `${before}${BARRIER}`,
+  replace: `${before}${REMOVED}`,
+  ops,
+  what,
+});
+
+// The seeded mutants (what CI runs): each must be killed.
+const MUTANTS = [
+  noBarrier(
+    'reduce-barrier-partials',
+    PRELUDE,
+    'if (lane == 0) smem[wid] = v;\n  ',
+    OPS.reduce,
+    'block reduction: no barrier between the warp partials written to smem and read back',
+  ),
+  noBarrier(
+    'reduce-barrier-reuse',
+    PRELUDE,
+    'v = IsMax ? mae_warp_max(v) : mae_warp_sum(v);\n  ',
+    OPS.reduce,
+    'block reduction: no barrier before smem is reused (a previous reduction may still read it)',
+  ),
+  noBarrier(
+    'gemm-mma-barrier-staged',
+    GEMM,
+    "stage(g, c, 'b', BN, BK, NT, '_Bs', bf, true);\n  g.w('",
+    OPS.gemm,
+    'tensor-core GEMM: no barrier between staging the A/B tiles and the fragment loads',
+  ),
+  noBarrier(
+    'gemm-mma-barrier-consumed',
+    GEMM,
+    "mae_mma_bf16_16816(_c[_i][_j], _af[_i], _bf[_j]);`);\n  g.indent(-1);\n  g.w('}');\n  g.w('",
+    OPS.gemm,
+    'tensor-core GEMM: no barrier between the MMAs of a K tile and staging the next one',
+  ),
+  noBarrier(
+    'gemm-simt-barrier-staged',
+    GEMM,
+    "stage(g, c, 'b', BN, BK, 256, '_Bs', id, false);\n  g.w('",
+    OPS.gemm,
+    'fp32 SIMT GEMM: no barrier between staging the tiles and the FMAs',
+  ),
+  noBarrier(
+    'flash-fwd-barrier-staged',
+    FLASH,
+    'mae_fa_stage<BN, E>(Vs, qb + 2 * H * E, rs, k0, T);\n      ',
+    OPS.attnFwd,
+    'flash forward (tensor cores): no barrier between staging a K/V tile and the QK^T MMAs',
+  ),
+  noBarrier(
+    'flash-fwd-barrier-next-tile',
+    FLASH,
+    'for (int64_t k0 = 0; k0 < T; k0 += BN) {\n      ',
+    OPS.attnFwd,
+    'flash forward (tensor cores): no barrier before the next K/V tile overwrites the last one',
+  ),
+  noBarrier(
+    'flash-bwd-dq-barrier-staged',
+    FLASH_BWD,
+    'mae_fa_stage<BK, E>(Vs, qb + 2 * H * E, rs, k0, T);\n      ',
+    OPS.attnBwd,
+    'flash backward dQ (tensor cores): no barrier between staging K/V and the MMAs',
+  ),
+  noBarrier(
+    'flash-bwd-dkdv-barrier-staged',
+    FLASH_BWD,
+    '? lse[(n * H + h) * T + row] * MAE_LOG2E : 0.f;\n        }\n      }\n      ',
+    OPS.attnBwd,
+    'flash backward dK/dV (tensor cores): no barrier between staging Q/dO, lse and D and their use',
+  ),
+  noBarrier(
+    'flash-simt-fwd-barrier-probs',
+    FLASH_SIMT,
+    'ps[tid] = j < T ? expf(mae_fa_dot(qs, kb + j * rs, E) * scale - M) / L : 0.f;\n      ',
+    OPS.attnFwd,
+    'SIMT attention forward: no barrier between the chunk of probabilities written and read',
+  ),
+  {
+    name: 'gemm-mma-fragment-swap',
+    file: GEMM,
+    find: "_af[_i][1] = *reinterpret_cast<const uint32_t*>(&_As[_ar + 8][_kk + 2 * _t]);');\n  g.w('  _af[_i][2] =",
+    replace:
+      "_af[_i][2] = *reinterpret_cast<const uint32_t*>(&_As[_ar + 8][_kk + 2 * _t]);');\n  g.w('  _af[_i][1] =",
+    ops: OPS.gemm,
+    what: 'tensor-core GEMM: A fragment registers 1 and 2 swapped (rows g+8, k 0-7 <-> rows g, k 8-15)',
+  },
+  {
+    name: 'flash-fragment-b-swap',
+    file: FLASH,
+    find: 'b[0] = *reinterpret_cast<const uint32_t*>(p);\n  b[1] = *reinterpret_cast<const uint32_t*>(p + 8);',
+    replace:
+      'b[0] = *reinterpret_cast<const uint32_t*>(p + 8);\n  b[1] = *reinterpret_cast<const uint32_t*>(p);',
+    ops: OPS.attnFwd,
+    what: 'flash (tensor cores): the two B fragment registers of mae_fa_b swapped (k 0-7 <-> k 8-15)',
+  },
+  {
+    name: 'flash-fwd-tail-mask',
+    file: FLASH,
+    find: 's[j][c] = k0 + j * 8 + 2 * t + (c & 1) < T ?',
+    replace: 's[j][c] = k0 + j * 8 + 2 * t + (c & 1) <= T ?',
+    ops: OPS.attnFwd,
+    what: 'flash forward: key tail mask off by one (< T turned <= T: the zero-staged key T gets weight)',
+  },
+  {
+    name: 'flash-stage-stride',
+    file: FLASH,
+    find: 's[r * (E + 8) + c] = ',
+    replace: 's[r * (E + 4) + c] = ',
+    ops: OPS.attnFwd,
+    what: 'flash staging: shared rows written E + 4 apart while the fragment loads read E + 8 (LD)',
+  },
+];
+
+// Extra mutants, run only when named with --only-mutants (reported, not required to be killed).
+const EXTRA = [
+  {
+    name: 'gemm-tail-k',
+    file: GEMM,
+    find: '&& _kf < _K) {',
+    replace: '&& _kf <= _K) {',
+    ops: OPS.gemm,
+    what: 'GEMM staging: K tail guard off by one (reads one column past K; out of bounds at the end)',
+  },
+  {
+    name: 'gemm-mma-smem-pad',
+    file: GEMM,
+    find: `_As, [\${BM}][\${BK + 8}]);`,
+    replace: `_As, [\${BM}][\${BK}]);`,
+    ops: OPS.gemm,
+    what: 'tensor-core GEMM: A tile without its padding (equivalent: the padding only avoids bank conflicts)',
+  },
+];
+
+function usage(msg) {
+  if (msg) console.error(`emu-mutants: ${msg}`);
+  console.error(
+    'usage: emu-mutants [--list] [--only-mutants a,b] [--all-barriers] [--schedules forward,warp,warp-reverse]\n' +
+      '                   [--build-dir DIR] [--build-jobs N] [--timeout S] [--full] [--no-baseline]',
+  );
+  process.exit(2);
+}
+
+function parse(argv) {
+  const o = {
+    list: false,
+    only: null,
+    allBarriers: false,
+    schedules: ['forward', 'warp', 'warp-reverse'],
+    buildDir: join(root, 'build/emu-mutants'),
+    buildJobs: 2,
+    timeout: 600,
+    full: false,
+    baseline: true,
+  };
+  const val = (i) => argv[i] ?? usage(`${argv[i - 1]} needs a value`);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--list') o.list = true;
+    else if (a === '--only-mutants') o.only = val(++i).split(',').filter(Boolean);
+    else if (a === '--all-barriers') o.allBarriers = true;
+    else if (a === '--schedules') o.schedules = val(++i).split(',').filter(Boolean);
+    else if (a === '--build-dir') o.buildDir = resolve(val(++i));
+    else if (a === '--build-jobs') o.buildJobs = Math.max(1, Number(val(++i)));
+    else if (a === '--timeout') o.timeout = Math.max(1, Number(val(++i)));
+    else if (a === '--full') o.full = true;
+    else if (a === '--no-baseline') o.baseline = false;
+    else usage(`unknown option ${a}`);
+  }
+  return o;
+}
+
+const read = (file) => readFileSync(join(root, file), 'utf8');
+
+/** Start offsets of every occurrence of s in text. */
+function occurrences(text, s) {
+  const at = [];
+  for (let i = text.indexOf(s); i >= 0; i = text.indexOf(s, i + 1)) at.push(i);
+  return at;
+}
+
+const lineOf = (text, offset) => text.slice(0, offset).split('\n').length;
+
+/** The ops that reach a barrier at offset in file (--all-barriers); '' for every op. */
+function barrierOps(file, text, offset) {
+  if (file.endsWith('.cuh')) return OPS.reduce;
+  if (file === GEMM) return OPS.gemm;
+  if (file === FLASH) return OPS.attnFwd;
+  if (file === FLASH_BWD) return OPS.attnBwd;
+  if (file === FLASH_SIMT) {
+    const fn = [...text.slice(0, offset).matchAll(/void (mae_fa_\w+)\(/g)].at(-1)?.[1] ?? '';
+    return fn.includes('forward') ? OPS.attnFwd : OPS.attnBwd;
+  }
+  return '';
+}
+
+/**
+ * One mutant per barrier in the device sources (the .cuh files and the CUDA emitters), the fast
+ * checks first (the attention ones take a minute or more a schedule).
+ */
+function allBarrierMutants() {
+  const files = [
+    ...readdirSync(join(root, DEVICE_DIR))
+      .filter((f) => f.endsWith('.cuh'))
+      .map((f) => `${DEVICE_DIR}/${f}`),
+    ...readdirSync(join(root, EMIT_DIR))
+      .filter((f) => /^cuda.*\.ts$/.test(f))
+      .map((f) => `${EMIT_DIR}/${f}`),
+  ].sort();
+  const slow = (m) => (m.ops === '' || m.ops.includes('attention') ? 1 : 0);
+  return files
+    .flatMap((file) => {
+      const text = read(file);
+      return occurrences(text, BARRIER).map((offset, occurrence) => ({
+        name: `barrier:${basename(file)}:${lineOf(text, offset)}`,
+        file,
+        find: BARRIER,
+        occurrence,
+        replace: REMOVED,
+        ops: barrierOps(file, text, offset),
+        what: `${BARRIER} #${occurrence} of ${basename(file)} (line ${lineOf(text, offset)}) removed`,
+      }));
+    })
+    .sort((a, b) => slow(a) - slow(b));
+}
+
+/** The mutated text of m's file, or throws when its text is not where the mutant says. */
+function mutate(text, m) {
+  const at = occurrences(text, m.find);
+  if (m.occurrence === undefined && at.length !== 1)
+    throw new Error(`its text occurs ${at.length} times in ${m.file} (want exactly once)`);
+  const offset = at[m.occurrence ?? 0];
+  if (offset === undefined) throw new Error(`no occurrence ${m.occurrence} of its text in ${m.file}`);
+  return text.slice(0, offset) + m.replace + text.slice(offset + m.find.length);
+}
+
+// The file being mutated and its original text, restored whatever happens.
+let active = null;
+let child = null;
+function restore() {
+  if (!active) return;
+  writeFileSync(active.path, active.original);
+  active = null;
+}
+
+function sh(cmd, args, quiet = true) {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: quiet ? 'pipe' : 'inherit' });
+  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+const codegen = () => sh('npx', [...PNPM, 'codegen']);
+
+/** Configures the build directory when it has no CMake cache yet (Ninja when available). */
+function configure(dir) {
+  if (existsSync(join(dir, 'CMakeCache.txt'))) return;
+  const gen = spawnSync('ninja', ['--version']).status === 0 ? 'Ninja' : 'Unix Makefiles';
+  console.log(`emu-mutants: configuring ${dir} (${gen})`);
+  const r = sh('cmake', [
+    '-S',
+    root,
+    '-B',
+    dir,
+    '-G',
+    gen,
+    '-DCMAKE_BUILD_TYPE=Release',
+    '-DMAE_BUILD_NODE_ADDON=OFF',
+    '-DMAE_CUDA=OFF',
+    '-DMAE_CUDA_EMULATOR=ON',
+    '-DMAE_BUILD_EXAMPLES=ON',
+  ]);
+  if (!r.ok) throw new Error(`cmake configure failed:\n${r.out}`);
+}
+
+function build(o) {
+  return sh('cmake', [
+    '--build',
+    o.buildDir,
+    '--target',
+    'mae_op_check_emu',
+    '--parallel',
+    String(o.buildJobs),
+  ]);
+}
+
+/** "op variant sizes" and the output hashes of an op_check result line, or null. */
+function parseLine(line) {
+  const m = line.match(/^(ok|FAIL)\s+(\S+)\s+(\S+)\s+(.*?)\s+-?[\d.]+ us/);
+  if (!m) return null;
+  const hashes = [...line.matchAll(/hash ([0-9a-f]{16})/g)].map((x) => x[1]).join(',');
+  return { status: m[1], key: `${m[2]} ${m[3]} ${m[4]}`, hashes };
+}
+
+/**
+ * One op_check run under a schedule, streamed: a FAIL line, or a hash that differs from ref (the
+ * first schedule's), kills the mutant and (unless full) the run. Resolves { kill, detail, hashes }.
+ */
+function check(o, bin, ops, schedule, ref) {
+  const args = ['--device', 'cuda:0', '--small', '--reps', '1', '--hash'];
+  if (ops) args.push('--only', ops);
+  return new Promise((done) => {
+    const p = spawn(bin, args, { env: { ...process.env, MAE_EMU_SCHEDULE: schedule } });
+    child = p;
+    const hashes = new Map();
+    let kill = null;
+    let detail = '';
+    let buf = '';
+    let tail = '';
+    let timedOut = false;
+    const stop = () => !o.full && p.kill('SIGKILL');
+    const timer = setTimeout(() => {
+      timedOut = true;
+      p.kill('SIGKILL');
+    }, o.timeout * 1000);
+    const onLine = (line) => {
+      const r = parseLine(line);
+      if (!r) return;
+      hashes.set(r.key, r.hashes);
+      if (kill) return;
+      if (r.status === 'FAIL') [kill, detail] = ['FAIL', r.key];
+      else if (ref?.has(r.key) && ref.get(r.key) !== r.hashes) [kill, detail] = ['hash', r.key];
+      if (kill) stop();
+    };
+    p.stdout.on('data', (d) => {
+      const lines = (buf + d).split('\n');
+      buf = lines.pop();
+      lines.forEach(onLine);
+    });
+    p.stderr.on('data', (d) => {
+      tail = (tail + d).slice(-400);
+    });
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      child = null;
+      onLine(buf);
+      if (!kill && timedOut) [kill, detail] = ['timeout', `${o.timeout} s`];
+      else if (!kill && signal)
+        [kill, detail] = ['crash', `${signal} ${tail.trim().split('\n').at(-1) ?? ''}`];
+      else if (!kill && code !== 0)
+        [kill, detail] = ['exit', `${code} ${tail.trim().split('\n').at(-1) ?? ''}`];
+      done({ kill, detail, hashes });
+    });
+  });
+}
+
+/** Runs the schedules in order; the first one's hashes are the reference for the others. */
+async function runSchedules(o, bin, ops) {
+  let ref = null;
+  const kills = [];
+  for (const s of o.schedules) {
+    const r = await check(o, bin, ops, s, ref);
+    if (r.kill) {
+      kills.push({ schedule: s, ...r });
+      if (!o.full) break;
+    }
+    ref ??= r.hashes;
+  }
+  return kills;
+}
+
+/** Applies, builds and checks one mutant; the file is restored before it returns. */
+async function runMutant(o, bin, m) {
+  const path = join(root, m.file);
+  const original = readFileSync(path, 'utf8');
+  const t0 = performance.now();
+  const secs = () => ((performance.now() - t0) / 1000).toFixed(1);
+  try {
+    const mutated = mutate(original, m);
+    active = { path, original };
+    writeFileSync(path, mutated);
+    const g = codegen();
+    if (!g.ok)
+      return { verdict: 'invalid', how: `codegen failed: ${g.out.trim().split('\n').at(-1)}`, secs: secs() };
+    const b = build(o);
+    if (!b.ok)
+      return {
+        verdict: 'invalid',
+        how: `build failed: ${b.out.match(/error:.*$/m)?.[0] ?? ''}`,
+        secs: secs(),
+      };
+    const kills = await runSchedules(o, bin, m.ops);
+    if (!kills.length)
+      return { verdict: 'survived', how: `passed under ${o.schedules.join(', ')}`, secs: secs() };
+    const how = kills
+      .map((k) =>
+        k.kill === 'hash'
+          ? `hash differs under ${k.schedule} (${k.detail})`
+          : `${k.kill} under ${k.schedule} (${k.detail})`,
+      )
+      .join('; ');
+    return { verdict: 'killed', how, secs: secs() };
+  } catch (e) {
+    return { verdict: 'invalid', how: e.message, secs: secs() };
+  } finally {
+    restore();
+  }
+}
+
+/** The unmutated tree must pass the union of the selected ops under the first schedule. */
+async function baseline(o, bin, mutants) {
+  const sets = mutants.map((m) => m.ops);
+  const ops = sets.includes('') ? '' : [...new Set(sets.flatMap((s) => s.split(',')))].join(',');
+  const t0 = performance.now();
+  const r = await check({ ...o, full: true }, bin, ops, o.schedules[0], null);
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  if (r.kill) {
+    console.error(
+      `emu-mutants: the unmutated tree fails (${r.kill}: ${r.detail}) under ${o.schedules[0]}; no mutant can be judged`,
+    );
+    return false;
+  }
+  console.log(`emu-mutants: baseline passes (${r.hashes.size} cases under ${o.schedules[0]}, ${secs} s)`);
+  return true;
+}
+
+function select(o) {
+  const all = o.allBarriers ? allBarrierMutants() : MUTANTS;
+  if (!o.only) return all;
+  const known = new Map([...MUTANTS, ...EXTRA, ...allBarrierMutants()].map((m) => [m.name, m]));
+  return o.only.map((n) => known.get(n) ?? usage(`unknown mutant ${n} (see --list)`));
+}
+
+/** --list: every mutant, checked to apply (its text where it says) without building anything. */
+function list(mutants) {
+  const extra = new Set(EXTRA.map((m) => m.name));
+  let bad = 0;
+  for (const m of mutants) {
+    let status = '';
+    try {
+      mutate(read(m.file), m);
+    } catch (e) {
+      status = ` !! ${e.message}`;
+      bad++;
+    }
+    const tag = extra.has(m.name) ? ' (extra)' : '';
+    console.log(`${m.name.padEnd(34)}${tag} ${m.file}: ${m.what} [--only ${m.ops || 'all ops'}]${status}`);
+  }
+  return bad ? 1 : 0;
+}
+
+function onSignal(sig) {
+  child?.kill('SIGKILL');
+  restore();
+  console.error(`\nemu-mutants: ${sig}: source restored, rerunning codegen`);
+  codegen();
+  process.exit(sig === 'SIGINT' ? 130 : 143);
+}
+
+async function main() {
+  const o = parse(process.argv.slice(2));
+  const mutants = select(o);
+  if (o.list) return list(o.allBarriers || o.only ? mutants : [...MUTANTS, ...EXTRA]);
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('exit', restore);
+  // a build dir of its own puts the program at its root; the package's (cmake-js) under Release/
+  const binAt = () =>
+    [join(o.buildDir, 'Release', 'mae_op_check_emu'), join(o.buildDir, 'mae_op_check_emu')].find((p) =>
+      existsSync(p),
+    ) ?? join(o.buildDir, 'mae_op_check_emu');
+  let bin = binAt();
+  const t0 = performance.now();
+  const results = [];
+  try {
+    configure(o.buildDir);
+    const g = codegen();
+    if (!g.ok) throw new Error(`codegen failed:\n${g.out}`);
+    console.log('emu-mutants: building mae_op_check_emu (unmutated)');
+    const b = build(o);
+    if (!b.ok) throw new Error(`build failed:\n${b.out.slice(-3000)}`);
+    bin = binAt();
+    if (o.baseline && !(await baseline(o, bin, mutants))) return 2;
+    for (const m of mutants) {
+      const r = await runMutant(o, bin, m);
+      results.push({ m, ...r });
+      console.log(`${r.verdict.padEnd(8)} ${m.name.padEnd(34)} ${r.how} (${r.secs} s)`);
+    }
+  } finally {
+    restore();
+    const g = codegen();
+    if (!g.ok) console.error(`emu-mutants: the final codegen failed:\n${g.out}`);
+    // the program is left built from the sources as they are, not from the last mutant
+    else if (!build(o).ok) console.error('emu-mutants: the final rebuild of mae_op_check_emu failed');
+  }
+  const count = (v) => results.filter((r) => r.verdict === v).length;
+  const total = ((performance.now() - t0) / 1000).toFixed(0);
+  console.log(
+    `emu-mutants: ${count('killed')} killed, ${count('survived')} survived, ${count('invalid')} invalid of ${results.length} (${total} s)`,
+  );
+  for (const r of results.filter((x) => x.verdict !== 'killed'))
+    console.log(`  ${r.verdict}: ${r.m.name}: ${r.m.what}`);
+  return count('killed') === results.length ? 0 : 1;
+}
+
+process.exitCode = await main().catch((e) => {
+  console.error(`emu-mutants: ${e.message}`);
+  return 1;
+});
