@@ -6,7 +6,7 @@
 // checker on the emulated cuda:0 once per schedule, in parallel over the cores, and fails on any
 // FAIL line, any non-zero exit (a launch error, a divergent barrier, a trap) or any device output
 // whose bytes differ between schedules (a race).
-// Usage: node scripts/emu-check.mjs [--no-build] [--schedules forward,reverse,...] [--seed N] [--jobs N]
+// Usage: node scripts/emu-check.mjs [--no-build] [--schedules forward,reverse,...,warp+z2] [--seed N] [--jobs N]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -14,7 +14,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name) => `${root}packages/native/build/Release/${name}`;
-const ALL = ['forward', 'reverse', 'shuffle:17', 'warp', 'warp-reverse'];
+// `+z2`: the same schedule with the grid's z limit lowered to 2 (MAE_EMU_MAX_GRID_Z), so that the
+// launchers' loops over z (samples beyond the limit) run their second iteration at small sizes
+const ALL = ['forward', 'reverse', 'shuffle:17', 'warp', 'warp-reverse', 'warp+z2'];
 
 function parse(argv) {
   const o = { build: true, schedules: ALL, seed: '7', jobs: availableParallelism() };
@@ -99,7 +101,11 @@ async function main() {
       const k = next++;
       const s = o.schedules[k];
       const args = ['--device', 'cuda:0', '--small', '--reps', '1', '--hash', '--seed', o.seed];
-      results[k] = await run(bin('mae_op_check_emu'), args, { MAE_EMU_SCHEDULE: s });
+      const [schedule, z] = s.split('+z');
+      results[k] = await run(bin('mae_op_check_emu'), args, {
+        MAE_EMU_SCHEDULE: schedule,
+        ...(z ? { MAE_EMU_MAX_GRID_Z: z } : {}),
+      });
       const r = results[k];
       const summary = r.out.match(/op_check: \d+ checked, \d+ failed/)?.[0] ?? `exit ${r.code ?? r.signal}`;
       console.log(

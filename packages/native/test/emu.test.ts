@@ -18,8 +18,11 @@ describe('emu-check', () => {
     assert.match(r.stdout, /mae_emu_api_test: api_test: all \d+ checks passed/);
     assert.match(r.stdout, /mae_emu_device_test: device_test: all passed/);
     assert.match(r.stdout, /mae_nccl_emu_test: all nccl_emu checks passed/);
-    for (const s of ['forward', 'reverse', 'shuffle:17', 'warp', 'warp-reverse'])
+    for (const s of ['forward', 'reverse', 'shuffle:17', 'warp', 'warp-reverse', 'warp\\+z2'])
       assert.match(r.stdout, new RegExp(`op_check under ${s}: op_check: \\d+ checked, 0 failed`));
-    assert.match(r.stdout, /emu-check: all passed under forward, reverse, shuffle:17, warp, warp-reverse/);
+    assert.match(
+      r.stdout,
+      /emu-check: all passed under forward, reverse, shuffle:17, warp, warp-reverse, warp\+z2/,
+    );
   });
 });

@@ -223,7 +223,8 @@ export class CudaEmitter {
         const dims = [
           `  const int64_t _BATCH = ${this.prod(s.batch)}, _M = ${this.ext(s.m)}, _N = ${this.ext(s.n)};`,
           '  if (_BATCH > 0 && _M > 0 && _N > 0) {',
-          '  const unsigned _gz = (unsigned)(_BATCH < 65535 ? _BATCH : 65535);',
+          '  const int64_t _zmax = mae_max_grid_z(device);',
+          '  const unsigned _gz = (unsigned)(_BATCH < _zmax ? _BATCH : _zmax);',
           // grid.y counts 64-row tiles (or 128): CUDA allows 65535
           '  if ((_M + 63) / 64 > 65535) return mae_fail("%s: %lld rows are more than a GEMM grid covers (65535 tiles of 64)", OP, (long long)_M);',
         ];

@@ -227,7 +227,8 @@ function launch(name: string, grid: string, smem: string, args: string): string[
 function dispatch(cases: { E: number; body: string[] }[], fallback: string[]): string[] {
   return [
     '  if (N > 0 && T > 0 && H > 0) {',
-    '    const unsigned _gz = (unsigned)(N < 65535 ? N : 65535);',
+    '    const int64_t _zmax = mae_max_grid_z(device);',
+    '    const unsigned _gz = (unsigned)(N < _zmax ? N : _zmax);',
     '    const dim3 _tiles((unsigned)((T + 63) / 64), (unsigned)H, _gz), _rows((unsigned)T, (unsigned)H, _gz);',
     '    switch (E) {',
     ...cases.flatMap((c) => [`    case ${c.E}: {`, ...c.body, '      break;', '    }']),

@@ -2,8 +2,9 @@
 // (compute capability 9.0, 132 SMs, 48 KiB of shared memory per block by default and 227 KiB opt-in,
 // 1024 threads per block, 80 GiB). The environment can change that before first use (or before
 // mae_emu::reset_for_tests): MAE_EMU_DEVICES (1..8 devices), MAE_EMU_SM_COUNT (SMs),
-// MAE_EMU_SMEM_OPTIN (opt-in shared memory per block, bytes) and MAE_EMU_MEMORY_BYTES (memory per
-// device, which caps cudaMalloc). The current device is per host thread, as in CUDA.
+// MAE_EMU_SMEM_OPTIN (opt-in shared memory per block, bytes), MAE_EMU_MAX_GRID_Z (the grid's z
+// limit, 65535: lowered, launchers that loop over z reach their second iteration at small sizes) and
+// MAE_EMU_MEMORY_BYTES (memory per device, which caps cudaMalloc). The current device is per host thread, as in CUDA.
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -75,6 +76,7 @@ void load_locked() {
   const size_t optin = env_int("MAE_EMU_SMEM_OPTIN", kOptinSmem, 1, size_t(1) << 30);
   c.memory_cap = env_int("MAE_EMU_MEMORY_BYTES", 80 * kGiB, 1, 1ull << 50);
   c.prop = h100(sms, optin, c.memory_cap);
+  c.prop.maxGridSize[2] = static_cast<int>(env_int("MAE_EMU_MAX_GRID_Z", 65535, 1, 65535));
   g_config = c;
   g_loaded = true;
 }

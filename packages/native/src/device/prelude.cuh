@@ -64,6 +64,18 @@ int64_t mae_sm_count(int device) {
   }
   return n;
 }
+// The grid's z limit of a device (cached, 65535 on every GPU so far): launchers that cover more
+// samples than that loop over z (the emulator can lower it, MAE_EMU_MAX_GRID_Z, to reach the loop).
+int64_t mae_max_grid_z(int device) {
+  static std::atomic<int> cache[64];
+  if (device < 0 || device >= 64) return 65535;
+  int n = cache[device].load(std::memory_order_relaxed);
+  if (n == 0) {
+    if (cudaDeviceGetAttribute(&n, cudaDevAttrMaxGridDimZ, device) != cudaSuccess || n <= 0) n = 65535;
+    cache[device].store(n, std::memory_order_relaxed);
+  }
+  return n;
+}
 int64_t mae_blocks(int64_t work, int64_t per_block, int64_t cap) {
   const int64_t b = (work + per_block - 1) / per_block;
   return b < 1 ? 1 : (b > cap ? cap : b);
