@@ -1,11 +1,13 @@
 // pretrain_helpers.ts: what the pretrain tests share: the CLI's path, a fresh folder, a small model
-// (runs take a second or two), and a size-limited or read-only tmpfs where this process may mount
+// (runs take a second or two), the check that two runs' checkpoints hold the same weights, and a size-limited or read-only tmpfs where this process may mount
 // one (root with CAP_SYS_ADMIN; the callers fall back to RLIMIT_FSIZE or permissions otherwise).
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadCheckpoint } from '@mae-cuda/mae';
 
 export const bin = fileURLToPath(new URL('../bin/mae-cuda.js', import.meta.url));
 export const tmp = () => mkdtempSync(join(tmpdir(), 'mae-pretrain-'));
@@ -26,4 +28,30 @@ export function mountTmpfs(dir: string, bytes: number, readOnly = false): boolea
 
 export function unmount(dir: string): void {
   spawnSync('umount', [dir]);
+}
+
+/**
+ * Asserts that the checkpoints in folders a and b hold the same model weights, each tensor within a
+ * relative norm of 1e-4 (data-parallel sums round differently); returns b's checkpoint.
+ */
+export async function assertSameWeights(a: string, b: string) {
+  const [x, y] = [
+    await loadCheckpoint(join(a, 'checkpoint-last.safetensors')),
+    await loadCheckpoint(join(b, 'checkpoint-last.safetensors')),
+  ];
+  for (const [name, t] of Object.entries(x.model)) {
+    if (name.endsWith('attn.qkv.bias')) continue; // the zero-gradient key slice: rounding noise
+    const [p, q] = [
+      Float64Array.from(t.data as Float32Array),
+      Float64Array.from(y.model[name]!.data as Float32Array),
+    ];
+    let d = 0;
+    let n = 0;
+    for (let i = 0; i < p.length; i++) {
+      d += (p[i]! - q[i]!) ** 2;
+      n += p[i]! ** 2;
+    }
+    assert.ok(Math.sqrt(d) <= 1e-4 * Math.sqrt(n) + 1e-7, `${name}: ${Math.sqrt(d / (n + 1e-30))}`);
+  }
+  return y;
 }

@@ -10,52 +10,17 @@
 #include <cstring>
 #include <type_traits>
 
+#include "cuda_bf16.h"
+#include "cuda_fp16.h"
 #include "nccl_emu.h"
 
 namespace nccl_emu {
 
-inline uint32_t f32_bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
-inline float bits_f32(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-inline float bf16_to_f32(uint16_t h) { return bits_f32(uint32_t(h) << 16); }
-inline uint16_t f32_to_bf16(float f) {  // round to nearest even; NaN stays a quiet NaN
-  uint32_t u = f32_bits(f);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40u);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return uint16_t(u >> 16);
-}
-
-inline float f16_to_f32(uint16_t h) {
-  const uint32_t sign = uint32_t(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
-  if (exp == 0x1f) return bits_f32(sign | 0x7f800000u | (mant << 13));
-  if (exp == 0) return bits_f32(sign | f32_bits(float(mant) * 0x1p-24f));  // zero or subnormal: exact
-  return bits_f32(sign | ((exp + 112) << 23) | (mant << 13));
-}
-inline uint16_t f32_to_f16(float f) {  // round to nearest even (F. Giesen's float_to_half_fast3_rtne)
-  const uint32_t denorm_magic = ((127 - 15) + (23 - 10) + 1) << 23;
-  uint32_t x = f32_bits(f);
-  const uint32_t sign = x & 0x80000000u;
-  x ^= sign;
-  uint16_t o;
-  if (x >= (127u + 16) << 23) {  // >= 65536 (or inf, NaN): inf or a quiet NaN
-    o = x > 0x7f800000u ? 0x7e00 : 0x7c00;
-  } else if (x < 113u << 23) {  // below 2^-14: subnormal or zero; the FPU rounds to nearest even
-    o = uint16_t(f32_bits(bits_f32(x) + bits_f32(denorm_magic)) - denorm_magic);
-  } else {
-    const uint32_t mant_odd = (x >> 13) & 1u;
-    x += (uint32_t(15 - 127) << 23) + 0xfffu + mant_odd;
-    o = uint16_t(x >> 13);  // a carry into the exponent gives inf at the top, as it should
-  }
-  return uint16_t(o | (sign >> 16));
-}
+// 16-bit conversions: CUDA's, as the emulator's cuda_bf16.h and cuda_fp16.h give them.
+inline float bf16_to_f32(uint16_t h) { return __bfloat162float(__ushort_as_bfloat16(h)); }
+inline uint16_t f32_to_bf16(float f) { return __bfloat16_as_ushort(__float2bfloat16_rn(f)); }
+inline float f16_to_f32(uint16_t h) { return __half2float(__half{h}); }
+inline uint16_t f32_to_f16(float f) { return __float2half_rn(f).__x; }
 
 // A storage type S and the type A it is reduced in.
 template <class T>

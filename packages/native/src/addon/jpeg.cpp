@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "util.h"
 
@@ -92,21 +93,29 @@ int ReadHeader(Decoder& d, const uint8_t* data, size_t bytes, HeaderInfo* out) {
   return 0;
 }
 
-// Decodes box (left, top, w, h) as RGB into out (w * h * 3 bytes), using row (a scratch row of
-// image_width * 3 bytes). 0 on success; otherwise d.err.message says why.
+// Decodes box (left, top, w, h) as RGB into out (w * h * 3 bytes), with row sized to one scanline
+// of the image here. 0 on success; 1 when libjpeg fails (d.err.message says why); 2 when the box is
+// outside the image (size holds the image's). The header is read once, here.
 int DecodeRegion(Decoder& d, const uint8_t* data, size_t bytes, int left, int top, int w, int h, uint8_t* out,
-                 uint8_t* row) {
+                 std::vector<uint8_t>* row, HeaderInfo* size) {
   Open(d, data, bytes);
   if (setjmp(d.err.jump)) {
     jpeg_destroy_decompress(&d.cinfo);
     return 1;
   }
   jpeg_read_header(&d.cinfo, TRUE);
+  size->width = static_cast<int>(d.cinfo.image_width);
+  size->height = static_cast<int>(d.cinfo.image_height);
+  if (left + w > size->width || top + h > size->height) {
+    jpeg_destroy_decompress(&d.cinfo);
+    return 2;
+  }
   if (d.cinfo.jpeg_color_space == JCS_CMYK || d.cinfo.jpeg_color_space == JCS_YCCK) {
     std::snprintf(d.err.message, sizeof d.err.message, "CMYK and YCCK images are not decoded here");
     jpeg_destroy_decompress(&d.cinfo);
     return 1;
   }
+  row->resize(static_cast<size_t>(size->width) * 3);
   d.cinfo.out_color_space = JCS_RGB;
   jpeg_start_decompress(&d.cinfo);
   // Whole rows are decoded: jpeg_crop_scanline would save part of the IDCT, but libjpeg-turbo 2.1's
@@ -115,13 +124,13 @@ int DecodeRegion(Decoder& d, const uint8_t* data, size_t bytes, int left, int to
   const int skipCols = left;
   if (top > 0) jpeg_skip_scanlines(&d.cinfo, static_cast<JDIMENSION>(top));
   for (int y = 0; y < h; y++) {
-    JSAMPROW r = row;
+    JSAMPROW r = row->data();
     if (jpeg_read_scanlines(&d.cinfo, &r, 1) != 1) {
       std::snprintf(d.err.message, sizeof d.err.message, "no scanline %d", top + y);
       jpeg_destroy_decompress(&d.cinfo);
       return 1;
     }
-    std::memcpy(out + static_cast<size_t>(y) * w * 3, row + static_cast<size_t>(skipCols) * 3,
+    std::memcpy(out + static_cast<size_t>(y) * w * 3, row->data() + static_cast<size_t>(skipCols) * 3,
                 static_cast<size_t>(w) * 3);
   }
   // The rest of the rows: skipped (entropy-decoded only) but for the last, which is read, since
@@ -129,7 +138,7 @@ int DecodeRegion(Decoder& d, const uint8_t* data, size_t bytes, int left, int to
   const JDIMENSION rest = d.cinfo.output_height - d.cinfo.output_scanline;
   if (rest > 1) jpeg_skip_scanlines(&d.cinfo, rest - 1);
   if (rest > 0) {
-    JSAMPROW r = row;
+    JSAMPROW r = row->data();
     jpeg_read_scanlines(&d.cinfo, &r, 1);
   }
   jpeg_finish_decompress(&d.cinfo);
@@ -183,18 +192,16 @@ Napi::Value JpegDecodeRegion(const Napi::CallbackInfo& info) {
   const int h = static_cast<int>(ParseInt(info[4], op, "height", 1, kMaxSide));
   Decoder d;
   HeaderInfo hd;
-  if (ReadHeader(d, data, bytes, &hd) != 0) throw Napi::Error::New(env, std::string("jpeg: ") + d.err.message);
-  if (left + w > hd.width || top + h > hd.height) {
+  std::vector<uint8_t> row;
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, static_cast<size_t>(w) * h * 3);
+  const int r = DecodeRegion(d, data, bytes, left, top, w, h, out.Data(), &row, &hd);
+  if (r == 2) {
     throw Napi::RangeError::New(env, std::string(op) + ": the box " + std::to_string(w) + "x" + std::to_string(h) +
                                          " at (" + std::to_string(left) + ", " + std::to_string(top) +
                                          ") is outside the " + std::to_string(hd.width) + "x" +
                                          std::to_string(hd.height) + " image");
   }
-  Napi::Uint8Array out = Napi::Uint8Array::New(env, static_cast<size_t>(w) * h * 3);
-  std::string row(static_cast<size_t>(hd.width) * 3, '\0');
-  if (DecodeRegion(d, data, bytes, left, top, w, h, out.Data(), reinterpret_cast<uint8_t*>(row.data())) != 0) {
-    throw Napi::Error::New(env, std::string("jpeg: ") + d.err.message);
-  }
+  if (r != 0) throw Napi::Error::New(env, std::string("jpeg: ") + d.err.message);
   return out;
 }
 
