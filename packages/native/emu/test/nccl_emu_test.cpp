@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+
 #include <chrono>
 #include <cmath>
 #include <cstdarg>
@@ -129,6 +131,7 @@ void check_failed(int line, const char* cond, const char* fmt, ...) {
 constexpr int kMaxRanks = 4, kMaxTests = 32;
 struct Board {
   uint64_t hash[kMaxRanks][kMaxTests];
+  std::atomic<int> warmed;  // ranks of a survivor world past their first collective
 };
 Board* g_board = nullptr;
 thread_local int t_test = 0;
@@ -348,7 +351,9 @@ int survivor_main(int rank, int n, const ncclUniqueId& id, const char* why) {
   if (comm == nullptr) return 1;
   std::vector<float> x(1000, 1.0f);
   CHECK_OK(nccl.AllReduce(x.data(), x.data(), x.size(), ncclFloat32, ncclSum, comm, nullptr));
-  if (rank == n - 1) {  // the rank that leaves
+  g_board->warmed.fetch_add(1);
+  if (rank == n - 1) {  // the rank that leaves, once every rank is done with the first collective
+    for (int i = 0; i < 10000 && g_board->warmed.load() < n; ++i) usleep(1000);
     if (std::strcmp(why, "abort") == 0) return nccl.CommAbort(comm) == ncclSuccess ? 0 : 1;
     _exit(0);  // dies without a word (its parent reaps it only later: a zombie meanwhile)
   }
@@ -466,6 +471,7 @@ bool failure_worlds() {
   bool ok = true;
   for (const char* why : {"abort", "death"}) {
     const ncclUniqueId id = new_id();
+    g_board->warmed.store(0);
     const bool w = fork_world(3, [&](int r) { return survivor_main(r, 3, id, why); });
     std::printf("%s world of 3, rank 2 %s: the others fail fast\n", w ? "ok  " : "FAIL",
                 std::strcmp(why, "abort") == 0 ? "aborts" : "dies");
