@@ -133,14 +133,18 @@ bool died_in_comm(const State& s, int r) {
   return process_dead(rs->pid.load()) && rs->phase.load() == kJoined;
 }
 
-// Why a peer that has not published step k never will, or "".
-std::string lagging_peer_gone(const State& s, int r) {
+// Why peer r, which had not published step k when last looked at, never will, or "". Its step is
+// read again after its phase: a peer publishes before it leaves, so one that published k and then
+// destroyed its communicator (or exited) in between is not lagging.
+std::string lagging_peer_gone(const State& s, int r, uint64_t k) {
+  const RankState* rs = s.rank_state(r);
   const std::string who = "rank " + std::to_string(r);
-  if (died_in_comm(s, r)) return who + " (pid " + std::to_string(s.rank_state(r)->pid.load()) + ") died";
-  const uint32_t phase = s.rank_state(r)->phase.load();
-  if (phase == kDestroyed) return who + " destroyed its communicator";
-  if (phase == kAborted) return who + " aborted its communicator";
-  return "";
+  std::string gone;
+  if (died_in_comm(s, r)) gone = who + " (pid " + std::to_string(rs->pid.load()) + ") died";
+  const uint32_t phase = rs->phase.load();
+  if (phase == kDestroyed) gone = who + " destroyed its communicator";
+  if (phase == kAborted) gone = who + " aborted its communicator";
+  return rs->seq.load(std::memory_order_acquire) >= k ? "" : gone;
 }
 
 // The first rank that has not published step k, or -1.
@@ -207,7 +211,7 @@ ncclResult_t wait_all(State& s, uint64_t k, std::string* why) {
     if (ncclResult_t r = shared_failure(s, why))  // unless every rank published before it
       return first_lagging(s, k) < 0 ? ncclSuccess : r;
     if (round > 0) {
-      if (std::string gone = lagging_peer_gone(s, lag); !gone.empty()) {
+      if (std::string gone = lagging_peer_gone(s, lag, k); !gone.empty()) {
         *why = gone + " before it reached this collective";
         fail_shared(s, ncclRemoteError, *why);
         return ncclRemoteError;
