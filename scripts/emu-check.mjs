@@ -6,34 +6,77 @@
 // checker on the emulated cuda:0 once per schedule, in parallel over the cores, and fails on any
 // FAIL line, any non-zero exit (a launch error, a divergent barrier, a trap) or any device output
 // whose bytes differ between schedules (a race).
-// Usage: node scripts/emu-check.mjs [--no-build] [--schedules forward,reverse,...,warp+z2] [--seed N] [--jobs N]
+// --sanitize builds the emulator with ASan and UBSan instead (CMake option MAE_EMU_SANITIZE, in
+// build/emu-sanitize; a nightly-style run for host-side memory errors and undefined behaviour in the
+// runtime, the emulator and the kernels' host C++; the kernels' access checks are then ASan's own)
+// and runs the same programs under the forward schedule unless --schedules says otherwise.
+// Usage: node scripts/emu-check.mjs [--no-build] [--sanitize] [--schedules forward,reverse,...,warp+z2]
+//   [--seed N] [--jobs N]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = (name) => `${root}packages/native/build/Release/${name}`;
+const SANITIZE_DIR = `${root}build/emu-sanitize`;
+let binDir = `${root}packages/native/build/Release`;
+const bin = (name) => `${binDir}/${name}`;
+const TESTS = ['mae_emu_api_test', 'mae_emu_device_test', 'mae_emu_check_test', 'mae_nccl_emu_test'];
 // `+z2`: the same schedule with the grid's z limit lowered to 2 (MAE_EMU_MAX_GRID_Z), so that the
 // launchers' loops over z (samples beyond the limit) run their second iteration at small sizes
 const ALL = ['forward', 'reverse', 'shuffle:17', 'warp', 'warp-reverse', 'warp+z2'];
 
 function parse(argv) {
-  const o = { build: true, schedules: ALL, seed: '7', jobs: availableParallelism() };
+  const o = { build: true, sanitize: false, schedules: null, seed: '7', jobs: availableParallelism() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-build') o.build = false;
+    else if (a === '--sanitize') o.sanitize = true;
     else if (a === '--schedules') o.schedules = argv[++i].split(',');
     else if (a === '--seed') o.seed = argv[++i];
     else if (a === '--jobs') o.jobs = Math.max(1, Number(argv[++i]));
     else {
       console.error(
-        'usage: emu-check [--no-build] [--schedules forward,reverse,shuffle:N,warp,warp-reverse] [--seed N] [--jobs N]',
+        'usage: emu-check [--no-build] [--sanitize] [--schedules forward,reverse,shuffle:N,warp,warp-reverse] [--seed N] [--jobs N]',
       );
       process.exit(2);
     }
   }
+  o.schedules ??= o.sanitize ? ['forward'] : ALL;
   return o;
+}
+
+/** The ASan/UBSan build: its own CMake build directory, the emulator's programs only. */
+function buildSanitized() {
+  const step = (args) => spawnSync('cmake', args, { cwd: root, stdio: 'inherit' }).status === 0;
+  const gen = spawnSync('ninja', ['--version']).status === 0 ? 'Ninja' : 'Unix Makefiles';
+  const configured =
+    existsSync(`${SANITIZE_DIR}/CMakeCache.txt`) ||
+    step([
+      '-S',
+      root,
+      '-B',
+      SANITIZE_DIR,
+      '-G',
+      gen,
+      '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
+      '-DMAE_BUILD_NODE_ADDON=OFF',
+      '-DMAE_CUDA=OFF',
+      '-DMAE_CUDA_EMULATOR=ON',
+      '-DMAE_EMU_SANITIZE=ON',
+      '-DMAE_BUILD_EXAMPLES=ON',
+    ]);
+  const targets = [
+    'mae_op_check_emu',
+    'mae_emu_api_test',
+    'mae_emu_device_test',
+    'mae_nccl_emu_test',
+    'nccl_emu',
+  ];
+  return (
+    configured &&
+    step(['--build', SANITIZE_DIR, '--target', ...targets, '--parallel', String(availableParallelism())])
+  );
 }
 
 function run(cmd, args, env = {}) {
@@ -60,7 +103,12 @@ function hashes(out) {
 
 async function main() {
   const o = parse(process.argv.slice(2));
-  if (o.build) {
+  if (o.sanitize) {
+    binDir = SANITIZE_DIR;
+    process.env.ASAN_OPTIONS ??= 'abort_on_error=0:detect_stack_use_after_return=0';
+    process.env.UBSAN_OPTIONS ??= 'print_stacktrace=1:halt_on_error=1';
+    if (o.build && !buildSanitized()) process.exit(1);
+  } else if (o.build) {
     const b = spawnSync(
       'npx',
       ['-y', 'pnpm@10.34.9', '--filter', '@mae-cuda/native', 'run', 'build:native'],
@@ -71,20 +119,16 @@ async function main() {
     );
     if (b.status !== 0) process.exit(b.status ?? 1);
   }
-  for (const t of [
-    'mae_emu_api_test',
-    'mae_emu_device_test',
-    'mae_nccl_emu_test',
-    'libnccl_emu.so',
-    'mae_op_check_emu',
-  ]) {
+  // under ASan the kernels' accesses go to ASan, not to the emulator's checks: their test is left out
+  const tests = o.sanitize ? TESTS.filter((t) => t !== 'mae_emu_check_test') : TESTS;
+  for (const t of [...tests, 'libnccl_emu.so', 'mae_op_check_emu']) {
     if (!existsSync(bin(t))) {
       console.error(`emu-check: ${bin(t)} is missing: run pnpm build (CMake option MAE_CUDA_EMULATOR)`);
       process.exit(2);
     }
   }
   let failed = 0;
-  for (const t of ['mae_emu_api_test', 'mae_emu_device_test', 'mae_nccl_emu_test']) {
+  for (const t of tests) {
     const r = await run(bin(t), t === 'mae_nccl_emu_test' ? [bin('libnccl_emu.so')] : []);
     const last = r.out.trim().split('\n').at(-1);
     console.log(`emu-check: ${t}: ${last}`);

@@ -163,10 +163,6 @@ const MUTANTS = [
     ops: OPS.attnFwd,
     what: 'flash staging: shared rows written E + 4 apart while the fragment loads read E + 8 (LD)',
   },
-];
-
-// Extra mutants, run only when named with --only-mutants (reported, not required to be killed).
-const EXTRA = [
   {
     name: 'gemm-tail-k',
     file: GEMM,
@@ -175,6 +171,10 @@ const EXTRA = [
     ops: OPS.gemm,
     what: 'GEMM staging: K tail guard off by one (reads one column past K; out of bounds at the end)',
   },
+];
+
+// Extra mutants, run only when named with --only-mutants (reported, not required to be killed).
+const EXTRA = [
   {
     name: 'gemm-mma-smem-pad',
     file: GEMM,

@@ -31,7 +31,8 @@ __device__ __forceinline__ void mae_fa_forward_simt(TS* __restrict__ out, float*
     const TS* qb = qkv + n * T * rs + h * E;
     const TS* kb = qb + H * E;
     const TS* vb = kb + H * E;
-    __syncthreads();
+    // no barrier before the staging: the previous sample's reads of other threads' values ended
+    // before the chunk loop's last barrier (T >= 1), and each thread reads back only its own acc[c]
     for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {
       qs[c] = mae_ldf(qb + t * rs + c);
       acc[c] = 0.f;
@@ -81,8 +82,7 @@ __device__ __forceinline__ void mae_fa_dq_simt(TS* __restrict__ dqkv, const TS* 
     const TS* vb = kb + H * E;
     const TS* orow = out + (n * T + t) * os + h * E;
     const TS* dorow = dout + (n * T + t) * os + h * E;
-    __syncthreads();
-    float d = 0.f;
+    float d = 0.f;  // no barrier first: as in mae_fa_forward_simt
     for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {
       qs[c] = mae_ldf(qb + t * rs + c);
       dos[c] = mae_ldf(dorow + c);
@@ -124,8 +124,7 @@ __device__ __forceinline__ void mae_fa_dkdv_simt(TS* __restrict__ dqkv, const TS
     const TS* qb = qkv + n * T * rs + h * E;
     const TS* ob = out + n * T * os + h * E;
     const TS* dob = dout + n * T * os + h * E;
-    __syncthreads();
-    for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {
+    for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {  // no barrier first: as in mae_fa_forward_simt
       ks[c] = mae_ldf(qb + j * rs + H * E + c);
       vs[c] = mae_ldf(qb + j * rs + 2 * H * E + c);
       dk[c] = 0.f;

@@ -9,6 +9,7 @@
 #pragma once
 #include <cstddef>
 #include <functional>
+#include <string>
 
 extern "C++" {
 
@@ -239,6 +240,12 @@ struct Allocation {
 };
 // True when [p, p + bytes) lies inside one live allocation (then *out, if given, describes it).
 bool find_allocation(const void* p, size_t bytes, Allocation* out);
+// Whether p lies in the emulated devices' address space (where cudaMalloc allocates; live or not).
+bool device_address(const void* p);
+// How many allocations have been freed so far (a cache of live allocations is stale once it changes).
+unsigned long long allocation_frees();
+// Where the device range [p, p + bytes) lies with respect to the live allocations, in words.
+std::string describe_device_range(const void* p, size_t bytes);
 
 // Provided by the DEVICE side: runs `body` once per CUDA thread of grid x block with `smem` bytes of
 // dynamic shared memory; returns cudaSuccess or the error a fault produced (it may describe the

@@ -52,6 +52,11 @@ unsigned warp_id();
 // The caller's warp's exchange area: 32 lanes x 8 bytes.
 uint64_t* warp_exchange();
 
+// ---- access checks (device_check.cpp): MAE_EMU_CHECK sets them at start (default all) ----
+enum CheckBits : unsigned { kMemcheck = 1, kRacecheck = 2, kInitcheck = 4, kAllChecks = 7 };
+void set_checks(unsigned bits);
+unsigned checks();
+
 // ---- shared memory (device_shared.cpp) ----
 // One `__shared__` declaration: every CUDA thread of a block that reaches it gets the same bytes of
 // that block's shared memory (allocated, and poisoned, by the first).

@@ -90,6 +90,11 @@ bool find_allocation_locked(const void* p, size_t bytes, Allocation* out);
 // Whether [p, p + bytes) lies in one cudaHostRegister'ed range (caller holds mu()).
 bool host_registered_locked(const void* p, size_t bytes);
 void reset_memory();
+// The device address space (api_arena.cpp): whole pages for `bytes` (caller holds mu()), nullptr when
+// the host has no memory or address space left; release takes the same size.
+void* arena_allocate_locked(size_t bytes);
+void arena_release_locked(void* p, size_t bytes);
+bool in_arena(const void* p);
 
 // ---- events and graphs (api_event.cpp, api_graph.cpp) ----
 bool event_alive_locked(const CUevent_st* e);

@@ -1,5 +1,5 @@
-// api_memory.cpp (emulator): device memory and pinned host memory. cudaMalloc hands out 256-byte
-// aligned host memory, filled with 0xFF bytes (NaN as f32/bf16/f16, -1 as integers) so that reading
+// api_memory.cpp (emulator): device memory and pinned host memory. cudaMalloc hands out page-aligned
+// memory of the device address space (api_arena.cpp), filled with 0xFF bytes (NaN as f32/bf16/f16, -1 as integers) so that reading
 // memory nobody wrote shows; every live allocation is kept in a registry (device, base, size, a
 // sequence number) that the copy checks and the device side (mae_emu::find_allocation) consult.
 // MAE_EMU_MEMORY_BYTES caps each device's memory (cudaErrorMemoryAllocation past it). cudaFree of a
@@ -7,7 +7,9 @@
 // keep the registered ranges (overlaps and unknown pointers fail as in CUDA); registered ranges are
 // what a captured host copy may use. cudaMalloc, cudaFree and host registration are "potentially
 // unsafe" during a capture (see check_unsafe_locked).
+#include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -25,6 +27,7 @@ std::map<uintptr_t, Allocation> g_allocations;  // by base
 std::map<uintptr_t, size_t> g_registered;       // host ranges by base
 size_t g_used[kMaxDevices] = {};
 unsigned long long g_next_id = 1;
+std::atomic<unsigned long long> g_freed{0};  // frees so far (device-side caches of live blocks check it)
 
 uintptr_t addr(const void* p) { return reinterpret_cast<uintptr_t>(p); }
 
@@ -49,9 +52,10 @@ cudaError_t allocate_locked(int device, size_t size, void** out) {
     return fail(cudaErrorMemoryAllocation,
                 format("cudaMalloc: %zu bytes on device %d: %zu of %zu bytes are in use (MAE_EMU_MEMORY_BYTES caps "
                        "the emulated memory)", size, device, g_used[device], cap));
-  void* p = std::aligned_alloc(kAlign, rounded);
+  void* p = arena_allocate_locked(size);
   if (p == nullptr)
-    return fail(cudaErrorMemoryAllocation, format("cudaMalloc: the host has no %zu bytes for device %d", size, device));
+    return fail(cudaErrorMemoryAllocation,
+                format("cudaMalloc: the host has no %zu bytes of memory or address space for device %d", size, device));
   g_allocations[addr(p)] = Allocation{p, size, device, g_next_id++};
   g_used[device] += rounded;
   *out = p;
@@ -81,7 +85,8 @@ bool host_registered_locked(const void* p, size_t bytes) {
 
 void reset_memory() {
   std::lock_guard<std::mutex> lock(mu());
-  for (auto& a : g_allocations) std::free(const_cast<void*>(a.second.base));
+  for (auto& a : g_allocations) arena_release_locked(const_cast<void*>(a.second.base), a.second.size);
+  g_freed.fetch_add(1);
   g_allocations.clear();
   g_registered.clear();
   for (size_t& u : g_used) u = 0;
@@ -93,6 +98,33 @@ void reset_memory() {
 bool find_allocation(const void* p, size_t bytes, Allocation* out) {
   std::lock_guard<std::mutex> lock(detail::mu());
   return detail::find_allocation_locked(p, bytes, out);
+}
+
+bool device_address(const void* p) { return detail::in_arena(p); }
+
+unsigned long long allocation_frees() { return detail::g_freed.load(std::memory_order_acquire); }
+
+std::string describe_device_range(const void* p, size_t bytes) {
+  using detail::format;
+  std::lock_guard<std::mutex> lock(detail::mu());
+  const uintptr_t a = detail::addr(p);
+  const auto describe = [](const Allocation& x) {
+    return format("allocation #%llu [%p, +%zu) of device %d", x.id, x.base, x.size, x.device);
+  };
+  constexpr size_t kNear = 1024 * 1024;
+  auto next = detail::g_allocations.upper_bound(a);
+  size_t past = SIZE_MAX, before = SIZE_MAX;  // distances to the allocation below and the one above
+  if (next != detail::g_allocations.begin()) {
+    const Allocation& below = std::prev(next)->second;
+    const uintptr_t end = detail::addr(below.base) + below.size;
+    if (a < end) return format("%zu bytes at offset %zu of ", bytes, size_t(a - detail::addr(below.base))) +
+                        describe(below) + format(", running %zu bytes past its end", size_t(a + bytes - end));
+    past = a - end;
+  }
+  if (next != detail::g_allocations.end()) before = detail::addr(next->second.base) - a;
+  if (past <= before && past < kNear) return format("%zu bytes past the end of ", past) + describe(std::prev(next)->second);
+  if (before < kNear) return format("%zu bytes before the start of ", before) + describe(next->second);
+  return "device memory no live allocation holds (freed, or never allocated)";
 }
 
 }  // namespace mae_emu
@@ -129,8 +161,9 @@ cudaError_t cudaFree(void* devPtr) {
                 format("cudaFree: %p is not a live cudaMalloc allocation (freed twice, or never allocated)", devPtr));
   }
   g_used[it->second.device] -= round_up(it->second.size);
-  std::free(devPtr);
+  arena_release_locked(devPtr, it->second.size);
   g_allocations.erase(it);
+  g_freed.fetch_add(1);
   return cudaSuccess;
 }
 

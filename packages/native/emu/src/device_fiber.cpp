@@ -2,11 +2,21 @@
 // below each so an overflow faults instead of corrupting its neighbour, kept in a pool between
 // launches) and the context switch. On x86-64 the switch is a few instructions of assembly that
 // save the callee-saved registers, MXCSR and the x87 control word (what Boost.Context's fcontext
-// saves, without its library); other architectures use ucontext.
+// saves, without its library); other architectures use ucontext. Under AddressSanitizer (the
+// MAE_EMU_SANITIZE build) every switch is announced to it (__sanitizer_start/finish_switch_fiber),
+// so that it knows which stack is running.
 #include <sys/mman.h>
 
 #include <cstdlib>
 #include <mutex>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#define MAE_EMU_ASAN 1
+#else
+#define MAE_EMU_ASAN 0
+#endif
 
 #include "device_internal.h"
 
@@ -49,11 +59,26 @@ mae_emu_switch:
 namespace mae_emu {
 namespace {
 constexpr size_t kGuard = 4096;
+
+#if MAE_EMU_ASAN
+thread_local const void* tl_sched_bottom = nullptr;  // the scheduler's stack, as ASan reported it
+thread_local size_t tl_sched_size = 0;
+#endif
+
+// Called on a fiber's stack right after a switch into it (fake: what start_switch_fiber saved).
+void entered_fiber(void* fake) {
+#if MAE_EMU_ASAN
+  __sanitizer_finish_switch_fiber(fake, &tl_sched_bottom, &tl_sched_size);
+#else
+  (void)fake;
+#endif
+}
 std::mutex g_pool_mutex;
 std::vector<unsigned char*> g_pool;
 
 // The first code a fiber runs: the kernel body for its CUDA thread, then back to the scheduler.
 extern "C" void mae_emu_fiber_main() {
+  entered_fiber(nullptr);
   Block& b = *tl_block;
   try {
     (*b.body)();
@@ -94,6 +119,10 @@ void give_stack(unsigned char* stack) {
 
 #if defined(__x86_64__)
 void prepare_fiber(Fiber& f) {
+#if MAE_EMU_ASAN
+  // a pooled stack keeps the redzones of the frames its last fiber never unwound (it ended in a switch)
+  ASAN_UNPOISON_MEMORY_REGION(f.stack, kStackBytes);
+#endif
   // Seven words below a 16-byte aligned top, as mae_emu_switch leaves a suspended fiber: MXCSR and
   // the x87 control word, r15 .. rbp, then the return address (the fiber's entry).
   auto top = reinterpret_cast<uintptr_t>(f.stack + kStackBytes) & ~uintptr_t{15};
@@ -110,10 +139,27 @@ void prepare_fiber(Fiber& f) {
 
 void resume(Block& b, Fiber& f) {
   b.current = &f;
+#if MAE_EMU_ASAN
+  void* fake = nullptr;
+  __sanitizer_start_switch_fiber(&fake, f.stack, kStackBytes);
   mae_emu_switch(&b.scheduler_sp, f.sp);
+  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#else
+  mae_emu_switch(&b.scheduler_sp, f.sp);
+#endif
 }
 
-void suspend(Block& b) { mae_emu_switch(&b.current->sp, b.scheduler_sp); }
+void suspend(Block& b) {
+  Fiber& f = *b.current;
+#if MAE_EMU_ASAN
+  void* fake = nullptr;  // a finished fiber's fake stack is dropped (nullptr)
+  __sanitizer_start_switch_fiber(f.state == FiberState::Done ? nullptr : &fake, tl_sched_bottom, tl_sched_size);
+  mae_emu_switch(&f.sp, b.scheduler_sp);
+  entered_fiber(fake);
+#else
+  mae_emu_switch(&f.sp, b.scheduler_sp);
+#endif
+}
 #else
 namespace {
 thread_local ucontext_t tl_sched_ctx;

@@ -61,6 +61,7 @@ bool warp_waiting(const Block& b, unsigned w, bool* any_barrier, bool* any_exite
 
 void release_warp(Block& b, unsigned w) {
   const unsigned lo = w * 32, hi = std::min(b.nthreads, lo + 32);
+  ++b.warp_epoch[w];
   for (unsigned i = lo; i < hi; ++i)
     if (b.fibers[i].state == FiberState::AtWarpSync) b.fibers[i].state = FiberState::Ready;
 }
@@ -113,6 +114,11 @@ void pass(Block& b, uint64_t pass_no) {
 std::string thread_name(const Fiber& f) {
   return "thread (" + std::to_string(f.tid.x) + "," + std::to_string(f.tid.y) + "," + std::to_string(f.tid.z) + ")";
 }
+}  // namespace
+
+std::string thread_name(const Block& b, unsigned linear) { return thread_name(b.fibers[linear]); }
+
+namespace {
 
 // After a pass nothing is ready: release full warp collectives, else the block barrier; false
 // when every fiber is done (or the block faulted).
@@ -149,12 +155,15 @@ bool release(Block& b) {
   }
   for (Fiber& f : b.fibers)
     if (f.state == FiberState::AtBarrier) f.state = FiberState::Ready;
+  ++b.epoch;  // accesses before the barrier are ordered before those after it
   return true;
 }
 
-void run_block(Block& b, size_t smem) {
-  reset_shared(b, smem);
+void run_block(Block& b) {
+  reset_shared(b);
   const unsigned nw = (b.nthreads + 31) / 32;
+  b.block_start = ++b.epoch;  // nothing a previous block did counts as written, or races
+  b.warp_epoch.assign(nw, 0);
   b.exchange.assign(static_cast<size_t>(nw) * 32, 0);
   b.mma.assign(static_cast<size_t>(nw) * 32 * 10, 0);
   for (unsigned i = 0; i < b.nthreads; ++i) {
@@ -236,6 +245,8 @@ cudaError_t run_grid(const char* name, const std::function<void()>& body, dim3 g
   b.nthreads = block.x * block.y * block.z;
   b.fibers.resize(b.nthreads);
   for (Fiber& f : b.fibers) f.stack = take_stack();
+  map_shared(b, smem);
+  prepare_checks(b);
   Block* const outer = tl_block;
   const dim3 outer_grid = gridDim, outer_block = blockDim;
   tl_block = &b;
@@ -246,10 +257,11 @@ cudaError_t run_grid(const char* name, const std::function<void()>& body, dim3 g
     for (unsigned y = 0; y < grid.y && fault.empty(); ++y)
       for (unsigned x = 0; x < grid.x && fault.empty(); ++x) {
         blockIdx = {x, y, z};
-        run_block(b, smem);
+        run_block(b);
         if (b.faulted) fault = block_name(name) + ": " + b.fault;
       }
   for (Fiber& f : b.fibers) give_stack(f.stack);
+  unmap_shared(b);
   tl_block = outer;
   gridDim = outer_grid;
   blockDim = outer_block;

@@ -27,6 +27,22 @@ struct KernelFault {
   std::string what;
 };
 
+// What the access checks (device_check.cpp) keep per byte of shared memory: the last write and the
+// reads since it, each as (thread, block barrier epoch, that thread's warp epoch). Epochs count
+// within one grid run: a block's start and each released __syncthreads() bump the block epoch, each
+// released warp collective bumps its warp's epoch. rt is a thread, kNone or kMany (then rwarp is
+// the readers' one warp or kMany, and rW the latest of their warp epochs).
+struct SharedCell {
+  uint32_t wB, rB, wW, rW;
+  uint16_t wt, rt, rwarp;
+};
+constexpr uint16_t kNone = 0xffff, kMany = 0xfffe;
+
+// A block's shared memory: [gap][static area][gap][dynamic area][gap] in one mapping, so that the
+// checks can tell an access that runs off either area from one to host memory.
+constexpr size_t kStaticArea = 48 * 1024;  // CUDA's limit for static __shared__ per block
+constexpr size_t kSharedGap = 64 * 1024;
+
 struct Block {
   const std::function<void()>* body = nullptr;
   const char* kernel = "";
@@ -34,13 +50,18 @@ struct Block {
   unsigned nthreads = 0;
   Fiber* current = nullptr;
   void* scheduler_sp = nullptr;
-  // shared memory
-  std::vector<unsigned char> statics;  // the block's static __shared__ bytes
+  // shared memory (device_shared.cpp)
+  unsigned char* window = nullptr;  // the mapping: gaps and both areas
+  size_t window_bytes = 0;
+  unsigned char* statics_base = nullptr;  // the static __shared__ area (kStaticArea bytes)
   size_t static_used = 0;
   std::vector<std::pair<const SharedSlot*, size_t>> slots;
-  std::vector<unsigned char> dynamic;
-  unsigned char* dynamic_base = nullptr;
-  unsigned char* statics_base = nullptr;  // statics, aligned to 256 bytes
+  unsigned char* dynamic_base = nullptr;  // the launch's dynamic shared memory
+  size_t dynamic_bytes = 0;
+  // the access checks' state (device_check.cpp; cells only under racecheck or initcheck)
+  std::vector<SharedCell> cells;  // kStaticArea + dynamic_bytes, by offset (dynamic after static)
+  uint32_t epoch = 0, block_start = 0;
+  std::vector<uint32_t> warp_epoch;
   // one exchange area per warp: 32 x 8 bytes for shuffles, 32 x 10 words for the MMA fragments
   std::vector<uint64_t> exchange;
   std::vector<uint32_t> mma;
@@ -72,6 +93,13 @@ Schedule current_schedule();
 
 // Records a fault in the running block (the first one wins) and, from a fiber, leaves it.
 [[noreturn]] void fault_in_fiber(const std::string& what);
-void reset_shared(Block& b, size_t dynamic_bytes);
+// Shared memory (device_shared.cpp): maps a grid's window / unmaps it; poisons both areas at block start.
+void map_shared(Block& b, size_t dynamic_bytes);
+void unmap_shared(Block& b);
+void reset_shared(Block& b);
+std::string thread_name(const Block& b, unsigned linear);
+
+// Sets up the access checks' state for a grid run (device_check.cpp).
+void prepare_checks(Block& b);
 
 }  // namespace mae_emu

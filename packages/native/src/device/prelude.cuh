@@ -43,7 +43,12 @@ __device__ __forceinline__ void mae_mma_bf16_16816(float* c, const uint32_t* a, 
 }
 mae_status mae_launched(const char* op) {
   const cudaError_t e = cudaGetLastError();
-  return e == cudaSuccess ? MAE_OK : mae_fail("%s: CUDA launch failed: %s", op, cudaGetErrorString(e));
+  if (e == cudaSuccess) return MAE_OK;
+#if defined(MAE_CUDA_EMULATOR)  // the emulator says which kernel, block, thread and check failed
+  return mae_fail("%s: CUDA launch failed: %s: %s", op, cudaGetErrorString(e), ::mae_emu::last_error_detail());
+#else
+  return mae_fail("%s: CUDA launch failed: %s", op, cudaGetErrorString(e));
+#endif
 }
 mae_status mae_use_device(int device, const char* op) {
   int cur = -1;

@@ -1,0 +1,217 @@
+// device_check.cpp: the emulator's access checks, what compute-sanitizer's memcheck, racecheck and
+// initcheck do on a GPU. The kernels' translation unit is compiled with GCC's kernel-address
+// instrumentation in its outline form (-fsanitize=kernel-address, every access a call; no shadow
+// memory, no stack or global redzones: CMakeLists.txt), so every load and store of a kernel calls
+// __asan_{load,store}{1,2,4,8,16,N}_noabort here. An access from a CUDA thread is then checked by
+// where it points:
+//   - the block's shared-memory window (device_shared.cpp): memcheck refuses bytes outside a
+//     declared __shared__ variable or the launch's dynamic bytes; initcheck refuses a read of a byte
+//     no thread of the block has written; racecheck refuses two threads touching a byte, one of them
+//     writing, with no __syncthreads() between them (nor, in one warp, a warp collective);
+//   - the devices' address space (api_arena.cpp): memcheck refuses bytes outside a live allocation,
+//     naming the nearest one;
+//   - anything else (the thread's stack, the launch's arguments, pinned host memory): not checked.
+// The first violation faults the thread: the grid stops and the launch fails naming kernel, block,
+// thread, address and what it hit. MAE_EMU_CHECK picks the checks: a comma list of memcheck,
+// racecheck, initcheck, or all / none (default: all).
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "device_internal.h"
+
+namespace mae_emu {
+namespace {
+
+unsigned checks_from_env() {
+  const char* e = std::getenv("MAE_EMU_CHECK");
+  if (e == nullptr || *e == 0) return kAllChecks;
+  unsigned bits = 0;
+  std::string v(e);
+  for (size_t at = 0; at <= v.size();) {
+    const size_t comma = std::min(v.find(',', at), v.size());
+    const std::string w = v.substr(at, comma - at);
+    if (w == "memcheck") bits |= kMemcheck;
+    else if (w == "racecheck") bits |= kRacecheck;
+    else if (w == "initcheck") bits |= kInitcheck;
+    else if (w == "all") bits |= kAllChecks;
+    else if (w != "none") {
+      std::fprintf(stderr, "MAE_EMU_CHECK=%s: expected a comma list of memcheck, racecheck, initcheck, all, none\n", e);
+      std::exit(2);
+    }
+    at = comma + 1;
+  }
+  return bits;
+}
+
+unsigned g_checks = checks_from_env();
+
+// ---- global memory ---------------------------------------------------------------------------
+// The live allocations this OS thread's kernels touched lately (dropped whenever one is freed).
+struct Recent {
+  uintptr_t lo = 0, hi = 0;
+};
+thread_local Recent tl_recent[8];
+thread_local unsigned tl_next = 0;
+thread_local unsigned long long tl_frees = ~0ull;
+
+std::string hex(uintptr_t a) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(a));
+  return buf;
+}
+
+const char* verb(bool write) { return write ? "write" : "read"; }
+
+void check_global(uintptr_t a, size_t n, bool write) {
+  const unsigned long long frees = allocation_frees();
+  if (frees != tl_frees) {
+    for (Recent& r : tl_recent) r = Recent{};
+    tl_frees = frees;
+  }
+  for (const Recent& r : tl_recent)
+    if (a >= r.lo && a + n <= r.hi) return;
+  Allocation x;
+  if (find_allocation(reinterpret_cast<const void*>(a), n, &x)) {
+    const uintptr_t lo = reinterpret_cast<uintptr_t>(x.base);
+    tl_recent[tl_next++ % 8] = Recent{lo, lo + x.size};
+    return;
+  }
+  fault_in_fiber("memcheck: " + std::string(verb(write)) + " of " + std::to_string(n) + " bytes at " + hex(a) +
+                 ": " + describe_device_range(reinterpret_cast<const void*>(a), n));
+}
+
+// ---- shared memory ---------------------------------------------------------------------------
+// Where an access lands in the window: the cell index of its first byte and what it is, or -1.
+struct Place {
+  long cell = -1;
+  std::string what;  // "__shared__ name", "dynamic shared memory"
+  size_t offset = 0;  // within it
+};
+
+Place place(const Block& b, uintptr_t a, size_t n) {
+  Place p;
+  const uintptr_t st = reinterpret_cast<uintptr_t>(b.statics_base), dy = reinterpret_cast<uintptr_t>(b.dynamic_base);
+  if (a >= st && a + n <= st + kStaticArea) {
+    const size_t off = a - st;
+    for (const auto& [slot, base] : b.slots)
+      if (off >= base && off + n <= base + slot->bytes()) {
+        p.cell = long(off), p.what = std::string("__shared__ ") + slot->name(), p.offset = off - base;
+        return p;
+      }
+    return p;
+  }
+  if (a >= dy && a + n <= dy + b.dynamic_bytes) p.cell = long(kStaticArea + (a - dy)), p.what = "dynamic shared memory", p.offset = a - dy;
+  return p;
+}
+
+[[noreturn]] void shared_out_of_bounds(const Block& b, uintptr_t a, size_t n, bool write) {
+  const uintptr_t st = reinterpret_cast<uintptr_t>(b.statics_base), dy = reinterpret_cast<uintptr_t>(b.dynamic_base);
+  std::string where;
+  if (a + n > dy - kSharedGap / 2 && b.dynamic_bytes > 0) {
+    where = a >= dy ? std::to_string(a + n - dy - b.dynamic_bytes) + " bytes past the end of the " +
+                          std::to_string(b.dynamic_bytes) + " bytes of dynamic shared memory"
+                    : std::to_string(dy - a) + " bytes before the dynamic shared memory";
+  } else if (a >= st && a < st + kStaticArea) {
+    where = "byte " + std::to_string(a - st) + " of the static area, outside every __shared__ variable (";
+    for (const auto& [slot, base] : b.slots)
+      where += std::string(slot->name()) + " at " + std::to_string(base) + "+" + std::to_string(slot->bytes()) + " ";
+    where += "declared so far)";
+  } else {
+    where = a < st ? std::to_string(st - a) + " bytes before the static shared area"
+                   : std::to_string(a - st - kStaticArea) + " bytes past the 48 KiB static shared area";
+  }
+  fault_in_fiber("memcheck: " + std::string(verb(write)) + " of " + std::to_string(n) + " bytes of shared memory " +
+                 "out of bounds: " + where);
+}
+
+// Whether an access by thread `t` now is ordered after one by `pt` at epochs (pB, pW).
+bool ordered(const Block& b, unsigned t, uint16_t pt, uint32_t pB, uint32_t pW) {
+  if (pB != b.epoch || pt == t) return true;
+  return (pt >> 5) == (t >> 5) && pW != b.warp_epoch[t >> 5];
+}
+
+[[noreturn]] void race(const Block& b, const Place& p, size_t i, const std::string& what) {
+  fault_in_fiber("racecheck: " + p.what + ", byte " + std::to_string(p.offset + i) + ": " + what +
+                 ", with no __syncthreads() between them (a shared-memory race)");
+}
+
+void check_cell(Block& b, const Place& p, size_t i, bool write) {
+  SharedCell& c = b.cells[size_t(p.cell) + i];
+  const unsigned t = b.current->linear, w = t >> 5;
+  const uint32_t W = b.warp_epoch[w];
+  if ((g_checks & kInitcheck) && !write && c.wB < b.block_start)
+    fault_in_fiber("initcheck: read of " + p.what + ", byte " + std::to_string(p.offset + i) +
+                   ", which no thread of this block has written");
+  if (!(g_checks & kRacecheck)) {
+    if (write) c.wB = b.epoch;
+    return;
+  }
+  const bool wrote = c.wB >= b.block_start;
+  if (wrote && !ordered(b, t, c.wt, c.wB, c.wW))
+    race(b, p, i, thread_name(b, t) + (write ? " writes" : " reads") + " what " + thread_name(b, c.wt) + " wrote");
+  if (write) {
+    if (c.rB == b.epoch && c.rt != kNone && c.rt != t) {
+      const bool one = c.rt != kMany;
+      const bool fine = one ? ordered(b, t, c.rt, c.rB, c.rW) : (c.rwarp == w && c.rW != W);
+      if (!fine)
+        race(b, p, i, thread_name(b, t) + " writes what " + (one ? thread_name(b, c.rt) : std::string("other threads")) +
+                          " read");
+    }
+    c.wt = uint16_t(t), c.wB = b.epoch, c.wW = W, c.rt = kNone, c.rB = 0;
+    return;
+  }
+  if (c.rB != b.epoch || c.rt == kNone) {
+    c.rt = uint16_t(t), c.rB = b.epoch, c.rW = W, c.rwarp = uint16_t(w);
+  } else if (c.rt != t) {
+    c.rwarp = c.rwarp == w ? c.rwarp : kMany;
+    c.rt = kMany, c.rW = W;
+  } else {
+    c.rW = W;
+  }
+}
+
+void check_shared(Block& b, uintptr_t a, size_t n, bool write) {
+  const Place p = place(b, a, n);
+  if (p.cell < 0) {
+    if (g_checks & kMemcheck) shared_out_of_bounds(b, a, n, write);
+    return;
+  }
+  if (b.cells.empty()) return;
+  for (size_t i = 0; i < n; ++i) check_cell(b, p, i, write);
+}
+
+inline void check(uintptr_t a, size_t n, bool write) {
+  if (g_checks == 0) return;
+  Block* b = tl_block;
+  if (b == nullptr || b->current == nullptr) return;
+  if (a - reinterpret_cast<uintptr_t>(b->window) < b->window_bytes) return check_shared(*b, a, n, write);
+  if ((g_checks & kMemcheck) && device_address(reinterpret_cast<const void*>(a))) check_global(a, n, write);
+}
+
+}  // namespace
+
+void set_checks(unsigned bits) { g_checks = bits; }
+unsigned checks() { return g_checks; }
+
+void prepare_checks(Block& b) {
+  b.epoch = b.block_start = 0;
+  if (g_checks & (kRacecheck | kInitcheck)) b.cells.assign(kStaticArea + b.dynamic_bytes, SharedCell{0, 0, 0, 0, kNone, kNone, kNone});
+  else b.cells.clear();
+}
+
+}  // namespace mae_emu
+
+// The instrumentation's entry points (GCC's names for -fsanitize=kernel-address, outline form).
+#define MAE_EMU_ACCESS(n)                                                                               \
+  extern "C" void __asan_load##n##_noabort(uintptr_t a) { mae_emu::check(a, n, false); }               \
+  extern "C" void __asan_store##n##_noabort(uintptr_t a) { mae_emu::check(a, n, true); }
+MAE_EMU_ACCESS(1)
+MAE_EMU_ACCESS(2)
+MAE_EMU_ACCESS(4)
+MAE_EMU_ACCESS(8)
+MAE_EMU_ACCESS(16)
+extern "C" void __asan_loadN_noabort(uintptr_t a, size_t n) { mae_emu::check(a, n, false); }
+extern "C" void __asan_storeN_noabort(uintptr_t a, size_t n) { mae_emu::check(a, n, true); }
+extern "C" void __asan_handle_no_return() {}
