@@ -83,6 +83,24 @@ const hasCuda = devices().some((d) => d.type === 'cuda');
     assert.deepEqual([...(await b.result.toArray())], [0, 2, 4, 6, 8, 10, 12, 14]);
     b.graph.destroy();
   });
+  it('a copy another thread makes while this one captures neither fails nor joins the graph', async () => {
+    const s = Stream.create('cuda');
+    const x = Tensor.fromArray('f32', [3], [1, 2, 3], 'cuda');
+    let copied: Promise<Float32Array> | undefined;
+    const { graph, result: y } = CudaGraph.capture(s, () => {
+      copied = x.toArray(); // a libuv worker copies with no stream named
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); // while this thread captures
+      const out = Tensor.empty('f32', [3], 'cuda');
+      ops.residual_forward(out, x, x);
+      return out;
+    });
+    assert.deepEqual([...(await copied!)], [1, 2, 3]);
+    assert.equal(graph.numNodes, 1, 'only the captured op is in the graph');
+    graph.launch(s);
+    await s.synchronizeAsync();
+    assert.deepEqual([...(await y.toArray())], [2, 4, 6]);
+    graph.destroy();
+  });
   it('refuses host copies inside a capture and leaves the device usable', () => {
     const s = Stream.create('cuda');
     assert.throws(

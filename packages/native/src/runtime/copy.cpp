@@ -30,7 +30,7 @@ mae_status resolve_stream(const char* fn, int device, bool host, mae_stream*& st
   wait = stream == nullptr;
   if (stream != nullptr) return MAE_OK;
   stream = mae_rt::current_stream(device);
-  if (stream != nullptr && mae_rt::capturing(device)) {
+  if (mae_rt::is_capture_stream(stream)) {
     if (host)
       return mae_fail("%s: copies between host and cuda:%d cannot be captured in a CUDA graph; make the data "
                       "resident before capturing", fn, device);

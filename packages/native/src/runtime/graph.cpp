@@ -3,9 +3,14 @@
 // so code that never names a stream (the model) can be captured: mae_graph_capture_begin makes the
 // capture stream current, routes the device's allocations to a private pool (allocator.cpp) and
 // captures in relaxed mode; mae_graph_capture_end instantiates the graph and restores the previous
-// current stream. A graph replays with mae_graph_launch; destroying it frees its pool's blocks.
+// current stream. The capture stream is current for the capturing thread only: work another thread
+// issues with no stream meanwhile (a copy on a libuv worker) goes to the device's side stream, a
+// non-blocking one (the legacy stream would join or break the capture), after an event recorded on
+// the previous current stream just before the capture began, so it still follows the work issued
+// before. A graph replays with mae_graph_launch; destroying it frees its pool's blocks.
 #include <atomic>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "allocator.h"
@@ -27,8 +32,12 @@ struct Capture {
   mae_stream* stream = nullptr;
   mae_stream* previous = nullptr;
   PrivatePool* pool = nullptr;
+  std::thread::id owner;  // the capturing thread
+  void* fence = nullptr;  // cudaEvent_t recorded on `previous` just before the capture began
 };
-Capture g_capture[kMaxDevices];  // guarded by the capture protocol (one capture per device)
+Capture g_capture[kMaxDevices];  // one capture per device; written under g_capture_mu
+std::mutex g_capture_mu;
+mae_stream g_side[kMaxDevices];  // per device: where other threads' stream-less work goes during a capture
 // Graphs destroyed while their device captures another (e.g. by a garbage collector's finalizer):
 // destroying one synchronises the device, which would invalidate the capture, so it waits until
 // the capture ends.
@@ -36,12 +45,51 @@ std::mutex g_deferred_mu;
 std::vector<mae_graph*> g_deferred[kMaxDevices];
 }  // namespace
 
+#ifdef MAE_WITH_CUDA
+// The side stream of `device`, after the capture's fence (caller holds g_capture_mu); nullptr if
+// it cannot be made.
+mae_stream* side_stream(int device, void* fence) {
+  mae_stream& side = g_side[device];
+  DeviceGuard guard(device);
+  if (guard.status() != cudaSuccess) return nullptr;
+  if (side.handle == nullptr) {
+    cudaStream_t h = nullptr;
+    if (cudaStreamCreateWithFlags(&h, cudaStreamNonBlocking) != cudaSuccess) return (void)cudaGetLastError(), nullptr;
+    side.device = {MAE_DEVICE_CUDA, device};
+    side.handle = h;
+  }
+  if (cudaStreamWaitEvent(static_cast<cudaStream_t>(side.handle), static_cast<cudaEvent_t>(fence), 0) != cudaSuccess)
+    return (void)cudaGetLastError(), nullptr;
+  return &side;
+}
+#endif
+
 mae_stream* current_stream(int device) {
-  return device >= 0 && device < kMaxDevices ? g_current[device].load() : nullptr;
+  if (device < 0 || device >= kMaxDevices) return nullptr;
+#ifdef MAE_WITH_CUDA
+  {
+    std::lock_guard<std::mutex> lock(g_capture_mu);
+    const Capture& c = g_capture[device];
+    if (c.stream != nullptr && c.owner != std::this_thread::get_id()) {
+      mae_stream* side = side_stream(device, c.fence);
+      return side != nullptr ? side : c.previous;
+    }
+  }
+#endif
+  return g_current[device].load();
 }
 
 bool capturing(int device) {
-  return device >= 0 && device < kMaxDevices && g_capture[device].stream != nullptr;
+  if (device < 0 || device >= kMaxDevices) return false;
+  std::lock_guard<std::mutex> lock(g_capture_mu);
+  return g_capture[device].stream != nullptr;
+}
+
+bool is_capture_stream(const mae_stream* s) {
+  if (s == nullptr || s->device.type != MAE_DEVICE_CUDA || s->device.index < 0 || s->device.index >= kMaxDevices)
+    return false;
+  std::lock_guard<std::mutex> lock(g_capture_mu);
+  return g_capture[s->device.index].stream == s;
 }
 
 // Destroys the graphs whose destruction waited for the capture on `device` to end.
@@ -85,14 +133,25 @@ mae_status mae_graph_capture_begin(mae_stream* s) {
   mae_rt::PrivatePool* pool = mae_rt::private_pool_begin(s->device);
   if (pool == nullptr) return mae_fail("%s: %s has an allocation pool in use", fn, mae_rt::device_str(s->device).c_str());
   mae_rt::DeviceGuard guard(d);
-  cudaError_t err = guard.status() != cudaSuccess
-                        ? guard.status()
-                        : cudaStreamBeginCapture(static_cast<cudaStream_t>(s->handle), cudaStreamCaptureModeRelaxed);
+  mae_stream* previous = mae_rt::g_current[d].load();
+  cudaEvent_t fence = nullptr;
+  const char* what = "cudaSetDevice";
+  cudaError_t err = guard.status();
+  if (err == cudaSuccess) what = "cudaEventCreateWithFlags", err = cudaEventCreateWithFlags(&fence, cudaEventDisableTiming);
+  if (err == cudaSuccess)
+    what = "cudaEventRecord", err = cudaEventRecord(fence, previous ? static_cast<cudaStream_t>(previous->handle) : nullptr);
+  if (err == cudaSuccess)
+    what = "cudaStreamBeginCapture",
+    err = cudaStreamBeginCapture(static_cast<cudaStream_t>(s->handle), cudaStreamCaptureModeRelaxed);
   if (err != cudaSuccess) {
+    if (fence != nullptr) cudaEventDestroy(fence);
     mae_rt::private_pool_release(s->device, pool);
-    return mae_rt::cuda_fail(err, fn, "cudaStreamBeginCapture");
+    return mae_rt::cuda_fail(err, fn, what);
   }
-  mae_rt::g_capture[d] = {s, mae_rt::g_current[d].load(), pool};
+  {
+    std::lock_guard<std::mutex> lock(mae_rt::g_capture_mu);
+    mae_rt::g_capture[d] = {s, previous, pool, std::this_thread::get_id(), fence};
+  }
   mae_rt::g_current[d].store(s);
   return MAE_OK;
 #else
@@ -106,12 +165,20 @@ mae_status mae_graph_capture_end(mae_stream* s, mae_graph** out) {
   if (s == nullptr || s->device.type != MAE_DEVICE_CUDA) return mae_fail("%s: not a CUDA stream", fn);
 #ifdef MAE_WITH_CUDA
   const int d = s->device.index;
-  if (mae_rt::g_capture[d].stream != s) return mae_fail("%s: this stream is not capturing", fn);
-  const mae_rt::Capture cap = mae_rt::g_capture[d];
+  if (!mae_rt::is_capture_stream(s)) return mae_fail("%s: this stream is not capturing", fn);
+  mae_rt::Capture cap;
+  {
+    std::lock_guard<std::mutex> lock(mae_rt::g_capture_mu);
+    cap = mae_rt::g_capture[d];
+  }
   mae_rt::DeviceGuard guard(d);
   cudaGraph_t graph = nullptr;
   cudaError_t err = cudaStreamEndCapture(static_cast<cudaStream_t>(s->handle), &graph);
-  mae_rt::g_capture[d] = {};
+  {
+    std::lock_guard<std::mutex> lock(mae_rt::g_capture_mu);
+    mae_rt::g_capture[d] = {};
+  }
+  if (cap.fence != nullptr) cudaEventDestroy(static_cast<cudaEvent_t>(cap.fence));
   mae_rt::g_current[d].store(cap.previous);
   mae_rt::private_pool_end(s->device);
   mae_rt::destroy_deferred(d);

@@ -31,9 +31,12 @@ std::string device_str(mae_device d);
 // MAE_OK when d names a usable device; otherwise sets "<fn>: <why>" and returns MAE_ERROR.
 mae_status check_device(mae_device d, const char* fn);
 bool same_device(mae_device a, mae_device b);
-// The device's current stream (nullptr: the legacy default stream), and whether it is capturing.
+// The device's current stream for the calling thread (nullptr: the legacy default stream; during
+// another thread's capture, the side stream), and whether the device is capturing.
 mae_stream* current_stream(int device);
 bool capturing(int device);
+// Whether s is the stream its device is capturing on.
+bool is_capture_stream(const mae_stream* s);
 // "1.50 GiB", "512 B" ...
 std::string bytes_str(size_t n);
 
