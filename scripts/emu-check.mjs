@@ -16,6 +16,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { configureEmulatorBuild } from './emu-build.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SANITIZE_DIR = `${root}build/emu-sanitize`;
@@ -49,23 +50,12 @@ function parse(argv) {
 /** The ASan/UBSan build: its own CMake build directory, the emulator's programs only. */
 function buildSanitized() {
   const step = (args) => spawnSync('cmake', args, { cwd: root, stdio: 'inherit' }).status === 0;
-  const gen = spawnSync('ninja', ['--version']).status === 0 ? 'Ninja' : 'Unix Makefiles';
-  const configured =
-    existsSync(`${SANITIZE_DIR}/CMakeCache.txt`) ||
-    step([
-      '-S',
-      root,
-      '-B',
-      SANITIZE_DIR,
-      '-G',
-      gen,
-      '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
-      '-DMAE_BUILD_NODE_ADDON=OFF',
-      '-DMAE_CUDA=OFF',
-      '-DMAE_CUDA_EMULATOR=ON',
-      '-DMAE_EMU_SANITIZE=ON',
-      '-DMAE_BUILD_EXAMPLES=ON',
-    ]);
+  const extra = ['-DMAE_EMU_SANITIZE=ON'];
+  const configured = configureEmulatorBuild(root, SANITIZE_DIR, {
+    buildType: 'RelWithDebInfo',
+    extra,
+    quiet: false,
+  }).ok;
   const targets = [
     'mae_op_check_emu',
     'mae_emu_api_test',

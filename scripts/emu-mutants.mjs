@@ -25,6 +25,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { configureEmulatorBuild } from './emu-build.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const PNPM = ['-y', 'pnpm@10.34.9'];
@@ -303,24 +304,9 @@ function sh(cmd, args, quiet = true) {
 
 const codegen = () => sh('npx', [...PNPM, 'codegen']);
 
-/** Configures the build directory when it has no CMake cache yet (Ninja when available). */
+/** Configures the build directory when it has no CMake cache yet. */
 function configure(dir) {
-  if (existsSync(join(dir, 'CMakeCache.txt'))) return;
-  const gen = spawnSync('ninja', ['--version']).status === 0 ? 'Ninja' : 'Unix Makefiles';
-  console.log(`emu-mutants: configuring ${dir} (${gen})`);
-  const r = sh('cmake', [
-    '-S',
-    root,
-    '-B',
-    dir,
-    '-G',
-    gen,
-    '-DCMAKE_BUILD_TYPE=Release',
-    '-DMAE_BUILD_NODE_ADDON=OFF',
-    '-DMAE_CUDA=OFF',
-    '-DMAE_CUDA_EMULATOR=ON',
-    '-DMAE_BUILD_EXAMPLES=ON',
-  ]);
+  const r = configureEmulatorBuild(root, dir);
   if (!r.ok) throw new Error(`cmake configure failed:\n${r.out}`);
 }
 

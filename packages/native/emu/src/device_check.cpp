@@ -86,9 +86,14 @@ void check_global(uintptr_t a, size_t n, bool write) {
 // Where an access lands in the window: the cell index of its first byte and what it is, or -1.
 struct Place {
   long cell = -1;
-  std::string what;  // "__shared__ name", "dynamic shared memory"
-  size_t offset = 0;  // within it
+  const char* slot = nullptr;  // the __shared__ variable's name; nullptr: dynamic shared memory
+  size_t offset = 0;           // within it
 };
+
+// What a Place names, in words (for a fault only: the checks themselves build no strings).
+std::string what(const Place& p) {
+  return p.slot != nullptr ? std::string("__shared__ ") + p.slot : std::string("dynamic shared memory");
+}
 
 Place place(const Block& b, uintptr_t a, size_t n) {
   Place p;
@@ -97,12 +102,12 @@ Place place(const Block& b, uintptr_t a, size_t n) {
     const size_t off = a - st;
     for (const auto& [slot, base] : b.slots)
       if (off >= base && off + n <= base + slot->bytes()) {
-        p.cell = long(off), p.what = std::string("__shared__ ") + slot->name(), p.offset = off - base;
+        p.cell = long(off), p.slot = slot->name(), p.offset = off - base;
         return p;
       }
     return p;
   }
-  if (a >= dy && a + n <= dy + b.dynamic_bytes) p.cell = long(kStaticArea + (a - dy)), p.what = "dynamic shared memory", p.offset = a - dy;
+  if (a >= dy && a + n <= dy + b.dynamic_bytes) p.cell = long(kStaticArea + (a - dy)), p.offset = a - dy;
   return p;
 }
 
@@ -132,8 +137,8 @@ bool ordered(const Block& b, unsigned t, uint16_t pt, uint32_t pB, uint32_t pW) 
   return (pt >> 5) == (t >> 5) && pW != b.warp_epoch[t >> 5];
 }
 
-[[noreturn]] void race(const Block& b, const Place& p, size_t i, const std::string& what) {
-  fault_in_fiber("racecheck: " + p.what + ", byte " + std::to_string(p.offset + i) + ": " + what +
+[[noreturn]] void race(const Block& b, const Place& p, size_t i, const std::string& hazard) {
+  fault_in_fiber("racecheck: " + what(p) + ", byte " + std::to_string(p.offset + i) + ": " + hazard +
                  ", with no __syncthreads() between them (a shared-memory race)");
 }
 
@@ -142,7 +147,7 @@ void check_cell(Block& b, const Place& p, size_t i, bool write) {
   const unsigned t = b.current->linear, w = t >> 5;
   const uint32_t W = b.warp_epoch[w];
   if ((g_checks & kInitcheck) && !write && c.wB < b.block_start)
-    fault_in_fiber("initcheck: read of " + p.what + ", byte " + std::to_string(p.offset + i) +
+    fault_in_fiber("initcheck: read of " + what(p) + ", byte " + std::to_string(p.offset + i) +
                    ", which no thread of this block has written");
   if (!(g_checks & kRacecheck)) {
     if (write) c.wB = b.epoch;

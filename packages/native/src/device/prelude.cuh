@@ -57,29 +57,27 @@ mae_status mae_use_device(int device, const char* op) {
   e = cudaSetDevice(device);
   return e == cudaSuccess ? MAE_OK : mae_fail("%s: cannot use cuda:%d: %s", op, device, cudaGetErrorString(e));
 }
-// Multiprocessors of a device (cached; launchers run on several host threads, hence atomics):
-// schedules size their tiles to fill the card.
-int64_t mae_sm_count(int device) {
-  static std::atomic<int> cache[64];
-  if (device < 0 || device >= 64) return 132;
+// A device attribute, cached per device (launchers run on several host threads, hence atomics);
+// `fallback` when it cannot be read.
+int64_t mae_cached_attribute(std::atomic<int>* cache, cudaDeviceAttr attr, int device, int fallback) {
+  if (device < 0 || device >= 64) return fallback;
   int n = cache[device].load(std::memory_order_relaxed);
   if (n == 0) {
-    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || n <= 0) n = 132;
+    if (cudaDeviceGetAttribute(&n, attr, device) != cudaSuccess || n <= 0) n = fallback;
     cache[device].store(n, std::memory_order_relaxed);
   }
   return n;
 }
-// The grid's z limit of a device (cached, 65535 on every GPU so far): launchers that cover more
-// samples than that loop over z (the emulator can lower it, MAE_EMU_MAX_GRID_Z, to reach the loop).
+// Multiprocessors of a device: schedules size their tiles to fill the card.
+int64_t mae_sm_count(int device) {
+  static std::atomic<int> cache[64];
+  return mae_cached_attribute(cache, cudaDevAttrMultiProcessorCount, device, 132);
+}
+// The grid's z limit of a device (65535 on every GPU so far): launchers that cover more samples
+// than that loop over z (the emulator can lower it, MAE_EMU_MAX_GRID_Z, to reach the loop).
 int64_t mae_max_grid_z(int device) {
   static std::atomic<int> cache[64];
-  if (device < 0 || device >= 64) return 65535;
-  int n = cache[device].load(std::memory_order_relaxed);
-  if (n == 0) {
-    if (cudaDeviceGetAttribute(&n, cudaDevAttrMaxGridDimZ, device) != cudaSuccess || n <= 0) n = 65535;
-    cache[device].store(n, std::memory_order_relaxed);
-  }
-  return n;
+  return mae_cached_attribute(cache, cudaDevAttrMaxGridDimZ, device, 65535);
 }
 int64_t mae_blocks(int64_t work, int64_t per_block, int64_t cap) {
   const int64_t b = (work + per_block - 1) / per_block;
