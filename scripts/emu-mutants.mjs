@@ -32,10 +32,11 @@ const PNPM = ['-y', 'pnpm@10.34.9'];
 const DEVICE_DIR = 'packages/native/src/device';
 const EMIT_DIR = 'packages/codegen/src/emit';
 const PRELUDE = `${DEVICE_DIR}/prelude.cuh`;
-const GEMM = `${EMIT_DIR}/cuda_gemm.ts`;
-const FLASH = `${EMIT_DIR}/cuda_flash.ts`;
-const FLASH_BWD = `${EMIT_DIR}/cuda_flash_bwd.ts`;
-const FLASH_SIMT = `${EMIT_DIR}/cuda_flash_simt.ts`;
+const GEMM = `${DEVICE_DIR}/gemm.cuh`;
+const FLASH_COMMON = `${DEVICE_DIR}/flash_common.cuh`;
+const FLASH = `${DEVICE_DIR}/flash_forward.cuh`;
+const FLASH_BWD = `${DEVICE_DIR}/flash_backward.cuh`;
+const FLASH_SIMT = `${DEVICE_DIR}/flash_simt.cuh`;
 const BARRIER = '__syncthreads();';
 const REMOVED = '/* emu-mutant: barrier removed */';
 
@@ -77,28 +78,28 @@ const MUTANTS = [
   noBarrier(
     'gemm-mma-barrier-staged',
     GEMM,
-    "stage(g, c, 'b', BN, BK, NT, '_Bs', bf, true);\n  g.w('",
+    'mae_gemm_stage<BN, BK, NT, true>(&Bs[0][0], LD, b, bb, n0, N, k0, K);\n      ',
     OPS.gemm,
     'tensor-core GEMM: no barrier between staging the A/B tiles and the fragment loads',
   ),
   noBarrier(
     'gemm-mma-barrier-consumed',
     GEMM,
-    "mae_mma_bf16_16816(_c[_i][_j], _af[_i], _bf[_j]);`);\n  g.indent(-1);\n  g.w('}');\n  g.w('",
+    'mae_mma_bf16_16816(c[i][j], af[i], bf[j]);\n      }\n      ',
     OPS.gemm,
     'tensor-core GEMM: no barrier between the MMAs of a K tile and staging the next one',
   ),
   noBarrier(
     'gemm-simt-barrier-staged',
     GEMM,
-    "stage(g, c, 'b', BN, BK, 256, '_Bs', id, false);\n  g.w('",
+    'mae_gemm_stage<BN, BK, NT, false>(&Bs[0][0], BN + 4, b, bb, n0, N, k0, K);\n      ',
     OPS.gemm,
     'fp32 SIMT GEMM: no barrier between staging the tiles and the FMAs',
   ),
   noBarrier(
     'flash-fwd-barrier-staged',
     FLASH,
-    'mae_fa_stage<BN, E>(Vs, qb + 2 * H * E, rs, k0, T);\n      ',
+    'mae_fa_stage<BN, E>(Vs, qb + 2 * lay.qkv_part, lay.qkv_t, k0, T);\n      ',
     OPS.attnFwd,
     'flash forward (tensor cores): no barrier between staging a K/V tile and the QK^T MMAs',
   ),
@@ -112,14 +113,14 @@ const MUTANTS = [
   noBarrier(
     'flash-bwd-dq-barrier-staged',
     FLASH_BWD,
-    'mae_fa_stage<BK, E>(Vs, qb + 2 * H * E, rs, k0, T);\n      ',
+    'mae_fa_stage<BK, E>(Vs, qb + 2 * part, rs, k0, T);\n      ',
     OPS.attnBwd,
     'flash backward dQ (tensor cores): no barrier between staging K/V and the MMAs',
   ),
   noBarrier(
     'flash-bwd-dkdv-barrier-staged',
     FLASH_BWD,
-    '? lse[(n * H + h) * T + row] * MAE_LOG2E : 0.f;\n        }\n      }\n      ',
+    '? lb[row] * MAE_LOG2E : 0.f;\n        }\n      }\n      ',
     OPS.attnBwd,
     'flash backward dK/dV (tensor cores): no barrier between staging Q/dO, lse and D and their use',
   ),
@@ -133,15 +134,14 @@ const MUTANTS = [
   {
     name: 'gemm-mma-fragment-swap',
     file: GEMM,
-    find: "_af[_i][1] = *reinterpret_cast<const uint32_t*>(&_As[_ar + 8][_kk + 2 * _t]);');\n  g.w('  _af[_i][2] =",
-    replace:
-      "_af[_i][2] = *reinterpret_cast<const uint32_t*>(&_As[_ar + 8][_kk + 2 * _t]);');\n  g.w('  _af[_i][1] =",
+    find: 'af[i][1] = *reinterpret_cast<const uint32_t*>(&As[ar + 8][kk + 2 * t]);\n          af[i][2] =',
+    replace: 'af[i][2] = *reinterpret_cast<const uint32_t*>(&As[ar + 8][kk + 2 * t]);\n          af[i][1] =',
     ops: OPS.gemm,
     what: 'tensor-core GEMM: A fragment registers 1 and 2 swapped (rows g+8, k 0-7 <-> rows g, k 8-15)',
   },
   {
     name: 'flash-fragment-b-swap',
-    file: FLASH,
+    file: FLASH_COMMON,
     find: 'b[0] = *reinterpret_cast<const uint32_t*>(p);\n  b[1] = *reinterpret_cast<const uint32_t*>(p + 8);',
     replace:
       'b[0] = *reinterpret_cast<const uint32_t*>(p + 8);\n  b[1] = *reinterpret_cast<const uint32_t*>(p);',
@@ -158,7 +158,7 @@ const MUTANTS = [
   },
   {
     name: 'flash-stage-stride',
-    file: FLASH,
+    file: FLASH_COMMON,
     find: 's[r * (E + 8) + c] = ',
     replace: 's[r * (E + 4) + c] = ',
     ops: OPS.attnFwd,
@@ -167,8 +167,8 @@ const MUTANTS = [
   {
     name: 'gemm-tail-k',
     file: GEMM,
-    find: '&& _kf < _K) {',
-    replace: '&& _kf <= _K) {',
+    find: 'row < R && kf < K ?',
+    replace: 'row < R && kf <= K ?',
     ops: OPS.gemm,
     what: 'GEMM staging: K tail guard off by one (reads one column past K; out of bounds at the end)',
   },
@@ -179,10 +179,10 @@ const EXTRA = [
   {
     name: 'gemm-mma-smem-pad',
     file: GEMM,
-    find: `_As, [\${BM}][\${BK + 8}]);`,
-    replace: `_As, [\${BM}][\${BK}]);`,
+    find: 'NI = TN / 8, LD = BK + 8;',
+    replace: 'NI = TN / 8, LD = BK;',
     ops: OPS.gemm,
-    what: 'tensor-core GEMM: A tile without its padding (equivalent: the padding only avoids bank conflicts)',
+    what: 'tensor-core GEMM: tiles without their padding (equivalent: the padding only avoids bank conflicts)',
   },
 ];
 
@@ -237,7 +237,6 @@ const lineOf = (text, offset) => text.slice(0, offset).split('\n').length;
 
 /** The ops that reach a barrier at offset in file (--all-barriers); '' for every op. */
 function barrierOps(file, text, offset) {
-  if (file.endsWith('.cuh')) return OPS.reduce;
   if (file === GEMM) return OPS.gemm;
   if (file === FLASH) return OPS.attnFwd;
   if (file === FLASH_BWD) return OPS.attnBwd;
@@ -245,6 +244,7 @@ function barrierOps(file, text, offset) {
     const fn = [...text.slice(0, offset).matchAll(/void (mae_fa_\w+)\(/g)].at(-1)?.[1] ?? '';
     return fn.includes('forward') ? OPS.attnFwd : OPS.attnBwd;
   }
+  if (file.endsWith('.cuh')) return OPS.reduce;
   return '';
 }
 

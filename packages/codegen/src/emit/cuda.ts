@@ -8,10 +8,17 @@ import { computeDType, type OpDef, resolveDType, type Variant } from '../ir/op.j
 import { type Kernel, lowerOp, type Stmt } from '../lower/lower.js';
 import { emitMmaKernel, emitSimtKernel, type GemmCtx, MMA_CONFIGS, type MmaConfig } from './cuda_gemm.js';
 import { CudaRenderer } from './render.js';
-import { cudaVariants, GENERATED_BY, kernelArgs, kernelName } from './signature.js';
+import {
+  cudaKernelParams,
+  cudaLaunchArgs,
+  cudaVariants,
+  GENERATED_BY,
+  kernelArgs,
+  kernelName,
+} from './signature.js';
 import { cudaTemplate, templateCtx } from './templates.js';
 
-// The hand-written device code (reductions, the mma helper, launch helpers) and the macros that
+// The hand-written device code (reductions, the mma helper, launch helpers, the GEMM tiles) and the macros that
 // stand for CUDA syntax (launches, shared memory) live in packages/native/src/device/*.cuh, so that
 // the same sources compile with nvcc and, under MAE_CUDA_EMULATOR, as host C++ (packages/native/emu).
 const PRELUDE = `#include <cuda_runtime.h>
@@ -23,6 +30,7 @@ const PRELUDE = `#include <cuda_runtime.h>
 #include "kernels.h"
 #include "mae_device.cuh"
 #include "prelude.cuh"
+#include "gemm.cuh"
 `;
 
 export class CudaEmitter {
@@ -37,14 +45,8 @@ export class CudaEmitter {
     readonly variant: Variant,
   ) {
     this.r = new CudaRenderer(op, variant);
-    const ct = this.r.ctype;
-    const ka = kernelArgs(op, variant, (d) => this.r.storage(d), ct);
-    // pointers are __restrict__ except those of an in-place pair (OpDef.inPlace), which may be one buffer
-    const aliased = new Set(op.inPlace.flat());
-    this.args = ka
-      .map((a) => (aliased.has(a.name) ? a.decl : a.decl.replace(/\* /, '* __restrict__ ')))
-      .join(', ');
-    this.launchArgs = ka.map((a) => (op.sizes.includes(a.name) ? a.name : `${a.name}_k`)).join(', ');
+    this.args = cudaKernelParams(op, variant, (d) => this.r.storage(d), this.r.ctype);
+    this.launchArgs = cudaLaunchArgs(op, variant);
   }
   private w(s: string) {
     this.lines.push('  '.repeat(this.ind) + s);
@@ -123,8 +125,9 @@ export class CudaEmitter {
   private kernel(k: Kernel): string[] {
     const s = k.schedule;
     const T = this.op.cuda.threads ?? 256;
-    const launch = (name: string, grid: string, block: number | string) => [
-      `  MAE_LAUNCH(${name}, ${grid}, ${block}, 0, _st, ${this.launchArgs});`,
+    // flat: the kernel has no barrier and no warp collective (the emulator runs it without fibers)
+    const launch = (name: string, grid: string, block: number | string, flat = false) => [
+      `  ${flat ? 'MAE_LAUNCH_FLAT' : 'MAE_LAUNCH'}(${name}, ${grid}, ${block}, 0, _st, ${this.launchArgs});`,
       `  if (mae_launched(OP)) return MAE_ERROR;`,
     ];
     switch (s.kind) {
@@ -143,7 +146,7 @@ export class CudaEmitter {
         return [
           `{ const int64_t _work = ${this.prod(s.vars)};`,
           `  if (_work > 0) {`,
-          ...launch(k.name, `(unsigned)mae_blocks(_work, ${T}, 1 << 20)`, T),
+          ...launch(k.name, `(unsigned)mae_blocks(_work, ${T}, 1 << 20)`, T, true),
           '} }',
         ];
       }
@@ -197,7 +200,7 @@ export class CudaEmitter {
           `{ const int64_t _work = ${this.prod(s.vars)};`,
           '  if (_work > 0) {',
           `  if (${this.ext(inner)} >= 32) {`,
-          ...launch(`${k.name}_thread`, `(unsigned)mae_blocks(_work, ${T}, 1 << 20)`, T),
+          ...launch(`${k.name}_thread`, `(unsigned)mae_blocks(_work, ${T}, 1 << 20)`, T, true),
           '  } else {',
           ...launch(`${k.name}_warp`, `(unsigned)mae_blocks(_work, ${T / 32}, 1 << 20)`, T),
           '  }',

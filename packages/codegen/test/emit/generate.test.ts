@@ -32,4 +32,25 @@ describe('generateAll', () => {
     assert.ok(cu.includes('linear_forward_cuda_f32_k0_simt'));
     assert.ok(!cu.includes('cuda_f64'), 'no f64 on CUDA');
   });
+  it('launches barrier-free only kernels with no barrier or warp collective (MAE_LAUNCH_FLAT)', () => {
+    const cu = a['ops_cuda.cu']!;
+    const flat = [...cu.matchAll(/MAE_LAUNCH_FLAT\((\w+),/g)].map((m) => m[1]!);
+    const all = [...cu.matchAll(/MAE_LAUNCH(?:_FLAT)?\((\w+),/g)].map((m) => m[1]!);
+    assert.ok(flat.length > 50 && flat.length < all.length, `${flat.length} of ${all.length} launches flat`);
+    assert.ok(
+      flat.some((k) => k.startsWith('gelu_forward_cuda_')),
+      'pointwise kernels are flat',
+    );
+    assert.ok(!flat.some((k) => k.startsWith('layernorm_forward_cuda_')), 'rowwise kernels are not');
+    const syncing = /__syncthreads|__syncwarp|__shfl|mae_warp_|mae_block_reduce|mae_mma_|mae_fa_/;
+    for (const k of new Set(flat)) {
+      const head = cu.indexOf(` ${k}(`);
+      assert.ok(
+        head >= 0 && cu.lastIndexOf('__global__', head) > cu.lastIndexOf('}\n', head),
+        `${k} is defined`,
+      );
+      const body = cu.slice(head, cu.indexOf('\n}\n', head));
+      assert.doesNotMatch(body, syncing, `${k} is launched flat but synchronises`);
+    }
+  });
 });

@@ -1,10 +1,12 @@
 // Schedule templates (emit/templates.ts, cpu_flash.ts, cuda_flash.ts): ops naming one get its
-// kernels instead of the generic lowering's, with the usual signatures around them.
+// kernels instead of the generic lowering's, with the usual signatures around them and the strides
+// of the tensors as the op declares them.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { emitCudaFile } from '../../src/emit/cuda.js';
 import { FLASH_HEAD_SIZES, flashSmem } from '../../src/emit/cuda_flash.js';
 import { emitCpuFile } from '../../src/emit/files.js';
+import { contiguousStrides } from '../../src/emit/signature.js';
 import { generateAll } from '../../src/generate.js';
 import { loop } from '../../src/ir/expr.js';
 import { op } from '../../src/ir/op.js';
@@ -52,10 +54,45 @@ describe('schedule templates', () => {
       assert.ok(cu.includes(`MAE_LAUNCH(attention_backward_cuda_${dt}_dq_simt, _rows`));
     }
     assert.ok(!cu.includes('attention_forward_cuda_f64'));
-    // the tensor-core MMA through the hand-written helper (packages/native/src/device/prelude.cuh)
-    assert.ok(cu.includes('#include "prelude.cuh"') && cu.includes('mae_mma_bf16_16816('));
-    const prelude = readFileSync(new URL('../../../native/src/device/prelude.cuh', import.meta.url), 'utf8');
-    assert.ok(prelude.includes('mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32'));
+    // the tensor-core MMA through the hand-written helper (packages/native/src/device/prelude.cuh),
+    // called by the hand-written GEMM and attention tiles the generated file includes
+    const device = (f: string) =>
+      readFileSync(new URL(`../../../native/src/device/${f}`, import.meta.url), 'utf8');
+    for (const f of ['prelude.cuh', 'gemm.cuh', 'flash.cuh']) assert.ok(cu.includes(`#include "${f}"`), f);
+    assert.ok(device('prelude.cuh').includes('mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32'));
+    for (const f of ['gemm.cuh', 'flash_forward.cuh', 'flash_backward.cuh'])
+      assert.ok(device(f).includes('mae_mma_bf16_16816('), f);
+  });
+
+  it('passes the CUDA kernels the strides of the tensors as the op declares them', () => {
+    assert.deepEqual(contiguousStrides(getOp('attention_forward'), 'qkv'), [
+      'T * (int64_t)3 * H * E',
+      '(int64_t)3 * H * E',
+      'H * E',
+      'E',
+      '(int64_t)1',
+    ]);
+    const lay =
+      'const mae_fa_layout _lay{T * (int64_t)3 * H * E, (int64_t)3 * H * E, H * E, E, T * H * E, H * E, E, H * T, T};';
+    assert.equal(cu.split(lay).length - 1, 4, 'forward and backward, f32 and bf16');
+    // the device code assumes no layout: every stride comes from mae_fa_layout
+    const dir = new URL('../../../native/src/device/', import.meta.url);
+    for (const f of ['flash_forward.cuh', 'flash_backward.cuh', 'flash_simt.cuh']) {
+      const src = readFileSync(new URL(f, dir), 'utf8');
+      assert.doesNotMatch(src, /H \* E|\* H\b|\(n \* T/, f);
+      assert.match(src, /const mae_fa_layout lay/, f);
+    }
+    const odd = op('odd_flash', 'attention on a qkv without its part axis')
+      .output('out', 'f32', ['N', 'T', 'H', 'E'])
+      .output('lse', 'f32', ['N', 'H', 'T'])
+      .input('qkv', 'f32', ['N', 'T', 'H', 'E'])
+      .param('scale', 'x')
+      .template({ cpu: 'flash_forward', cuda: 'flash_forward' })
+      .define(({ out, lse, qkv }, { N, T, H, E }) => {
+        const [n, t, h, e] = [loop('n', N), loop('t', T), loop('h', H), loop('e', E)];
+        return [assign(out, [n, t, h, e], qkv.at(n, t, h, e)), assign(lse, [n, h, t], qkv.at(n, t, h, 0))];
+      });
+    assert.throws(() => emitCudaFile([odd]), /needs qkv \[N, T, 3, H, E\]/);
   });
 
   it('emits the shared device code once, before the first op that uses it', () => {

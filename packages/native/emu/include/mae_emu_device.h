@@ -94,13 +94,15 @@ T shfl_xor(T v, int lane_mask, int width) {
 void mma_bf16_16816(float* c, const uint32_t* a, const uint32_t* b);
 
 // ---- launches: the arguments converted and copied as CUDA does at the launch ----
+// flat: launched with MAE_LAUNCH_FLAT (no barrier, no warp collective: threads run without fibers).
 template <typename... P, typename... A>
-cudaError_t launch(const char* name, void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
-                   A&&... args) {
+cudaError_t launch(const char* name, bool flat, void (*kernel)(P...), dim3 grid, dim3 block, size_t smem,
+                   cudaStream_t stream, A&&... args) {
   static_assert(sizeof...(P) == sizeof...(A), "kernel launched with the wrong number of arguments");
   std::tuple<std::decay_t<P>...> packed(std::forward<A>(args)...);
-  return launch_kernel(stream, reinterpret_cast<const void*>(kernel), name, grid, block, smem,
-                       [kernel, packed]() { std::apply(kernel, packed); });
+  return launch_kernel(
+      stream, reinterpret_cast<const void*>(kernel), name, grid, block, smem,
+      [kernel, packed]() { std::apply(kernel, packed); }, flat);
 }
 }  // namespace mae_emu
 
@@ -130,7 +132,9 @@ inline std::common_type_t<A, B> max(A a, B b) {
 }
 
 #define MAE_LAUNCH(kernel, grid, block, smem, stream, ...) \
-  ::mae_emu::launch(#kernel, kernel, dim3(grid), dim3(block), (smem), (stream), __VA_ARGS__)
+  ::mae_emu::launch(#kernel, false, kernel, dim3(grid), dim3(block), (smem), (stream), __VA_ARGS__)
+#define MAE_LAUNCH_FLAT(kernel, grid, block, smem, stream, ...) \
+  ::mae_emu::launch(#kernel, true, kernel, dim3(grid), dim3(block), (smem), (stream), __VA_ARGS__)
 #define MAE_SHARED(type, name, dims)                                                   \
   static ::mae_emu::SharedSlot name##_mae_slot(sizeof(type dims), alignof(type), #name); \
   type(&name) dims = *reinterpret_cast<type(*) dims>(name##_mae_slot.get())

@@ -104,7 +104,7 @@ cudaError_t check_stream_device(const std::string& who, cudaStream_t stream) {
 namespace mae_emu {
 
 cudaError_t launch_kernel(cudaStream_t stream, const void* func, const char* name, dim3 grid, dim3 block, size_t smem,
-                          std::function<void()> body) {
+                          std::function<void()> body, bool flat) {
   const std::string kernel = name ? name : "<unnamed>";
   const std::string who = "kernel " + kernel;
   const cudaDeviceProp& p = config().prop;
@@ -113,9 +113,9 @@ cudaError_t launch_kernel(cudaStream_t stream, const void* func, const char* nam
   problem = smem_problem(p, func, smem);
   if (!problem.empty()) return invalidate_on_error(stream, fail(cudaErrorInvalidValue, who + ": " + problem));
   if (cudaError_t e = check_stream_device(who, stream)) return e;
-  auto run = [kernel, body = std::move(body), grid, block, smem]() {
+  auto run = [kernel, body = std::move(body), grid, block, smem, flat]() {
     const unsigned long long before = detail_generation();
-    const cudaError_t e = run_grid(kernel.c_str(), body, grid, block, smem);
+    const cudaError_t e = run_grid(kernel.c_str(), body, grid, block, smem, flat);
     if (e != cudaSuccess && detail_generation() == before)
       set_detail(format("kernel %s: %s (%s) while running grid %s x block %s", kernel.c_str(), cudaGetErrorName(e),
                         cudaGetErrorString(e), dims(grid).c_str(), dims(block).c_str()));

@@ -6,10 +6,14 @@
 // lanes of one warp split between a warp collective and a block barrier. Orders (MAE_EMU_SCHEDULE):
 // forward, reverse, shuffle[:SEED] (a new permutation every pass), warp / warp-reverse (one warp
 // runs to its next block barrier before the next warp starts). A correct kernel gives the same bytes
-// under every order; a difference is a race. MAE_EMU_TRACE=FILE lists the grids run.
+// under every order; a difference is a race. A kernel launched barrier-free (MAE_LAUNCH_FLAT: no
+// __syncthreads, no warp collective) runs without fibers, each thread a plain call in the same
+// orders, several times faster; reaching a barrier there is a fault. MAE_EMU_TRACE=FILE lists the
+// grids run.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <string>
 
@@ -88,16 +92,18 @@ void run_warp(Block& b, unsigned w) {
   }
 }
 
-// One pass: every ready fiber runs once (or, for the warp orders, each warp until it blocks).
-void pass(Block& b, uint64_t pass_no) {
-  const unsigned n = b.nthreads, nw = (n + 31) / 32;
+// The order a pass resumes the block's threads in (forward, reverse, or a permutation new every pass;
+// the warp orders list warp after warp, forward or reverse, lanes ascending).
+std::vector<unsigned> thread_order(const Block& b, uint64_t pass_no) {
+  const unsigned n = b.nthreads;
   const Schedule s = g_schedule;
-  if (s.kind == Schedule::Warp || s.kind == Schedule::WarpReverse) {
-    for (unsigned k = 0; k < nw && !b.faulted; ++k) run_warp(b, s.kind == Schedule::Warp ? k : nw - 1 - k);
-    return;
-  }
   std::vector<unsigned> order(n);
   for (unsigned i = 0; i < n; ++i) order[i] = s.kind == Schedule::Reverse ? n - 1 - i : i;
+  if (s.kind == Schedule::WarpReverse) {
+    order.clear();
+    for (unsigned w = (n + 31) / 32; w-- > 0;)
+      for (unsigned i = w * 32; i < std::min(n, w * 32 + 32); ++i) order.push_back(i);
+  }
   if (s.kind == Schedule::Shuffle) {
     uint64_t r = mix(s.seed ^ mix(pass_no));
     for (unsigned i = n; i > 1; --i) {
@@ -105,7 +111,18 @@ void pass(Block& b, uint64_t pass_no) {
       std::swap(order[i - 1], order[r % i]);
     }
   }
-  for (unsigned i : order) {
+  return order;
+}
+
+// One pass: every ready fiber runs once (or, for the warp orders, each warp until it blocks).
+void pass(Block& b, uint64_t pass_no) {
+  const unsigned nw = (b.nthreads + 31) / 32;
+  const Schedule s = g_schedule;
+  if (s.kind == Schedule::Warp || s.kind == Schedule::WarpReverse) {
+    for (unsigned k = 0; k < nw && !b.faulted; ++k) run_warp(b, s.kind == Schedule::Warp ? k : nw - 1 - k);
+    return;
+  }
+  for (unsigned i : thread_order(b, pass_no)) {
     if (b.faulted) return;
     if (b.fibers[i].state == FiberState::Ready) run_fiber(b, b.fibers[i]);
   }
@@ -159,7 +176,8 @@ bool release(Block& b) {
   return true;
 }
 
-void run_block(Block& b) {
+// Starts a block: shared memory poisoned, epochs and exchange areas fresh, thread indices set.
+void start_block(Block& b) {
   reset_shared(b);
   const unsigned nw = (b.nthreads + 31) / 32;
   b.block_start = ++b.epoch;  // nothing a previous block did counts as written, or races
@@ -171,11 +189,36 @@ void run_block(Block& b) {
     f.linear = i;
     f.tid = {i % blockDim.x, (i / blockDim.x) % blockDim.y, i / (blockDim.x * blockDim.y)};
     f.state = FiberState::Ready;
-    prepare_fiber(f);
   }
+}
+
+void run_block(Block& b) {
+  start_block(b);
+  for (Fiber& f : b.fibers) prepare_fiber(f);
   for (uint64_t p = 0;; ++p) {
     pass(b, p);
     if (b.faulted || !release(b)) return;
+  }
+}
+
+// A kernel launched barrier-free (MAE_LAUNCH_FLAT): each CUDA thread runs to its end as a plain call
+// on this OS thread's stack, in the schedule's order, with no fiber; reaching a barrier or a warp
+// collective is a fault (flat_violation).
+void run_block_flat(Block& b) {
+  start_block(b);
+  for (unsigned i : thread_order(b, 0)) {
+    Fiber& f = b.fibers[i];
+    b.current = &f;
+    threadIdx = f.tid;
+    try {
+      (*b.body)();
+    } catch (const KernelFault&) {
+      // recorded by fault_in_fiber
+    } catch (const std::exception& e) {
+      fault(b, thread_name(f) + ": a C++ exception escaped the kernel: " + e.what());
+    }
+    f.state = FiberState::Done;
+    if (b.faulted) return;
   }
 }
 
@@ -237,14 +280,19 @@ void trace(const char* name, dim3 grid, dim3 block, size_t smem) {
 }
 }  // namespace
 
-cudaError_t run_grid(const char* name, const std::function<void()>& body, dim3 grid, dim3 block, size_t smem) {
+cudaError_t run_grid(const char* name, const std::function<void()>& body, dim3 grid, dim3 block, size_t smem,
+                     bool flat) {
+  static const bool flat_allowed = std::getenv("MAE_EMU_FLAT") == nullptr || std::strcmp(std::getenv("MAE_EMU_FLAT"), "0") != 0;
+  flat = flat && flat_allowed;  // MAE_EMU_FLAT=0: barrier-free kernels on fibers too (to compare)
   trace(name, grid, block, smem);
   Block b;
   b.body = &body;
   b.kernel = name;
+  b.flat = flat;
   b.nthreads = block.x * block.y * block.z;
   b.fibers.resize(b.nthreads);
-  for (Fiber& f : b.fibers) f.stack = take_stack();
+  if (!flat)
+    for (Fiber& f : b.fibers) f.stack = take_stack();
   map_shared(b, smem);
   prepare_checks(b);
   Block* const outer = tl_block;
@@ -257,10 +305,12 @@ cudaError_t run_grid(const char* name, const std::function<void()>& body, dim3 g
     for (unsigned y = 0; y < grid.y && fault.empty(); ++y)
       for (unsigned x = 0; x < grid.x && fault.empty(); ++x) {
         blockIdx = {x, y, z};
-        run_block(b);
+        if (flat) run_block_flat(b);
+        else run_block(b);
         if (b.faulted) fault = block_name(name) + ": " + b.fault;
       }
-  for (Fiber& f : b.fibers) give_stack(f.stack);
+  for (Fiber& f : b.fibers)
+    if (f.stack) give_stack(f.stack);
   unmap_shared(b);
   tl_block = outer;
   gridDim = outer_grid;
@@ -281,14 +331,23 @@ const char* device_fault_detail() { return tl_fault_detail.c_str(); }
   throw KernelFault{what};
 }
 
+namespace {
+// A scheduling point reached in a kernel launched as barrier-free: the launch was wrong.
+void flat_violation(const char* what) {
+  fault_in_fiber(std::string(what) + " in a kernel launched as barrier-free (MAE_LAUNCH_FLAT): launch it with MAE_LAUNCH");
+}
+}  // namespace
+
 void syncthreads() {
   Block& b = *tl_block;
+  if (b.flat) flat_violation("__syncthreads()");
   b.current->state = FiberState::AtBarrier;
   suspend(b);
 }
 
 void warp_sync() {
   Block& b = *tl_block;
+  if (b.flat) flat_violation("a warp collective (shuffle, MMA or __syncwarp)");
   b.current->state = FiberState::AtWarpSync;
   suspend(b);
 }

@@ -46,6 +46,7 @@ constexpr size_t kSharedGap = 64 * 1024;
 struct Block {
   const std::function<void()>* body = nullptr;
   const char* kernel = "";
+  bool flat = false;  // launched barrier-free: threads run as plain calls, without fibers
   std::vector<Fiber> fibers;
   unsigned nthreads = 0;
   Fiber* current = nullptr;

@@ -104,10 +104,11 @@ float* fresh(int n) {
 }
 
 // Launches k on 1 block of `threads` over a fresh allocation of `n` floats; the fault's text or "".
-std::string run(void (*k)(float*, int), unsigned threads, size_t smem, int n, const char* schedule = "forward") {
+std::string run(void (*k)(float*, int), unsigned threads, size_t smem, int n, const char* schedule = "forward",
+                bool flat = false) {
   float* d = fresh(n);
   ::mae_emu::set_schedule_name(schedule);
-  const cudaError_t e = ::mae_emu::launch("k", k, dim3(1), dim3(threads), smem, nullptr, d, n);
+  const cudaError_t e = ::mae_emu::launch("k", flat, k, dim3(1), dim3(threads), smem, nullptr, d, n);
   ::mae_emu::set_schedule_name("forward");
   cudaGetLastError();
   cudaFree(d);
@@ -136,9 +137,12 @@ void check_memcheck() {
                {"memcheck: write of 4 bytes", "0 bytes past the end of allocation #", "thread (32,0,0)"});
   expect_fault("a read before an allocation", run(read_before_start, 8, 0, 32),
                {"memcheck: read of 4 bytes", "4 bytes before the start of allocation #", "thread (0,0,0)"});
+  expect_fault("a write past an allocation in a barrier-free (flat) launch",
+               run(write_past_end, 33, 0, 32, "reverse", true),
+               {"memcheck: write of 4 bytes", "0 bytes past the end of allocation #", "thread (32,0,0)"});
   float* d = fresh(4);
   cudaFree(d);
-  const cudaError_t e = ::mae_emu::launch("stale", read_one, dim3(1), dim3(1), 0, nullptr, d, 4);
+  const cudaError_t e = ::mae_emu::launch("stale", false, read_one, dim3(1), dim3(1), 0, nullptr, d, 4);
   cudaGetLastError();
   expect_fault("a read of freed memory", e == cudaSuccess ? "" : ::mae_emu::device_fault_detail(),
                {"memcheck: read of 4 bytes", "no live allocation holds"});

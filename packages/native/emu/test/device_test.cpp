@@ -3,7 +3,9 @@
 // schedule; a missing __syncthreads seen as different bytes under the forward and reverse
 // schedules (with the access checks off); shared memory poisoned at block start; a divergent barrier, a collective after lanes
 // exited, static shared memory over 48 KiB and __trap() reported as launch failures naming the
-// kernel; the bf16 MMA against a float matrix product; 16-bit conversions against kernels.h.
+// kernel; barrier-free (flat) launches: the schedules' thread orders, exact results, a barrier or
+// shuffle reached there reported; the bf16 MMA against a float matrix product; 16-bit conversions
+// against kernels.h.
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -122,6 +124,20 @@ __global__ void mma_tile(const __nv_bfloat16* A, const __nv_bfloat16* B, float* 
   for (int i = 0; i < 4; ++i) D[(g + 8 * (i >> 1)) * 8 + 2 * t + (i & 1)] = c[i];
 }
 
+// Barrier-free kernels (MAE_LAUNCH_FLAT): the order threads ran in, and a grid-stride axpy.
+int g_order_next = 0;
+__global__ void record_order(int* order) { order[g_order_next++] = static_cast<int>(threadIdx.x); }
+__global__ void axpy(float* y, const float* x, float a, int n) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) y[i] += a * x[i];
+}
+__global__ void flat_with_barrier(float* out) {
+  out[threadIdx.x] = 1.f;
+  __syncthreads();
+}
+__global__ void flat_with_shuffle(float* out) {
+  out[threadIdx.x] = __shfl_xor_sync(0xffffffffu, 1.f, 1);
+}
+
 // ---- checks ----
 void check_block_sum() {
   const int n = 10007, blocks = 5, threads = 96;  // a partial last warp
@@ -157,7 +173,7 @@ std::vector<float> run_neighbour(void (*k)(float*), const char* schedule) {
   float* d = nullptr;
   cudaMalloc(reinterpret_cast<void**>(&d), 64 * sizeof(float));
   ::mae_emu::set_schedule_name(schedule);
-  ::mae_emu::launch("neighbour", k, dim3(1), dim3(64), 0, nullptr, d);
+  ::mae_emu::launch("neighbour", false, k, dim3(1), dim3(64), 0, nullptr, d);
   ::mae_emu::set_schedule_name("forward");
   std::vector<float> out = host_copy(d, 64);
   cudaFree(d);
@@ -187,16 +203,63 @@ void check_dynamic() {
   cudaFree(d);
 }
 
-void check_fault(void (*k)(float*), unsigned threads, const char* name, const char* needle) {
+void check_fault(void (*k)(float*), unsigned threads, const char* name, const char* needle, bool flat = false) {
   float* d = nullptr;
   cudaMalloc(reinterpret_cast<void**>(&d), 64 * sizeof(float));
-  const cudaError_t e = ::mae_emu::launch(name, k, dim3(2), dim3(threads), 0, nullptr, d);
+  const cudaError_t e = ::mae_emu::launch(name, flat, k, dim3(2), dim3(threads), 0, nullptr, d);
   const std::string detail = ::mae_emu::device_fault_detail();
   const cudaError_t last = cudaGetLastError();
   check(e != cudaSuccess && last != cudaSuccess && detail.find(name) != std::string::npos &&
             detail.find(needle) != std::string::npos,
         std::string(name) + " fails the launch: " + detail);
   cudaFree(d);
+}
+
+// The order a block's threads ran in under a schedule, flat or with fibers (record_order has no
+// barrier, so with fibers each thread runs to its end in one turn too).
+std::vector<int> run_order(const char* schedule, bool flat, unsigned threads) {
+  int* d = nullptr;
+  cudaMalloc(reinterpret_cast<void**>(&d), threads * sizeof(int));
+  g_order_next = 0;
+  ::mae_emu::set_schedule_name(schedule);
+  ::mae_emu::launch("record_order", flat, record_order, dim3(1), dim3(threads), 0, nullptr, d);
+  ::mae_emu::set_schedule_name("forward");
+  std::vector<int> out = host_copy(d, threads);
+  cudaFree(d);
+  return out;
+}
+
+void check_flat() {
+  const unsigned n = 80;  // a partial last warp
+  std::vector<int> fwd(n), rev(n), wrev;
+  for (unsigned i = 0; i < n; ++i) fwd[i] = static_cast<int>(i), rev[i] = static_cast<int>(n - 1 - i);
+  for (int w = 2; w >= 0; --w)
+    for (int i = w * 32; i < std::min<int>(n, w * 32 + 32); ++i) wrev.push_back(i);
+  check(run_order("forward", true, n) == fwd && run_order("warp", true, n) == fwd,
+        "a flat launch runs threads in order under forward and warp");
+  check(run_order("reverse", true, n) == rev, "a flat launch runs threads in reverse under reverse");
+  check(run_order("warp-reverse", true, n) == wrev, "a flat launch runs warps last first under warp-reverse");
+  const auto sh = run_order("shuffle:7", true, n);
+  check(sh == run_order("shuffle:7", false, n) && sh != fwd && sh != rev,
+        "a flat launch runs a shuffled order, the one the fibers run");
+
+  const int len = 1000;
+  std::vector<float> x(len), y(len);
+  for (int i = 0; i < len; ++i) x[i] = 0.25f * i, y[i] = 1.f - i;
+  float* dx = device_copy(x);
+  bool same = true;
+  for (const char* s : kSchedules) {
+    float* dy = device_copy(y);
+    ::mae_emu::set_schedule_name(s);
+    MAE_LAUNCH_FLAT(axpy, 3, 96, 0, nullptr, dy, dx, 2.f, len);
+    ::mae_emu::set_schedule_name("forward");
+    same = cudaGetLastError() == cudaSuccess && same;
+    const auto got = host_copy(dy, len);
+    for (int i = 0; i < len; ++i) same = same && got[i] == y[i] + 2.f * x[i];
+    cudaFree(dy);
+  }
+  check(same, "a flat grid-stride axpy is exact under every schedule");
+  cudaFree(dx);
 }
 
 void check_shuffle_lanes() {
@@ -277,6 +340,10 @@ int main() {
   check_fault(shuffle_after_exit, 32, "shuffle_after_exit", "after some lanes exited");
   check_fault(too_much_static, 64, "too_much_static", "over CUDA's 48 KiB");
   check_fault(traps, 32, "traps", "__trap()");
+  check_flat();
+  check_fault(flat_with_barrier, 64, "flat_with_barrier", "__syncthreads() in a kernel launched as barrier-free", true);
+  check_fault(flat_with_shuffle, 32, "flat_with_shuffle", "warp collective (shuffle, MMA or __syncwarp) in a kernel launched as barrier-free", true);
+  check_fault(traps, 32, "traps", "__trap()", true);
   check_conversions();
   std::printf("%s\n", g_failed ? "device_test: FAILED" : "device_test: all passed");
   return g_failed ? 1 : 0;

@@ -1,14 +1,20 @@
-// cuda_flash_bwd.ts: the device code of the flash-attention backward on tensor cores (see
-// cuda_flash.ts, which places it inside its anonymous namespace after the shared helpers and the
-// forward kernel): dK/dV per key tile over every query tile, dQ per query tile over every key tile,
-// no atomics. It uses the helpers defined there (fragment loads, staging, mae_stf).
-export const FLASH_BACKWARD_DEVICE = `// Backward dK, dV: a CTA per (64 keys, head, samples); each warp owns 16 keys and walks the
+// flash_backward.cuh: attention_backward on tensor cores (flash-attention-2, no atomics), with the
+// forward's fragments and staging (flash_common.cuh), 128 threads = 4 warps. dK and dV: a CTA per
+// (64 keys, head, samples) accumulates both over every query tile of BQ rows; dQ: a CTA per (64
+// query rows, head, samples) accumulates it over every key tile of BK keys. D = rowsum(dO O) is
+// computed inline from global memory in both; P is recomputed from the forward's lse. Parameters:
+// attention_backward's signature (the size E is the template's), then the layout.
+#pragma once
+#include "flash_common.cuh"
+
+namespace {
+// Backward dK, dV: a CTA per (64 keys, head, samples); each warp owns 16 keys and walks the
 // query tiles of BQ rows: S^T = K Q^T, dP^T = V dO^T, P^T = exp(S^T - lse), dS^T = P^T (dP^T - D),
 // dV += P^T dO, dK += dS^T Q.
 template <typename TS, int E, int BQ>
 __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
                                             const TS* __restrict__ out, const float* __restrict__ lse, float scale,
-                                            int64_t N, int64_t T, int64_t H) {
+                                            int64_t N, int64_t T, int64_t /*H*/, int64_t /*E*/, const mae_fa_layout lay) {
   constexpr int BK = 64, LD = E + 8, NE = E / 8, NQ = BQ / 8;
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Ks = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);
@@ -18,15 +24,17 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
   float* Ls = reinterpret_cast<float*>(Os + BQ * LD);
   float* Ds = Ls + BQ;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-  const int64_t h = blockIdx.y, k0 = (int64_t)blockIdx.x * BK, rs = 3 * H * E, os = H * E;
+  const int64_t h = blockIdx.y, k0 = (int64_t)blockIdx.x * BK, rs = lay.qkv_t, os = lay.out_t, part = lay.qkv_part;
   const float sl2 = scale * MAE_LOG2E;
   for (int64_t n = blockIdx.z; n < N; n += gridDim.z) {
-    const TS* qb = qkv + n * T * rs + h * E;
-    const TS* ob = out + n * T * os + h * E;
-    const TS* dob = dout + n * T * os + h * E;
+    const TS* qb = qkv + n * lay.qkv_n + h * lay.qkv_h;
+    const TS* ob = out + n * lay.out_n + h * lay.out_h;
+    const TS* dob = dout + n * lay.out_n + h * lay.out_h;
+    const float* lb = lse + n * lay.lse_n + h * lay.lse_h;
+    TS* db = dqkv + n * lay.qkv_n + h * lay.qkv_h;
     __syncthreads();
-    mae_fa_stage<BK, E>(Ks, qb + H * E, rs, k0, T);
-    mae_fa_stage<BK, E>(Vs, qb + 2 * H * E, rs, k0, T);
+    mae_fa_stage<BK, E>(Ks, qb + part, rs, k0, T);
+    mae_fa_stage<BK, E>(Vs, qb + 2 * part, rs, k0, T);
     float dk[NE][4], dv[NE][4];
     mae_fa_zero(dk);
     mae_fa_zero(dv);
@@ -42,7 +50,7 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
         d = mae_warp_sum(d);
         if (lane == 0) {
           Ds[r] = d;
-          Ls[r] = row < T ? lse[(n * H + h) * T + row] * MAE_LOG2E : 0.f;
+          Ls[r] = row < T ? lb[row] * MAE_LOG2E : 0.f;
         }
       }
       __syncthreads();
@@ -93,9 +101,9 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
       for (int c = 0; c < 4; ++c) {
         const int64_t key = k0 + warp * 16 + g + (c >> 1) * 8;
         if (key < T) {
-          TS* d = dqkv + (n * T + key) * rs + h * E + i * 8 + 2 * t + (c & 1);
-          mae_stf(d + H * E, dk[i][c] * scale);
-          mae_stf(d + 2 * H * E, dv[i][c]);
+          TS* d = db + key * rs + i * 8 + 2 * t + (c & 1);
+          mae_stf(d + part, dk[i][c] * scale);
+          mae_stf(d + 2 * part, dv[i][c]);
         }
       }
   }
@@ -106,7 +114,7 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
 template <typename TS, int E, int BK>
 __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
                                           const TS* __restrict__ out, const float* __restrict__ lse, float scale,
-                                          int64_t N, int64_t T, int64_t H) {
+                                          int64_t N, int64_t T, int64_t /*H*/, int64_t /*E*/, const mae_fa_layout lay) {
   constexpr int BM = 64, LD = E + 8, NE = E / 8, NK = BK / 8;
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Qs = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);
@@ -114,19 +122,21 @@ __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __res
   __nv_bfloat16* Ks = Os + BM * LD;
   __nv_bfloat16* Vs = Ks + BK * LD;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-  const int64_t h = blockIdx.y, q0 = (int64_t)blockIdx.x * BM, rs = 3 * H * E, os = H * E;
+  const int64_t h = blockIdx.y, q0 = (int64_t)blockIdx.x * BM, rs = lay.qkv_t, os = lay.out_t, part = lay.qkv_part;
   const float sl2 = scale * MAE_LOG2E;
   for (int64_t n = blockIdx.z; n < N; n += gridDim.z) {
-    const TS* qb = qkv + n * T * rs + h * E;
-    const TS* ob = out + n * T * os + h * E;
-    const TS* dob = dout + n * T * os + h * E;
+    const TS* qb = qkv + n * lay.qkv_n + h * lay.qkv_h;
+    const TS* ob = out + n * lay.out_n + h * lay.out_h;
+    const TS* dob = dout + n * lay.out_n + h * lay.out_h;
+    const float* lb = lse + n * lay.lse_n + h * lay.lse_h;
+    TS* db = dqkv + n * lay.qkv_n + h * lay.qkv_h;
     __syncthreads();
     mae_fa_stage<BM, E>(Qs, qb, rs, q0, T);
     mae_fa_stage<BM, E>(Os, dob, os, q0, T);
     const int64_t r0 = q0 + warp * 16 + g;
     float L[2], D[2] = {0.f, 0.f};
-    L[0] = r0 < T ? lse[(n * H + h) * T + r0] * MAE_LOG2E : 0.f;
-    L[1] = r0 + 8 < T ? lse[(n * H + h) * T + r0 + 8] * MAE_LOG2E : 0.f;
+    L[0] = r0 < T ? lb[r0] * MAE_LOG2E : 0.f;
+    L[1] = r0 + 8 < T ? lb[r0 + 8] * MAE_LOG2E : 0.f;
     for (int rr = 0; rr < 16; ++rr) {
       const int64_t row = q0 + warp * 16 + rr;
       float d = 0.f;
@@ -140,8 +150,8 @@ __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __res
     mae_fa_zero(dq);
     for (int64_t k0 = 0; k0 < T; k0 += BK) {
       __syncthreads();
-      mae_fa_stage<BK, E>(Ks, qb + H * E, rs, k0, T);
-      mae_fa_stage<BK, E>(Vs, qb + 2 * H * E, rs, k0, T);
+      mae_fa_stage<BK, E>(Ks, qb + part, rs, k0, T);
+      mae_fa_stage<BK, E>(Vs, qb + 2 * part, rs, k0, T);
       __syncthreads();
       float s[NK][4], dp[NK][4];
       mae_fa_zero(s);
@@ -184,7 +194,8 @@ __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __res
 #pragma unroll
       for (int c = 0; c < 4; ++c) {
         const int64_t row = r0 + (c >> 1) * 8;
-        if (row < T) mae_stf(dqkv + (n * T + row) * rs + h * E + i * 8 + 2 * t + (c & 1), dq[i][c] * scale);
+        if (row < T) mae_stf(db + row * rs + i * 8 + 2 * t + (c & 1), dq[i][c] * scale);
       }
   }
-}`;
+}
+}  // namespace

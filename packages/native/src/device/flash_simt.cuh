@@ -1,11 +1,15 @@
-// cuda_flash_simt.ts: the CUDA fallback of attention_forward and attention_backward for head sizes
-// without a tensor-core instantiation (cuda_flash.ts): fp32 SIMT, a 128-thread block per (row,
-// head, sample), any head size (per-row vectors in dynamic shared memory, no local arrays) and
-// any sequence length. Scores are recomputed per chunk of 128 keys (or queries) instead of stored.
-// Forward per query row: block max and sum of exp over the keys (online per thread, then combined),
-// then out = sum_j p_j v_j chunk by chunk. dQ per query row: D = dO . O, dS_j = P_j (dO . v_j - D),
-// dQ = scale sum_j dS_j k_j. dK, dV per key row: the same terms per query, summed over the queries.
-export const CUDA_FLASH_SIMT = `namespace {
+// flash_simt.cuh: the fallback of attention_forward and attention_backward for head sizes without a
+// tensor-core instantiation (flash_forward.cuh, flash_backward.cuh): fp32 SIMT, a 128-thread block
+// per (row, head, sample), any head size (per-row vectors in dynamic shared memory, no local arrays)
+// and any sequence length. Scores are recomputed per chunk of 128 keys (or queries) instead of
+// stored. Forward per query row: block max and sum of exp over the keys (online per thread, then
+// combined), then out = sum_j p_j v_j chunk by chunk. dQ per query row: D = dO . O, dS_j = P_j (dO .
+// v_j - D), dQ = scale sum_j dS_j k_j. dK, dV per key row: the same terms per query, summed over the
+// queries. Parameters: the op's signature (outputs, inputs, params, sizes), then the layout.
+#pragma once
+#include "flash_common.cuh"
+
+namespace {
 template <typename TS> __device__ __forceinline__ float mae_fa_dot(const float* a, const TS* b, int64_t E) {
   float s = 0.f;
   for (int64_t c = 0; c < E; ++c) s += a[c] * mae_ldf(b + c);
@@ -19,18 +23,19 @@ template <typename TS> __device__ __forceinline__ float mae_fa_dot2(const TS* a,
 
 template <typename TS>
 __device__ __forceinline__ void mae_fa_forward_simt(TS* __restrict__ out, float* __restrict__ lse, const TS* __restrict__ qkv,
-                                                    float scale, int64_t N, int64_t T, int64_t H, int64_t E) {
+                                                    float scale, int64_t N, int64_t T, int64_t /*H*/, int64_t E,
+                                                    const mae_fa_layout lay) {
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   MAE_SHARED(float, red, [32]);
   float* qs = reinterpret_cast<float*>(mae_fa_smem_raw);
   float* acc = qs + E;
   float* ps = acc + E;
   const int tid = threadIdx.x;
-  const int64_t t = blockIdx.x, h = blockIdx.y, rs = 3 * H * E;
+  const int64_t t = blockIdx.x, h = blockIdx.y, rs = lay.qkv_t;
   for (int64_t n = blockIdx.z; n < N; n += gridDim.z) {
-    const TS* qb = qkv + n * T * rs + h * E;
-    const TS* kb = qb + H * E;
-    const TS* vb = kb + H * E;
+    const TS* qb = qkv + n * lay.qkv_n + h * lay.qkv_h;
+    const TS* kb = qb + lay.qkv_part;
+    const TS* vb = kb + lay.qkv_part;
     // no barrier before the staging: the previous sample's reads of other threads' values ended
     // before the chunk loop's last barrier (T >= 1), and each thread reads back only its own acc[c]
     for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {
@@ -59,15 +64,15 @@ __device__ __forceinline__ void mae_fa_forward_simt(TS* __restrict__ out, float*
       }
       __syncthreads();
     }
-    for (int64_t c = tid; c < E; c += MAE_FA_THREADS) mae_stf(out + ((n * T + t) * H + h) * E + c, acc[c]);
-    if (tid == 0) lse[(n * H + h) * T + t] = M + logf(L);
+    for (int64_t c = tid; c < E; c += MAE_FA_THREADS) mae_stf(out + n * lay.out_n + t * lay.out_t + h * lay.out_h + c, acc[c]);
+    if (tid == 0) lse[n * lay.lse_n + h * lay.lse_h + t] = M + logf(L);
   }
 }
 
 template <typename TS>
 __device__ __forceinline__ void mae_fa_dq_simt(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
                                                const TS* __restrict__ out, const float* __restrict__ lse, float scale,
-                                               int64_t N, int64_t T, int64_t H, int64_t E) {
+                                               int64_t N, int64_t T, int64_t /*H*/, int64_t E, const mae_fa_layout lay) {
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   MAE_SHARED(float, red, [32]);
   float* qs = reinterpret_cast<float*>(mae_fa_smem_raw);
@@ -75,13 +80,13 @@ __device__ __forceinline__ void mae_fa_dq_simt(TS* __restrict__ dqkv, const TS* 
   float* acc = dos + E;
   float* ds = acc + E;
   const int tid = threadIdx.x;
-  const int64_t t = blockIdx.x, h = blockIdx.y, rs = 3 * H * E, os = H * E;
+  const int64_t t = blockIdx.x, h = blockIdx.y, rs = lay.qkv_t;
   for (int64_t n = blockIdx.z; n < N; n += gridDim.z) {
-    const TS* qb = qkv + n * T * rs + h * E;
-    const TS* kb = qb + H * E;
-    const TS* vb = kb + H * E;
-    const TS* orow = out + (n * T + t) * os + h * E;
-    const TS* dorow = dout + (n * T + t) * os + h * E;
+    const TS* qb = qkv + n * lay.qkv_n + h * lay.qkv_h;
+    const TS* kb = qb + lay.qkv_part;
+    const TS* vb = kb + lay.qkv_part;
+    const TS* orow = out + n * lay.out_n + t * lay.out_t + h * lay.out_h;
+    const TS* dorow = dout + n * lay.out_n + t * lay.out_t + h * lay.out_h;
     float d = 0.f;  // no barrier first: as in mae_fa_forward_simt
     for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {
       qs[c] = mae_ldf(qb + t * rs + c);
@@ -90,7 +95,7 @@ __device__ __forceinline__ void mae_fa_dq_simt(TS* __restrict__ dqkv, const TS* 
       d += dos[c] * mae_ldf(orow + c);
     }
     const float D = mae_block_reduce<false>(d, red);  // also orders the staging above
-    const float L = lse[(n * H + h) * T + t];
+    const float L = lse[n * lay.lse_n + h * lay.lse_h + t];
     for (int64_t c0 = 0; c0 < T; c0 += MAE_FA_THREADS) {
       const int64_t j = c0 + tid, cn = T - c0 < MAE_FA_THREADS ? T - c0 : MAE_FA_THREADS;
       ds[tid] = j < T ? expf(mae_fa_dot(qs, kb + j * rs, E) * scale - L) * (mae_fa_dot(dos, vb + j * rs, E) - D) : 0.f;
@@ -103,14 +108,15 @@ __device__ __forceinline__ void mae_fa_dq_simt(TS* __restrict__ dqkv, const TS* 
       }
       __syncthreads();
     }
-    for (int64_t c = tid; c < E; c += MAE_FA_THREADS) mae_stf(dqkv + (n * T + t) * rs + h * E + c, acc[c] * scale);
+    TS* dq = dqkv + n * lay.qkv_n + t * rs + h * lay.qkv_h;
+    for (int64_t c = tid; c < E; c += MAE_FA_THREADS) mae_stf(dq + c, acc[c] * scale);
   }
 }
 
 template <typename TS>
 __device__ __forceinline__ void mae_fa_dkdv_simt(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
                                                  const TS* __restrict__ out, const float* __restrict__ lse, float scale,
-                                                 int64_t N, int64_t T, int64_t H, int64_t E) {
+                                                 int64_t N, int64_t T, int64_t /*H*/, int64_t E, const mae_fa_layout lay) {
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   float* ks = reinterpret_cast<float*>(mae_fa_smem_raw);
   float* vs = ks + E;
@@ -119,14 +125,15 @@ __device__ __forceinline__ void mae_fa_dkdv_simt(TS* __restrict__ dqkv, const TS
   float* ps = dv + E;
   float* dss = ps + MAE_FA_THREADS;
   const int tid = threadIdx.x;
-  const int64_t j = blockIdx.x, h = blockIdx.y, rs = 3 * H * E, os = H * E;
+  const int64_t j = blockIdx.x, h = blockIdx.y, rs = lay.qkv_t, os = lay.out_t, part = lay.qkv_part;
   for (int64_t n = blockIdx.z; n < N; n += gridDim.z) {
-    const TS* qb = qkv + n * T * rs + h * E;
-    const TS* ob = out + n * T * os + h * E;
-    const TS* dob = dout + n * T * os + h * E;
+    const TS* qb = qkv + n * lay.qkv_n + h * lay.qkv_h;
+    const TS* ob = out + n * lay.out_n + h * lay.out_h;
+    const TS* dob = dout + n * lay.out_n + h * lay.out_h;
+    const float* lb = lse + n * lay.lse_n + h * lay.lse_h;
     for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {  // no barrier first: as in mae_fa_forward_simt
-      ks[c] = mae_ldf(qb + j * rs + H * E + c);
-      vs[c] = mae_ldf(qb + j * rs + 2 * H * E + c);
+      ks[c] = mae_ldf(qb + j * rs + part + c);
+      vs[c] = mae_ldf(qb + j * rs + 2 * part + c);
       dk[c] = 0.f;
       dv[c] = 0.f;
     }
@@ -135,7 +142,7 @@ __device__ __forceinline__ void mae_fa_dkdv_simt(TS* __restrict__ dqkv, const TS
       const int64_t i = c0 + tid, cn = T - c0 < MAE_FA_THREADS ? T - c0 : MAE_FA_THREADS;
       float p = 0.f, ds = 0.f;
       if (i < T) {
-        p = expf(mae_fa_dot(ks, qb + i * rs, E) * scale - lse[(n * H + h) * T + i]);
+        p = expf(mae_fa_dot(ks, qb + i * rs, E) * scale - lb[i]);
         ds = p * (mae_fa_dot(vs, dob + i * os, E) - mae_fa_dot2(dob + i * os, ob + i * os, E));
       }
       ps[tid] = p;
@@ -153,11 +160,11 @@ __device__ __forceinline__ void mae_fa_dkdv_simt(TS* __restrict__ dqkv, const TS
       }
       __syncthreads();
     }
+    TS* dkv = dqkv + n * lay.qkv_n + j * rs + h * lay.qkv_h;
     for (int64_t c = tid; c < E; c += MAE_FA_THREADS) {
-      mae_stf(dqkv + (n * T + j) * rs + H * E + h * E + c, dk[c] * scale);
-      mae_stf(dqkv + (n * T + j) * rs + 2 * H * E + h * E + c, dv[c]);
+      mae_stf(dkv + part + c, dk[c] * scale);
+      mae_stf(dkv + 2 * part + c, dv[c]);
     }
   }
 }
 }  // namespace
-`;
