@@ -187,11 +187,15 @@ void check_shared(Block& b, uintptr_t a, size_t n, bool write) {
   for (size_t i = 0; i < n; ++i) check_cell(b, p, i, write);
 }
 
-inline void check(uintptr_t a, size_t n, bool write) {
-  if (g_checks == 0) return;
+// pc: the access's site in the kernel (the performance counters group a warp's accesses by it).
+inline void check(uintptr_t a, size_t n, bool write, uintptr_t pc) {
   Block* b = tl_block;
   if (b == nullptr || b->current == nullptr) return;
-  if (a - reinterpret_cast<uintptr_t>(b->window) < b->window_bytes) return check_shared(*b, a, n, write);
+  const bool shared = a - reinterpret_cast<uintptr_t>(b->window) < b->window_bytes;
+  if (b->count != nullptr && (shared || device_address(reinterpret_cast<const void*>(a))))
+    count_access(*b, pc, a, n, write, shared);
+  if (g_checks == 0) return;
+  if (shared) return check_shared(*b, a, n, write);
   if ((g_checks & kMemcheck) && device_address(reinterpret_cast<const void*>(a))) check_global(a, n, write);
 }
 
@@ -209,14 +213,18 @@ void prepare_checks(Block& b) {
 }  // namespace mae_emu
 
 // The instrumentation's entry points (GCC's names for -fsanitize=kernel-address, outline form).
-#define MAE_EMU_ACCESS(n)                                                                               \
-  extern "C" void __asan_load##n##_noabort(uintptr_t a) { mae_emu::check(a, n, false); }               \
-  extern "C" void __asan_store##n##_noabort(uintptr_t a) { mae_emu::check(a, n, true); }
+#define MAE_EMU_PC reinterpret_cast<uintptr_t>(__builtin_return_address(0))
+#define MAE_EMU_ACCESS(n)                                                                                   \
+  extern "C" void __asan_load##n##_noabort(uintptr_t a) { mae_emu::check(a, n, false, MAE_EMU_PC); }       \
+  extern "C" void __asan_store##n##_noabort(uintptr_t a) { mae_emu::check(a, n, true, MAE_EMU_PC); }
 MAE_EMU_ACCESS(1)
 MAE_EMU_ACCESS(2)
 MAE_EMU_ACCESS(4)
 MAE_EMU_ACCESS(8)
 MAE_EMU_ACCESS(16)
-extern "C" void __asan_loadN_noabort(uintptr_t a, size_t n) { mae_emu::check(a, n, false); }
-extern "C" void __asan_storeN_noabort(uintptr_t a, size_t n) { mae_emu::check(a, n, true); }
+extern "C" void __asan_loadN_noabort(uintptr_t a, size_t n) { mae_emu::check(a, n, false, MAE_EMU_PC); }
+extern "C" void __asan_storeN_noabort(uintptr_t a, size_t n) { mae_emu::check(a, n, true, MAE_EMU_PC); }
 extern "C" void __asan_handle_no_return() {}
+// (called around the dynamic initialisation of an instrumented file's globals: nothing to do here)
+extern "C" void __asan_before_dynamic_init(const char*) {}
+extern "C" void __asan_after_dynamic_init() {}

@@ -31,6 +31,12 @@ namespace {
 thread_local std::string tl_fault_detail;
 Schedule g_schedule = schedule_from_env();
 
+unsigned sample_from_env() {
+  const char* e = std::getenv("MAE_EMU_SAMPLE_BLOCKS");
+  return e != nullptr ? static_cast<unsigned>(std::strtoul(e, nullptr, 10)) : 0;
+}
+unsigned g_sample = sample_from_env();  // MAE_EMU_SAMPLE_BLOCKS: blocks run per grid (0: all)
+
 uint64_t mix(uint64_t x) {  // splitmix64
   x += 0x9e3779b97f4a7c15ull;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -263,6 +269,7 @@ bool set_schedule_name(const char* name) {
 }
 
 void set_schedule(Schedule s) { g_schedule = s; }
+void set_block_sample(unsigned n) { g_sample = n; }
 Schedule current_schedule() { return g_schedule; }
 
 namespace {
@@ -301,14 +308,21 @@ cudaError_t run_grid(const char* name, const std::function<void()>& body, dim3 g
   gridDim = grid;
   blockDim = block;
   std::string fault;
-  for (unsigned z = 0; z < grid.z && fault.empty(); ++z)
-    for (unsigned y = 0; y < grid.y && fault.empty(); ++y)
-      for (unsigned x = 0; x < grid.x && fault.empty(); ++x) {
-        blockIdx = {x, y, z};
-        if (flat) run_block_flat(b);
-        else run_block(b);
-        if (b.faulted) fault = block_name(name) + ": " + b.fault;
-      }
+  const uint64_t total = uint64_t{grid.x} * grid.y * grid.z, runs = g_sample && total > g_sample ? g_sample : total;
+  for (uint64_t j = 0; j < runs && fault.empty(); ++j) {
+    // every block, or `runs` of them spread evenly, the first and the last included
+    const uint64_t at = runs == total ? j
+                        : runs == 1 ? 0
+                                    : static_cast<uint64_t>(static_cast<unsigned __int128>(j) * (total - 1) / (runs - 1));
+    blockIdx = {static_cast<unsigned>(at % grid.x), static_cast<unsigned>(at / grid.x % grid.y),
+                static_cast<unsigned>(at / (uint64_t{grid.x} * grid.y))};
+    count_start(b);
+    if (flat) run_block_flat(b);
+    else run_block(b);
+    count_end(b);
+    if (b.faulted) fault = block_name(name) + ": " + b.fault;
+  }
+  count_finish(b, name, grid, block, smem);
   for (Fiber& f : b.fibers)
     if (f.stack) give_stack(f.stack);
   unmap_shared(b);

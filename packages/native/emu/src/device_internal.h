@@ -66,12 +66,23 @@ struct Block {
   // one exchange area per warp: 32 x 8 bytes for shuffles, 32 x 10 words for the MMA fragments
   std::vector<uint64_t> exchange;
   std::vector<uint32_t> mma;
+  // performance counters, while counting (device_count.cpp)
+  struct CountState* count = nullptr;
   // the first fault seen (the grid stops)
   bool faulted = false;
   std::string fault;
 };
 
 extern thread_local Block* tl_block;
+
+// Performance counters (device_count.cpp; MAE_EMU_COUNT=FILE): a block's warps' accesses grouped
+// into warp-level requests, summed over the grid run and written as one JSON line at its end.
+bool counting();
+void count_start(Block& b);  // at block start
+void count_access(Block& b, uintptr_t pc, uintptr_t a, size_t n, bool write, bool shared);
+void count_mma(Block& b);
+void count_end(Block& b);  // at block end
+void count_finish(Block& b, const char* kernel, dim3 grid, dim3 block, size_t smem);
 
 // Stacks (device_fiber.cpp).
 constexpr size_t kStackBytes = 256 * 1024;

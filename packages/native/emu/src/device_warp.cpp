@@ -35,6 +35,7 @@ float b_at(const uint32_t* x, int k, int n) {
 
 void mma_bf16_16816(float* c, const uint32_t* a, const uint32_t* b) {
   Block& blk = *tl_block;
+  count_mma(blk);
   const unsigned lane = lane_id();
   uint32_t* x = blk.mma.data() + static_cast<size_t>(warp_id()) * 32 * kWords;
   warp_sync();  // every lane has read the previous exchange

@@ -1,0 +1,188 @@
+// device_count.cpp: the emulator's performance counters, the measurements behind the kernel report
+// (a model of a GPU, not a measurement of one). With MAE_EMU_COUNT=FILE every grid run appends one
+// JSON line to FILE: the kernel, its launch shape, the blocks it ran and what their warps did:
+//   - global loads and stores: requests (one per warp-level instruction), the 32-byte sectors they
+//     touch and the ideal sectors (the bytes the lanes asked for, packed); and the distinct sectors
+//     of the whole run (DRAM traffic, were L2 perfect);
+//   - shared loads and stores: requests and wavefronts (passes through the 32 four-byte banks: lanes
+//     that hit distinct words of one bank take one wavefront per word, lanes that read one word share
+//     it; 8- and 16-byte accesses go in 2 and 4 phases of 16 and 8 lanes), and the ideal (one
+//     wavefront per phase): wavefronts above the ideal are bank conflicts;
+//   - tensor-core instructions (mma.m16n8k16, counted per warp).
+// A warp-level instruction is the k-th execution of one load or store site (the instrumentation's
+// call site, device_check.cpp) by the lanes of one warp; lanes that run a site unequally often (a
+// tail guard) make partial requests, as on a GPU. MAE_EMU_SAMPLE_BLOCKS=N (device_grid.cpp) runs at
+// most N blocks of a grid, spread over it: the line says how many ran of how many.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "device_internal.h"
+
+namespace mae_emu {
+
+// One warp-level memory instruction: what each lane accessed.
+struct CountRequest {
+  uint8_t kind = 0;  // Kind below
+  uint32_t lanes = 0;  // mask of the lanes that took part
+  uint64_t addr[32];
+  uint8_t bytes[32];
+};
+struct CountSite {
+  uint32_t seen[32] = {};  // executions of the site by each lane
+  std::vector<uint32_t> requests;  // the site's requests, in order, as indices into WarpLog::requests
+};
+struct WarpLog {
+  std::unordered_map<uintptr_t, CountSite> sites;
+  std::vector<CountRequest> requests;
+};
+struct GridCounts {
+  uint64_t req[4] = {}, units[4] = {}, ideal[4] = {};  // by Kind: sectors or wavefronts, and ideal
+  uint64_t mma_lanes = 0;
+  uint64_t blocks = 0, warps = 0;
+  std::unordered_set<uint64_t> sectors;
+};
+struct CountState {
+  std::vector<WarpLog> warps;
+  GridCounts grid;
+};
+
+namespace {
+enum Kind : uint8_t { kGlobalLoad, kGlobalStore, kSharedLoad, kSharedStore };
+
+std::string count_file_from_env() {
+  const char* p = std::getenv("MAE_EMU_COUNT");
+  return p != nullptr ? p : "";
+}
+std::string g_count_file = count_file_from_env();
+
+// 32-byte sectors of a global request; adds them to the grid's set.
+void global_request(GridCounts& g, const CountRequest& r) {
+  std::vector<uint64_t> sec;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (unsigned l = 0; l < 32; ++l) {
+    if (!(r.lanes >> l & 1u)) continue;
+    const uint64_t lo = r.addr[l], hi = lo + r.bytes[l];
+    ranges.emplace_back(lo, hi);
+    for (uint64_t s = lo >> 5; s <= (hi - 1) >> 5; ++s) sec.push_back(s);
+  }
+  std::sort(sec.begin(), sec.end());
+  sec.erase(std::unique(sec.begin(), sec.end()), sec.end());
+  std::sort(ranges.begin(), ranges.end());
+  uint64_t bytes = 0, end = 0;
+  for (const auto& [lo, hi] : ranges) {
+    const uint64_t from = std::max(lo, end);
+    if (hi > from) bytes += hi - from;
+    end = std::max(end, hi);
+  }
+  g.units[r.kind] += sec.size();
+  g.ideal[r.kind] += (bytes + 31) / 32;
+  g.sectors.insert(sec.begin(), sec.end());
+}
+
+// Wavefronts of a shared request: per phase, the most distinct words any one bank must serve.
+void shared_request(GridCounts& g, const CountRequest& r, uintptr_t base) {
+  unsigned width = 1;
+  for (unsigned l = 0; l < 32; ++l)
+    if (r.lanes >> l & 1u) width = std::max<unsigned>(width, r.bytes[l]);
+  const unsigned per_phase = width > 8 ? 8 : width > 4 ? 16 : 32;
+  for (unsigned p0 = 0; p0 < 32; p0 += per_phase) {
+    std::vector<uint64_t> words[32];
+    bool any = false;
+    for (unsigned l = p0; l < p0 + per_phase; ++l) {
+      if (!(r.lanes >> l & 1u)) continue;
+      any = true;
+      const uint64_t lo = r.addr[l] - base, hi = lo + r.bytes[l];
+      for (uint64_t w = lo / 4; w <= (hi - 1) / 4; ++w) words[w % 32].push_back(w);
+    }
+    if (!any) continue;
+    size_t most = 1;
+    for (auto& ws : words) {
+      std::sort(ws.begin(), ws.end());
+      most = std::max<size_t>(most, std::unique(ws.begin(), ws.end()) - ws.begin());
+    }
+    g.units[r.kind] += most;
+    g.ideal[r.kind] += 1;
+  }
+}
+
+}  // namespace
+
+void set_count_file(const char* path) { g_count_file = path != nullptr ? path : ""; }
+bool counting() { return !g_count_file.empty(); }
+
+void count_start(Block& b) {
+  if (!counting()) return;
+  if (b.count == nullptr) b.count = new CountState();
+  b.count->warps.assign((b.nthreads + 31) / 32, WarpLog{});
+}
+
+void count_access(Block& b, uintptr_t pc, uintptr_t a, size_t n, bool write, bool shared) {
+  const unsigned t = b.current->linear, lane = t & 31;
+  WarpLog& w = b.count->warps[t >> 5];
+  CountSite& s = w.sites[pc];
+  const uint32_t k = s.seen[lane]++;
+  if (k == s.requests.size()) {
+    s.requests.push_back(static_cast<uint32_t>(w.requests.size()));
+    w.requests.emplace_back();
+    w.requests.back().kind = shared ? (write ? kSharedStore : kSharedLoad) : (write ? kGlobalStore : kGlobalLoad);
+  }
+  CountRequest& r = w.requests[s.requests[k]];
+  if (r.lanes >> lane & 1u) return;  // cannot happen: one execution per lane per request
+  r.lanes |= 1u << lane;
+  r.addr[lane] = a;
+  r.bytes[lane] = static_cast<uint8_t>(std::min<size_t>(n, 255));
+}
+
+void count_mma(Block& b) {
+  if (b.count != nullptr) ++b.count->grid.mma_lanes;
+}
+
+void count_end(Block& b) {
+  if (b.count == nullptr) return;
+  GridCounts& g = b.count->grid;
+  ++g.blocks;
+  const uintptr_t base = reinterpret_cast<uintptr_t>(b.window);
+  for (WarpLog& w : b.count->warps) {
+    if (!w.requests.empty()) ++g.warps;
+    for (const CountRequest& r : w.requests) {
+      ++g.req[r.kind];
+      if (r.kind == kGlobalLoad || r.kind == kGlobalStore) global_request(g, r);
+      else shared_request(g, r, base);
+    }
+  }
+  b.count->warps.clear();
+}
+
+void count_finish(Block& b, const char* kernel, dim3 grid, dim3 block, size_t smem) {
+  if (b.count == nullptr) return;
+  const GridCounts& g = b.count->grid;
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  if (FILE* f = std::fopen(g_count_file.c_str(), "a")) {
+    auto kind = [&](const char* name, int k, const char* unit) {
+      std::fprintf(f, ",\"%s\":{\"requests\":%llu,\"%s\":%llu,\"ideal\":%llu}", name,
+                   static_cast<unsigned long long>(g.req[k]), unit, static_cast<unsigned long long>(g.units[k]),
+                   static_cast<unsigned long long>(g.ideal[k]));
+    };
+    std::fprintf(f, "{\"kernel\":\"%s\",\"grid\":[%u,%u,%u],\"block\":[%u,%u,%u],\"smem\":%zu,\"blocks_run\":%llu",
+                 kernel, grid.x, grid.y, grid.z, block.x, block.y, block.z, smem,
+                 static_cast<unsigned long long>(g.blocks));
+    kind("global_load", kGlobalLoad, "sectors");
+    kind("global_store", kGlobalStore, "sectors");
+    kind("shared_load", kSharedLoad, "wavefronts");
+    kind("shared_store", kSharedStore, "wavefronts");
+    std::fprintf(f, ",\"mma\":%llu,\"unique_sectors\":%llu}\n", static_cast<unsigned long long>(g.mma_lanes / 32),
+                 static_cast<unsigned long long>(g.sectors.size()));
+    std::fclose(f);
+  }
+  delete b.count;
+  b.count = nullptr;
+}
+
+}  // namespace mae_emu

@@ -1,0 +1,186 @@
+// device_count_test.cpp: the emulator's performance counters (emu/src/device_count.cpp) on kernels
+// whose answers are known: a coalesced copy (4 sectors per request of 32 floats, the ideal), a
+// strided copy (32 sectors where 4 would do), shared-memory reads with no conflict, a 2-way and a
+// 32-way bank conflict and a broadcast, 16-byte shared reads (4 phases), tensor-core instructions
+// counted per warp, a barrier-free (flat) launch counted as the fibers count it, and block sampling
+// (MAE_EMU_SAMPLE_BLOCKS: the first and last block of a grid among the few run). One line per
+// check; exit 1 on any failure.
+#include <cuda_runtime.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "mae_device.cuh"
+
+namespace {
+int g_failed = 0;
+std::string g_file;
+
+void check(bool ok, const std::string& what) {
+  std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
+  if (!ok) ++g_failed;
+}
+
+// ---- kernels ----
+__global__ void copy_coalesced(float* out, const float* in) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  out[i] = in[i];
+}
+__global__ void copy_strided(float* out, const float* in) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  out[i] = in[i * 32];
+}
+// Shared reads at word stride `stride` (1: no conflict, 2: 2-way, 32: 32-way, 0: one word for all).
+__global__ void shared_stride(float* out, const float* in, int stride) {
+  MAE_SHARED(float, s, [1024]);
+  for (int i = threadIdx.x; i < 1024; i += blockDim.x) s[i] = in[i];
+  __syncthreads();
+  out[threadIdx.x] = s[(threadIdx.x * stride) % 1024];
+}
+// 16-byte shared accesses (a float4 on a GPU; a GCC vector here, so that the host compiler makes one
+// 16-byte access of it).
+using Float4 = float __attribute__((vector_size(16)));
+__global__ void shared_vec4(float* out, const float* in) {
+  MAE_SHARED_ALIGNED(16, Float4, s, [32]);
+  s[threadIdx.x] = Float4{in[threadIdx.x], 0.f, 0.f, 0.f};
+  __syncthreads();
+  const Float4 v = s[31 - threadIdx.x];
+  out[threadIdx.x] = v[0] + v[1] + v[2] + v[3];
+}
+__global__ void three_mmas(float* out) {
+  uint32_t a[4] = {0, 0, 0, 0}, b[2] = {0, 0};
+  float c[4] = {0.f, 0.f, 0.f, 0.f};
+  for (int k = 0; k < 3; ++k) ::mae_emu::mma_bf16_16816(c, a, b);
+  out[threadIdx.x] = c[0];
+}
+__global__ void mark_block(float* out) {
+  if (threadIdx.x == 0) out[blockIdx.x] = 1.f;
+}
+
+// ---- reading the counts ----
+// The JSON line of the last run of `kernel`.
+std::string last_line(const char* kernel) {
+  std::ifstream f(g_file);
+  std::string line, last;
+  const std::string key = std::string("\"kernel\":\"") + kernel + "\"";
+  while (std::getline(f, line))
+    if (line.find(key) != std::string::npos) last = line;
+  return last;
+}
+// A counter of the line: "<group>":{..."<field>":N...}, or top-level "<field>":N when group is "".
+long long field(const std::string& line, const std::string& group, const std::string& name) {
+  std::string scope = line;
+  if (!group.empty()) {
+    const size_t at = line.find("\"" + group + "\":{");
+    if (at == std::string::npos) return -1;
+    scope = line.substr(at, line.find('}', at) - at);
+  }
+  std::smatch m;
+  if (!std::regex_search(scope, m, std::regex("\"" + name + "\":(\\d+)"))) return -1;
+  return std::stoll(m[1]);
+}
+
+template <typename T>
+T* device_zeros(size_t n) {
+  T* d = nullptr;
+  cudaMalloc(reinterpret_cast<void**>(&d), n * sizeof(T));
+  cudaMemset(d, 0, n * sizeof(T));
+  return d;
+}
+
+void check_global() {
+  float* in = device_zeros<float>(64 * 32);
+  float* out = device_zeros<float>(64);
+  MAE_LAUNCH(copy_coalesced, 1, 64, 0, nullptr, out, in);
+  std::string l = last_line("copy_coalesced");
+  check(field(l, "global_load", "requests") == 2 && field(l, "global_load", "sectors") == 8 &&
+            field(l, "global_load", "ideal") == 8,
+        "a coalesced copy of 64 floats: 2 load requests of 4 sectors, the ideal: " + l);
+  check(field(l, "global_store", "requests") == 2 && field(l, "global_store", "sectors") == 8,
+        "and 2 store requests of 4 sectors");
+  check(field(l, "", "unique_sectors") == 16, "16 distinct sectors (8 read, 8 written)");
+  MAE_LAUNCH(copy_strided, 1, 64, 0, nullptr, out, in);
+  l = last_line("copy_strided");
+  check(field(l, "global_load", "requests") == 2 && field(l, "global_load", "sectors") == 64 &&
+            field(l, "global_load", "ideal") == 8,
+        "a copy reading every 32nd float: 32 sectors a request where 4 would do: " + l);
+  cudaFree(in);
+  cudaFree(out);
+}
+
+void check_shared() {
+  float* in = device_zeros<float>(1024);
+  float* out = device_zeros<float>(32);
+  const struct {
+    int stride;
+    long long wavefronts;
+    const char* what;
+  } cases[] = {{1, 1, "consecutive words: no conflict"},
+               {2, 2, "every 2nd word: a 2-way bank conflict"},
+               {32, 32, "every 32nd word: a 32-way bank conflict"},
+               {0, 1, "one word for all lanes: a broadcast"}};
+  for (const auto& c : cases) {
+    MAE_LAUNCH(shared_stride, 1, 32, 0, nullptr, out, in, c.stride);
+    const std::string l = last_line("shared_stride");
+    check(field(l, "shared_load", "requests") == 1 && field(l, "shared_load", "wavefronts") == c.wavefronts &&
+              field(l, "shared_load", "ideal") == 1,
+          std::string("shared reads of ") + c.what + ": " + l);
+  }
+  const std::string st = last_line("shared_stride");
+  check(field(st, "shared_store", "requests") == 32 && field(st, "shared_store", "wavefronts") == 32,
+        "32 conflict-free store requests staging 1024 floats with 32 threads");
+  MAE_LAUNCH(shared_vec4, 1, 32, 0, nullptr, out, in);
+  const std::string v = last_line("shared_vec4");
+  check(field(v, "shared_load", "requests") == 1 && field(v, "shared_load", "wavefronts") == 4 &&
+            field(v, "shared_load", "ideal") == 4,
+        "16-byte shared reads: 4 phases of 8 lanes, no conflict: " + v);
+  cudaFree(in);
+  cudaFree(out);
+}
+
+void check_mma_and_flat() {
+  float* out = device_zeros<float>(128);
+  MAE_LAUNCH(three_mmas, 2, 64, 0, nullptr, out);
+  check(field(last_line("three_mmas"), "", "mma") == 12, "3 MMAs per warp, 2 warps, 2 blocks: 12");
+  float* in = device_zeros<float>(64);
+  MAE_LAUNCH_FLAT(copy_coalesced, 1, 64, 0, nullptr, out, in);
+  const std::string l = last_line("copy_coalesced");
+  check(field(l, "global_load", "requests") == 2 && field(l, "global_load", "sectors") == 8,
+        "a barrier-free (flat) launch is counted by warps as well: " + l);
+  cudaFree(in);
+  cudaFree(out);
+}
+
+void check_sampling() {
+  float* out = device_zeros<float>(100);
+  ::mae_emu::set_block_sample(5);
+  MAE_LAUNCH_FLAT(mark_block, 100, 32, 0, nullptr, out);
+  ::mae_emu::set_block_sample(0);
+  std::vector<float> h(100);
+  cudaMemcpy(h.data(), out, 100 * sizeof(float), cudaMemcpyDeviceToHost);
+  int ran = 0;
+  for (float x : h) ran += x == 1.f;
+  const std::string l = last_line("mark_block");
+  check(ran == 5 && h[0] == 1.f && h[99] == 1.f && field(l, "", "blocks_run") == 5,
+        "MAE_EMU_SAMPLE_BLOCKS=5 runs 5 of 100 blocks, the first and the last among them: " + l);
+  cudaFree(out);
+}
+}  // namespace
+
+int main() {
+  g_file = "mae_emu_count_test." + std::to_string(getpid()) + ".jsonl";
+  ::mae_emu::set_checks(::mae_emu::kAllChecks);
+  ::mae_emu::set_count_file(g_file.c_str());
+  check_global();
+  check_shared();
+  check_mma_and_flat();
+  check_sampling();
+  std::remove(g_file.c_str());
+  std::printf("%s\n", g_failed ? "device_count_test: FAILED" : "device_count_test: all passed");
+  return g_failed ? 1 : 0;
+}
