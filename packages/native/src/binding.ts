@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { EmulatorOptions } from './emulator.js';
 import { prepareOpenMpEnv } from './openmp_env.js';
 
 /** A device as the addon sees it: type 0 = cpu, 1 = cuda. */
@@ -166,6 +167,8 @@ export interface NativeBinding {
   jpegAvailable(): boolean;
   jpegHeader(bytes: Uint8Array): { width: number; height: number; components: number; colorSpace: string };
   jpegDecodeRegion(bytes: Uint8Array, left: number, top: number, width: number, height: number): Uint8Array;
+  /** The emulator build only (emulator.ts). */
+  emuConfigure?(options: EmulatorOptions): void;
   /** Generated ops; generated/ops.ts gives them precise types. */
   ops: Record<string, (...args: unknown[]) => unknown>;
 }

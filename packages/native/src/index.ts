@@ -4,6 +4,7 @@ export * as ops from '../generated/ops.js';
 export * from './binding.js';
 export * from './device.js';
 export * from './dtype.js';
+export * from './emulator.js';
 export * from './event.js';
 export * from './graph.js';
 export * from './info.js';

@@ -247,6 +247,21 @@ unsigned long long allocation_frees();
 // Where the device range [p, p + bytes) lies with respect to the live allocations, in words.
 std::string describe_device_range(const void* p, size_t bytes);
 
+// ---- the kernel report's controls (mae-cuda kernel-report sets them through the addon) ----
+// The access checks by name, as MAE_EMU_CHECK takes them (memcheck,racecheck,initcheck | all |
+// none); false, changing nothing, for a name it does not know. (device_check.cpp)
+bool set_check_names(const char* names);
+// Where each grid run's performance counters go, one JSON line per run (MAE_EMU_COUNT sets it at
+// start; "" or NULL: not counted). (device_count.cpp)
+void set_count_file(const char* path);
+// Run at most n blocks of each grid, spread over it, the first and the last included
+// (MAE_EMU_SAMPLE_BLOCKS sets it at start; 0: every block); the other blocks' outputs stay
+// unwritten. (device_grid.cpp)
+void set_block_sample(unsigned n);
+// Whether cudaMalloc fills new memory with 0xff, to show reads of memory nothing wrote (MAE_EMU_FILL=0
+// at start: no). Off, a big model's memory that sampled kernels never touch is never mapped in.
+void set_alloc_fill(bool on);
+
 // Provided by the DEVICE side: runs `body` once per CUDA thread of grid x block with `smem` bytes of
 // dynamic shared memory; returns cudaSuccess or the error a fault produced (it may describe the
 // fault with set_last_error_detail). `flat`: the kernel has no barrier and no warp collective (its

@@ -57,13 +57,6 @@ enum CheckBits : unsigned { kMemcheck = 1, kRacecheck = 2, kInitcheck = 4, kAllC
 void set_checks(unsigned bits);
 unsigned checks();
 
-// ---- performance counters (device_count.cpp) and block sampling (device_grid.cpp) ----
-// Where each grid run's counters go as a JSON line (MAE_EMU_COUNT sets it at start; "" or NULL: off).
-void set_count_file(const char* path);
-// Run at most n blocks of each grid, spread over it, first and last included (MAE_EMU_SAMPLE_BLOCKS
-// sets it at start; 0: every block). For the kernel report: the other blocks' outputs stay unwritten.
-void set_block_sample(unsigned n);
-
 // ---- shared memory (device_shared.cpp) ----
 // One `__shared__` declaration: every CUDA thread of a block that reaches it gets the same bytes of
 // that block's shared memory (allocated, and poisoned, by the first).

@@ -131,6 +131,16 @@ std::string describe_device_range(const void* p, size_t bytes) {
 
 using namespace mae_emu::detail;
 
+namespace {
+bool fill_from_env() {
+  const char* e = std::getenv("MAE_EMU_FILL");
+  return e == nullptr || std::strcmp(e, "0") != 0;
+}
+std::atomic<bool> g_fill{fill_from_env()};
+}  // namespace
+
+void mae_emu::set_alloc_fill(bool on) { g_fill.store(on, std::memory_order_relaxed); }
+
 cudaError_t cudaMalloc(void** devPtr, size_t size) {
   if (devPtr == nullptr) return fail(cudaErrorInvalidValue, "cudaMalloc: devPtr is NULL");
   *devPtr = nullptr;
@@ -141,7 +151,7 @@ cudaError_t cudaMalloc(void** devPtr, size_t size) {
     if (size == 0) return cudaSuccess;
     if (cudaError_t e = allocate_locked(current_device(), size, &p)) return e;
   }
-  std::memset(p, 0xFF, size);
+  if (g_fill.load(std::memory_order_relaxed)) std::memset(p, 0xFF, size);
   *devPtr = p;
   return cudaSuccess;
 }

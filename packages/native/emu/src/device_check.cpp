@@ -24,11 +24,10 @@
 namespace mae_emu {
 namespace {
 
-unsigned checks_from_env() {
-  const char* e = std::getenv("MAE_EMU_CHECK");
-  if (e == nullptr || *e == 0) return kAllChecks;
+// The checks a comma list names (memcheck, racecheck, initcheck, all, none); false for another word.
+bool parse_checks(const char* names, unsigned* out) {
   unsigned bits = 0;
-  std::string v(e);
+  const std::string v(names);
   for (size_t at = 0; at <= v.size();) {
     const size_t comma = std::min(v.find(',', at), v.size());
     const std::string w = v.substr(at, comma - at);
@@ -36,11 +35,20 @@ unsigned checks_from_env() {
     else if (w == "racecheck") bits |= kRacecheck;
     else if (w == "initcheck") bits |= kInitcheck;
     else if (w == "all") bits |= kAllChecks;
-    else if (w != "none") {
-      std::fprintf(stderr, "MAE_EMU_CHECK=%s: expected a comma list of memcheck, racecheck, initcheck, all, none\n", e);
-      std::exit(2);
-    }
+    else if (w != "none") return false;
     at = comma + 1;
+  }
+  *out = bits;
+  return true;
+}
+
+unsigned checks_from_env() {
+  const char* e = std::getenv("MAE_EMU_CHECK");
+  if (e == nullptr || *e == 0) return kAllChecks;
+  unsigned bits = 0;
+  if (!parse_checks(e, &bits)) {
+    std::fprintf(stderr, "MAE_EMU_CHECK=%s: expected a comma list of memcheck, racecheck, initcheck, all, none\n", e);
+    std::exit(2);
   }
   return bits;
 }
@@ -202,6 +210,12 @@ inline void check(uintptr_t a, size_t n, bool write, uintptr_t pc) {
 }  // namespace
 
 void set_checks(unsigned bits) { g_checks = bits; }
+bool set_check_names(const char* names) {
+  unsigned bits = 0;
+  if (names == nullptr || !parse_checks(names, &bits)) return false;
+  g_checks = bits;
+  return true;
+}
 unsigned checks() { return g_checks; }
 
 void prepare_checks(Block& b) {

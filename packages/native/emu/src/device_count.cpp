@@ -8,7 +8,9 @@
 //     that hit distinct words of one bank take one wavefront per word, lanes that read one word share
 //     it; 8- and 16-byte accesses go in 2 and 4 phases of 16 and 8 lanes), and the ideal (one
 //     wavefront per phase): wavefronts above the ideal are bank conflicts;
-//   - tensor-core instructions (mma.m16n8k16, counted per warp).
+//   - tensor-core instructions (mma.m16n8k16, counted per warp);
+//   - the bytes of the allocations the run touched (what the whole grid would move at best, where
+//     a sample of its blocks touches every buffer).
 // A warp-level instruction is the k-th execution of one load or store site (the instrumentation's
 // call site, device_check.cpp) by the lanes of one warp; lanes that run a site unequally often (a
 // tail guard) make partial requests, as on a GPU. MAE_EMU_SAMPLE_BLOCKS=N (device_grid.cpp) runs at
@@ -159,6 +161,24 @@ void count_end(Block& b) {
   b.count->warps.clear();
 }
 
+namespace {
+// The total size of the live allocations that hold the sectors.
+uint64_t touched_bytes(const std::unordered_set<uint64_t>& sectors) {
+  std::vector<uint64_t> s(sectors.begin(), sectors.end());
+  std::sort(s.begin(), s.end());
+  uint64_t total = 0, lo = 1, hi = 0;  // the last allocation found: [lo, hi)
+  for (const uint64_t sec : s) {
+    const uint64_t a = sec << 5;
+    if (a >= lo && a < hi) continue;
+    Allocation x;
+    if (!find_allocation(reinterpret_cast<const void*>(a), 1, &x)) continue;
+    lo = reinterpret_cast<uintptr_t>(x.base), hi = lo + x.size;
+    total += x.size;
+  }
+  return total;
+}
+}  // namespace
+
 void count_finish(Block& b, const char* kernel, dim3 grid, dim3 block, size_t smem) {
   if (b.count == nullptr) return;
   const GridCounts& g = b.count->grid;
@@ -177,8 +197,9 @@ void count_finish(Block& b, const char* kernel, dim3 grid, dim3 block, size_t sm
     kind("global_store", kGlobalStore, "sectors");
     kind("shared_load", kSharedLoad, "wavefronts");
     kind("shared_store", kSharedStore, "wavefronts");
-    std::fprintf(f, ",\"mma\":%llu,\"unique_sectors\":%llu}\n", static_cast<unsigned long long>(g.mma_lanes / 32),
-                 static_cast<unsigned long long>(g.sectors.size()));
+    std::fprintf(f, ",\"mma\":%llu,\"unique_sectors\":%llu,\"touched_bytes\":%llu}\n",
+                 static_cast<unsigned long long>(g.mma_lanes / 32), static_cast<unsigned long long>(g.sectors.size()),
+                 static_cast<unsigned long long>(touched_bytes(g.sectors)));
     std::fclose(f);
   }
   delete b.count;

@@ -3,7 +3,8 @@
 // strided copy (32 sectors where 4 would do), shared-memory reads with no conflict, a 2-way and a
 // 32-way bank conflict and a broadcast, 16-byte shared reads (4 phases), tensor-core instructions
 // counted per warp, a barrier-free (flat) launch counted as the fibers count it, and block sampling
-// (MAE_EMU_SAMPLE_BLOCKS: the first and last block of a grid among the few run). One line per
+// (MAE_EMU_SAMPLE_BLOCKS: the first and last block of a grid among the few run), the bytes of the
+// buffers a run touched. One line per
 // check; exit 1 on any failure.
 #include <cuda_runtime.h>
 #include <unistd.h>
@@ -104,6 +105,7 @@ void check_global() {
   check(field(l, "global_store", "requests") == 2 && field(l, "global_store", "sectors") == 8,
         "and 2 store requests of 4 sectors");
   check(field(l, "", "unique_sectors") == 16, "16 distinct sectors (8 read, 8 written)");
+  check(field(l, "", "touched_bytes") == 64 * 32 * 4 + 64 * 4, "the two buffers touched: 8192 + 256 bytes");
   MAE_LAUNCH(copy_strided, 1, 64, 0, nullptr, out, in);
   l = last_line("copy_strided");
   check(field(l, "global_load", "requests") == 2 && field(l, "global_load", "sectors") == 64 &&

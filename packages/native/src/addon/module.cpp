@@ -1,6 +1,7 @@
 // module.cpp: the addon's entry point: defines the classes, exports the functions and fills
 // exports.ops through the generated RegisterGeneratedOps.
 #include "addon.h"
+#include "emu.h"
 #include "info.h"
 #include "jpeg.h"
 #include "native_graph.h"
@@ -61,6 +62,10 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("jpegAvailable", Napi::Function::New<JpegAvailable>(env, "jpegAvailable"));
   exports.Set("jpegHeader", Napi::Function::New<JpegHeader>(env, "jpegHeader"));
   exports.Set("jpegDecodeRegion", Napi::Function::New<JpegDecodeRegion>(env, "jpegDecodeRegion"));
+
+#ifdef MAE_CUDA_EMULATOR
+  exports.Set("emuConfigure", Napi::Function::New<EmuConfigure>(env, "emuConfigure"));
+#endif
 
   Napi::Object ops = Napi::Object::New(env);
   RegisterGeneratedOps(env, ops);
