@@ -22,7 +22,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const SANITIZE_DIR = `${root}build/emu-sanitize`;
 let binDir = `${root}packages/native/build/Release`;
 const bin = (name) => `${binDir}/${name}`;
-const TESTS = ['mae_emu_api_test', 'mae_emu_device_test', 'mae_emu_check_test', 'mae_emu_count_test', 'mae_nccl_emu_test'];
+const TESTS = [
+  'mae_emu_api_test',
+  'mae_emu_device_test',
+  'mae_emu_check_test',
+  'mae_emu_count_test',
+  'mae_nccl_emu_test',
+];
 // `+z2`: the same schedule with the grid's z limit lowered to 2 (MAE_EMU_MAX_GRID_Z), so that the
 // launchers' loops over z (samples beyond the limit) run their second iteration at small sizes
 const ALL = ['forward', 'reverse', 'shuffle:17', 'warp', 'warp-reverse', 'warp+z2'];
@@ -110,7 +116,9 @@ async function main() {
     if (b.status !== 0) process.exit(b.status ?? 1);
   }
   // under ASan the kernels' accesses go to ASan, not to the emulator's checks: their test is left out
-  const tests = o.sanitize ? TESTS.filter((t) => t !== 'mae_emu_check_test' && t !== 'mae_emu_count_test') : TESTS;
+  const tests = o.sanitize
+    ? TESTS.filter((t) => t !== 'mae_emu_check_test' && t !== 'mae_emu_count_test')
+    : TESTS;
   for (const t of [...tests, 'libnccl_emu.so', 'mae_op_check_emu']) {
     if (!existsSync(bin(t))) {
       console.error(`emu-check: ${bin(t)} is missing: run pnpm build (CMake option MAE_CUDA_EMULATOR)`);
