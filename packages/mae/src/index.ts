@@ -32,6 +32,7 @@ export * from './model/plan.js';
 export * from './optim/adamw.js';
 export * from './parity/compare.js';
 export * from './parity/run.js';
+export * from './perf/index.js';
 export * from './rng/index.js';
 export * from './schedule/index.js';
 export * from './train/index.js';

@@ -13,6 +13,7 @@ export * from './nccl.js';
 export * from './openmp_env.js';
 export * from './process.js';
 export * from './profile.js';
+export * from './ptxas.js';
 export * from './resample.js';
 export * from './stream.js';
 export * from './tensor.js';

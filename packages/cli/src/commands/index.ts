@@ -5,6 +5,7 @@ import { benchDataCommand } from './bench_data.js';
 import { checkStepCommand } from './check_step.js';
 import { dataCommand } from './data.js';
 import { infoCommand } from './info.js';
+import { kernelReportCommand } from './kernel_report.js';
 import { parityCommand } from './parity.js';
 import { prepareCommand } from './prepare.js';
 import { pretrainCommand } from './pretrain.js';
@@ -15,6 +16,7 @@ export const COMMANDS: readonly Command[] = [
   checkStepCommand as unknown as Command,
   dataCommand as unknown as Command,
   infoCommand as unknown as Command,
+  kernelReportCommand as unknown as Command,
   parityCommand as unknown as Command,
   prepareCommand as unknown as Command,
   pretrainCommand as unknown as Command,

@@ -2,8 +2,9 @@
 // (a model of a GPU, not a measurement of one). With MAE_EMU_COUNT=FILE every grid run appends one
 // JSON line to FILE: the kernel, its launch shape, the blocks it ran and what their warps did:
 //   - global loads and stores: requests (one per warp-level instruction), the 32-byte sectors they
-//     touch and the ideal sectors (the bytes the lanes asked for, packed); and the distinct sectors
-//     of the whole run (DRAM traffic, were L2 perfect);
+//     touch and the ideal sectors (the bytes the lanes asked for, packed); the distinct sectors of
+//     each block, summed (L2 traffic, were each SM's L1 perfect for a block's life); and the
+//     distinct sectors of the whole run (DRAM traffic, were L2 perfect);
 //   - shared loads and stores: requests and wavefronts (passes through the 32 four-byte banks: lanes
 //     that hit distinct words of one bank take one wavefront per word, lanes that read one word share
 //     it; 8- and 16-byte accesses go in 2 and 4 phases of 16 and 8 lanes), and the ideal (one
@@ -46,8 +47,8 @@ struct WarpLog {
 struct GridCounts {
   uint64_t req[4] = {}, units[4] = {}, ideal[4] = {};  // by Kind: sectors or wavefronts, and ideal
   uint64_t mma_lanes = 0;
-  uint64_t blocks = 0, warps = 0;
-  std::unordered_set<uint64_t> sectors;
+  uint64_t blocks = 0, warps = 0, block_sectors = 0;
+  std::unordered_set<uint64_t> sectors, block;  // the run's, the current block's
 };
 struct CountState {
   std::vector<WarpLog> warps;
@@ -85,6 +86,7 @@ void global_request(GridCounts& g, const CountRequest& r) {
   g.units[r.kind] += sec.size();
   g.ideal[r.kind] += (bytes + 31) / 32;
   g.sectors.insert(sec.begin(), sec.end());
+  g.block.insert(sec.begin(), sec.end());
 }
 
 // Wavefronts of a shared request: per phase, the most distinct words any one bank must serve.
@@ -159,6 +161,8 @@ void count_end(Block& b) {
     }
   }
   b.count->warps.clear();
+  g.block_sectors += g.block.size();
+  g.block.clear();
 }
 
 namespace {
@@ -197,9 +201,9 @@ void count_finish(Block& b, const char* kernel, dim3 grid, dim3 block, size_t sm
     kind("global_store", kGlobalStore, "sectors");
     kind("shared_load", kSharedLoad, "wavefronts");
     kind("shared_store", kSharedStore, "wavefronts");
-    std::fprintf(f, ",\"mma\":%llu,\"unique_sectors\":%llu,\"touched_bytes\":%llu}\n",
-                 static_cast<unsigned long long>(g.mma_lanes / 32), static_cast<unsigned long long>(g.sectors.size()),
-                 static_cast<unsigned long long>(touched_bytes(g.sectors)));
+    std::fprintf(f, ",\"mma\":%llu,\"block_sectors\":%llu,\"unique_sectors\":%llu,\"touched_bytes\":%llu}\n",
+                 static_cast<unsigned long long>(g.mma_lanes / 32), static_cast<unsigned long long>(g.block_sectors),
+                 static_cast<unsigned long long>(g.sectors.size()), static_cast<unsigned long long>(touched_bytes(g.sectors)));
     std::fclose(f);
   }
   delete b.count;

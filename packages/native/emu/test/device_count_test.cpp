@@ -32,6 +32,9 @@ __global__ void copy_coalesced(float* out, const float* in) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   out[i] = in[i];
 }
+__global__ void copy_twice(float* out, const float* in) {
+  out[blockIdx.x * 32 + threadIdx.x] = in[threadIdx.x] + in[(threadIdx.x + 1) % 32];
+}
 __global__ void copy_strided(float* out, const float* in) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   out[i] = in[i * 32];
@@ -111,6 +114,12 @@ void check_global() {
   check(field(l, "global_load", "requests") == 2 && field(l, "global_load", "sectors") == 64 &&
             field(l, "global_load", "ideal") == 8,
         "a copy reading every 32nd float: 32 sectors a request where 4 would do: " + l);
+  MAE_LAUNCH(copy_twice, 2, 32, 0, nullptr, out, in);
+  l = last_line("copy_twice");
+  check(field(l, "global_load", "sectors") == 16 && field(l, "", "block_sectors") == 16 &&
+            field(l, "", "unique_sectors") == 12,
+        "two blocks each reading the same 32 floats twice and writing 32 of their own: 16 sectors read, 4 read "
+        "and 4 written distinct per block (16), 12 distinct in all: " + l);
   cudaFree(in);
   cudaFree(out);
 }

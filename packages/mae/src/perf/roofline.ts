@@ -1,0 +1,89 @@
+// roofline.ts: the modeled time of one kernel launch on a GPU model, from the emulator's counters
+// (counts.ts) scaled from the blocks it ran to the whole grid, and ptxas's resources (occupancy):
+// the slowest of the tensor-core work (MMAs at what mma.sync reaches), DRAM traffic (the distinct
+// sectors of the run, at most the bytes of the buffers touched: L2 taken as perfect), L2-to-SM
+// traffic (the distinct sectors of each block: L1 taken as perfect for a block's life), L1 traffic
+// (every sector every request moves: where uncoalesced loads cost) and shared-memory wavefronts
+// (bank conflicts), divided by the share of the GPU the grid keeps busy (occupancy.ts), and never
+// under a launch's floor. A model, not a
+// measurement: it knows nothing of latency, instruction issue or overlap between kernels.
+import { blockThreads, type GridCounts, gridBlocks } from './counts.js';
+import { type GpuModel, MIN_KERNEL_SECONDS, REACH } from './gpus.js';
+import { type Occupancy, occupancy } from './occupancy.js';
+
+/** FLOPs of one mma.m16n8k16 (16 x 8 x 16 multiply-adds). */
+export const MMA_16816_FLOPS = 2 * 16 * 8 * 16;
+
+export type Bound = 'tensor cores' | 'DRAM' | 'L2' | 'L1' | 'shared memory' | 'launch';
+
+export interface LaunchModel {
+  readonly counts: GridCounts;
+  /** grid blocks per block the emulator ran */
+  readonly scale: number;
+  readonly registers?: number;
+  readonly occupancy: Occupancy;
+  readonly tensorFlops: number;
+  readonly dramBytes: number;
+  readonly l2Bytes: number;
+  /** sectors through L1 (every request's) */
+  readonly l1Sectors: number;
+  readonly sharedWavefronts: number;
+  /** global sectors moved per sector asked for (1 = coalesced), loads and stores */
+  readonly coalescing: number;
+  /** shared wavefronts per ideal wavefront (1 = no bank conflict) */
+  readonly bankConflicts: number;
+  readonly seconds: Readonly<Record<Exclude<Bound, 'launch'>, number>>;
+  readonly bound: Bound;
+  readonly time: number;
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : 1);
+
+export function modelLaunch(
+  c: GridCounts,
+  gpu: GpuModel,
+  registers: number | undefined,
+  staticShared = 0,
+): LaunchModel {
+  const blocks = gridBlocks(c);
+  const scale = c.blocks_run > 0 ? blocks / c.blocks_run : 0;
+  const occ = occupancy(gpu, blockThreads(c), registers, staticShared + c.smem, blocks);
+  const tensorFlops = c.mma * MMA_16816_FLOPS * scale;
+  const dramBytes = Math.min(c.unique_sectors * 32 * scale, Math.max(c.touched_bytes, c.unique_sectors * 32));
+  const sectors = c.global_load.sectors + c.global_store.sectors;
+  const l1Sectors = sectors * scale;
+  const l2Bytes = c.block_sectors * 32 * scale;
+  const sharedWavefronts = (c.shared_load.wavefronts + c.shared_store.wavefronts) * scale;
+  const seconds = {
+    'tensor cores': tensorFlops / (gpu.bf16Flops * REACH.mmaSync),
+    DRAM: dramBytes / (gpu.hbmBytesPerSec * REACH.hbm),
+    L2: l2Bytes / (gpu.l2BytesPerSec * REACH.l2),
+    L1: l1Sectors / (gpu.sms * gpu.clockHz * REACH.l1SectorsPerClock),
+    'shared memory': sharedWavefronts / (gpu.sms * gpu.clockHz * REACH.sharedWavefrontsPerClock),
+  };
+  let bound: Bound = 'launch';
+  let worst = 0;
+  for (const [k, s] of Object.entries(seconds) as [Exclude<Bound, 'launch'>, number][])
+    if (s > worst) [bound, worst] = [k, s];
+  const busy = worst / occ.waveEfficiency;
+  const time = Math.max(busy, MIN_KERNEL_SECONDS);
+  return {
+    counts: c,
+    scale,
+    ...(registers === undefined ? {} : { registers }),
+    occupancy: occ,
+    tensorFlops,
+    dramBytes,
+    l2Bytes,
+    l1Sectors,
+    sharedWavefronts,
+    coalescing: ratio(sectors, c.global_load.ideal + c.global_store.ideal),
+    bankConflicts: ratio(
+      c.shared_load.wavefronts + c.shared_store.wavefronts,
+      c.shared_load.ideal + c.shared_store.ideal,
+    ),
+    seconds,
+    bound: time > busy ? 'launch' : bound,
+    time,
+  };
+}

@@ -1,0 +1,136 @@
+// roofline.test.ts: a launch's modeled time from counters whose answer is known: a copy is DRAM
+// bound at what HBM reaches, a tensor-core kernel at what mma.sync reaches, uncoalesced loads cost
+// in L1, a sampled grid is scaled to the whole grid, a tiny kernel takes the launch floor, and the
+// report sums launches per kernel and the step's MFU from the model FLOPs.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stepFlops } from '../../src/bench/flops.js';
+import { preset } from '../../src/config/presets.js';
+import { type GridCounts, readCounts } from '../../src/perf/counts.js';
+import { GPUS, MIN_KERNEL_SECONDS, REACH } from '../../src/perf/gpus.js';
+import { kernelOp, modelReport } from '../../src/perf/report.js';
+import { MMA_16816_FLOPS, modelLaunch } from '../../src/perf/roofline.js';
+
+const h100 = GPUS.h100;
+const zero = { requests: 0, sectors: 0, ideal: 0 };
+const zeroWf = { requests: 0, wavefronts: 0, ideal: 0 };
+
+/** A launch of `blocks` 256-thread blocks, all of them run, with the given counters. */
+function counts(kernel: string, blocks: number, over: Partial<GridCounts> = {}): GridCounts {
+  return {
+    kernel,
+    grid: [blocks, 1, 1],
+    block: [256, 1, 1],
+    smem: 0,
+    blocks_run: blocks,
+    global_load: zero,
+    global_store: zero,
+    shared_load: zeroWf,
+    shared_store: zeroWf,
+    mma: 0,
+    block_sectors: 0,
+    unique_sectors: 0,
+    touched_bytes: 0,
+    ...over,
+  };
+}
+
+/** A coalesced copy of `bytes` bytes by 132 * 8 blocks. */
+function copy(bytes: number): GridCounts {
+  const sectors = bytes / 32;
+  const t = { requests: sectors / 4, sectors, ideal: sectors };
+  return counts('scale_forward_cuda_bf16_k0', 132 * 8, {
+    global_load: t,
+    global_store: t,
+    block_sectors: 2 * sectors,
+    unique_sectors: 2 * sectors,
+    touched_bytes: 2 * bytes,
+  });
+}
+
+describe('roofline model', () => {
+  it('a big coalesced copy is DRAM bound at 90% of HBM', () => {
+    const m = modelLaunch(copy(256 << 20), h100, 16);
+    assert.equal(m.bound, 'DRAM');
+    assert.ok(Math.abs(m.time - (2 * (256 << 20)) / (h100.hbmBytesPerSec * REACH.hbm)) < 1e-12);
+    assert.equal(m.coalescing, 1);
+  });
+  it('tensor-core work is bound at what mma.sync reaches', () => {
+    const mma = 1e7;
+    const m = modelLaunch(counts('matmul_nn_cuda_bf16_k0_mma128x128', 132 * 8, { mma }), h100, 64);
+    assert.equal(m.bound, 'tensor cores');
+    assert.ok(Math.abs(m.time - (mma * MMA_16816_FLOPS) / (h100.bf16Flops * REACH.mmaSync)) < 1e-12);
+  });
+  it('uncoalesced loads cost in L1: 32 sectors where 1 would do', () => {
+    const c = copy(256 << 20);
+    const bad = { ...c, global_load: { ...c.global_load, sectors: c.global_load.sectors * 32 } };
+    const m = modelLaunch(bad, h100, 16);
+    assert.equal(m.bound, 'L1');
+    assert.ok(Math.abs(m.coalescing - 16.5) < 1e-12);
+    const l1 = (33 * c.global_load.sectors) / (h100.sms * h100.clockHz * REACH.l1SectorsPerClock);
+    assert.ok(Math.abs(m.time - l1) < 1e-12 && m.time > modelLaunch(c, h100, 16).time);
+  });
+  it('scales a sample of blocks to the grid, DRAM at most the buffers touched', () => {
+    const full = copy(256 << 20);
+    const blocks = 132 * 8;
+    const sample = {
+      ...full,
+      blocks_run: 4,
+      global_load: {
+        requests: 1,
+        sectors: full.global_load.sectors / (blocks / 4),
+        ideal: full.global_load.ideal / (blocks / 4),
+      },
+      global_store: {
+        requests: 1,
+        sectors: full.global_store.sectors / (blocks / 4),
+        ideal: full.global_store.ideal / (blocks / 4),
+      },
+      block_sectors: full.block_sectors / (blocks / 4),
+      unique_sectors: full.unique_sectors / (blocks / 4),
+    };
+    const a = modelLaunch(full, h100, 16);
+    const b = modelLaunch(sample, h100, 16);
+    assert.ok(Math.abs(a.time - b.time) / a.time < 1e-9);
+    // a sample whose blocks all read one small buffer: no more DRAM than the buffers hold
+    const shared = { ...sample, touched_bytes: 4 << 20 };
+    assert.equal(modelLaunch(shared, h100, 16).dramBytes, 4 << 20);
+  });
+  it('a tiny kernel takes the launch floor', () => {
+    const m = modelLaunch(counts('adamw_hyper_forward_cuda_f32_k0', 1), h100, 16);
+    assert.deepEqual([m.bound, m.time], ['launch', MIN_KERNEL_SECONDS]);
+  });
+});
+
+describe('kernel report model', () => {
+  it('sums launches per kernel, classes them by op and gives the MFU of the model FLOPs', () => {
+    const model = preset('mae_tiny_28');
+    const runs = [
+      copy(64 << 20),
+      copy(32 << 20),
+      counts('matmul_nn_cuda_bf16_k0_mma64x64', 1056, { mma: 1e6 }),
+    ];
+    const r = modelReport(runs, { name: 'mae_tiny_28', model, batch: 8, sampleBlocks: 4, gpu: 'h100' });
+    assert.equal(r.kernels.length, 2);
+    const scale = r.kernels.find((k) => k.kernel === 'scale_forward_cuda_bf16_k0')!;
+    assert.deepEqual([scale.launches, scale.op, scale.class], [2, 'scale_forward', 'elementwise']);
+    assert.equal(r.kernels.find((k) => k.op === 'matmul_nn')?.class, 'GEMM');
+    const step = r.launches.reduce((s, l) => s + l.time, 0);
+    assert.ok(Math.abs(r.stepSeconds - step) < 1e-15);
+    assert.ok(Math.abs(r.mfu - ((8 / step) * stepFlops(model).step) / h100.bf16Flops) < 1e-12);
+    assert.equal(r.registersKnown, false);
+    assert.ok(r.kernels[0]!.time >= r.kernels[1]!.time, 'longest first');
+    assert.equal(kernelOp('attention_backward_cuda_bf16_dkdv_e64'), 'attention_backward');
+  });
+  it('reads a counter file and names a malformed line', () => {
+    const file = join(tmpdir(), `mae-counts-${process.pid}.jsonl`);
+    writeFileSync(file, `${JSON.stringify(copy(1 << 20))}\n`);
+    assert.equal(readCounts(file)[0]?.kernel, 'scale_forward_cuda_bf16_k0');
+    writeFileSync(file, `${JSON.stringify(copy(1 << 20))}\n{"kernel": "x"}\n`);
+    assert.throws(() => readCounts(file), /:2: not a grid run's counters/);
+    writeFileSync(file, 'nope\n');
+    assert.throws(() => readCounts(file), /:1: not JSON/);
+  });
+});
