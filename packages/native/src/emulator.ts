@@ -9,7 +9,7 @@ export interface EmulatorOptions {
   readonly checks?: string;
   /** where each grid run's counters go (appended, one JSON line per run); '' stops counting */
   readonly countFile?: string;
-  /** blocks run per grid, spread over it, first and last included; 0: every block */
+  /** blocks run per grid, the middle block of each of that many equal strata of it; 0: every block */
   readonly sampleBlocks?: number;
   /** fill new device memory with 0xff (shows reads of memory nothing wrote; maps every page in) */
   readonly fill?: boolean;

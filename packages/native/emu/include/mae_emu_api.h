@@ -254,7 +254,7 @@ bool set_check_names(const char* names);
 // Where each grid run's performance counters go, one JSON line per run (MAE_EMU_COUNT sets it at
 // start; "" or NULL: not counted). (device_count.cpp)
 void set_count_file(const char* path);
-// Run at most n blocks of each grid, spread over it, the first and the last included
+// Run at most n blocks of each grid: the middle block of each of n equal strata of it
 // (MAE_EMU_SAMPLE_BLOCKS sets it at start; 0: every block); the other blocks' outputs stay
 // unwritten. (device_grid.cpp)
 void set_block_sample(unsigned n);

@@ -310,10 +310,10 @@ cudaError_t run_grid(const char* name, const std::function<void()>& body, dim3 g
   std::string fault;
   const uint64_t total = uint64_t{grid.x} * grid.y * grid.z, runs = g_sample && total > g_sample ? g_sample : total;
   for (uint64_t j = 0; j < runs && fault.empty(); ++j) {
-    // every block, or `runs` of them spread evenly, the first and the last included
-    const uint64_t at = runs == total ? j
-                        : runs == 1 ? 0
-                                    : static_cast<uint64_t>(static_cast<unsigned __int128>(j) * (total - 1) / (runs - 1));
+    // every block, or the middle block of each of `runs` equal strata of the grid (an unbiased sample
+    // of its blocks: edge blocks, often partial tiles, weigh no more than their share)
+    const uint64_t at =
+        runs == total ? j : static_cast<uint64_t>(static_cast<unsigned __int128>(2 * j + 1) * total / (2 * runs));
     blockIdx = {static_cast<unsigned>(at % grid.x), static_cast<unsigned>(at / grid.x % grid.y),
                 static_cast<unsigned>(at / (uint64_t{grid.x} * grid.y))};
     count_start(b);

@@ -3,7 +3,7 @@
 // strided copy (32 sectors where 4 would do), shared-memory reads with no conflict, a 2-way and a
 // 32-way bank conflict and a broadcast, 16-byte shared reads (4 phases), tensor-core instructions
 // counted per warp, a barrier-free (flat) launch counted as the fibers count it, and block sampling
-// (MAE_EMU_SAMPLE_BLOCKS: the first and last block of a grid among the few run), the bytes of the
+// (MAE_EMU_SAMPLE_BLOCKS: the middle block of each stratum of a grid), the bytes of the
 // buffers a run touched. One line per
 // check; exit 1 on any failure.
 #include <cuda_runtime.h>
@@ -177,8 +177,9 @@ void check_sampling() {
   int ran = 0;
   for (float x : h) ran += x == 1.f;
   const std::string l = last_line("mark_block");
-  check(ran == 5 && h[0] == 1.f && h[99] == 1.f && field(l, "", "blocks_run") == 5,
-        "MAE_EMU_SAMPLE_BLOCKS=5 runs 5 of 100 blocks, the first and the last among them: " + l);
+  check(ran == 5 && h[10] == 1.f && h[30] == 1.f && h[50] == 1.f && h[70] == 1.f && h[90] == 1.f &&
+            field(l, "", "blocks_run") == 5,
+        "MAE_EMU_SAMPLE_BLOCKS=5 runs 5 of 100 blocks, the middle one of each fifth: " + l);
   cudaFree(out);
 }
 }  // namespace
