@@ -25,8 +25,8 @@ export const GridCounts = z.object({
   block_sectors: n,
   /** distinct sectors of the run */
   unique_sectors: n,
-  /** bytes of the allocations the run touched */
-  touched_bytes: n,
+  /** DRAM bytes of the whole grid estimated from the blocks run (see device_count.cpp) */
+  dram_bytes: n,
 });
 export type GridCounts = z.infer<typeof GridCounts>;
 

@@ -1,7 +1,7 @@
 // roofline.ts: the modeled time of one kernel launch on a GPU model, from the emulator's counters
 // (counts.ts) scaled from the blocks it ran to the whole grid, and ptxas's resources (occupancy):
 // the slowest of the tensor-core work (MMAs at what mma.sync reaches), DRAM traffic (the distinct
-// sectors of the run, at most the bytes of the buffers touched: L2 taken as perfect), L2-to-SM
+// sectors of the grid as the emulator estimates them from its sample: L2 taken as perfect), L2-to-SM
 // traffic (the distinct sectors of each block: L1 taken as perfect for a block's life), L1 traffic
 // (every sector every request moves: where uncoalesced loads cost) and shared-memory wavefronts
 // (bank conflicts), divided by the share of the GPU the grid keeps busy (occupancy.ts), and never
@@ -49,7 +49,7 @@ export function modelLaunch(
   const scale = c.blocks_run > 0 ? blocks / c.blocks_run : 0;
   const occ = occupancy(gpu, blockThreads(c), registers, staticShared + c.smem, blocks);
   const tensorFlops = c.mma * MMA_16816_FLOPS * scale;
-  const dramBytes = Math.min(c.unique_sectors * 32 * scale, Math.max(c.touched_bytes, c.unique_sectors * 32));
+  const dramBytes = c.dram_bytes;
   const sectors = c.global_load.sectors + c.global_store.sectors;
   const l1Sectors = sectors * scale;
   const l2Bytes = c.block_sectors * 32 * scale;

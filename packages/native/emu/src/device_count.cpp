@@ -10,8 +10,10 @@
 //     it; 8- and 16-byte accesses go in 2 and 4 phases of 16 and 8 lanes), and the ideal (one
 //     wavefront per phase): wavefronts above the ideal are bank conflicts;
 //   - tensor-core instructions (mma.m16n8k16, counted per warp);
-//   - the bytes of the allocations the run touched (what the whole grid would move at best, where
-//     a sample of its blocks touches every buffer).
+//   - DRAM bytes estimated for the whole grid: per allocation, the distinct sectors the blocks run
+//     touched there, scaled to the grid, at most the span from the lowest to the highest of them
+//     (blocks spread over a grid reach about the region the whole grid reaches; a buffer that many
+//     blocks share, a GEMM's weights, is then counted once, not once per block).
 // A warp-level instruction is the k-th execution of one load or store site (the instrumentation's
 // call site, device_check.cpp) by the lanes of one warp; lanes that run a site unequally often (a
 // tail guard) make partial requests, as on a GPU. MAE_EMU_SAMPLE_BLOCKS=N (device_grid.cpp) runs at
@@ -166,20 +168,25 @@ void count_end(Block& b) {
 }
 
 namespace {
-// The total size of the live allocations that hold the sectors.
-uint64_t touched_bytes(const std::unordered_set<uint64_t>& sectors) {
+// DRAM bytes of the whole grid from the distinct sectors of `ran` of its `total` blocks: per
+// allocation, min(the span of the sectors there, their count scaled to the grid), in bytes.
+uint64_t dram_bytes(const std::unordered_set<uint64_t>& sectors, double scale) {
   std::vector<uint64_t> s(sectors.begin(), sectors.end());
   std::sort(s.begin(), s.end());
-  uint64_t total = 0, lo = 1, hi = 0;  // the last allocation found: [lo, hi)
-  for (const uint64_t sec : s) {
-    const uint64_t a = sec << 5;
-    if (a >= lo && a < hi) continue;
+  double total = 0;
+  size_t i = 0;
+  while (i < s.size()) {
     Allocation x;
-    if (!find_allocation(reinterpret_cast<const void*>(a), 1, &x)) continue;
-    lo = reinterpret_cast<uintptr_t>(x.base), hi = lo + x.size;
-    total += x.size;
+    size_t j = i + 1;
+    if (find_allocation(reinterpret_cast<const void*>(s[i] << 5), 1, &x)) {
+      const uint64_t end = (reinterpret_cast<uintptr_t>(x.base) + x.size + 31) >> 5;
+      while (j < s.size() && s[j] < end) ++j;
+    }
+    const double span = static_cast<double>(s[j - 1] - s[i] + 1), count = static_cast<double>(j - i);
+    total += 32 * std::min(span, count * scale);
+    i = j;
   }
-  return total;
+  return static_cast<uint64_t>(total);
 }
 }  // namespace
 
@@ -201,9 +208,11 @@ void count_finish(Block& b, const char* kernel, dim3 grid, dim3 block, size_t sm
     kind("global_store", kGlobalStore, "sectors");
     kind("shared_load", kSharedLoad, "wavefronts");
     kind("shared_store", kSharedStore, "wavefronts");
-    std::fprintf(f, ",\"mma\":%llu,\"block_sectors\":%llu,\"unique_sectors\":%llu,\"touched_bytes\":%llu}\n",
+    const double scale = g.blocks ? static_cast<double>(grid.x) * grid.y * grid.z / static_cast<double>(g.blocks) : 0;
+    std::fprintf(f, ",\"mma\":%llu,\"block_sectors\":%llu,\"unique_sectors\":%llu,\"dram_bytes\":%llu}\n",
                  static_cast<unsigned long long>(g.mma_lanes / 32), static_cast<unsigned long long>(g.block_sectors),
-                 static_cast<unsigned long long>(g.sectors.size()), static_cast<unsigned long long>(touched_bytes(g.sectors)));
+                 static_cast<unsigned long long>(g.sectors.size()),
+                 static_cast<unsigned long long>(dram_bytes(g.sectors, scale)));
     std::fclose(f);
   }
   delete b.count;

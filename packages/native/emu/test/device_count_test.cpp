@@ -3,8 +3,8 @@
 // strided copy (32 sectors where 4 would do), shared-memory reads with no conflict, a 2-way and a
 // 32-way bank conflict and a broadcast, 16-byte shared reads (4 phases), tensor-core instructions
 // counted per warp, a barrier-free (flat) launch counted as the fibers count it, and block sampling
-// (MAE_EMU_SAMPLE_BLOCKS: the middle block of each stratum of a grid), the bytes of the
-// buffers a run touched. One line per
+// (MAE_EMU_SAMPLE_BLOCKS: the middle block of each stratum of a grid) and DRAM bytes estimated from
+// the sample: scaled, at most the span the sampled blocks reached in each buffer. One line per
 // check; exit 1 on any failure.
 #include <cuda_runtime.h>
 #include <unistd.h>
@@ -65,6 +65,10 @@ __global__ void three_mmas(float* out) {
 __global__ void mark_block(float* out) {
   if (threadIdx.x == 0) out[blockIdx.x] = 1.f;
 }
+// Each block reads the same 32 floats of `shared` and writes its own 32 floats of `out`.
+__global__ void shared_and_own(float* out, const float* shared) {
+  out[blockIdx.x * 32 + threadIdx.x] = shared[threadIdx.x];
+}
 
 // ---- reading the counts ----
 // The JSON line of the last run of `kernel`.
@@ -108,7 +112,7 @@ void check_global() {
   check(field(l, "global_store", "requests") == 2 && field(l, "global_store", "sectors") == 8,
         "and 2 store requests of 4 sectors");
   check(field(l, "", "unique_sectors") == 16, "16 distinct sectors (8 read, 8 written)");
-  check(field(l, "", "touched_bytes") == 64 * 32 * 4 + 64 * 4, "the two buffers touched: 8192 + 256 bytes");
+  check(field(l, "", "dram_bytes") == 16 * 32, "all blocks ran: DRAM is the distinct sectors, 512 bytes");
   MAE_LAUNCH(copy_strided, 1, 64, 0, nullptr, out, in);
   l = last_line("copy_strided");
   check(field(l, "global_load", "requests") == 2 && field(l, "global_load", "sectors") == 64 &&
@@ -180,6 +184,18 @@ void check_sampling() {
   check(ran == 5 && h[10] == 1.f && h[30] == 1.f && h[50] == 1.f && h[70] == 1.f && h[90] == 1.f &&
             field(l, "", "blocks_run") == 5,
         "MAE_EMU_SAMPLE_BLOCKS=5 runs 5 of 100 blocks, the middle one of each fifth: " + l);
+  float* in = device_zeros<float>(32);
+  float* big = device_zeros<float>(100 * 32);
+  ::mae_emu::set_block_sample(4);
+  MAE_LAUNCH_FLAT(shared_and_own, 100, 32, 0, nullptr, big, in);
+  ::mae_emu::set_block_sample(0);
+  // read: 4 sectors, shared by all blocks (span 4, scaled count 100); written: 4 sectors per block run,
+  // blocks 12, 37, 62, 87 (span 76 * 4 sectors, scaled count 400)
+  const std::string s = last_line("shared_and_own");
+  check(field(s, "", "dram_bytes") == 32 * (4 + 4 * (87 - 12) + 4),
+        "DRAM from a sample: a buffer every block reads counted once, the written one by its span: " + s);
+  cudaFree(in);
+  cudaFree(big);
   cudaFree(out);
 }
 }  // namespace
