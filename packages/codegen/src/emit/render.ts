@@ -183,7 +183,7 @@ export class CppRenderer extends Renderer {
     return `(${this.storage(d)})(${v})`;
   }
   fn(name: string): string {
-    // exp and erf in f32: the inlined, vectorisable ones (cpu_math.ts); the rest from <cmath>
+    // exp and erf in f32: the inlined, vectorisable ones (native/src/cpu/cpu_math.h); the rest from <cmath>
     if (this.ct === 'f32' && (name === 'exp' || name === 'erf')) return `mae_${name}f`;
     return `std::${name}`;
   }
