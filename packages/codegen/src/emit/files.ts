@@ -1,6 +1,6 @@
 // files.ts: assembles the generated files (kernels.h, ops_cpu.cpp) from the per-op emitters. The
 // hand-written C++ they include lives in packages/native/src/cpu (half.h: bf16/f16 conversions;
-// cpu_math.h: vectorisable exp and erf).
+// cpu_math.h: vectorisable exp and erf; cpu_flash.h: the attention templates).
 import { CPU_STORAGE } from '../ir/dtype.js';
 import { intrinsicsSource } from '../ir/intrinsics.js';
 import type { OpDef } from '../ir/op.js';
@@ -60,6 +60,7 @@ export function emitCpuFile(ops: readonly OpDef[]): string {
     '#include <algorithm>',
     '#include <cmath>',
     '#include <vector>',
+    '#include "cpu_flash.h"',
     '#include "cpu_math.h"',
     '#include "kernels.h"',
     '',
