@@ -46,14 +46,8 @@ export function opTensor(op: OpDef, name: string): TensorDecl {
  */
 export function contiguousStrides(op: OpDef, tensor: string, dim: (d: Dim) => string = cDim): string[] {
   const { dims } = opTensor(op, tensor);
-  return dims.map((_, i) =>
-    i + 1 < dims.length
-      ? dims
-          .slice(i + 1)
-          .map(dim)
-          .join(' * ')
-      : dim(1),
-  );
+  const after = (i: number) => dims.slice(i + 1).map(dim);
+  return dims.map((_, i) => (i + 1 < dims.length ? after(i).join(' * ') : dim(1)));
 }
 
 export const kernelName = (op: OpDef, backend: 'cpu' | 'cuda', v: Variant) =>
