@@ -51,7 +51,7 @@ function ptxas(arch: string): Row[] {
     'bash',
     [
       '-c',
-      `nvcc -std=c++17 -c "${join(root, 'generated/ops_cuda.cu')}" -o "${join(tmp, `${arch}.o`)}" -I"${join(root, 'include')}" -I"${join(root, 'generated')}" -I"${join(root, 'src/runtime')}" -DMAE_WITH_CUDA -gencode=arch=compute_${arch.replace('sm_', '')},code=${arch} --expt-relaxed-constexpr -O3 -Xptxas -v 2>&1`,
+      `nvcc -std=c++17 -c "${join(root, 'generated/ops_cuda.cu')}" -o "${join(tmp, `${arch}.o`)}" -I"${join(root, 'include')}" -I"${join(root, 'generated')}" -I"${join(root, 'src/runtime')}" -I"${join(root, 'src/device')}" -I"${join(root, 'src/cpu')}" -DMAE_WITH_CUDA -gencode=arch=compute_${arch.replace('sm_', '')},code=${arch} --expt-relaxed-constexpr -O3 -Xptxas -v 2>&1`,
     ],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   );

@@ -1,172 +1,119 @@
-// cpu_flash.ts: the CPU schedule templates of attention_forward and attention_backward (ops/flash.ts)
-// on the qkv layout [N, T, 3, H, E] and the merged-heads layout [N, T, H, E].
-// Both: OpenMP over (n, h); each (n, h) first stages its keys and values transposed ([E][T], in
-// the compute type: f32, or f64 for the f64 variant), so every inner loop runs along the T keys
-// with unit stride and vectorises even for head sizes of 8 or 16.
-// Forward, per query row: scores s_j = scale * q.k_j, max, p_j = exp(s_j - max), sum, out = p V /
-// sum, lse = max + log(sum). Backward, per query row: D = rowsum(dout * out), P = exp(S - lse),
-// dP = dout V^T, dS = P (dP - D); dQ = scale * dS K written at once; dK^T, dV^T accumulated over
-// the rows in per-thread buffers and written at the end (no two threads share an (n, h)).
+// cpu_flash.ts: the CPU kernels of attention_forward and attention_backward (ops/flash.ts) as calls
+// of the hand-written templates in packages/native/src/cpu/cpu_flash.h. What varies per op and
+// variant is emitted here: the storage formats and the compute type (template arguments), the
+// arguments (by name, in the template's order), and the tensors' strides, derived from their
+// declared shapes (contiguousStrides) into a mae_flash_layout: a layout other than today's
+// [N, T, 3, H, E] / [N, T, H, E] / [N, H, T] changes the strides passed, not the template.
+import type { Dim } from '../ir/tensor.js';
 import type { CppRenderer } from './render.js';
+import { contiguousStrides, opTensor } from './signature.js';
 import type { TemplateCtx } from './templates.js';
 
-const PAR_MIN_WORK = 32768;
+type Ctx = TemplateCtx<CppRenderer>;
 
-function access(ctx: TemplateCtx<CppRenderer>) {
-  const { r } = ctx;
-  return {
-    ct: r.ctype,
-    ld: (t: string, off: string) => r.load(ctx.dtype(t), `${t}[${off}]`),
-    st: (t: string, off: string, v: string) => `${t}[${off}] = ${r.convert(ctx.dtype(t), v)};`,
-    exp: r.fn('exp'),
-    log: r.fn('log'),
-  };
+/** The templates' sizes, in their parameter order: batch, tokens, heads, head size. */
+const SIZES = ['N', 'T', 'H', 'E'] as const;
+
+/** The stride of dimension `dim` of the op's `tensor` (which must have it exactly once). */
+function strideOf(ctx: Ctx, tensor: string, dim: Dim): string {
+  const { dims } = opTensor(ctx.op, tensor);
+  const at = dims.indexOf(dim);
+  if (at < 0 || dims.lastIndexOf(dim) !== at)
+    throw new TypeError(`${ctx.op.name}: the flash template needs ${tensor} to have one dimension ${dim}`);
+  return contiguousStrides(ctx.op, tensor, (d) => ctx.r.dim(d))[at]!;
 }
 
 /**
- * The opening both templates share: the parallel region with the per-thread buffers (K^T and V^T,
- * then `buffers`: one std::vector declaration line each, the first continuing the K^T, V^T line),
- * the loop over (n, h) and the staging of that head's keys and values transposed. The caller
- * closes the (n, h) loop and the region.
+ * Requires `tensor` to have exactly the dimensions `strided` and `last`, in any order but with
+ * `last` last (the templates' inner loops run along it with unit stride).
  */
-function stagedHeads(ctx: TemplateCtx<CppRenderer>, title: string, buffers: readonly string[]): string[] {
-  const { ct, ld } = access(ctx);
-  const [first, ...rest] = buffers;
+function dimsOf(ctx: Ctx, tensor: string, strided: readonly Dim[], last: Dim): void {
+  const { dims } = opTensor(ctx.op, tensor);
+  const sorted = (xs: readonly Dim[]) => JSON.stringify(xs.map(String).sort());
+  if (dims[dims.length - 1] !== last || sorted(dims) !== sorted([...strided, last]))
+    throw new TypeError(
+      `${ctx.op.name}: the flash template needs ${tensor} over ${[...strided, last].join(', ')} with ${last} last`,
+    );
+}
+
+/** Requires `a` and `b` to have the same declared shape (one layout serves both). */
+function sameShape(ctx: Ctx, a: string, b: string): void {
+  const [da, db] = [opTensor(ctx.op, a).dims, opTensor(ctx.op, b).dims];
+  if (da.length !== db.length || da.some((d, i) => d !== db[i]))
+    throw new TypeError(`${ctx.op.name}: the flash template lays out ${a} as ${b}; their shapes differ`);
+}
+
+/** Requires `tensors` to be stored as qkv (the template's one storage format F for all but lse). */
+function sameFormat(ctx: Ctx, tensors: readonly string[]): void {
+  for (const t of tensors)
+    if (ctx.dtype(t) !== ctx.dtype('qkv'))
+      throw new TypeError(`${ctx.op.name}: the flash template stores ${t} as qkv`);
+}
+
+/**
+ * Requires the op's signature to be the template's: these outputs and inputs, the param scale and
+ * the sizes N, T, H, E (the call passes them by name, in the template's order, whatever the op's).
+ */
+function signature(ctx: Ctx, outputs: readonly string[], inputs: readonly string[]): void {
+  const { op } = ctx;
+  const names = (xs: readonly { name: string }[]) => xs.map((x) => x.name);
+  const set = (xs: readonly string[]) => JSON.stringify([...xs].sort());
+  const want = [outputs, inputs, ['scale'], SIZES].map(set);
+  const got = [names(op.outputs), names(op.inputs), names(op.params), op.sizes].map(set);
+  if (want.some((w, i) => w !== got[i]))
+    throw new TypeError(
+      `${op.name}: the flash template takes (outputs, inputs, params, sizes) ${want.join(' ')}, not ${got.join(' ')}`,
+    );
+}
+
+/**
+ * The fields of mae_flash_layout (cpu_flash.h): per tensor, the field of each strided dimension
+ * (`<tensor>_<field>`) and the dimension that must come last, with unit stride.
+ */
+const LAYOUT: Record<string, { readonly strided: Record<string, Dim>; readonly last: Dim }> = {
+  qkv: { strided: { n: 'N', t: 'T', part: 3, h: 'H' }, last: 'E' },
+  out: { strided: { n: 'N', t: 'T', h: 'H' }, last: 'E' },
+  lse: { strided: { n: 'N', h: 'H' }, last: 'T' },
+};
+
+/** The mae_flash_layout `_ly` of the op: strides of qkv, out and lse from their declared shapes. */
+function layout(ctx: Ctx): string[] {
+  const lines = ['  mae_flash_layout _ly;  // element strides from the declared shapes'];
+  for (const [tensor, { strided, last }] of Object.entries(LAYOUT)) {
+    dimsOf(ctx, tensor, Object.values(strided), last);
+    const fields = Object.entries(strided).map(
+      ([f, d]) => `_ly.${tensor}_${f} = ${strideOf(ctx, tensor, d)};`,
+    );
+    lines.push(`  ${fields.join(' ')}`);
+  }
+  return lines;
+}
+
+/** `fn<F, L, C>(<tensors>, scale_c, N, T, H, E, _ly);`: the arguments by name in the template's order. */
+function call(ctx: Ctx, fn: string, tensors: readonly string[]): string {
+  const { r } = ctx;
+  const targs = [r.format(ctx.dtype('qkv')), r.format(ctx.dtype('lse')), r.ctype].join(', ');
+  return `  ${fn}<${targs}>(${[...tensors, r.paramRef('scale'), ...SIZES, '_ly'].join(', ')});`;
+}
+
+export function cpuFlashForward(ctx: Ctx): string[] {
+  signature(ctx, ['out', 'lse'], ['qkv']);
+  sameFormat(ctx, ['out']);
   return [
-    `  // ${title}`,
-    '  const int64_t _rs = 3 * H * E;',
-    `  #pragma omp parallel if(N * H * T * T * (E + 1) >= ${PAR_MIN_WORK})`,
-    '  {',
-    `    std::vector<${ct}> _kt((size_t)(E * T)), _vt((size_t)(E * T)), ${first};`,
-    ...rest.map((b) => `    std::vector<${ct}> ${b};`),
-    '    #pragma omp for collapse(2) schedule(static)',
-    '    for (int64_t n = 0; n < N; ++n)',
-    '    for (int64_t h = 0; h < H; ++h) {',
-    '      const int64_t _ko = n * T * _rs + H * E + h * E, _vo = _ko + H * E;',
-    '      for (int64_t j = 0; j < T; ++j)',
-    '        for (int64_t c = 0; c < E; ++c) {',
-    `          _kt[c * T + j] = ${ld('qkv', '_ko + j * _rs + c')};`,
-    `          _vt[c * T + j] = ${ld('qkv', '_vo + j * _rs + c')};`,
-    '        }',
+    '  // flash_forward template (cpu_flash.h)',
+    ...layout(ctx),
+    call(ctx, 'mae_flash_forward_cpu', ['out', 'lse', 'qkv']),
   ];
 }
 
-export function cpuFlashForward(ctx: TemplateCtx<CppRenderer>): string[] {
-  const { ct, ld, st, exp, log } = access(ctx);
+export function cpuFlashBackward(ctx: Ctx): string[] {
+  signature(ctx, ['dqkv'], ['dout', 'qkv', 'out', 'lse']);
+  sameShape(ctx, 'dqkv', 'qkv');
+  sameShape(ctx, 'dout', 'out');
+  sameFormat(ctx, ['dqkv', 'dout', 'out']);
   return [
-    ...stagedHeads(
-      ctx,
-      'flash_forward template: per (n, h), K^T and V^T staged [E][T]; per query row along the keys',
-      ['_p((size_t)T), _c((size_t)T)'],
-    ),
-    `      ${ct}* __restrict__ _pp = _p.data();`,
-    `      ${ct}* __restrict__ _pc = _c.data();`,
-    '      for (int64_t t = 0; t < T; ++t) {',
-    '        const int64_t _qo = (n * T + t) * _rs + h * E;',
-    '        #pragma omp simd',
-    `        for (int64_t j = 0; j < T; ++j) _pp[j] = (${ct})0;`,
-    '        // the dot products over the head in chunks of 8 (partial sums added), not one long chain',
-    '        for (int64_t c0 = 0; c0 < E; c0 += 8) {',
-    '          #pragma omp simd',
-    `          for (int64_t j = 0; j < T; ++j) _pc[j] = (${ct})0;`,
-    '          for (int64_t c = c0; c < std::min<int64_t>(c0 + 8, E); ++c) {',
-    `            const ${ct} _qc = ${ld('qkv', '_qo + c')};`,
-    `            const ${ct}* __restrict__ _kr = _kt.data() + c * T;`,
-    '            #pragma omp simd',
-    '            for (int64_t j = 0; j < T; ++j) _pc[j] += _qc * _kr[j];',
-    '          }',
-    '          #pragma omp simd',
-    '          for (int64_t j = 0; j < T; ++j) _pp[j] += _pc[j];',
-    '        }',
-    `        ${ct} _mx = (-INFINITY);`,
-    '        #pragma omp simd reduction(max:_mx)',
-    '        for (int64_t j = 0; j < T; ++j) { _pp[j] *= scale_c; _mx = _pp[j] > _mx ? _pp[j] : _mx; }',
-    `        ${ct} _z = (${ct})0;`,
-    '        #pragma omp simd reduction(+:_z)',
-    `        for (int64_t j = 0; j < T; ++j) { _pp[j] = ${exp}(_pp[j] - _mx); _z += _pp[j]; }`,
-    '        const int64_t _oo = ((n * T + t) * H + h) * E;',
-    '        for (int64_t e = 0; e < E; ++e) {',
-    `          const ${ct}* __restrict__ _vr = _vt.data() + e * T;`,
-    `          ${ct} _a = (${ct})0;`,
-    '          #pragma omp simd reduction(+:_a)',
-    '          for (int64_t j = 0; j < T; ++j) _a += _pp[j] * _vr[j];',
-    `          ${st('out', '_oo + e', '_a / _z')}`,
-    '        }',
-    `        ${st('lse', '(n * H + h) * T + t', `_mx + ${log}(_z)`)}`,
-    '      }',
-    '    }',
-    '  }',
-  ];
-}
-
-export function cpuFlashBackward(ctx: TemplateCtx<CppRenderer>): string[] {
-  const { ct, ld, st, exp } = access(ctx);
-  return [
-    ...stagedHeads(
-      ctx,
-      'flash_backward template: per (n, h), K^T and V^T staged [E][T]; dK^T, dV^T accumulate over the rows',
-      [
-        '_dkt((size_t)(E * T)), _dvt((size_t)(E * T))',
-        '_q((size_t)E), _do((size_t)E), _p((size_t)T), _ds((size_t)T), _c((size_t)(2 * T))',
-      ],
-    ),
-    `      std::fill(_dkt.begin(), _dkt.end(), (${ct})0);`,
-    `      std::fill(_dvt.begin(), _dvt.end(), (${ct})0);`,
-    `      ${ct}* __restrict__ _pp = _p.data();`,
-    `      ${ct}* __restrict__ _dsp = _ds.data();`,
-    '      for (int64_t i = 0; i < T; ++i) {',
-    '        const int64_t _qo = (n * T + i) * _rs + h * E, _oo = ((n * T + i) * H + h) * E;',
-    `        ${ct} _d = (${ct})0;`,
-    '        for (int64_t c = 0; c < E; ++c) {',
-    `          _q[c] = ${ld('qkv', '_qo + c')};`,
-    `          _do[c] = ${ld('dout', '_oo + c')};`,
-    `          _d += _do[c] * ${ld('out', '_oo + c')};`,
-    '        }',
-    `        const ${ct} _l = ${ld('lse', '(n * H + h) * T + i')};`,
-    '        #pragma omp simd',
-    `        for (int64_t j = 0; j < T; ++j) { _pp[j] = (${ct})0; _dsp[j] = (${ct})0; }`,
-    `        ${ct}* __restrict__ _sc = _c.data();`,
-    `        ${ct}* __restrict__ _pc = _c.data() + T;`,
-    '        // S and dP over the head in chunks of 8 (partial sums added), not one long chain',
-    '        for (int64_t c0 = 0; c0 < E; c0 += 8) {',
-    '          #pragma omp simd',
-    `          for (int64_t j = 0; j < T; ++j) { _sc[j] = (${ct})0; _pc[j] = (${ct})0; }`,
-    '          for (int64_t c = c0; c < std::min<int64_t>(c0 + 8, E); ++c) {',
-    `            const ${ct} _qc = _q[c], _dc = _do[c];`,
-    `            const ${ct}* __restrict__ _kr = _kt.data() + c * T;`,
-    `            const ${ct}* __restrict__ _vr = _vt.data() + c * T;`,
-    '            #pragma omp simd',
-    '            for (int64_t j = 0; j < T; ++j) { _sc[j] += _qc * _kr[j]; _pc[j] += _dc * _vr[j]; }',
-    '          }',
-    '          #pragma omp simd',
-    '          for (int64_t j = 0; j < T; ++j) { _pp[j] += _sc[j]; _dsp[j] += _pc[j]; }',
-    '        }',
-    '        #pragma omp simd',
-    '        for (int64_t j = 0; j < T; ++j) {',
-    `          _pp[j] = ${exp}(_pp[j] * scale_c - _l);`,
-    '          _dsp[j] = _pp[j] * (_dsp[j] - _d);',
-    '        }',
-    '        for (int64_t e = 0; e < E; ++e) {',
-    `          const ${ct}* __restrict__ _kr = _kt.data() + e * T;`,
-    `          ${ct}* __restrict__ _dkr = _dkt.data() + e * T;`,
-    `          ${ct}* __restrict__ _dvr = _dvt.data() + e * T;`,
-    `          const ${ct} _qe = _q[e], _de = _do[e];`,
-    `          ${ct} _dq = (${ct})0;`,
-    '          #pragma omp simd reduction(+:_dq)',
-    '          for (int64_t j = 0; j < T; ++j) {',
-    '            _dq += _dsp[j] * _kr[j];',
-    '            _dkr[j] += _dsp[j] * _qe;',
-    '            _dvr[j] += _pp[j] * _de;',
-    '          }',
-    `          ${st('dqkv', '_qo + e', '_dq * scale_c')}`,
-    '        }',
-    '      }',
-    '      for (int64_t j = 0; j < T; ++j)',
-    '        for (int64_t e = 0; e < E; ++e) {',
-    `          ${st('dqkv', '_ko + j * _rs + e', '_dkt[e * T + j] * scale_c')}`,
-    `          ${st('dqkv', '_vo + j * _rs + e', '_dvt[e * T + j]')}`,
-    '        }',
-    '    }',
-    '  }',
+    '  // flash_backward template (cpu_flash.h)',
+    ...layout(ctx),
+    call(ctx, 'mae_flash_backward_cpu', ['dqkv', 'dout', 'qkv', 'out', 'lse']),
   ];
 }

@@ -1,61 +1,11 @@
-// files.ts: assembles the generated files (kernels.h, ops_cpu.cpp) from the per-op emitters.
+// files.ts: assembles the generated files (kernels.h, ops_cpu.cpp) from the per-op emitters. The
+// hand-written C++ they include lives in packages/native/src/cpu (half.h: bf16/f16 conversions;
+// cpu_math.h: vectorisable exp and erf; cpu_flash.h: the attention templates).
 import { CPU_STORAGE } from '../ir/dtype.js';
 import { intrinsicsSource } from '../ir/intrinsics.js';
 import type { OpDef } from '../ir/op.js';
 import { emitCpuOp } from './cpu.js';
-import { CPU_MATH } from './cpu_math.js';
 import { cudaVariants, GENERATED_BY, kernelArgs, kernelName } from './signature.js';
-
-const HALF_HELPERS = `// 16-bit float conversions on the CPU (round to nearest even; NaN stays NaN).
-static inline float mae_bf16_to_f32(uint16_t h) {
-  uint32_t u = (uint32_t)h << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-static inline uint16_t mae_f32_to_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return (uint16_t)(u >> 16);
-}
-static inline float mae_f16_to_f32(uint16_t h) {
-  const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-  uint32_t exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, u;
-  if (exp == 0) {
-    if (man == 0) u = sign;
-    else {  // subnormal: normalise
-      exp = 127 - 15 + 1;
-      while ((man & 0x400u) == 0) { man <<= 1; --exp; }
-      u = sign | (exp << 23) | ((man & 0x3ffu) << 13);
-    }
-  } else if (exp == 31) u = sign | 0x7f800000u | (man << 13);
-  else u = sign | ((exp + 127 - 15) << 23) | (man << 13);
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-static inline uint16_t mae_f32_to_f16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  const uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
-  const uint32_t a = u & 0x7fffffffu;
-  if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u);
-  if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);  // rounds to inf
-  if (a < 0x38800000u) {  // subnormal or zero in f16
-    if (a < 0x33000000u) return sign;  // below half the smallest subnormal
-    const uint32_t e = a >> 23, m = (a & 0x7fffffu) | 0x800000u;
-    const int shift = 126 - (int)e;  // 14 + (113 - e)
-    uint32_t r = m >> shift;
-    const uint32_t rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (r & 1u))) ++r;
-    return (uint16_t)(sign | r);
-  }
-  uint32_t r = a - 0x38000000u;  // rebias 127 -> 15
-  r += 0xfffu + ((r >> 13) & 1u);
-  return (uint16_t)(sign | (r >> 13));
-}`;
 
 export function emitKernelsHeader(ops: readonly OpDef[]): string {
   const out = [
@@ -65,6 +15,7 @@ export function emitKernelsHeader(ops: readonly OpDef[]): string {
     '#include <cmath>',
     '#include <cstdint>',
     '#include <cstring>',
+    '#include "half.h"',
     '#include "mae_cuda.h"',
     '',
     '// CPU kernels exist twice on x86-64: ops_cpu.cpp is compiled for the baseline (_default) and',
@@ -80,10 +31,6 @@ export function emitKernelsHeader(ops: readonly OpDef[]): string {
     '#else',
     '#define MAE_CPU_CALL(name) name##_default',
     '#endif',
-    '',
-    HALF_HELPERS,
-    '',
-    CPU_MATH,
     '',
     intrinsicsSource(),
     '',
@@ -113,6 +60,8 @@ export function emitCpuFile(ops: readonly OpDef[]): string {
     '#include <algorithm>',
     '#include <cmath>',
     '#include <vector>',
+    '#include "cpu_flash.h"',
+    '#include "cpu_math.h"',
     '#include "kernels.h"',
     '',
   ];

@@ -4,6 +4,7 @@ import { type DType, isFloat } from '../ir/dtype.js';
 import type { Node, UnOp } from '../ir/expr.js';
 import { computeDType, type OpDef, resolveDType, type Variant } from '../ir/op.js';
 import type { TensorDecl } from '../ir/tensor.js';
+import { cDim } from './signature.js';
 
 /** Deterministic C literal for a float constant in the compute type. */
 export function floatLit(v: number, ct: 'f32' | 'f64'): string {
@@ -48,7 +49,7 @@ export abstract class Renderer {
     return s;
   }
   dim(d: string | number): string {
-    return typeof d === 'number' ? `(int64_t)${d}` : d;
+    return cDim(d);
   }
 
   /** An integer (index) expression. */
@@ -176,6 +177,11 @@ export class CppRenderer extends Renderer {
     if (d === 'f16') return `(${this.ctype})mae_f16_to_f32(${e})`;
     return d === this.ct ? e : `(${this.ctype})${e}`;
   }
+  /** The storage format type of a float dtype for the hand-written templates (cpu_storage.h). */
+  format(d: DType): string {
+    if (!isFloat(d)) throw new TypeError(`${this.op.name}: ${d} has no floating storage format`);
+    return `mae_cpu_${d}`;
+  }
   convert(d: DType, v: string): string {
     if (d === 'bf16') return `mae_f32_to_bf16((float)(${v}))`;
     if (d === 'f16') return `mae_f32_to_f16((float)(${v}))`;
@@ -183,7 +189,7 @@ export class CppRenderer extends Renderer {
     return `(${this.storage(d)})(${v})`;
   }
   fn(name: string): string {
-    // exp and erf in f32: the inlined, vectorisable ones (cpu_math.ts); the rest from <cmath>
+    // exp and erf in f32: the inlined, vectorisable ones (native/src/cpu/cpu_math.h); the rest from <cmath>
     if (this.ct === 'f32' && (name === 'exp' || name === 'erf')) return `mae_${name}f`;
     return `std::${name}`;
   }

@@ -2,6 +2,7 @@
 // then scalar params, then sizes. Kernel names are `<op>_<backend>_<variant>`.
 import type { DType } from '../ir/dtype.js';
 import { type OpDef, resolveDType, type Variant, variantSuffix } from '../ir/op.js';
+import type { Dim, TensorDecl } from '../ir/tensor.js';
 
 export interface Arg {
   readonly name: string;
@@ -24,6 +25,29 @@ export function kernelArgs(
     ...op.params.map((p) => ({ name: p.name, decl: `${paramType} ${p.name}` })),
     ...op.sizes.map((s) => ({ name: s, decl: `${sizeType} ${s}` })),
   ];
+}
+
+/** A dimension as a C integer expression: a size by its name (an int64_t argument), a number as int64_t. */
+export const cDim = (d: Dim): string => (typeof d === 'number' ? `(int64_t)${d}` : d);
+
+/** The tensor of an op (an output or an input) called `name`. */
+export function opTensor(op: OpDef, name: string): TensorDecl {
+  const t = [...op.outputs, ...op.inputs].find((x) => x.name === name);
+  if (!t) throw new TypeError(`${op.name} has no tensor ${name}`);
+  return t;
+}
+
+/**
+ * The element strides of one of the op's tensors, stored contiguously (row-major) in its declared
+ * shape: one C expression per dimension, outermost first, each the product of the dimensions after
+ * it (`dim` renders one). qkv [N, T, 3, H, E] gives
+ * [T * (int64_t)3 * H * E, (int64_t)3 * H * E, H * E, E, (int64_t)1]. The hand-written templates
+ * take their strides from here rather than assuming a layout.
+ */
+export function contiguousStrides(op: OpDef, tensor: string, dim: (d: Dim) => string = cDim): string[] {
+  const { dims } = opTensor(op, tensor);
+  const after = (i: number) => dims.slice(i + 1).map(dim);
+  return dims.map((_, i) => (i + 1 < dims.length ? after(i).join(' * ') : dim(1)));
 }
 
 export const kernelName = (op: OpDef, backend: 'cpu' | 'cuda', v: Variant) =>

@@ -3,7 +3,8 @@
 // heads merged [N, T, H, E] (the proj linear's input) and the log-sum-exp of every softmax row;
 // the backward (flash-attention-2) writes dqkv in the qkv layout from dout, qkv, out and lse.
 // The definitions are the semantics (the reference interpreter evaluates them); the schedules are
-// the hand-written templates of emit/cpu_flash.ts and emit/cuda_flash.ts.
+// the hand-written templates of native/src/cpu/cpu_flash.h (called as emit/cpu_flash.ts emits) and
+// emit/cuda_flash.ts.
 import { type Ex, exp, log, loop, maxOver, select, sum } from '../ir/expr.js';
 import { op } from '../ir/op.js';
 import { assign } from '../ir/tensor.js';

@@ -1,19 +1,23 @@
-// cpu_math.test.ts: mae_expf and mae_erff (the CPU kernels' vectorisable exp and erf) compiled as
-// the kernels compile them (-O3, AVX2 + FMA, OpenMP simd), swept against f64 rounded to f32:
-// within 1 ulp over the whole range, subnormals included; 0, +-1, inf and NaN where they belong.
+// cpu_math.test.ts: mae_expf and mae_erff (the CPU kernels' vectorisable exp and erf, in
+// packages/native/src/cpu/cpu_math.h) compiled as the kernels compile them (-O3, AVX2 + FMA,
+// OpenMP simd), swept against f64 rounded to f32: within 1 ulp over the whole range, subnormals
+// included; 0, +-1, inf and NaN where they belong.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CPU_MATH } from '../../src/emit/cpu_math.js';
+import { fileURLToPath } from 'node:url';
+
+/** The header under test, included by its path. */
+const CPU_MATH_H = fileURLToPath(new URL('../../../native/src/cpu/cpu_math.h', import.meta.url));
 
 const PROGRAM = `#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <vector>
-${CPU_MATH}
+#include "${CPU_MATH_H}"
 static int64_t ord(float f) { int32_t i; std::memcpy(&i, &f, 4); return i < 0 ? (int64_t)INT32_MIN - i : i; }
 int main() {
   const int n = 4000000;
@@ -51,7 +55,7 @@ int main() {
 }
 `;
 
-describe('CPU math (cpu_math.ts)', function () {
+describe('CPU math (native/src/cpu/cpu_math.h)', function () {
   this.timeout(120000);
   it('mae_expf and mae_erff are within 1 ulp of exp on [-110, 90] and erf on [-6, 6] when vectorised, and keep 0, +-1, inf and NaN', function () {
     const cxx = ['c++', 'g++', 'clang++'].find((c) => spawnSync(c, ['--version']).status === 0);

@@ -1,17 +1,22 @@
-// cpu_math.ts: float exp and erf for the CPU kernels, written so that GCC and Clang inline and
+// cpu_math.h: float exp and erf for the CPU kernels, written so that GCC and Clang inline and
 // vectorise them inside loops (std::exp and std::erf are libm calls, one element at a time).
-// exp: Cody-Waite
-// reduction x = n ln2 + r with n rounded to nearest by the 1.5 * 2^23 trick, Cephes' degree-6
-// polynomial for e^r, and 2^n as two exact powers of two (so results down to the smallest
-// subnormal come out right); 0 below -103.97, inf above 88.72, NaN kept.
+// exp: Cody-Waite reduction x = n ln2 + r with n rounded to nearest by the 1.5 * 2^23 trick,
+// Cephes' degree-6 polynomial for e^r, and 2^n as two exact powers of two (so results down to the
+// smallest subnormal come out right); 0 below -103.97, inf above 88.72, NaN kept.
 // erf, branch-free (both pieces computed, one selected): |x| <= 1: x + x q(x^2), q of degree 7
 // fitting erf(x)/x - 1; 1 < |x| < 4: 1 - exp(Q(|x| - 2.5) - x^2) with x^2 split exactly, Q of
 // degree 11 fitting log(erfc t) + t^2 on [0.9, 4] (least squares on Chebyshev terms, fitted for
 // this file); |x| >= 4: +-1. exp is within 1 ulp of the correctly rounded result and erf too
-// (test/emit/cpu_math.test.ts sweeps both against f64, compiled as the kernels are, vectorised):
-// the after-steps parity checks need libm's accuracy, since AdamW magnifies the rounding of
-// gradients near zero.
-export const CPU_MATH = `// exp and erf for the CPU kernels' vectorised loops (see codegen/src/emit/cpu_math.ts).
+// (packages/codegen/test/emit/cpu_math.test.ts sweeps both against f64, compiled as the kernels
+// are, vectorised): the after-steps parity checks need libm's accuracy, since AdamW magnifies the
+// rounding of gradients near zero.
+// mae_cpu_exp and mae_cpu_log: exp and log in a compute type (f32: mae_expf; f64: <cmath>), for the
+// hand-written templates (cpu_flash.h), as the generated loops call them.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
 static inline float mae_expf(float x) {
   const float hi = 88.72283935546875f, lo = -103.97208404541015625f;
   const float xc = x < lo ? lo : (x > hi ? hi : x);
@@ -68,4 +73,9 @@ static inline float mae_erff(float x) {
   const float head = x + x * p, near = 1.0f - mae_expf((q - sh) - sl);
   const float tail = std::copysign(t >= 4.0f ? 1.0f : near, x);
   return t <= 1.0f ? head : tail;
-}`;
+}
+
+static inline float mae_cpu_exp(float x) { return mae_expf(x); }
+static inline double mae_cpu_exp(double x) { return std::exp(x); }
+static inline float mae_cpu_log(float x) { return std::log(x); }
+static inline double mae_cpu_log(double x) { return std::log(x); }
