@@ -3,8 +3,10 @@
 // (tensor cores for head sizes 32, 64, 80 and 128, instantiated here; a SIMT fallback for any
 // other); this emits per variant the kernel wrappers (the op's own parameters, then the layout of
 // its tensors as the op declares them), the shared-memory opt-in and the launches by head size.
+
+import { checkFlashOp, type FlashPass, flashArgs, flashLayout } from './flash_layout.js';
 import type { CudaRenderer } from './render.js';
-import { contiguousStrides, cudaKernelParams, cudaLaunchArgs, kernelArgs } from './signature.js';
+import { cudaKernelParams, cudaLaunchArgs } from './signature.js';
 import type { CudaTemplateOut, TemplateCtx } from './templates.js';
 
 /** Head sizes with tensor-core instantiations. */
@@ -26,47 +28,23 @@ export const CUDA_FLASH_SHARED = {
 };
 
 /**
- * The launcher's mae_fa_layout (flash_common.cuh): the strides of qkv, out and lse as the op
- * declares them; dqkv and dout, where the op has them, must share qkv's and out's.
- */
-function layout(ctx: TemplateCtx<CudaRenderer>): string {
-  const { op } = ctx;
-  const names = new Set([...op.outputs, ...op.inputs].map((t) => t.name));
-  const st = (t: string) => contiguousStrides(op, t);
-  for (const [a, b] of [
-    ['dqkv', 'qkv'],
-    ['dout', 'out'],
-  ] as const)
-    if (names.has(a) && st(a).join() !== st(b).join())
-      throw new TypeError(`${op.name}: the flash template needs ${a} laid out as ${b}`);
-  const [qkv, out, lse] = [st('qkv'), st('out'), st('lse')];
-  if (qkv.length !== 5 || out.length !== 4 || lse.length !== 3)
-    throw new TypeError(
-      `${op.name}: the flash template needs qkv [N, T, 3, H, E], out [N, T, H, E], lse [N, H, T]`,
-    );
-  const fields = [...qkv.slice(0, 4), ...out.slice(0, 3), ...lse.slice(0, 2)];
-  return `    const mae_fa_layout _lay{${fields.join(', ')}};`;
-}
-
-/**
  * One kernel wrapper (a concrete name for ptxas and profilers) around a device template, with the
  * op's kernel parameters and the layout. minBlocks 1, as the GEMMs: with the default bounds ptxas
  * spilled a few bytes even in the 96-register kernels.
  */
-function wrapper(ctx: TemplateCtx<CudaRenderer>, name: string, template: string): string {
+function wrapper(ctx: TemplateCtx<CudaRenderer>, pass: FlashPass, name: string, template: string): string {
   const { op, variant, r } = ctx;
   const params = cudaKernelParams(op, variant, (d) => r.storage(d), r.ctype);
-  const names = kernelArgs(op, variant, () => '', '').map((a) => a.name);
   return [
-    `__global__ void __launch_bounds__(${THREADS}, 1) ${name}(${params}, const mae_fa_layout _lay) {`,
-    `  ${template}(${names.join(', ')}, _lay);`,
+    `__global__ void __launch_bounds__(${THREADS}, 1) ${name}(${params}, const mae_flash_layout _ly) {`,
+    `  ${template}(${[...flashArgs(pass), '_ly'].join(', ')});`,
     '}',
   ].join('\n');
 }
 
 /** The launch of a kernel with its dynamic shared memory, grid and arguments. */
 function launch(ctx: TemplateCtx<CudaRenderer>, name: string, grid: string, smem: string): string[] {
-  const args = `${cudaLaunchArgs(ctx.op, ctx.variant)}, _lay`;
+  const args = `${cudaLaunchArgs(ctx.op, ctx.variant)}, _ly`;
   return [
     `      if (mae_fa_smem(${name}, (int)(${smem}), OP)) return MAE_ERROR;`,
     `      MAE_LAUNCH(${name}, ${grid}, ${THREADS}, (size_t)(${smem}), _st, ${args});`,
@@ -84,7 +62,7 @@ function dispatch(
     '    const int64_t _zmax = mae_max_grid_z(device);',
     '    const unsigned _gz = (unsigned)(N < _zmax ? N : _zmax);',
     '    const dim3 _tiles((unsigned)((T + 63) / 64), (unsigned)H, _gz), _rows((unsigned)T, (unsigned)H, _gz);',
-    layout(ctx),
+    ...flashLayout(ctx, '_ly', '    '),
     '    switch (E) {',
     ...cases.flatMap((c) => [`    case ${c.E}: {`, ...c.body, '      break;', '    }']),
     '    default: {',
@@ -97,26 +75,28 @@ function dispatch(
 }
 
 export function cudaFlashForward(ctx: TemplateCtx<CudaRenderer>, prefix: string): CudaTemplateOut {
+  checkFlashOp(ctx, 'forward');
   const TS = ctx.r.storage(ctx.dtype('out'));
   const kernels: string[] = [];
   const cases = FLASH_HEAD_SIZES.map((E) => {
     const name = `${prefix}_e${E}`;
-    kernels.push(wrapper(ctx, name, `mae_fa_forward<${TS}, ${E}, 64>`));
+    kernels.push(wrapper(ctx, 'forward', name, `mae_fa_forward<${TS}, ${E}, 64>`));
     return { E, body: launch(ctx, name, '_tiles', String(flashSmem.forward(E))) };
   });
   const simt = `${prefix}_simt`;
-  kernels.push(wrapper(ctx, simt, `mae_fa_forward_simt<${TS}>`));
+  kernels.push(wrapper(ctx, 'forward', simt, `mae_fa_forward_simt<${TS}>`));
   const fallback = launch(ctx, simt, '_rows', '(2 * E + MAE_FA_THREADS) * sizeof(float)');
   return { kernels: kernels.join('\n'), launch: dispatch(ctx, cases, fallback) };
 }
 
 export function cudaFlashBackward(ctx: TemplateCtx<CudaRenderer>, prefix: string): CudaTemplateOut {
+  checkFlashOp(ctx, 'backward');
   const TS = ctx.r.storage(ctx.dtype('dqkv'));
   const kernels: string[] = [];
   const cases = FLASH_HEAD_SIZES.map((E) => {
     const [kv, q] = [`${prefix}_dkdv_e${E}`, `${prefix}_dq_e${E}`];
-    kernels.push(wrapper(ctx, kv, `mae_fa_dkdv<${TS}, ${E}, ${dkdvRows(E)}>`));
-    kernels.push(wrapper(ctx, q, `mae_fa_dq<${TS}, ${E}, 64>`));
+    kernels.push(wrapper(ctx, 'backward', kv, `mae_fa_dkdv<${TS}, ${E}, ${dkdvRows(E)}>`));
+    kernels.push(wrapper(ctx, 'backward', q, `mae_fa_dq<${TS}, ${E}, 64>`));
     return {
       E,
       body: [
@@ -126,8 +106,8 @@ export function cudaFlashBackward(ctx: TemplateCtx<CudaRenderer>, prefix: string
     };
   });
   const [kv, q] = [`${prefix}_dkdv_simt`, `${prefix}_dq_simt`];
-  kernels.push(wrapper(ctx, kv, `mae_fa_dkdv_simt<${TS}>`));
-  kernels.push(wrapper(ctx, q, `mae_fa_dq_simt<${TS}>`));
+  kernels.push(wrapper(ctx, 'backward', kv, `mae_fa_dkdv_simt<${TS}>`));
+  kernels.push(wrapper(ctx, 'backward', q, `mae_fa_dq_simt<${TS}>`));
   const fallback = [
     ...launch(ctx, kv, '_rows', '(4 * E + 2 * MAE_FA_THREADS) * sizeof(float)'),
     ...launch(ctx, q, '_rows', '(3 * E + MAE_FA_THREADS) * sizeof(float)'),

@@ -73,14 +73,14 @@ describe('schedule templates', () => {
       '(int64_t)1',
     ]);
     const lay =
-      'const mae_fa_layout _lay{T * (int64_t)3 * H * E, (int64_t)3 * H * E, H * E, E, T * H * E, H * E, E, H * T, T};';
+      '    _ly.qkv_n = T * (int64_t)3 * H * E; _ly.qkv_t = (int64_t)3 * H * E; _ly.qkv_part = H * E; _ly.qkv_h = E;';
     assert.equal(cu.split(lay).length - 1, 4, 'forward and backward, f32 and bf16');
-    // the device code assumes no layout: every stride comes from mae_fa_layout
+    // the device code assumes no layout: every stride comes from mae_flash_layout
     const dir = new URL('../../../native/src/device/', import.meta.url);
     for (const f of ['flash_forward.cuh', 'flash_backward.cuh', 'flash_simt.cuh']) {
       const src = readFileSync(new URL(f, dir), 'utf8');
       assert.doesNotMatch(src, /H \* E|\* H\b|\(n \* T/, f);
-      assert.match(src, /const mae_fa_layout lay/, f);
+      assert.match(src, /const mae_flash_layout lay/, f);
     }
     const odd = op('odd_flash', 'attention on a qkv without its part axis')
       .output('out', 'f32', ['N', 'T', 'H', 'E'])
@@ -92,7 +92,7 @@ describe('schedule templates', () => {
         const [n, t, h, e] = [loop('n', N), loop('t', T), loop('h', H), loop('e', E)];
         return [assign(out, [n, t, h, e], qkv.at(n, t, h, e)), assign(lse, [n, h, t], qkv.at(n, t, h, 0))];
       });
-    assert.throws(() => emitCudaFile([odd]), /needs qkv \[N, T, 3, H, E\]/);
+    assert.throws(() => emitCudaFile([odd]), /needs qkv over N, T, 3, H, E with E last/);
   });
 
   it('emits the shared device code once, before the first op that uses it', () => {

@@ -18,14 +18,7 @@
 #include <vector>
 #include "cpu_math.h"
 #include "cpu_storage.h"
-
-// Element strides of the tensors, the last dimension (E of qkv and out, T of lse) contiguous.
-// dqkv is laid out as qkv and dout as out.
-struct mae_flash_layout {
-  int64_t qkv_n, qkv_t, qkv_part, qkv_h;  // qkv [N, T, 3, H, E]: q, k, v are parts 0, 1, 2
-  int64_t out_n, out_t, out_h;            // out [N, T, H, E]
-  int64_t lse_n, lse_h;                   // lse [N, H, T]
-};
+#include "flash_layout.h"
 
 // OpenMP runs a call in parallel from this much work on (N H T T (E + 1)), as the generated loops
 // do theirs (codegen/src/emit/cpu.ts, PAR_MIN_WORK).

@@ -14,7 +14,7 @@ namespace {
 template <typename TS, int E, int BQ>
 __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
                                             const TS* __restrict__ out, const float* __restrict__ lse, float scale,
-                                            int64_t N, int64_t T, int64_t /*H*/, int64_t /*E*/, const mae_fa_layout lay) {
+                                            int64_t N, int64_t T, int64_t /*H*/, int64_t /*E*/, const mae_flash_layout lay) {
   constexpr int BK = 64, LD = E + 8, NE = E / 8, NQ = BQ / 8;
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Ks = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);
@@ -114,7 +114,7 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
 template <typename TS, int E, int BK>
 __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
                                           const TS* __restrict__ out, const float* __restrict__ lse, float scale,
-                                          int64_t N, int64_t T, int64_t /*H*/, int64_t /*E*/, const mae_fa_layout lay) {
+                                          int64_t N, int64_t T, int64_t /*H*/, int64_t /*E*/, const mae_flash_layout lay) {
   constexpr int BM = 64, LD = E + 8, NE = E / 8, NK = BK / 8;
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Qs = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);

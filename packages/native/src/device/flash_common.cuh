@@ -1,24 +1,17 @@
 // flash_common.cuh: what the flash-attention kernels (flash_forward.cuh, flash_backward.cuh,
-// flash_simt.cuh) share: the block size, the layout of attention's tensors (element strides that
-// the generator derives from the ops' declared shapes, packages/codegen/src/ops/flash.ts), loads and
+// flash_simt.cuh) share: the block size, the layout of attention's tensors (mae_flash_layout,
+// flash_layout.h: element strides from the ops' declared shapes), loads and
 // stores of a storage type as float, bf16 packing, the staging of a row tile into shared memory as
 // bf16, the mma.m16n8k16 fragment loads from shared memory (g = lane / 4, t = lane % 4, as PTX's
 // fragment tables lay them out) and the opt-in to more than 48 KiB of dynamic shared memory.
 #pragma once
+#include "flash_layout.h"  // mae_flash_layout (src/cpu: shared with the CPU templates)
 
 namespace {
 constexpr int MAE_FA_THREADS = 128;
 constexpr float MAE_LOG2E = 1.4426950408889634f;
 constexpr float MAE_LN2 = 0.6931471805599453f;
 
-// Element strides of attention's tensors: qkv and dqkv [N, T, 3, H, E] along n, t, the q/k/v part
-// and h; out and dout [N, T, H, E] along n, t and h; lse [N, H, T] along n and h. The head dimension
-// (e) of qkv and out and the t dimension of lse are contiguous.
-struct mae_fa_layout {
-  int64_t qkv_n, qkv_t, qkv_part, qkv_h;
-  int64_t out_n, out_t, out_h;
-  int64_t lse_n, lse_h;
-};
 
 __device__ __forceinline__ float mae_ldf(const float* p) { return *p; }
 __device__ __forceinline__ float mae_ldf(const __nv_bfloat16* p) { return __bfloat162float(*p); }

@@ -14,7 +14,7 @@ namespace {
 template <typename TS, int E, int BN>
 __device__ __forceinline__ void mae_fa_forward(TS* __restrict__ out, float* __restrict__ lse, const TS* __restrict__ qkv,
                                                float scale, int64_t N, int64_t T, int64_t /*H*/, int64_t /*E*/,
-                                               const mae_fa_layout lay) {
+                                               const mae_flash_layout lay) {
   constexpr int BM = 64, LD = E + 8, NE = E / 8, NS = BN / 8;
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Qs = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);

@@ -24,7 +24,7 @@ template <typename TS> __device__ __forceinline__ float mae_fa_dot2(const TS* a,
 template <typename TS>
 __device__ __forceinline__ void mae_fa_forward_simt(TS* __restrict__ out, float* __restrict__ lse, const TS* __restrict__ qkv,
                                                     float scale, int64_t N, int64_t T, int64_t /*H*/, int64_t E,
-                                                    const mae_fa_layout lay) {
+                                                    const mae_flash_layout lay) {
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   MAE_SHARED(float, red, [32]);
   float* qs = reinterpret_cast<float*>(mae_fa_smem_raw);
@@ -72,7 +72,7 @@ __device__ __forceinline__ void mae_fa_forward_simt(TS* __restrict__ out, float*
 template <typename TS>
 __device__ __forceinline__ void mae_fa_dq_simt(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
                                                const TS* __restrict__ out, const float* __restrict__ lse, float scale,
-                                               int64_t N, int64_t T, int64_t /*H*/, int64_t E, const mae_fa_layout lay) {
+                                               int64_t N, int64_t T, int64_t /*H*/, int64_t E, const mae_flash_layout lay) {
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   MAE_SHARED(float, red, [32]);
   float* qs = reinterpret_cast<float*>(mae_fa_smem_raw);
@@ -116,7 +116,7 @@ __device__ __forceinline__ void mae_fa_dq_simt(TS* __restrict__ dqkv, const TS* 
 template <typename TS>
 __device__ __forceinline__ void mae_fa_dkdv_simt(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
                                                  const TS* __restrict__ out, const float* __restrict__ lse, float scale,
-                                                 int64_t N, int64_t T, int64_t /*H*/, int64_t E, const mae_fa_layout lay) {
+                                                 int64_t N, int64_t T, int64_t /*H*/, int64_t E, const mae_flash_layout lay) {
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   float* ks = reinterpret_cast<float*>(mae_fa_smem_raw);
   float* vs = ks + E;
