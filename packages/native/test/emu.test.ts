@@ -18,11 +18,19 @@ describe('emu-check', () => {
     assert.match(r.stdout, /mae_emu_api_test: api_test: all \d+ checks passed/);
     assert.match(r.stdout, /mae_emu_device_test: device_test: all passed/);
     assert.match(r.stdout, /mae_nccl_emu_test: all nccl_emu checks passed/);
-    for (const s of ['forward', 'reverse', 'shuffle:17', 'warp', 'warp-reverse', 'warp\\+z2'])
+    for (const s of [
+      'forward',
+      'reverse',
+      'shuffle:17',
+      'warp',
+      'warp-reverse',
+      'warp\\+z2',
+      'forward\\+sm1',
+    ])
       assert.match(r.stdout, new RegExp(`op_check under ${s}: op_check: \\d+ checked, 0 failed`));
     assert.match(
       r.stdout,
-      /emu-check: all passed under forward, reverse, shuffle:17, warp, warp-reverse, warp\+z2/,
+      /emu-check: all passed under forward, reverse, shuffle:17, warp, warp-reverse, warp\+z2, forward\+sm1/,
     );
   });
 });

@@ -67,8 +67,12 @@ export class CudaEmitter {
     }
   }
 
-  /** Statements run by one thread (mode 'serial'), or by all threads of a block / warp for a row. */
-  private stmt(s: Stmt, mode: 'serial' | 'block' | 'warp') {
+  /**
+   * Statements run by one thread (mode 'serial'), by all threads of a block / warp for a row, or by
+   * the warps of a block for the 32 outputs their lanes own ('slice': each warp a slice of every
+   * reduction, combined through shared memory).
+   */
+  private stmt(s: Stmt, mode: 'serial' | 'block' | 'warp' | 'slice') {
     const r = this.r;
     const ct = r.ctype;
     switch (s.k) {
@@ -86,8 +90,8 @@ export class CudaEmitter {
       case 'reduce': {
         const isMax = s.op === 'max';
         this.w(`${ct} ${s.name} = ${isMax ? `(${ct})(-INFINITY)` : `(${ct})0`};`);
-        const start = mode === 'block' ? 'threadIdx.x' : mode === 'warp' ? '_lane' : '0';
-        const step = mode === 'block' ? 'blockDim.x' : mode === 'warp' ? '32' : '1';
+        const start = { block: 'threadIdx.x', warp: '_lane', slice: '_slice', serial: '0' }[mode];
+        const step = { block: 'blockDim.x', warp: '32', slice: '_nslices', serial: '1' }[mode];
         this.w(
           `for (int64_t _f_${s.name} = ${start}; _f_${s.name} < ${this.prod(s.vars)}; _f_${s.name} += ${step}) {`,
         );
@@ -99,13 +103,19 @@ export class CudaEmitter {
         this.w('}');
         if (mode === 'block') this.w(`${s.name} = mae_block_reduce<${isMax}>(${s.name}, _red);`);
         if (mode === 'warp') this.w(`${s.name} = ${isMax ? 'mae_warp_max' : 'mae_warp_sum'}(${s.name});`);
+        if (mode === 'slice') this.w(`${s.name} = mae_slice_reduce<${isMax}>(${s.name}, _slices);`);
         break;
       }
       case 'let':
         this.w(`const ${ct} ${s.name} = ${r.value(s.value)};`);
         break;
       case 'store': {
-        const guard = mode === 'block' ? 'if (threadIdx.x == 0) ' : mode === 'warp' ? 'if (_lane == 0) ' : '';
+        const guard = {
+          block: 'if (threadIdx.x == 0) ',
+          warp: 'if (_lane == 0) ',
+          slice: 'if (_slice == 0 && _live) ',
+          serial: '',
+        }[mode];
         this.w(guard + r.store(s.t, s.idx, s.local));
         break;
       }
@@ -183,6 +193,21 @@ export class CudaEmitter {
         this.ind--;
         this.w('}');
         this.close();
+        this.kernelHead(`${k.name}_slices`, T);
+        this.w(`MAE_SHARED(${this.r.ctype}, _slices, [${T}]);`);
+        this.w(`const int64_t _total = ${this.prod(s.vars)};`);
+        this.w('const int _lane = threadIdx.x & 31, _slice = threadIdx.x >> 5, _nslices = blockDim.x >> 5;');
+        this.w(
+          'for (int64_t _f0 = (int64_t)blockIdx.x * 32; _f0 < _total; _f0 += (int64_t)gridDim.x * 32) {',
+        );
+        this.ind++;
+        // a lane past the end computes the last output again (every thread reaches the barriers) but stores nothing
+        this.w('const bool _live = _f0 + _lane < _total;');
+        this.decompose(s.vars, '_live ? _f0 + _lane : _total - 1');
+        s.body.forEach((b) => this.stmt(b, 'slice'));
+        this.ind--;
+        this.w('}');
+        this.close();
         this.kernelHead(`${k.name}_warp`, T);
         this.w(`const int64_t _total = ${this.prod(s.vars)};`);
         this.w('const int _lane = threadIdx.x & 31;');
@@ -199,8 +224,12 @@ export class CudaEmitter {
         return [
           `{ const int64_t _work = ${this.prod(s.vars)};`,
           '  if (_work > 0) {',
-          `  if (${this.ext(inner)} >= 32) {`,
+          // outputs along a contiguous axis: a thread each when they fill two waves of blocks, else
+          // 32 per block, the block's warps splitting each reduction
+          `  if (${this.ext(inner)} >= 32 && _work >= 2 * ${T} * mae_sm_count(device)) {`,
           ...launch(`${k.name}_thread`, `(unsigned)mae_blocks(_work, ${T}, 1 << 20)`, T, true),
+          `  } else if (${this.ext(inner)} >= 32) {`,
+          ...launch(`${k.name}_slices`, '(unsigned)mae_blocks(_work, 32, 1 << 20)', T),
           '  } else {',
           ...launch(`${k.name}_warp`, `(unsigned)mae_blocks(_work, ${T / 32}, 1 << 20)`, T),
           '  }',

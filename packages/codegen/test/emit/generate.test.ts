@@ -32,6 +32,21 @@ describe('generateAll', () => {
     assert.ok(cu.includes('linear_forward_cuda_f32_k0_simt'));
     assert.ok(!cu.includes('cuda_f64'), 'no f64 on CUDA');
   });
+  it("splits column reductions with few outputs across a block's warps (the _slices kernels)", () => {
+    const cu = a['ops_cuda.cu']!;
+    // layernorm's dweight and dbias: a thread per column only when the columns fill two waves
+    assert.ok(cu.includes('if (N >= 32 && _work >= 2 * 256 * mae_sm_count(device)) {'));
+    assert.ok(
+      cu.includes(
+        'MAE_LAUNCH(layernorm_backward_cuda_bf16_k1_slices, (unsigned)mae_blocks(_work, 32, 1 << 20), 256,',
+      ),
+    );
+    const k = cu.slice(cu.indexOf('void __launch_bounds__(256) sum_forward_cuda_f32_k0_slices('));
+    const body = k.slice(0, k.indexOf('\n}\n'));
+    assert.match(body, /for \(int64_t _f_r0 = _slice; _f_r0 < \(R\); _f_r0 \+= _nslices\)/);
+    assert.match(body, /r0 = mae_slice_reduce<false>\(r0, _slices\);/);
+    assert.match(body, /if \(_slice == 0 && _live\) out\[/);
+  });
   it('launches barrier-free only kernels with no barrier or warp collective (MAE_LAUNCH_FLAT)', () => {
     const cu = a['ops_cuda.cu']!;
     const flat = [...cu.matchAll(/MAE_LAUNCH_FLAT\((\w+),/g)].map((m) => m[1]!);

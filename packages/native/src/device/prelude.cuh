@@ -1,8 +1,9 @@
 // prelude.cuh: device helpers every generated kernel file shares: warp and block reductions (warp
-// shuffles and a 32-entry shared scratch), the bf16 m16n8k16 tensor-core MMA (PTX mma.sync on
-// sm_80+, the emulator's warp collective under MAE_CUDA_EMULATOR, a trap on older devices rather
-// than a silent no-op), and the host-side launch helpers (errors, device selection, SM count, grid
-// sizing). Included once, by the generated ops_cuda.cu, after mae_device.cuh.
+// shuffles and a 32-entry shared scratch), reductions split across a block's warps, the bf16
+// m16n8k16 tensor-core MMA (PTX mma.sync on sm_80+, the emulator's warp collective under
+// MAE_CUDA_EMULATOR, a trap on older devices rather than a silent no-op), and the host-side launch
+// helpers (errors, device selection, SM count, grid sizing). Included once, by the generated
+// ops_cuda.cu, after mae_device.cuh.
 #pragma once
 #include <atomic>
 
@@ -26,6 +27,18 @@ template <bool IsMax, typename T> __device__ __forceinline__ T mae_block_reduce(
   __syncthreads();
   T r = lane < nw ? smem[lane] : (IsMax ? (T)(-INFINITY) : (T)0);
   return IsMax ? mae_warp_max(r) : mae_warp_sum(r);
+}
+// The warps of a block that split the reductions of the 32 outputs their lanes own, each warp one
+// slice of every reduction (the outreduce `_slices` kernels): every lane gets its output's reduction
+// over all the slices, combined in slice order (deterministic). smem holds blockDim.x partials.
+template <bool IsMax, typename T> __device__ __forceinline__ T mae_slice_reduce(T v, T* smem) {
+  const int lane = threadIdx.x & 31, slice = threadIdx.x >> 5, slices = blockDim.x >> 5;
+  __syncthreads();  // smem may still be read by a previous reduction
+  smem[slice * 32 + lane] = v;
+  __syncthreads();
+  T r = smem[lane];
+  for (int i = 1; i < slices; ++i) r = IsMax ? fmax(r, smem[i * 32 + lane]) : r + smem[i * 32 + lane];
+  return r;
 }
 // D = A B + C for one warp: A 16x16 bf16 (row), B 16x8 bf16 (col), C/D 16x8 f32, in the register
 // fragments of PTX's mma.m16n8k16 (a: 4 x b32, b: 2 x b32, c: 4 x f32 per lane).
