@@ -6,9 +6,9 @@
 // everywhere it is printed. --json FILE writes every launch's counters and model.
 import { writeFileSync } from 'node:fs';
 import {
+  countStep,
   GPUS,
   type GpuName,
-  kernelReport,
   modelReport,
   PRECISIONS,
   type PresetName,
@@ -70,15 +70,15 @@ export const kernelReportCommand = defineCommand({
       `kernel-report: emulating one step of ${o.model} batch ${o.batch}, ${o.sampleBlocks} blocks per grid...`,
     );
     const t0 = performance.now();
-    const main = await kernelReport({ ...base, gpu: o.gpu });
+    const counts = await countStep(base);
     console.error(
-      `kernel-report: ${main.launches.length} launches counted in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `kernel-report: ${counts.length} launches counted in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
-    const counts = main.launches.map((l) => l.counts);
+    // the counts modeled on each GPU, with the build's ptxas registers (read once)
     const resources = buildKernelResources();
-    const all = (Object.keys(GPUS) as GpuName[]).map((gpu) =>
-      gpu === o.gpu ? main : modelReport(counts, { ...base, gpu, ...(resources ? { resources } : {}) }),
-    );
+    const gpus = Object.keys(GPUS) as GpuName[];
+    const all = gpus.map((gpu) => modelReport(counts, { ...base, gpu, ...(resources ? { resources } : {}) }));
+    const main = all[gpus.indexOf(o.gpu)]!;
     console.log(formatKernelReport(main, o.top, o.markdown));
     console.log('');
     console.log(formatKernelClasses(main, o.markdown));

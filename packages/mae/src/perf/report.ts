@@ -8,12 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  buildKernelResources,
-  configureEmulator,
-  type DeviceSpec,
-  type KernelResources,
-} from '@mae-cuda/native';
+import { configureEmulator, type DeviceSpec, type KernelResources } from '@mae-cuda/native';
 import { stepFlops } from '../bench/flops.js';
 import { type KernelClass, kernelClass } from '../bench/kernels.js';
 import type { MaeConfig } from '../config/model.js';
@@ -32,7 +27,7 @@ export interface KernelReportOptions {
   readonly sampleBlocks: number;
   readonly gpu: GpuName;
   readonly precision?: PrecisionSetting;
-  /** ptxas's resources by kernel (default: the build's report; none: occupancy without registers) */
+  /** ptxas's resources by kernel (none: occupancy without registers) */
   readonly resources?: Map<string, KernelResources>;
 }
 
@@ -71,7 +66,7 @@ export interface KernelReport {
 export const kernelOp = (kernel: string) => kernel.split('_cuda_')[0] ?? kernel;
 
 /** Runs one step on the emulated device and returns each grid run's counters, in launch order. */
-export async function countStep(o: KernelReportOptions): Promise<GridCounts[]> {
+export async function countStep(o: Omit<KernelReportOptions, 'gpu' | 'resources'>): Promise<GridCounts[]> {
   const dir = mkdtempSync(join(tmpdir(), 'mae-kernel-report-'));
   const file = join(dir, 'counts.jsonl');
   configureEmulator({ checks: 'none', fill: false, sampleBlocks: o.sampleBlocks });
@@ -99,7 +94,11 @@ export async function countStep(o: KernelReportOptions): Promise<GridCounts[]> {
 
 function sumRows(launches: readonly LaunchModel[]): KernelRow[] {
   const by = new Map<string, LaunchModel[]>();
-  for (const l of launches) by.set(l.counts.kernel, [...(by.get(l.counts.kernel) ?? []), l]);
+  for (const l of launches) {
+    const ls = by.get(l.counts.kernel);
+    if (ls) ls.push(l);
+    else by.set(l.counts.kernel, [l]);
+  }
   const rows = [...by].map(([kernel, ls]): KernelRow => {
     const sum = (f: (l: LaunchModel) => number) => ls.reduce((s, l) => s + f(l), 0);
     const g = (l: LaunchModel) => l.counts.global_load.sectors + l.counts.global_store.sectors;
@@ -150,10 +149,4 @@ export function modelReport(
     modelFlopsPerImage: flops,
     mfu: (imagesPerSec * flops) / gpu.bf16Flops,
   };
-}
-
-/** Counts one step on the emulator and models it (see the file's comment). */
-export async function kernelReport(o: KernelReportOptions): Promise<KernelReport> {
-  const counts = await countStep(o);
-  return modelReport(counts, { ...o, resources: o.resources ?? buildKernelResources() });
 }
