@@ -8,7 +8,7 @@
 // runs to its next block barrier before the next warp starts). A correct kernel gives the same bytes
 // under every order; a difference is a race. A kernel launched barrier-free (MAE_LAUNCH_FLAT: no
 // __syncthreads, no warp collective) runs without fibers, each thread a plain call in the same
-// orders (about 1.3x faster per launch of a small pointwise kernel); reaching a barrier there is
+// orders (about 1.4x faster per launch of a small pointwise kernel); reaching a barrier there is
 // a fault. MAE_EMU_TRACE=FILE lists the
 // grids run.
 #include <algorithm>
