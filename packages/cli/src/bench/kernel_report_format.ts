@@ -1,7 +1,9 @@
 // kernel_report_format.ts: the tables `mae-cuda kernel-report` prints: the kernels of a modeled
 // step, longest first (launch shape, occupancy, coalescing, bank conflicts, work, what bounds it,
-// modeled time), the kernel classes, and the step's modeled time, images/s and MFU on each GPU
-// model. Every title says MODEL: these are an emulator's counts on a GPU model, not measurements.
+// modeled time, and `serial`: the time if each warp's loads waited one by one, at the load latency
+// the first GPU run measured), the kernel classes, and the step's modeled time, images/s and MFU on
+// each GPU model. Every title says MODEL: these are an emulator's counts on a GPU model, not
+// measurements.
 import type { KernelReport, KernelRow } from '@mae-cuda/mae';
 import { table } from './format.js';
 
@@ -26,6 +28,7 @@ function kernelCells(k: KernelRow, step: number): string[] {
     f.bound,
     us(k.time),
     `${((100 * k.time) / step).toFixed(1)}%`,
+    us(k.serial),
   ];
 }
 
@@ -44,6 +47,7 @@ export function formatKernelReport(r: KernelReport, top: number, markdown = fals
     'bound',
     'us',
     'of step',
+    'serial us',
   ];
   const rows = r.kernels.slice(0, top).map((k) => kernelCells(k, r.stepSeconds));
   const rest = r.kernels.length - rows.length;
@@ -58,17 +62,27 @@ export function formatKernelReport(r: KernelReport, top: number, markdown = fals
 }
 
 export function formatKernelClasses(r: KernelReport, markdown = false): string {
-  const by = new Map<string, { time: number; launches: number }>();
+  const by = new Map<string, { time: number; serial: number; launches: number }>();
   for (const k of r.kernels) {
-    const c = by.get(k.class) ?? { time: 0, launches: 0 };
-    by.set(k.class, { time: c.time + k.time, launches: c.launches + k.launches });
+    const c = by.get(k.class) ?? { time: 0, serial: 0, launches: 0 };
+    by.set(k.class, {
+      time: c.time + k.time,
+      serial: c.serial + k.serial,
+      launches: c.launches + k.launches,
+    });
   }
   const rows = [...by]
     .sort((a, b) => b[1].time - a[1].time)
-    .map(([c, v]) => [c, String(v.launches), us(v.time), `${((100 * v.time) / r.stepSeconds).toFixed(1)}%`]);
+    .map(([c, v]) => [
+      c,
+      String(v.launches),
+      us(v.time),
+      `${((100 * v.time) / r.stepSeconds).toFixed(1)}%`,
+      us(v.serial),
+    ]);
   return [
-    `MODEL: kernel classes on ${r.gpu.name}`,
-    table(['class', 'launches', 'us', 'of step'], rows, markdown),
+    `MODEL: kernel classes on ${r.gpu.name} (serial: if every warp's loads waited one by one)`,
+    table(['class', 'launches', 'us', 'of step', 'serial us'], rows, markdown),
   ].join('\n');
 }
 
@@ -78,9 +92,10 @@ export function formatKernelTotals(reports: readonly KernelReport[], markdown = 
     (r.stepSeconds * 1e3).toFixed(2),
     r.imagesPerSec.toFixed(0),
     `${(r.mfu * 100).toFixed(1)}%`,
+    (r.serialStepSeconds * 1e3).toFixed(2),
   ]);
   return [
     `MODEL: the step of ${reports[0]?.model} batch ${reports[0]?.batch} (${((reports[0]?.modelFlopsPerImage ?? 0) / 1e9).toPrecision(3)} GFLOP per image)`,
-    table(['GPU (model)', 'step ms', 'images/s', 'MFU'], rows, markdown),
+    table(['GPU (model)', 'step ms', 'images/s', 'MFU', 'serial step ms'], rows, markdown),
   ].join('\n');
 }

@@ -85,7 +85,7 @@ export function cudaFlashForward(ctx: TemplateCtx<CudaRenderer>, prefix: string)
   });
   const simt = `${prefix}_simt`;
   kernels.push(wrapper(ctx, 'forward', simt, `mae_fa_forward_simt<${TS}>`));
-  const fallback = launch(ctx, simt, '_rows', '(2 * E + MAE_FA_THREADS) * sizeof(float)');
+  const fallback = launch(ctx, simt, '_rows', 'mae_fa_simt_forward_bytes(E)');
   return { kernels: kernels.join('\n'), launch: dispatch(ctx, cases, fallback) };
 }
 
@@ -109,8 +109,8 @@ export function cudaFlashBackward(ctx: TemplateCtx<CudaRenderer>, prefix: string
   kernels.push(wrapper(ctx, 'backward', kv, `mae_fa_dkdv_simt<${TS}>`));
   kernels.push(wrapper(ctx, 'backward', q, `mae_fa_dq_simt<${TS}>`));
   const fallback = [
-    ...launch(ctx, kv, '_rows', '(4 * E + 2 * MAE_FA_THREADS) * sizeof(float)'),
-    ...launch(ctx, q, '_rows', '(3 * E + MAE_FA_THREADS) * sizeof(float)'),
+    ...launch(ctx, kv, '_rows', 'mae_fa_simt_dkdv_bytes(E)'),
+    ...launch(ctx, q, '_rows', 'mae_fa_simt_dq_bytes(E)'),
   ];
   return { kernels: kernels.join('\n'), launch: dispatch(ctx, cases, fallback) };
 }

@@ -39,6 +39,8 @@ export interface KernelRow {
   /** the first launch's model (grid, block, occupancy, ratios) */
   readonly first: LaunchModel;
   readonly time: number;
+  /** seconds if every warp's loads waited one by one (roofline.ts) */
+  readonly serial: number;
   readonly tensorFlops: number;
   readonly dramBytes: number;
   /** sectors moved per sector asked for, over all launches */
@@ -56,6 +58,8 @@ export interface KernelReport {
   /** by modeled time, longest first */
   readonly kernels: readonly KernelRow[];
   readonly stepSeconds: number;
+  /** the step if every warp's loads waited one by one */
+  readonly serialStepSeconds: number;
   readonly imagesPerSec: number;
   readonly modelFlopsPerImage: number;
   /** model FLOPs per second over the dense bf16 peak */
@@ -113,6 +117,7 @@ function sumRows(launches: readonly LaunchModel[]): KernelRow[] {
       launches: ls.length,
       first: ls[0]!,
       time: sum((l) => l.time),
+      serial: sum((l) => l.serial),
       tensorFlops: sum((l) => l.tensorFlops),
       dramBytes: sum((l) => l.dramBytes),
       coalescing: sum(gi) > 0 ? sum((l) => g(l) * l.scale) / sum((l) => gi(l) * l.scale) : 1,
@@ -145,6 +150,7 @@ export function modelReport(
     launches,
     kernels: sumRows(launches),
     stepSeconds,
+    serialStepSeconds: launches.reduce((s, l) => s + l.serial, 0),
     imagesPerSec,
     modelFlopsPerImage: flops,
     mfu: (imagesPerSec * flops) / gpu.bf16Flops,

@@ -6,9 +6,11 @@
 // (every sector every request moves: where uncoalesced loads cost) and shared-memory wavefronts
 // (bank conflicts), divided by the share of the GPU the grid keeps busy (occupancy.ts), and never
 // under a launch's floor. A model, not a
-// measurement: it knows nothing of latency, instruction issue or overlap between kernels.
+// measurement: it knows nothing of instruction issue or overlap between kernels, and of latency
+// only through `serial`, the time if each warp's global loads waited one by one (an upper
+// estimate: a kernel that keeps several loads in flight beats it by up to their number).
 import { blockThreads, type GridCounts, gridBlocks } from './counts.js';
-import { type GpuModel, MIN_KERNEL_SECONDS, REACH } from './gpus.js';
+import { type GpuModel, LOAD_LATENCY_SECONDS, MIN_KERNEL_SECONDS, REACH } from './gpus.js';
 import { type Occupancy, occupancy } from './occupancy.js';
 
 /** FLOPs of one mma.m16n8k16 (16 x 8 x 16 multiply-adds). */
@@ -35,6 +37,10 @@ export interface LaunchModel {
   readonly seconds: Readonly<Record<Exclude<Bound, 'launch'>, number>>;
   readonly bound: Bound;
   readonly time: number;
+  /** load requests per warp (of the blocks run) */
+  readonly loadsPerWarp: number;
+  /** seconds if each warp's loads waited one by one: waves x loads per warp x the load latency */
+  readonly serial: number;
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 1);
@@ -67,6 +73,8 @@ export function modelLaunch(
     if (s > worst) [bound, worst] = [k, s];
   const busy = worst / occ.waveEfficiency;
   const time = Math.max(busy, MIN_KERNEL_SECONDS);
+  const warps = c.blocks_run * Math.ceil(blockThreads(c) / 32);
+  const loadsPerWarp = warps > 0 ? c.global_load.requests / warps : 0;
   return {
     counts: c,
     scale,
@@ -85,5 +93,7 @@ export function modelLaunch(
     seconds,
     bound: time > busy ? 'launch' : bound,
     time,
+    loadsPerWarp,
+    serial: Math.max(occ.waves * loadsPerWarp * LOAD_LATENCY_SECONDS, time),
   };
 }

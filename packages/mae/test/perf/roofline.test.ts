@@ -1,7 +1,8 @@
 // roofline.test.ts: a launch's modeled time from counters whose answer is known: a copy is DRAM
 // bound at what HBM reaches, a tensor-core kernel at what mma.sync reaches, uncoalesced loads cost
-// in L1, a sampled grid is scaled to the whole grid, a tiny kernel takes the launch floor, and the
-// report sums launches per kernel and the step's MFU from the model FLOPs.
+// in L1, a sampled grid is scaled to the whole grid, a tiny kernel takes the launch floor, the
+// serial estimate is waves x loads per warp x the load latency, and the report sums launches per
+// kernel and the step's MFU from the model FLOPs.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { stepFlops } from '../../src/bench/flops.js';
 import { preset } from '../../src/config/presets.js';
 import { type GridCounts, readCounts } from '../../src/perf/counts.js';
-import { GPUS, MIN_KERNEL_SECONDS, REACH } from '../../src/perf/gpus.js';
+import { GPUS, LOAD_LATENCY_SECONDS, MIN_KERNEL_SECONDS, REACH } from '../../src/perf/gpus.js';
 import { kernelOp, modelReport } from '../../src/perf/report.js';
 import { MMA_16816_FLOPS, modelLaunch } from '../../src/perf/roofline.js';
 
@@ -96,6 +97,20 @@ describe('roofline model', () => {
     assert.ok(Math.abs(a.time - b.time) / a.time < 1e-9);
     assert.equal(b.dramBytes, full.dram_bytes);
   });
+  it('serial: waves x load requests per warp x the load latency, never under the modeled time', () => {
+    // 4 blocks run of a grid of 132 * 8 * 3 (3 waves at 8 blocks per SM), 8 warps each, 50 loads per warp
+    const c = counts('sum_forward_cuda_f32_k0_slices', 132 * 8 * 3, {
+      blocks_run: 4,
+      global_load: { requests: 4 * 8 * 50, sectors: 4 * 8 * 50 * 2, ideal: 4 * 8 * 50 * 2 },
+    });
+    const m = modelLaunch(c, h100, 32);
+    assert.equal(m.occupancy.waves, 3);
+    assert.equal(m.loadsPerWarp, 50);
+    assert.ok(Math.abs(m.serial - 3 * 50 * LOAD_LATENCY_SECONDS) < 1e-15);
+    assert.ok(m.serial > m.time);
+    const tiny = modelLaunch(counts('adamw_hyper_forward_cuda_f32_k0', 1), h100, 16);
+    assert.equal(tiny.serial, tiny.time);
+  });
   it('a tiny kernel takes the launch floor', () => {
     const m = modelLaunch(counts('adamw_hyper_forward_cuda_f32_k0', 1), h100, 16);
     assert.deepEqual([m.bound, m.time], ['launch', MIN_KERNEL_SECONDS]);
@@ -117,6 +132,8 @@ describe('kernel report model', () => {
     assert.equal(r.kernels.find((k) => k.op === 'matmul_nn')?.class, 'GEMM');
     const step = r.launches.reduce((s, l) => s + l.time, 0);
     assert.ok(Math.abs(r.stepSeconds - step) < 1e-15);
+    assert.ok(Math.abs(r.serialStepSeconds - r.launches.reduce((s, l) => s + l.serial, 0)) < 1e-15);
+    assert.ok(Math.abs(r.kernels.reduce((s, k) => s + k.serial, 0) - r.serialStepSeconds) < 1e-15);
     assert.ok(Math.abs(r.mfu - ((8 / step) * stepFlops(model).step) / h100.bf16Flops) < 1e-12);
     assert.equal(r.registersKnown, false);
     assert.ok(r.kernels[0]!.time >= r.kernels[1]!.time, 'longest first');

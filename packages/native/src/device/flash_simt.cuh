@@ -9,6 +9,26 @@
 #pragma once
 #include "flash_common.cuh"
 
+// The per-row vectors in dynamic shared memory start on 16-byte boundaries: each takes E rounded up
+// to 4 floats. (The first GPU run's racecheck, 2026-11-30, reported the forward's reads of qs
+// against its writes of ps at head size 1 only, where the two then shared 16 bytes without sharing
+// a byte; the emulator's byte-exact racecheck finds no race there. Apart, no two vectors share a
+// 16-byte unit, whatever the tool's granularity.) The launchers size the memory with the same
+// functions.
+__host__ __device__ inline int64_t mae_fa_simt_ld(int64_t E) { return (E + 3) / 4 * 4; }
+/** forward: q and acc, then the chunk's probabilities */
+__host__ __device__ inline size_t mae_fa_simt_forward_bytes(int64_t E) {
+  return size_t(2 * mae_fa_simt_ld(E) + MAE_FA_THREADS) * sizeof(float);
+}
+/** dQ: q, dO and acc, then the chunk's dS */
+__host__ __device__ inline size_t mae_fa_simt_dq_bytes(int64_t E) {
+  return size_t(3 * mae_fa_simt_ld(E) + MAE_FA_THREADS) * sizeof(float);
+}
+/** dK, dV: k, v, dk and dv, then the chunk's probabilities and dS */
+__host__ __device__ inline size_t mae_fa_simt_dkdv_bytes(int64_t E) {
+  return size_t(4 * mae_fa_simt_ld(E) + 2 * MAE_FA_THREADS) * sizeof(float);
+}
+
 namespace {
 template <typename TS> __device__ __forceinline__ float mae_fa_dot(const float* a, const TS* b, int64_t E) {
   float s = 0.f;
@@ -28,8 +48,9 @@ __device__ __forceinline__ void mae_fa_forward_simt(TS* __restrict__ out, float*
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   MAE_SHARED(float, red, [32]);
   float* qs = reinterpret_cast<float*>(mae_fa_smem_raw);
-  float* acc = qs + E;
-  float* ps = acc + E;
+  const int64_t ld = mae_fa_simt_ld(E);
+  float* acc = qs + ld;
+  float* ps = acc + ld;
   const int tid = threadIdx.x;
   const int64_t t = blockIdx.x, h = blockIdx.y, rs = lay.qkv_t;
   for (int64_t n = blockIdx.z; n < N; n += gridDim.z) {
@@ -76,9 +97,10 @@ __device__ __forceinline__ void mae_fa_dq_simt(TS* __restrict__ dqkv, const TS* 
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   MAE_SHARED(float, red, [32]);
   float* qs = reinterpret_cast<float*>(mae_fa_smem_raw);
-  float* dos = qs + E;
-  float* acc = dos + E;
-  float* ds = acc + E;
+  const int64_t ld = mae_fa_simt_ld(E);
+  float* dos = qs + ld;
+  float* acc = dos + ld;
+  float* ds = acc + ld;
   const int tid = threadIdx.x;
   const int64_t t = blockIdx.x, h = blockIdx.y, rs = lay.qkv_t;
   for (int64_t n = blockIdx.z; n < N; n += gridDim.z) {
@@ -119,10 +141,11 @@ __device__ __forceinline__ void mae_fa_dkdv_simt(TS* __restrict__ dqkv, const TS
                                                  int64_t N, int64_t T, int64_t /*H*/, int64_t E, const mae_flash_layout lay) {
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   float* ks = reinterpret_cast<float*>(mae_fa_smem_raw);
-  float* vs = ks + E;
-  float* dk = vs + E;
-  float* dv = dk + E;
-  float* ps = dv + E;
+  const int64_t ld = mae_fa_simt_ld(E);
+  float* vs = ks + ld;
+  float* dk = vs + ld;
+  float* dv = dk + ld;
+  float* ps = dv + ld;
   float* dss = ps + MAE_FA_THREADS;
   const int tid = threadIdx.x;
   const int64_t j = blockIdx.x, h = blockIdx.y, rs = lay.qkv_t, os = lay.out_t, part = lay.qkv_part;
