@@ -18,6 +18,9 @@ import {
 } from './signature.js';
 import { cudaTemplate, templateCtx } from './templates.js';
 
+/** Terms of a reduction each thread loads before adding them (cuda.ts's reduce loops). */
+export const REDUCE_UNROLL = 4;
+
 // The hand-written device code (reductions, the mma helper, launch helpers, the GEMM tiles) and the macros that
 // stand for CUDA syntax (launches, shared memory) live in packages/native/src/device/*.cuh, so that
 // the same sources compile with nvcc and, under MAE_CUDA_EMULATOR, as host C++ (packages/native/emu).
@@ -92,13 +95,30 @@ export class CudaEmitter {
         this.w(`${ct} ${s.name} = ${isMax ? `(${ct})(-INFINITY)` : `(${ct})0`};`);
         const start = { block: 'threadIdx.x', warp: '_lane', slice: '_slice', serial: '0' }[mode];
         const step = { block: 'blockDim.x', warp: '32', slice: '_nslices', serial: '1' }[mode];
-        this.w(
-          `for (int64_t _f_${s.name} = ${start}; _f_${s.name} < ${this.prod(s.vars)}; _f_${s.name} += ${step}) {`,
-        );
+        // REDUCE_UNROLL terms loaded before any is added (in the same order as one at a time, so the
+        // same result): their loads are in flight together instead of one global latency each
+        const [f, g, u] = [`_f_${s.name}`, `_g_${s.name}`, `_u_${s.name}`];
+        const U = REDUCE_UNROLL;
+        this.w(`for (int64_t ${f} = ${start}; ${f} < ${this.prod(s.vars)}; ${f} += ${U} * ${step}) {`);
         this.ind++;
-        this.decompose(s.vars, `_f_${s.name}`);
-        const v = r.value(s.body);
-        this.w(isMax ? `${s.name} = fmax(${s.name}, ${v});` : `${s.name} += ${v};`);
+        this.w(`${ct} ${u}[${U}];`);
+        this.w('#pragma unroll');
+        this.w(`for (int _u = 0; _u < ${U}; ++_u) {`);
+        this.ind++;
+        this.w(`const int64_t ${g} = ${f} + _u * ${step};`);
+        this.w(`${u}[_u] = ${isMax ? `(${ct})(-INFINITY)` : `(${ct})0`};`);
+        this.w(`if (${g} < ${this.prod(s.vars)}) {`);
+        this.ind++;
+        this.decompose(s.vars, g);
+        this.w(`${u}[_u] = ${r.value(s.body)};`);
+        this.ind--;
+        this.w('}');
+        this.ind--;
+        this.w('}');
+        this.w('#pragma unroll');
+        this.w(
+          `for (int _u = 0; _u < ${U}; ++_u) ${isMax ? `${s.name} = fmax(${s.name}, ${u}[_u]);` : `${s.name} += ${u}[_u];`}`,
+        );
         this.ind--;
         this.w('}');
         if (mode === 'block') this.w(`${s.name} = mae_block_reduce<${isMax}>(${s.name}, _red);`);

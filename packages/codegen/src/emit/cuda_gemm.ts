@@ -3,7 +3,7 @@
 // shape, and an fp32 SIMT tiled kernel for f32 operands. The tiling is hand-written in
 // packages/native/src/device/gemm.cuh; this emits per contraction the kernel that instantiates it
 // with the op's operand loads and its epilogue (bias, GELU, residual adds fused) as device lambdas.
-import type { IndexVar } from '../ir/expr.js';
+import type { IndexVar, Node } from '../ir/expr.js';
 import type { Contraction } from '../lower/lower.js';
 
 export interface MmaConfig {
@@ -28,6 +28,40 @@ export interface GemmCtx {
   epilogue(): void;
   args: string;
 }
+
+/** The loads of tensors in an expression, outermost first. */
+function loads(n: Node): Extract<Node, { k: 'load' }>[] {
+  switch (n.k) {
+    case 'load':
+      return [n, ...n.idx.flatMap(loads)];
+    case 'bin':
+    case 'cmp':
+      return [...loads(n.a), ...loads(n.b)];
+    case 'un':
+      return loads(n.a);
+    case 'select':
+      return [...loads(n.c), ...loads(n.a), ...loads(n.b)];
+    case 'call':
+      return n.args.flatMap(loads);
+    case 'reduce':
+      return loads(n.body);
+    default:
+      return [];
+  }
+}
+
+/**
+ * Whether an operand is contiguous along its row index (m or n) rather than along k: its first
+ * tensor load's last (contiguous) dimension is indexed by the row itself. gemm.cuh's staging then
+ * walks the rows with consecutive threads (coalesced loads), else k.
+ */
+export function rowContiguous(operand: Node, row: IndexVar): boolean {
+  const last = loads(operand)[0]?.idx.at(-1);
+  return last?.k === 'idx' && last.v.name === row.name;
+}
+
+/** The template arguments ARow, BRow of gemm.cuh's skeletons for a contraction. */
+const rowFlags = (c: Contraction) => `${rowContiguous(c.a, c.m)}, ${rowContiguous(c.b, c.n)}`;
 
 /**
  * The kernel: sizes, the op's operand loads and epilogue as device lambdas (gemm.cuh's a, b, out),
@@ -70,10 +104,10 @@ function emitKernel(g: GemmCtx, c: Contraction, name: string, threads: number, c
 /** A tensor-core kernel (gemm.cuh's mae_gemm_mma) in tile configuration cfg. */
 export function emitMmaKernel(g: GemmCtx, c: Contraction, name: string, cfg: MmaConfig) {
   const { BM, BN, BK, WM, WN } = cfg;
-  emitKernel(g, c, name, 32 * WM * WN, `mae_gemm_mma<${BM}, ${BN}, ${BK}, ${WM}, ${WN}>`, 'float');
+  emitKernel(g, c, name, 32 * WM * WN, `mae_gemm_mma<${BM}, ${BN}, ${BK}, ${WM}, ${WN}, ${rowFlags(c)}>`, 'float');
 }
 
 /** The fp32 SIMT kernel (gemm.cuh's mae_gemm_simt): 64x64 tiles, 256 threads, 4x4 outputs per thread. */
 export function emitSimtKernel(g: GemmCtx, c: Contraction, name: string, ct: string) {
-  emitKernel(g, c, name, 256, `mae_gemm_simt<${ct}>`, ct);
+  emitKernel(g, c, name, 256, `mae_gemm_simt<${ct}, ${rowFlags(c)}>`, ct);
 }

@@ -3,7 +3,8 @@
 // instantiates per op: a tensor-core kernel (mma.sync m16n8k16, bf16 operands staged in shared
 // memory, fp32 accumulators) in any tile configuration, and an fp32 SIMT kernel (64 x 64 tiles,
 // 256 threads, 4 x 4 outputs per thread). The op comes in as three callables that the generated
-// kernel defines (device lambdas over its own parameters):
+// kernel defines (device lambdas over its own parameters), and whether each operand is contiguous
+// along its rows (ARow, BRow: the staging's threads then walk the rows, else k):
 //   a(bb, m, k) -> float      A's element, asked only for m in [0, M), k in [0, K)
 //   b(bb, n, k) -> float      B's element, asked only for n in [0, N), k in [0, K)
 //   out(bb, m, n, acc)        the epilogue of one accumulator, m in [0, M), n in [0, N)
@@ -12,29 +13,67 @@
 // over the batch (gridDim.z may be less than the batch).
 #pragma once
 
-namespace {
-__device__ __forceinline__ void mae_gemm_put(__nv_bfloat16* p, float v) { *p = __float2bfloat16_rn(v); }
-__device__ __forceinline__ void mae_gemm_put(float* p, float v) { *p = v; }
+// Elements of each operand a thread loads before storing them to shared memory (mae_gemm_stage).
+#ifndef MAE_GEMM_BATCH
+#define MAE_GEMM_BATCH 8
+#endif
 
-// Stages the tile rows [r0, r0 + ROWS) x k [k0, k0 + BK) of an operand into shared memory, row-major
-// s[r * ld + q] (KMajor) or transposed s[q * ld + r]; elements outside [0, R) x [0, K) are zero.
-template <int ROWS, int BK, int NT, bool KMajor, typename TS, class F>
-__device__ __forceinline__ void mae_gemm_stage(TS* s, int ld, const F& f, int64_t bb, int64_t r0, int64_t R,
-                                               int64_t k0, int64_t K) {
-  for (int e = threadIdx.x; e < ROWS * BK; e += NT) {
-    const int r = e / BK, q = e % BK;
-    const int64_t row = r0 + r, kf = k0 + q;
-    const float v = row < R && kf < K ? f(bb, row, kf) : 0.f;
-    mae_gemm_put(KMajor ? &s[r * ld + q] : &s[q * ld + r], v);
+namespace {
+template <typename T> __device__ __forceinline__ T mae_gemm_cvt(float v, T*) { return static_cast<T>(v); }
+__device__ __forceinline__ __nv_bfloat16 mae_gemm_cvt(float v, __nv_bfloat16*) { return __float2bfloat16_rn(v); }
+
+// Stages the k tile [k0, k0 + BK) of both operands into shared memory: A's rows [m0, m0 + ROWS)
+// into sa, B's rows [n0, n0 + ROWS) into sb, row-major s[r * ld + q] (KMajor) or transposed
+// s[q * ld + r]; elements outside [0, M or N) x [0, K) are zero. A thread's elements go in batches
+// of MAE_GEMM_BATCH per operand, all of a batch's loads before any of its shared stores: a store
+// between two loads through a generic pointer orders them, one global latency per element, which
+// the first GPU run (2026-11-30) measured in every GEMM (~0.2 us per load request per warp). The
+// batches are a loop that is not unrolled, so that ptxas cannot keep every element's row address
+// across the k loop (unrolled, the kernels took 215-255 registers and some spilled). ARow / BRow:
+// the operand is contiguous along its rows (m or n) rather than k, so consecutive threads take
+// consecutive rows of one k (coalesced either way).
+template <int ROWS, int BK, int NT, bool KMajor, bool ARow, bool BRow, typename TS, class FA, class FB>
+__device__ __forceinline__ void mae_gemm_stage(TS* sa, TS* sb, int ld, const FA& fa, const FB& fb, int64_t bb, int64_t m0,
+                                               int64_t M, int64_t n0, int64_t N, int64_t k0, int64_t K) {
+  static_assert(ROWS * BK % NT == 0, "the tile's elements must split evenly over the threads");
+  constexpr int E = ROWS * BK / NT, B = E < MAE_GEMM_BATCH ? E : MAE_GEMM_BATCH;
+  static_assert(E % B == 0, "the batches must split a thread's elements evenly");
+  // the i-th element of this thread: e = threadIdx.x + i NT, along k (r = e / BK, q = e % BK) or
+  // along the rows (q = e / ROWS, r = e % ROWS)
+  const auto at = [](bool rowFast, int i, int& r, int& q) {
+    const int e = threadIdx.x + i * NT;
+    if (rowFast) r = e % ROWS, q = e / ROWS;
+    else r = e / BK, q = e % BK;
+  };
+#pragma unroll 1
+  for (int i0 = 0; i0 < E; i0 += B) {
+    TS va[B], vb[B];
+#pragma unroll
+    for (int j = 0; j < B; ++j) {
+      int r, q;
+      at(ARow, i0 + j, r, q);
+      va[j] = mae_gemm_cvt(m0 + r < M && k0 + q < K ? fa(bb, m0 + r, k0 + q) : 0.f, static_cast<TS*>(nullptr));
+      at(BRow, i0 + j, r, q);
+      vb[j] = mae_gemm_cvt(n0 + r < N && k0 + q < K ? fb(bb, n0 + r, k0 + q) : 0.f, static_cast<TS*>(nullptr));
+    }
+#pragma unroll
+    for (int j = 0; j < B; ++j) {
+      int r, q;
+      at(ARow, i0 + j, r, q);
+      sa[KMajor ? r * ld + q : q * ld + r] = va[j];
+      at(BRow, i0 + j, r, q);
+      sb[KMajor ? r * ld + q : q * ld + r] = vb[j];
+    }
   }
 }
 
 // Tensor cores: WM x WN warps, each owning a (BM / WM) x (BN / WN) tile of 16 x 8 MMA tiles; A and B
 // staged k-major as bf16 in [rows][BK + 8] (the padding staggers the banks of the fragment loads).
-template <int BM, int BN, int BK, int WM, int WN, class A, class B, class Out>
+template <int BM, int BN, int BK, int WM, int WN, bool ARow, bool BRow, class A, class B, class Out>
 __device__ __forceinline__ void mae_gemm_mma(int64_t batch, int64_t M, int64_t N, int64_t K, const A& a, const B& b,
                                              const Out& out) {
   constexpr int NT = 32 * WM * WN, TM = BM / WM, TN = BN / WN, MI = TM / 16, NI = TN / 8, LD = BK + 8;
+  static_assert(BM == BN, "mae_gemm_stage stages A and B tiles of the same rows");
   MAE_SHARED_ALIGNED(16, __nv_bfloat16, As, [BM][LD]);
   MAE_SHARED_ALIGNED(16, __nv_bfloat16, Bs, [BN][LD]);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -47,8 +86,7 @@ __device__ __forceinline__ void mae_gemm_mma(int64_t batch, int64_t M, int64_t N
       for (int j = 0; j < NI; ++j)
         for (int h = 0; h < 4; ++h) c[i][j][h] = 0.f;
     for (int64_t k0 = 0; k0 < K; k0 += BK) {
-      mae_gemm_stage<BM, BK, NT, true>(&As[0][0], LD, a, bb, m0, M, k0, K);
-      mae_gemm_stage<BN, BK, NT, true>(&Bs[0][0], LD, b, bb, n0, N, k0, K);
+      mae_gemm_stage<BM, BK, NT, true, ARow, BRow>(&As[0][0], &Bs[0][0], LD, a, b, bb, m0, M, n0, N, k0, K);
       __syncthreads();
 #pragma unroll
       for (int kk = 0; kk < BK; kk += 16) {
@@ -89,7 +127,7 @@ __device__ __forceinline__ void mae_gemm_mma(int64_t batch, int64_t M, int64_t N
 
 // fp32 SIMT: 64 x 64 tiles, 256 threads as 16 x 16, each 4 x 4 outputs strided 16 apart; A and B
 // staged transposed ([BK][64 + 4]) in the compute type CT.
-template <typename CT, class A, class B, class Out>
+template <typename CT, bool ARow, bool BRow, class A, class B, class Out>
 __device__ __forceinline__ void mae_gemm_simt(int64_t batch, int64_t M, int64_t N, int64_t K, const A& a, const B& b,
                                               const Out& out) {
   constexpr int BM = 64, BN = 64, BK = 16, NT = 256;
@@ -102,8 +140,7 @@ __device__ __forceinline__ void mae_gemm_simt(int64_t batch, int64_t M, int64_t 
     for (int i = 0; i < 4; ++i)
       for (int j = 0; j < 4; ++j) c[i][j] = (CT)0;
     for (int64_t k0 = 0; k0 < K; k0 += BK) {
-      mae_gemm_stage<BM, BK, NT, false>(&As[0][0], BM + 4, a, bb, m0, M, k0, K);
-      mae_gemm_stage<BN, BK, NT, false>(&Bs[0][0], BN + 4, b, bb, n0, N, k0, K);
+      mae_gemm_stage<BM, BK, NT, false, ARow, BRow>(&As[0][0], &Bs[0][0], BM + 4, a, b, bb, m0, M, n0, N, k0, K);
       __syncthreads();
 #pragma unroll
       for (int q = 0; q < BK; ++q) {
