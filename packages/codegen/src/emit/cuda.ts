@@ -20,6 +20,15 @@ import { cudaTemplate, templateCtx } from './templates.js';
 
 /** Terms of a reduction each thread loads before adding them (cuda.ts's reduce loops). */
 export const REDUCE_UNROLL = 4;
+/**
+ * The `_slices` kernels (column reductions with too few outputs for a thread each): blocks of
+ * SLICE_THREADS threads own SLICE_COLUMNS outputs, each column's reduction split over
+ * SLICE_THREADS / SLICE_COLUMNS slices of the rows (32 since the first GPU run measured them
+ * latency-bound: 8 slices of 32 columns before). 16 columns keep a row's segment at 32 bytes or
+ * more for 2-byte types, a whole sector.
+ */
+export const SLICE_THREADS = 512;
+export const SLICE_COLUMNS = 16;
 
 // The hand-written device code (reductions, the mma helper, launch helpers, the GEMM tiles) and the macros that
 // stand for CUDA syntax (launches, shared memory) live in packages/native/src/device/*.cuh, so that
@@ -95,35 +104,11 @@ export class CudaEmitter {
         this.w(`${ct} ${s.name} = ${isMax ? `(${ct})(-INFINITY)` : `(${ct})0`};`);
         const start = { block: 'threadIdx.x', warp: '_lane', slice: '_slice', serial: '0' }[mode];
         const step = { block: 'blockDim.x', warp: '32', slice: '_nslices', serial: '1' }[mode];
-        // REDUCE_UNROLL terms loaded before any is added (in the same order as one at a time, so the
-        // same result): their loads are in flight together instead of one global latency each
-        const [f, g, u] = [`_f_${s.name}`, `_g_${s.name}`, `_u_${s.name}`];
-        const U = REDUCE_UNROLL;
-        this.w(`for (int64_t ${f} = ${start}; ${f} < ${this.prod(s.vars)}; ${f} += ${U} * ${step}) {`);
-        this.ind++;
-        this.w(`${ct} ${u}[${U}];`);
-        this.w('#pragma unroll');
-        this.w(`for (int _u = 0; _u < ${U}; ++_u) {`);
-        this.ind++;
-        this.w(`const int64_t ${g} = ${f} + _u * ${step};`);
-        this.w(`${u}[_u] = ${isMax ? `(${ct})(-INFINITY)` : `(${ct})0`};`);
-        this.w(`if (${g} < ${this.prod(s.vars)}) {`);
-        this.ind++;
-        this.decompose(s.vars, g);
-        this.w(`${u}[_u] = ${r.value(s.body)};`);
-        this.ind--;
-        this.w('}');
-        this.ind--;
-        this.w('}');
-        this.w('#pragma unroll');
-        this.w(
-          `for (int _u = 0; _u < ${U}; ++_u) ${isMax ? `${s.name} = fmax(${s.name}, ${u}[_u]);` : `${s.name} += ${u}[_u];`}`,
-        );
-        this.ind--;
-        this.w('}');
+        this.reduceLoop(s, start, step);
         if (mode === 'block') this.w(`${s.name} = mae_block_reduce<${isMax}>(${s.name}, _red);`);
         if (mode === 'warp') this.w(`${s.name} = ${isMax ? 'mae_warp_max' : 'mae_warp_sum'}(${s.name});`);
-        if (mode === 'slice') this.w(`${s.name} = mae_slice_reduce<${isMax}>(${s.name}, _slices);`);
+        if (mode === 'slice')
+          this.w(`${s.name} = mae_slice_reduce<${isMax}, ${SLICE_COLUMNS}>(${s.name}, _slices);`);
         break;
       }
       case 'let':
@@ -140,6 +125,36 @@ export class CudaEmitter {
         break;
       }
     }
+  }
+
+  /**
+   * A reduction's loop over its terms, each thread from `start` by `step`: REDUCE_UNROLL terms are
+   * loaded (into scalars, written out one by one) before any is combined, in the same order as one
+   * at a time, so the same result; their loads are in flight together instead of one global
+   * latency each. Terms past the end are not combined (fmax would turn a NaN so far into padding).
+   */
+  private reduceLoop(s: Extract<Stmt, { k: 'reduce' }>, start: string, step: string) {
+    const ct = this.r.ctype;
+    const [f, n] = [`_f_${s.name}`, this.prod(s.vars)];
+    const term = (u: number) => `_u${u}_${s.name}`;
+    const combine = (v: string) =>
+      s.op === 'max' ? `${s.name} = fmax(${s.name}, ${v});` : `${s.name} += ${v};`;
+    this.w(`for (int64_t ${f} = ${start}; ${f} < ${n}; ${f} += ${REDUCE_UNROLL} * ${step}) {`);
+    this.ind++;
+    for (let u = 0; u < REDUCE_UNROLL; u++) {
+      const g = u === 0 ? f : `${f} + ${u} * ${step}`;
+      this.w(`${ct} ${term(u)} = ${s.op === 'max' ? `(${ct})(-INFINITY)` : `(${ct})0`};`);
+      this.w(u === 0 ? '{' : `if (${g} < ${n}) {`);
+      this.ind++;
+      this.decompose(s.vars, g);
+      this.w(`${term(u)} = ${this.r.value(s.body)};`);
+      this.ind--;
+      this.w('}');
+    }
+    this.w(combine(term(0)));
+    for (let u = 1; u < REDUCE_UNROLL; u++) this.w(`if (${f} + ${u} * ${step} < ${n}) ${combine(term(u))}`);
+    this.ind--;
+    this.w('}');
   }
 
   private kernelHead(name: string, threads: number) {
@@ -213,17 +228,20 @@ export class CudaEmitter {
         this.ind--;
         this.w('}');
         this.close();
-        this.kernelHead(`${k.name}_slices`, T);
-        this.w(`MAE_SHARED(${this.r.ctype}, _slices, [${T}]);`);
+        const [ST, SC] = [SLICE_THREADS, SLICE_COLUMNS];
+        this.kernelHead(`${k.name}_slices`, ST);
+        this.w(`MAE_SHARED(${this.r.ctype}, _slices, [${ST}]);`);
         this.w(`const int64_t _total = ${this.prod(s.vars)};`);
-        this.w('const int _lane = threadIdx.x & 31, _slice = threadIdx.x >> 5, _nslices = blockDim.x >> 5;');
         this.w(
-          'for (int64_t _f0 = (int64_t)blockIdx.x * 32; _f0 < _total; _f0 += (int64_t)gridDim.x * 32) {',
+          `const int _col = threadIdx.x % ${SC}, _slice = threadIdx.x / ${SC}, _nslices = blockDim.x / ${SC};`,
+        );
+        this.w(
+          `for (int64_t _f0 = (int64_t)blockIdx.x * ${SC}; _f0 < _total; _f0 += (int64_t)gridDim.x * ${SC}) {`,
         );
         this.ind++;
-        // a lane past the end computes the last output again (every thread reaches the barriers) but stores nothing
-        this.w('const bool _live = _f0 + _lane < _total;');
-        this.decompose(s.vars, '_live ? _f0 + _lane : _total - 1');
+        // a thread past the end computes the last output again (every thread reaches the barriers) but stores nothing
+        this.w('const bool _live = _f0 + _col < _total;');
+        this.decompose(s.vars, '_live ? _f0 + _col : _total - 1');
         s.body.forEach((b) => this.stmt(b, 'slice'));
         this.ind--;
         this.w('}');
@@ -249,7 +267,11 @@ export class CudaEmitter {
           `  if (${this.ext(inner)} >= 32 && _work >= 2 * ${T} * mae_sm_count(device)) {`,
           ...launch(`${k.name}_thread`, `(unsigned)mae_blocks(_work, ${T}, 1 << 20)`, T, true),
           `  } else if (${this.ext(inner)} >= 32) {`,
-          ...launch(`${k.name}_slices`, '(unsigned)mae_blocks(_work, 32, 1 << 20)', T),
+          ...launch(
+            `${k.name}_slices`,
+            `(unsigned)mae_blocks(_work, ${SLICE_COLUMNS}, 1 << 20)`,
+            SLICE_THREADS,
+          ),
           '  } else {',
           ...launch(`${k.name}_warp`, `(unsigned)mae_blocks(_work, ${T / 32}, 1 << 20)`, T),
           '  }',

@@ -3,7 +3,7 @@
 // shape, and an fp32 SIMT tiled kernel for f32 operands. The tiling is hand-written in
 // packages/native/src/device/gemm.cuh; this emits per contraction the kernel that instantiates it
 // with the op's operand loads and its epilogue (bias, GELU, residual adds fused) as device lambdas.
-import type { IndexVar, Node } from '../ir/expr.js';
+import { type IndexVar, type Node, walk } from '../ir/expr.js';
 import type { Contraction } from '../lower/lower.js';
 
 export interface MmaConfig {
@@ -29,34 +29,15 @@ export interface GemmCtx {
   args: string;
 }
 
-/** The loads of tensors in an expression, outermost first. */
-function loads(n: Node): Extract<Node, { k: 'load' }>[] {
-  switch (n.k) {
-    case 'load':
-      return [n, ...n.idx.flatMap(loads)];
-    case 'bin':
-    case 'cmp':
-      return [...loads(n.a), ...loads(n.b)];
-    case 'un':
-      return loads(n.a);
-    case 'select':
-      return [...loads(n.c), ...loads(n.a), ...loads(n.b)];
-    case 'call':
-      return n.args.flatMap(loads);
-    case 'reduce':
-      return loads(n.body);
-    default:
-      return [];
-  }
-}
-
 /**
  * Whether an operand is contiguous along its row index (m or n) rather than along k: its first
  * tensor load's last (contiguous) dimension is indexed by the row itself. gemm.cuh's staging then
  * walks the rows with consecutive threads (coalesced loads), else k.
  */
 export function rowContiguous(operand: Node, row: IndexVar): boolean {
-  const last = loads(operand)[0]?.idx.at(-1);
+  const loads: Extract<Node, { k: 'load' }>[] = [];
+  walk(operand, (n) => n.k === 'load' && loads.push(n));
+  const last = loads[0]?.idx.at(-1);
   return last?.k === 'idx' && last.v.name === row.name;
 }
 
@@ -104,7 +85,14 @@ function emitKernel(g: GemmCtx, c: Contraction, name: string, threads: number, c
 /** A tensor-core kernel (gemm.cuh's mae_gemm_mma) in tile configuration cfg. */
 export function emitMmaKernel(g: GemmCtx, c: Contraction, name: string, cfg: MmaConfig) {
   const { BM, BN, BK, WM, WN } = cfg;
-  emitKernel(g, c, name, 32 * WM * WN, `mae_gemm_mma<${BM}, ${BN}, ${BK}, ${WM}, ${WN}, ${rowFlags(c)}>`, 'float');
+  emitKernel(
+    g,
+    c,
+    name,
+    32 * WM * WN,
+    `mae_gemm_mma<${BM}, ${BN}, ${BK}, ${WM}, ${WN}, ${rowFlags(c)}>`,
+    'float',
+  );
 }
 
 /** The fp32 SIMT kernel (gemm.cuh's mae_gemm_simt): 64x64 tiles, 256 threads, 4x4 outputs per thread. */

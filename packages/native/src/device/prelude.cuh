@@ -28,16 +28,17 @@ template <bool IsMax, typename T> __device__ __forceinline__ T mae_block_reduce(
   T r = lane < nw ? smem[lane] : (IsMax ? (T)(-INFINITY) : (T)0);
   return IsMax ? mae_warp_max(r) : mae_warp_sum(r);
 }
-// The warps of a block that split the reductions of the 32 outputs their lanes own, each warp one
-// slice of every reduction (the outreduce `_slices` kernels): every lane gets its output's reduction
-// over all the slices, combined in slice order (deterministic). smem holds blockDim.x partials.
-template <bool IsMax, typename T> __device__ __forceinline__ T mae_slice_reduce(T v, T* smem) {
-  const int lane = threadIdx.x & 31, slice = threadIdx.x >> 5, slices = blockDim.x >> 5;
+// The threads of a block that split the reductions of the C outputs they own (the outreduce
+// `_slices` kernels): thread t takes output t % C and slice t / C of its reduction; every thread
+// gets its output's reduction over all the slices, combined in slice order (deterministic). smem
+// holds blockDim.x partials.
+template <bool IsMax, int C, typename T> __device__ __forceinline__ T mae_slice_reduce(T v, T* smem) {
+  const int col = threadIdx.x % C, slice = threadIdx.x / C, slices = blockDim.x / C;
   __syncthreads();  // smem may still be read by a previous reduction
-  smem[slice * 32 + lane] = v;
+  smem[slice * C + col] = v;
   __syncthreads();
-  T r = smem[lane];
-  for (int i = 1; i < slices; ++i) r = IsMax ? fmax(r, smem[i * 32 + lane]) : r + smem[i * 32 + lane];
+  T r = smem[col];
+  for (int i = 1; i < slices; ++i) r = IsMax ? fmax(r, smem[i * C + col]) : r + smem[i * C + col];
   return r;
 }
 // D = A B + C for one warp: A 16x16 bf16 (row), B 16x8 bf16 (col), C/D 16x8 f32, in the register
