@@ -78,7 +78,7 @@ const MUTANTS = [
   noBarrier(
     'gemm-mma-barrier-staged',
     GEMM,
-    'mae_gemm_stage<BN, BK, NT, true>(&Bs[0][0], LD, b, bb, n0, N, k0, K);\n      ',
+    'mae_gemm_stage<BM, BK, NT, true, ARow, BRow>(&As[0][0], &Bs[0][0], LD, a, b, bb, m0, M, n0, N, k0, K);\n      ',
     OPS.gemm,
     'tensor-core GEMM: no barrier between staging the A/B tiles and the fragment loads',
   ),
@@ -92,7 +92,7 @@ const MUTANTS = [
   noBarrier(
     'gemm-simt-barrier-staged',
     GEMM,
-    'mae_gemm_stage<BN, BK, NT, false>(&Bs[0][0], BN + 4, b, bb, n0, N, k0, K);\n      ',
+    'mae_gemm_stage<BM, BK, NT, false, ARow, BRow>(&As[0][0], &Bs[0][0], BM + 4, a, b, bb, m0, M, n0, N, k0, K);\n      ',
     OPS.gemm,
     'fp32 SIMT GEMM: no barrier between staging the tiles and the FMAs',
   ),
@@ -165,10 +165,18 @@ const MUTANTS = [
     what: 'flash staging: shared rows written E + 4 apart while the fragment loads read E + 8 (LD)',
   },
   {
+    name: 'gemm-stage-row-walk',
+    file: GEMM,
+    find: 'if (rowFast) r = e % ROWS, q = e / ROWS;',
+    replace: 'if (rowFast) r = e % BK, q = e / ROWS;',
+    ops: OPS.gemm,
+    what: 'GEMM staging along the rows: the row taken modulo BK instead of the tile rows (rows past BK never staged)',
+  },
+  {
     name: 'gemm-tail-k',
     file: GEMM,
-    find: 'row < R && kf < K ?',
-    replace: 'row < R && kf <= K ?',
+    find: 'm0 + r < M && k0 + q < K ? fa(',
+    replace: 'm0 + r < M && k0 + q <= K ? fa(',
     ops: OPS.gemm,
     what: 'GEMM staging: K tail guard off by one (reads one column past K; out of bounds at the end)',
   },
