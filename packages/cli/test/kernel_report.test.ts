@@ -1,6 +1,7 @@
 // kernel_report.test.ts: `mae-cuda kernel-report` (issue #15) on the emulated CUDA device: one step of
 // a small preset counted and modeled on the H100 and H200 figures, labelled a model wherever it is
-// printed, with ptxas's registers when the build has them, and --json with every launch; refused,
+// printed, with ptxas's registers when the build has them and the serial estimate beside each time,
+// and --json with every launch; refused,
 // with the command to run, when CUDA is not emulated.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -40,8 +41,17 @@ describe('mae-cuda kernel-report', function () {
         /^MODEL \(emulator counts, 2 blocks per grid; no GPU measured\) of mae_tiny_28 batch 4 on H100/m,
       );
       assert.match(r.stdout, /^MODEL: kernel classes on H100/m);
-      assert.match(r.stdout, /^H100 SXM \(model\) +[0-9.]+ +[0-9]+ +[0-9.]+%$/m);
-      assert.match(r.stdout, /^H200 SXM \(model\) +[0-9.]+ +[0-9]+ +[0-9.]+%$/m);
+      // step ms, images/s, MFU, then the serial estimate (every load waiting its latency), never less
+      const step = (gpu: string) => {
+        const m = new RegExp(`^${gpu} SXM \\(model\\) +([0-9.]+) +[0-9]+ +[0-9.]+% +([0-9.]+)$`, 'm').exec(
+          r.stdout,
+        );
+        assert.ok(m, `${gpu} step line`);
+        assert.ok(Number(m[2]) >= Number(m[1]), `${gpu}: serial ${m[2]} >= modeled ${m[1]}`);
+      };
+      step('H100');
+      step('H200');
+      assert.match(r.stdout, /^MODEL: kernel classes on H100 .*\nclass +launches +us +of step +serial us$/m);
       assert.match(r.stdout, /^matmul_\w+_cuda_bf16_k0_mma64x64 /m);
       const out = JSON.parse(readFileSync(json, 'utf8'));
       assert.match(out.model, /not a measurement/);
