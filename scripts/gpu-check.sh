@@ -62,7 +62,7 @@ if [ "${GPU_CHECK_OPS:-1}" != 0 ]; then
   timeout 70 "$bin" --device cuda:0 --reps 5 --json "$OUT/op_check.jsonl" >"$OUT/op_check.txt" 2>&1
   suite=$?
   log "2. compute-sanitizer memcheck, racecheck, synccheck on the op suite's small cases"
-  sanitize memcheck 45 memcheck.txt "$bin" --device cuda:0 --small --reps 0
+  sanitize memcheck 45 memcheck.txt "$bin" --device cuda:0 --small --reps 0 --json "$OUT/op_check_small.jsonl"
   mem=$?
   sanitize racecheck 35 racecheck.txt "$bin" --device cuda:0 --small --reps 0
   race=$?

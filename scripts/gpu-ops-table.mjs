@@ -1,28 +1,30 @@
 #!/usr/bin/env node
 // gpu-ops-table.mjs: the per-op table of docs/KERNELS.md's "GPU runs" from what scripts/gpu-check.sh
-// brought back: the op checker's JSON lines (stage 1, every case and output) and, optionally, the
-// text of its small-case run under compute-sanitizer memcheck (stage 2), which names the ops the
-// timed run did not reach before its time limit. Per op: the variants and cases checked, the worst
-// relative error as a fraction of its threshold, pass or fail (with the failing output), and the
-// time of the largest case per variant.
-//   node scripts/gpu-ops-table.mjs OUT/op_check.jsonl [OUT/memcheck.txt]
+// brought back: the op checker's JSON lines (stage 1, every case and output) and, optionally, those
+// of its small-case run under compute-sanitizer memcheck (stage 2), which give the ops the timed run
+// did not reach before its time limit. Per op: the variants and cases checked, the worst relative
+// error as a fraction of its threshold, pass or fail (with the failing output), and the time of the
+// largest case per variant (of the timed run).
+//   node scripts/gpu-ops-table.mjs OUT/op_check.jsonl [OUT/op_check_small.jsonl]
 import { readFileSync } from 'node:fs';
 
 const [jsonl, small] = process.argv.slice(2);
 if (!jsonl) {
-  console.error('usage: node scripts/gpu-ops-table.mjs op_check.jsonl [memcheck.txt]');
+  console.error('usage: node scripts/gpu-ops-table.mjs op_check.jsonl [op_check_small.jsonl]');
   process.exit(2);
 }
 // a run stopped at its time limit leaves its last line cut short: skipped
-const rows = readFileSync(jsonl, 'utf8')
-  .split('\n')
-  .flatMap((l) => {
-    try {
-      return l.trim() ? [JSON.parse(l)] : [];
-    } catch {
-      return [];
-    }
-  });
+const read = (file) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((l) => {
+      try {
+        return l.trim() ? [JSON.parse(l)] : [];
+      } catch {
+        return [];
+      }
+    });
+const rows = read(jsonl);
 
 /** @type {Map<string, {variants: Set<string>, cases: Set<string>, worst: number, fails: string[], us: Map<string, [number, number]>}>} */
 const ops = new Map();
@@ -40,15 +42,13 @@ for (const r of rows) {
 }
 // ops that only the small-case run reached (the timed run stopped at its limit)
 const smallOnly = new Map();
-if (small)
-  for (const line of readFileSync(small, 'utf8').split('\n')) {
-    const m = /^(ok|FAIL)\s+(\S+)\s+(\S+)\s+(.*?)\s{2,}/.exec(line);
-    if (!m || ops.has(m[2])) continue;
-    const s = smallOnly.get(m[2]) ?? { cases: 0, fails: 0 };
-    s.cases++;
-    if (m[1] === 'FAIL') s.fails++;
-    smallOnly.set(m[2], s);
-  }
+for (const r of small ? read(small) : []) {
+  if (ops.has(r.op)) continue;
+  const c = smallOnly.get(r.op) ?? { cases: new Set(), fails: 0 };
+  c.cases.add(`${r.variant} ${r.sizes}`);
+  if (!r.pass) c.fails++;
+  smallOnly.set(r.op, c);
+}
 
 const out = [
   '| op | variants | cases | worst error / threshold | result | us, largest case |',
@@ -63,7 +63,7 @@ for (const [name, o] of [...ops].sort(([a], [b]) => a.localeCompare(b))) {
 }
 for (const [name, s] of smallOnly)
   out.push(
-    `| ${name} | (small cases only, under memcheck) | ${s.cases} | - | ${s.fails ? `FAIL (${s.fails})` : 'pass'} | - |`,
+    `| ${name} | (small cases only, under memcheck) | ${s.cases.size} | - | ${s.fails ? `FAIL (${s.fails})` : 'pass'} | - |`,
   );
 console.log(out.join('\n'));
 const failed =
