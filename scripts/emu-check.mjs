@@ -25,6 +25,7 @@ const bin = (name) => `${binDir}/${name}`;
 const TESTS = [
   'mae_emu_api_test',
   'mae_emu_device_test',
+  'mae_emu_async_test',
   'mae_emu_check_test',
   'mae_emu_count_test',
   'mae_nccl_emu_test',
@@ -120,7 +121,7 @@ async function main() {
   }
   // under ASan the kernels' accesses go to ASan, not to the emulator's checks: their test is left out
   const tests = o.sanitize
-    ? TESTS.filter((t) => t !== 'mae_emu_check_test' && t !== 'mae_emu_count_test')
+    ? TESTS.filter((t) => !['mae_emu_check_test', 'mae_emu_count_test', 'mae_emu_async_test'].includes(t))
     : TESTS;
   for (const t of [...tests, 'libnccl_emu.so', 'mae_op_check_emu']) {
     if (!existsSync(bin(t))) {

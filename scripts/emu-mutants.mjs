@@ -33,6 +33,7 @@ const DEVICE_DIR = 'packages/native/src/device';
 const EMIT_DIR = 'packages/codegen/src/emit';
 const PRELUDE = `${DEVICE_DIR}/prelude.cuh`;
 const GEMM = `${DEVICE_DIR}/gemm.cuh`;
+const GEMM_ASYNC = `${DEVICE_DIR}/gemm_async.cuh`;
 const FLASH_COMMON = `${DEVICE_DIR}/flash_common.cuh`;
 const FLASH = `${DEVICE_DIR}/flash_forward.cuh`;
 const FLASH_BWD = `${DEVICE_DIR}/flash_backward.cuh`;
@@ -138,6 +139,60 @@ const MUTANTS = [
     replace: 'af[i][2] = *reinterpret_cast<const uint32_t*>(&As[ar + 8][kk + 2 * t]);\n          af[i][1] =',
     ops: OPS.gemm,
     what: 'tensor-core GEMM: A fragment registers 1 and 2 swapped (rows g+8, k 0-7 <-> rows g, k 8-15)',
+  },
+  noBarrier(
+    'gemm-async-barrier-landed',
+    GEMM_ASYNC,
+    'mae_cp_async_wait<STAGES - 2>();\n      ',
+    OPS.gemm,
+    "asynchronous GEMM: no barrier after the wait (other threads' chunks of tile kt may still be in flight)",
+  ),
+  noBarrier(
+    'gemm-async-barrier-ring',
+    GEMM_ASYNC,
+    'mae_cp_async_wait<0>();  // the empty groups past the last tile\n    ',
+    OPS.gemm,
+    "asynchronous GEMM: no barrier before the next sample's copies refill the ring other warps still read",
+  ),
+  {
+    name: 'gemm-async-wait-depth',
+    file: GEMM_ASYNC,
+    find: 'mae_cp_async_wait<STAGES - 2>();',
+    replace: 'mae_cp_async_wait<STAGES - 1>();',
+    ops: OPS.gemm,
+    what: 'asynchronous GEMM: waits for one group too few (tile kt may not have landed)',
+  },
+  {
+    name: 'gemm-async-zero-fill',
+    file: GEMM_ASYNC,
+    find: 'in ? 16 : 0);',
+    replace: '16);',
+    ops: OPS.gemm,
+    what: 'asynchronous GEMM: chunks past M, N or K copied from the operand instead of zero-filled',
+  },
+  {
+    name: 'gemm-async-row-swizzle',
+    file: GEMM_ASYNC,
+    find: 'const int off = Row ? mae_swz_row<ROWS>(q, c % PER_K) :',
+    replace: 'const int off = Row ? q * ROWS + 8 * (c % PER_K) :',
+    ops: OPS.gemm,
+    what: 'asynchronous GEMM: a row-contiguous tile copied unswizzled while ldmatrix reads it swizzled',
+  },
+  {
+    name: 'gemm-async-trans',
+    file: GEMM_ASYNC,
+    find: 'mae_ldmatrix_x4<BRow>(r,',
+    replace: 'mae_ldmatrix_x4<!BRow>(r,',
+    ops: OPS.gemm,
+    what: 'asynchronous GEMM: B fragments loaded with the wrong ldmatrix (.trans flipped)',
+  },
+  {
+    name: 'gemm-async-b-order',
+    file: GEMM_ASYNC,
+    find: 'bf[j][0] = r[0], bf[j][1] = r[1], bf[j + 1][0] = r[2], bf[j + 1][1] = r[3];',
+    replace: 'bf[j][0] = r[0], bf[j][1] = r[2], bf[j + 1][0] = r[1], bf[j + 1][1] = r[3];',
+    ops: OPS.gemm,
+    what: "asynchronous GEMM: ldmatrix's matrices 1 and 2 swapped into the B fragments (k 8-15 <-> columns 8-15)",
   },
   {
     name: 'flash-fragment-b-swap',
@@ -245,7 +300,7 @@ const lineOf = (text, offset) => text.slice(0, offset).split('\n').length;
 
 /** The ops that reach a barrier at offset in file (--all-barriers); '' for every op. */
 function barrierOps(file, text, offset) {
-  if (file === GEMM) return OPS.gemm;
+  if (file === GEMM || file === GEMM_ASYNC) return OPS.gemm;
   if (file === FLASH) return OPS.attnFwd;
   if (file === FLASH_BWD) return OPS.attnBwd;
   if (file === FLASH_SIMT) {

@@ -17,6 +17,7 @@ describe('emu-check', () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /mae_emu_api_test: api_test: all \d+ checks passed/);
     assert.match(r.stdout, /mae_emu_device_test: device_test: all passed/);
+    assert.match(r.stdout, /mae_emu_async_test: device_async_test: all passed/);
     assert.match(r.stdout, /mae_nccl_emu_test: all nccl_emu checks passed/);
     for (const s of [
       'forward',

@@ -37,8 +37,24 @@ const BIG: Record<string, Record<string, number>> = {
   attention: { N: 64, T: 50, H: 12, E: 64 },
 };
 
+/**
+ * Sizes whose contiguous dimensions are multiples of 8 (the GEMMs' asynchronous kernels: 16-byte
+ * copies; the odd cases take the other kernels): tiles past every edge, a partial last k tile, k
+ * shorter than the pipeline's stages, and 3 samples (a block loops over two when gridDim.z is 2).
+ */
+const GEMM_ALIGNED: Record<string, number>[] = [
+  { BT: 3, M: 72, N: 136, K: 200 },
+  { BT: 1, M: 8, N: 16, K: 24 },
+];
 /** More small cases for ops whose schedules depend on a size (attention: the compiled head sizes). */
 const EXTRA: Record<string, Record<string, number>[]> = {
+  matmul_nn: GEMM_ALIGNED,
+  matmul_nt: GEMM_ALIGNED,
+  matmul_tn: GEMM_ALIGNED,
+  matmul_tt: GEMM_ALIGNED,
+  linear: GEMM_ALIGNED,
+  linear_gelu: GEMM_ALIGNED,
+  linear_residual: GEMM_ALIGNED,
   attention: [
     { N: 3, T: 50, H: 2, E: 32 },
     { N: 2, T: 197, H: 3, E: 80 },

@@ -6,7 +6,15 @@ import { CPU_STORAGE } from '../ir/dtype.js';
 import type { IndexVar, Node } from '../ir/expr.js';
 import { computeDType, type OpDef, resolveDType, type Variant } from '../ir/op.js';
 import { type Kernel, lowerOp, type Stmt } from '../lower/lower.js';
-import { emitMmaKernel, emitSimtKernel, type GemmCtx, MMA_CONFIGS, type MmaConfig } from './cuda_gemm.js';
+import {
+  directOperand,
+  emitMmaAsyncKernel,
+  emitMmaKernel,
+  emitSimtKernel,
+  type GemmCtx,
+  MMA_CONFIGS,
+  type MmaConfig,
+} from './cuda_gemm.js';
 import { CudaRenderer } from './render.js';
 import {
   cudaKernelParams,
@@ -43,6 +51,7 @@ const PRELUDE = `#include <cuda_runtime.h>
 #include "mae_device.cuh"
 #include "prelude.cuh"
 #include "gemm.cuh"
+#include "gemm_async.cuh"
 `;
 
 export class CudaEmitter {
@@ -288,6 +297,7 @@ export class CudaEmitter {
           prod: (v) => this.prod(v),
           decompose: (v, f) => this.decompose(v, f),
           value: (n: Node) => this.r.value(n),
+          address: (n) => `&${n.t.name}[${this.r.offset(n.t, n.idx)}]`,
           epilogue: () => s.epilogue.forEach((b) => this.stmt(b, 'serial')),
           args: this.args,
         };
@@ -316,21 +326,45 @@ export class CudaEmitter {
           ];
         }
         const [small, large] = MMA_CONFIGS as [MmaConfig, MmaConfig];
-        const names = [small, large].map((cfg) => {
+        const direct = [directOperand(s, 'a'), directOperand(s, 'b')];
+        const async = direct[0] && direct[1] ? direct : undefined;
+        const tile = (cfg: MmaConfig) => {
           const name = `${k.name}_mma${cfg.BM}x${cfg.BN}`;
           emitMmaKernel(ctx, s, name, cfg);
-          return name;
-        });
-        const grid = (cfg: MmaConfig) =>
-          `dim3((unsigned)((_N + ${cfg.BN - 1}) / ${cfg.BN}), (unsigned)((_M + ${cfg.BM - 1}) / ${cfg.BM}), _gz)`;
+          const grid = `dim3((unsigned)((_N + ${cfg.BN - 1}) / ${cfg.BN}), (unsigned)((_M + ${cfg.BM - 1}) / ${cfg.BM}), _gz)`;
+          const plain = launch(name, grid, 32 * cfg.WM * cfg.WN);
+          if (!async) return plain;
+          emitMmaAsyncKernel(ctx, s, `${name}_async`, cfg);
+          return [
+            '  if (_async) {',
+            ...launch(`${name}_async`, grid, 32 * cfg.WM * cfg.WN),
+            '  } else {',
+            ...plain,
+            '  }',
+          ];
+        };
+        // the asynchronous kernels copy 16-byte chunks: each operand's contiguous dimension a
+        // multiple of 8 elements, its tensor 16-byte aligned
+        const asyncOk = async
+          ? [
+              `  const bool _async = ${async
+                .map(
+                  (d) =>
+                    `(${this.r.dim(d!.contiguous)}) % 8 == 0 && reinterpret_cast<uintptr_t>(${d!.load.t.name}_k) % 16 == 0`,
+                )
+                .join(' && ')};`,
+            ]
+          : [];
+        const [smallLaunch, largeLaunch] = [tile(small), tile(large)];
         // the large tile only when it still gives at least two waves of blocks on this device
         return [
           '{',
           ...dims,
+          ...asyncOk,
           `  if (_BATCH * ((_M + ${large.BM - 1}) / ${large.BM}) * ((_N + ${large.BN - 1}) / ${large.BN}) >= 2 * mae_sm_count(device)) {`,
-          ...launch(names[1]!, grid(large), 32 * large.WM * large.WN),
+          ...largeLaunch,
           '  } else {',
-          ...launch(names[0]!, grid(small), 32 * small.WM * small.WN),
+          ...smallLaunch,
           '  }',
           '} }',
         ];

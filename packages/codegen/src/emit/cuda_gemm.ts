@@ -1,8 +1,10 @@
 // cuda_gemm.ts: the CUDA schedules of a contraction: a tensor-core kernel (mma.sync m16n8k16,
 // bf16 operands staged in shared memory, fp32 accumulators) in two tile configurations chosen by
-// shape, and an fp32 SIMT tiled kernel for f32 operands. The tiling is hand-written in
-// packages/native/src/device/gemm.cuh; this emits per contraction the kernel that instantiates it
-// with the op's operand loads and its epilogue (bias, GELU, residual adds fused) as device lambdas.
+// shape, each also as an asynchronous variant (cp.async ring, swizzled tiles, ldmatrix) for plain
+// bf16 tensor operands whose contiguous axis is a multiple of 8, and an fp32 SIMT tiled kernel for
+// f32 operands. The tiling is hand-written in packages/native/src/device/gemm.cuh and
+// gemm_async.cuh; this emits per contraction the kernel that instantiates it with the op's operand
+// loads (or addresses) and its epilogue (bias, GELU, residual adds fused) as device lambdas.
 import { type IndexVar, type Node, walk } from '../ir/expr.js';
 import type { Contraction } from '../lower/lower.js';
 
@@ -12,10 +14,12 @@ export interface MmaConfig {
   readonly BK: number;
   readonly WM: number; // warps along M
   readonly WN: number; // warps along N
+  readonly STAGES: number; // k tiles in the asynchronous variant's ring (gemm_async.cuh)
 }
+/** 64x64 with 4 stages (32 KiB of shared tiles), 128x128 with 3 (48 KiB, the static limit). */
 export const MMA_CONFIGS: readonly MmaConfig[] = [
-  { BM: 64, BN: 64, BK: 32, WM: 2, WN: 2 },
-  { BM: 128, BN: 128, BK: 32, WM: 2, WN: 4 },
+  { BM: 64, BN: 64, BK: 32, WM: 2, WN: 2, STAGES: 4 },
+  { BM: 128, BN: 128, BK: 32, WM: 2, WN: 4, STAGES: 3 },
 ];
 
 export interface GemmCtx {
@@ -25,6 +29,8 @@ export interface GemmCtx {
   prod(vars: readonly IndexVar[]): string;
   decompose(vars: readonly IndexVar[], flat: string): void;
   value(n: Contraction['a']): string;
+  /** the address of a load's element (`&t[offset]`) */
+  address(n: Extract<Node, { k: 'load' }>): string;
   epilogue(): void;
   args: string;
 }
@@ -41,6 +47,39 @@ export function rowContiguous(operand: Node, row: IndexVar): boolean {
   return last?.k === 'idx' && last.v.name === row.name;
 }
 
+/**
+ * An operand the asynchronous kernel can copy in 16-byte chunks: a load of a tensor at exactly
+ * [batch..., row, k] or [batch..., k, row], each index a loop variable running over that very
+ * dimension (so rows and k tiles are whole rows of the tensor), with one k variable. Its
+ * `contiguous` dimension (the tensor's last) must then be a multiple of 8 elements at run time.
+ */
+export interface DirectOperand {
+  readonly load: Extract<Node, { k: 'load' }>;
+  readonly contiguous: string | number; // the tensor's last dimension
+}
+export function directOperand(c: Contraction, which: 'a' | 'b'): DirectOperand | undefined {
+  const n = c[which];
+  if (n.k !== 'load' || c.kvars.length !== 1) return undefined;
+  const row = which === 'a' ? c.m : c.n;
+  const k = c.kvars[0]!;
+  const vars = n.idx.map((x) => (x.k === 'idx' ? x.v : undefined));
+  const names = vars.map((v) => v?.name ?? '').join();
+  const batch = c.batch.map((v) => v.name);
+  const orders = [
+    [...batch, row.name, k.name],
+    [...batch, k.name, row.name],
+  ];
+  if (!orders.some((o) => o.join() === names)) return undefined;
+  // every index runs over its very dimension: k tiles and row tiles are whole rows of the tensor
+  const whole = vars.every((v, i) => {
+    const d = n.t.dims[i]!;
+    return (
+      v && ((v.extent.k === 'size' && v.extent.name === d) || (v.extent.k === 'iconst' && v.extent.v === d))
+    );
+  });
+  return whole ? { load: n, contiguous: n.t.dims.at(-1)! } : undefined;
+}
+
 /** The template arguments ARow, BRow of gemm.cuh's skeletons for a contraction. */
 const rowFlags = (c: Contraction) => `${rowContiguous(c.a, c.m)}, ${rowContiguous(c.b, c.n)}`;
 
@@ -48,7 +87,15 @@ const rowFlags = (c: Contraction) => `${rowContiguous(c.a, c.m)}, ${rowContiguou
  * The kernel: sizes, the op's operand loads and epilogue as device lambdas (gemm.cuh's a, b, out),
  * and the call of the skeleton `call` (a template with its arguments, the lambdas appended).
  */
-function emitKernel(g: GemmCtx, c: Contraction, name: string, threads: number, call: string, ct: string) {
+function emitKernel(
+  g: GemmCtx,
+  c: Contraction,
+  name: string,
+  threads: number,
+  call: string,
+  ct: string,
+  direct = false,
+) {
   // minBlocks 1: let ptxas use the registers the accumulators need rather than spill
   g.w(`__global__ void __launch_bounds__(${threads}, 1) ${name}(${g.args}) {`);
   g.indent(1);
@@ -63,11 +110,13 @@ function emitKernel(g: GemmCtx, c: Contraction, name: string, threads: number, c
     ['a', c.m],
     ['b', c.n],
   ] as const) {
-    g.w(`const auto _${which} = [&](${bb}, int64_t ${row.name}, int64_t _kf) -> float {`);
+    const operand = which === 'a' ? c.a : c.b;
+    const type = direct ? 'const __nv_bfloat16*' : 'float';
+    g.w(`const auto _${which} = [&](${bb}, int64_t ${row.name}, int64_t _kf) -> ${type} {`);
     g.indent(1);
     batch();
     g.decompose(c.kvars, '_kf');
-    g.w(`return ${g.value(which === 'a' ? c.a : c.b)};`);
+    g.w(`return ${direct && operand.k === 'load' ? g.address(operand) : g.value(operand)};`);
     g.indent(-1);
     g.w('};');
   }
@@ -92,6 +141,24 @@ export function emitMmaKernel(g: GemmCtx, c: Contraction, name: string, cfg: Mma
     32 * WM * WN,
     `mae_gemm_mma<${BM}, ${BN}, ${BK}, ${WM}, ${WN}, ${rowFlags(c)}>`,
     'float',
+  );
+}
+
+/**
+ * The asynchronous tensor-core kernel (gemm_async.cuh's mae_gemm_mma_async) in tile configuration
+ * cfg, for a contraction whose operands are both directOperand()s; the launcher picks it when their
+ * contiguous dimensions are multiples of 8 and the tensors 16-byte aligned.
+ */
+export function emitMmaAsyncKernel(g: GemmCtx, c: Contraction, name: string, cfg: MmaConfig) {
+  const { BM, BN, BK, WM, WN, STAGES } = cfg;
+  emitKernel(
+    g,
+    c,
+    name,
+    32 * WM * WN,
+    `mae_gemm_mma_async<${BM}, ${BN}, ${BK}, ${WM}, ${WN}, ${STAGES}, ${rowFlags(c)}>`,
+    'float',
+    true,
   );
 }
 

@@ -88,6 +88,38 @@ describe('generateAll', () => {
     assert.equal(call('matmul_nn_cuda_f32_k0_simt'), 'float, false, true');
     assert.equal(call('matmul_tt_cuda_bf16_k0_mma64x64'), '64, 64, 32, 2, 2, true, false');
   });
+  it('gives GEMMs over plain bf16 tensors an asynchronous variant, launched when 16-byte copies fit', () => {
+    const cu = a['ops_cuda.cu']!;
+    const body = (kernel: string) => {
+      const k = cu.slice(cu.indexOf(` ${kernel}(`));
+      return k.slice(0, k.indexOf('\n}\n'));
+    };
+    // the dW GEMM: a [BT, K, M] and b [BT, K, N], both contiguous along their rows; addresses, not values
+    const tn = body('matmul_tn_cuda_bf16_k0_mma128x128_async');
+    assert.ok(
+      tn.includes('mae_gemm_mma_async<128, 128, 32, 2, 4, 3, true, true>(_BATCH, _M, _N, _K, _a, _b, _out);'),
+    );
+    assert.ok(tn.includes('-> const __nv_bfloat16* {') && tn.includes('return &a[((bt) * K + k) * M + m];'));
+    assert.ok(
+      body('linear_gelu_forward_cuda_bf16_k0_mma64x64_async').includes(
+        'mae_gemm_mma_async<64, 64, 32, 2, 2, 4, false, false>',
+      ),
+    );
+    // the launcher: the contiguous dimension of each operand a multiple of 8, both 16-byte aligned
+    assert.ok(
+      cu.includes(
+        'const bool _async = (M) % 8 == 0 && reinterpret_cast<uintptr_t>(a_k) % 16 == 0 && (N) % 8 == 0 && reinterpret_cast<uintptr_t>(b_k) % 16 == 0;',
+      ),
+    );
+    assert.ok(
+      cu.includes(
+        'const bool _async = (K) % 8 == 0 && reinterpret_cast<uintptr_t>(x_k) % 16 == 0 && (K) % 8 == 0 && reinterpret_cast<uintptr_t>(weight_k) % 16 == 0;',
+      ),
+    );
+    const asyncKernels = [...cu.matchAll(/__global__ void __launch_bounds__\(\d+, 1\) (\w+_async)\(/g)];
+    assert.equal(asyncKernels.length, 14, 'the 7 bf16 GEMM ops, two tiles each');
+    assert.ok(!cu.includes('f32_k0_mma'), 'no f32 tensor-core kernels');
+  });
   it('launches barrier-free only kernels with no barrier or warp collective (MAE_LAUNCH_FLAT)', () => {
     const cu = a['ops_cuda.cu']!;
     const flat = [...cu.matchAll(/MAE_LAUNCH_FLAT\((\w+),/g)].map((m) => m[1]!);

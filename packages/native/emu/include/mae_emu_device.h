@@ -93,6 +93,17 @@ T shfl_xor(T v, int lane_mask, int width) {
 }
 void mma_bf16_16816(float* c, const uint32_t* a, const uint32_t* b);
 
+// ---- asynchronous copies and matrix loads (device_async.cpp) ----
+// cp.async.cg.shared.global: `bytes` (4, 8 or 16) to shared `smem`, the first `src_bytes` read from
+// global `gmem` now, the rest zeros; they land when the thread waits for the copy's group.
+void cp_async(void* smem, const void* gmem, int bytes, int src_bytes);
+void cp_async_commit();              // cp.async.commit_group
+void cp_async_wait(int pending);     // cp.async.wait_group: all but the newest `pending` groups land
+// ldmatrix.sync.aligned.m8n8.x{num}[.trans].shared.b16 (a warp collective): lane l gives the
+// address of row l % 8 of matrix l / 8 (16 bytes); r[i] receives matrix i's elements (l / 4,
+// 2 (l % 4) + {0, 1}), or with trans (2 (l % 4) + {0, 1}, l / 4).
+void ldmatrix(uint32_t* r, int num, bool trans, const void* row);
+
 // ---- launches: the arguments converted and copied as CUDA does at the launch ----
 // flat: launched with MAE_LAUNCH_FLAT (no barrier, no warp collective: threads run without fibers).
 template <typename... P, typename... A>

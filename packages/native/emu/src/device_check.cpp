@@ -150,7 +150,8 @@ bool ordered(const Block& b, unsigned t, uint16_t pt, uint32_t pB, uint32_t pW) 
                  ", with no __syncthreads() between them (a shared-memory race)");
 }
 
-void check_cell(Block& b, const Place& p, size_t i, bool write) {
+// commit false: only whether a write now would race (the cell keeps its state: cp.async's issue).
+void check_cell(Block& b, const Place& p, size_t i, bool write, bool commit = true) {
   SharedCell& c = b.cells[size_t(p.cell) + i];
   const unsigned t = b.current->linear, w = t >> 5;
   const uint32_t W = b.warp_epoch[w];
@@ -172,6 +173,7 @@ void check_cell(Block& b, const Place& p, size_t i, bool write) {
         race(b, p, i, thread_name(b, t) + " writes what " + (one ? thread_name(b, c.rt) : std::string("other threads")) +
                           " read");
     }
+    if (!commit) return;
     c.wt = uint16_t(t), c.wB = b.epoch, c.wW = W, c.rt = kNone, c.rB = 0;
     return;
   }
@@ -208,6 +210,28 @@ inline void check(uintptr_t a, size_t n, bool write, uintptr_t pc) {
 }
 
 }  // namespace
+
+void check_only(uintptr_t a, size_t n, bool write) {
+  Block* b = tl_block;
+  if (b == nullptr || b->current == nullptr || g_checks == 0) return;
+  if (a - reinterpret_cast<uintptr_t>(b->window) < b->window_bytes) return check_shared(*b, a, n, write);
+  if ((g_checks & kMemcheck) && device_address(reinterpret_cast<const void*>(a))) check_global(a, n, write);
+}
+
+void check_write_hazard(uintptr_t a, size_t n) {
+  Block* b = tl_block;
+  if (b == nullptr || b->current == nullptr || !(g_checks & kRacecheck) || b->cells.empty()) return;
+  const Place p = place(*b, a, n);
+  if (p.cell < 0) return;  // memcheck reports it where the write lands
+  for (size_t i = 0; i < n; ++i) check_cell(*b, p, i, true, false);
+}
+
+void count_only(uintptr_t a, size_t n, bool write, uintptr_t pc) {
+  Block* b = tl_block;
+  if (b == nullptr || b->current == nullptr || b->count == nullptr) return;
+  const bool shared = a - reinterpret_cast<uintptr_t>(b->window) < b->window_bytes;
+  if (shared || device_address(reinterpret_cast<const void*>(a))) count_access(*b, pc, a, n, write, shared);
+}
 
 void set_checks(unsigned bits) { g_checks = bits; }
 bool set_check_names(const char* names) {

@@ -196,6 +196,8 @@ void start_block(Block& b) {
     f.linear = i;
     f.tid = {i % blockDim.x, (i / blockDim.x) % blockDim.y, i / (blockDim.x * blockDim.y)};
     f.state = FiberState::Ready;
+    f.copies.clear();
+    f.committed = 0;
   }
 }
 
@@ -204,7 +206,11 @@ void run_block(Block& b) {
   for (Fiber& f : b.fibers) prepare_fiber(f);
   for (uint64_t p = 0;; ++p) {
     pass(b, p);
-    if (b.faulted || !release(b)) return;
+    if (b.faulted || !release(b)) break;
+  }
+  if (!b.faulted) {
+    const std::string unwaited = unwaited_copies(b);
+    if (!unwaited.empty()) fault(b, unwaited);
   }
 }
 

@@ -14,12 +14,23 @@ namespace mae_emu {
 
 enum class FiberState { Ready, AtBarrier, AtWarpSync, Done };
 
+// A cp.async copy a thread issued and has not waited for (device_async.cpp): the bytes were read
+// at the issue, they reach shared memory when the thread waits for their group.
+struct AsyncCopy {
+  unsigned char* dst = nullptr;
+  unsigned char data[16] = {};
+  uint8_t bytes = 0;
+  uint32_t group = 0;  // the thread's commit count when it issued the copy
+};
+
 struct Fiber {
   void* sp = nullptr;  // saved stack pointer while suspended
   unsigned char* stack = nullptr;
   uint3 tid{0, 0, 0};
   unsigned linear = 0;
   FiberState state = FiberState::Ready;
+  std::vector<AsyncCopy> copies;  // cp.async copies in flight
+  uint32_t committed = 0;         // cp.async.commit_group calls so far
 };
 
 // A fault in a kernel: the grid stops and the launch reports it.
@@ -113,5 +124,15 @@ std::string thread_name(const Block& b, unsigned linear);
 
 // Sets up the access checks' state for a grid run (device_check.cpp).
 void prepare_checks(Block& b);
+// One access by the running thread, for the emulator's own device functions (cp.async, ldmatrix):
+// the checks alone (as if the kernel's instrumented code made it), or the counters alone (a
+// warp-level request at site pc).
+void check_only(uintptr_t a, size_t n, bool write);
+void count_only(uintptr_t a, size_t n, bool write, uintptr_t pc);
+// Whether a write by the running thread now would race (racecheck), without recording one: a
+// cp.async's destination at its issue, since the copy may land at any point until the wait.
+void check_write_hazard(uintptr_t a, size_t n);
+// A thread that ended with cp.async copies it never waited for: the fault's words, or "".
+std::string unwaited_copies(const Block& b);
 
 }  // namespace mae_emu

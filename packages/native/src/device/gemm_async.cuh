@@ -1,0 +1,119 @@
+// gemm_async.cuh: the tensor-core GEMM of contraction kernels whose operands are plain bf16 tensors
+// (rows and k tiles addressable, the contiguous axis a multiple of 8 elements, 16-byte aligned):
+// C[b] (M x N) = A[b] (M x K) times B[b] (N x K)^T in BM x BN x 32 block tiles, as gemm.cuh's
+// mae_gemm_mma computes it, with the sm_80 data path (async_copy.cuh):
+//   - each operand's k tile staged along its contiguous axis with 16-byte cp.async copies (k rows of
+//     8 row elements when the operand is contiguous along its rows, ARow / BRow; rows of 8 k
+//     elements otherwise), out-of-range chunks zero-filled, in a STAGES-deep ring of shared tiles:
+//     STAGES - 1 tiles in flight while the warps multiply the oldest;
+//   - shared tiles XOR-swizzled in 16-byte chunks so that the copies' stores and ldmatrix's row
+//     reads touch 32 distinct banks per phase (no padding: 3 stages of 128 x 32 tiles of both
+//     operands fill the 48 KiB of static shared memory exactly);
+//   - fragments loaded with ldmatrix (.trans for an operand contiguous along its rows).
+// The operand comes in as an address: pa(bb, m, k) -> const __nv_bfloat16*, the element's address,
+// asked only for m in [0, M), k in [0, K) at chunk starts (and (bb, 0, 0) for a zero-filled chunk's
+// source); the epilogue is out(bb, m, n, acc) as in gemm.cuh.
+#pragma once
+#include "async_copy.cuh"
+
+namespace {
+// Element offset of 16-byte chunk c of row r in a [rows][32] tile (k contiguous): the chunk's slot
+// XOR (r / 2) % 4, so the 8 rows of an ldmatrix phase (64-byte rows, two per 128-byte bank line)
+// cover all 32 banks.
+__device__ __forceinline__ int mae_swz_k(int r, int c) { return r * 32 + 8 * (c ^ ((r >> 1) & 3)); }
+// Element offset of chunk c of k row q in a [32][ROWS] tile (rows contiguous, ROWS >= 64): the
+// chunk's slot XOR q % 8, so 8 consecutive k rows at one chunk fall on 8 distinct bank groups.
+template <int ROWS> __device__ __forceinline__ int mae_swz_row(int q, int c) { return q * ROWS + 8 * (c ^ (q & 7)); }
+
+// Issues the copies of one operand's k tile [k0, k0 + 32) x rows [r0, r0 + ROWS) into s.
+template <int ROWS, int NT, bool Row, class P>
+__device__ __forceinline__ void mae_gemm_copy_tile(__nv_bfloat16* s, const P& p, int64_t bb, int64_t r0, int64_t R,
+                                                   int64_t k0, int64_t K) {
+  constexpr int CHUNKS = ROWS * 32 / 8, PER_K = ROWS / 8;
+  static_assert(CHUNKS % NT == 0, "the tile's chunks must split evenly over the threads");
+  const __nv_bfloat16* const any = p(bb, 0, 0);  // a valid source for a zero-filled chunk
+#pragma unroll
+  for (int i = 0; i < CHUNKS / NT; ++i) {
+    const int c = threadIdx.x + i * NT;
+    const int r = Row ? 8 * (c % PER_K) : c / 4, q = Row ? c / PER_K : 8 * (c % 4);
+    const int off = Row ? mae_swz_row<ROWS>(q, c % PER_K) : mae_swz_k(r, c % 4);
+    const bool in = r0 + r < R && k0 + q < K;
+    mae_cp_async16(s + off, in ? p(bb, r0 + r, k0 + q) : any, in ? 16 : 0);
+  }
+}
+
+// The row address lane `lane` gives ldmatrix for matrix lane / 8 of a 16 x 16 fragment block at
+// (rows r0.., k kk..): matrices in the order (rows +0, k +0), (the second matrix's step), ... where
+// the second matrix steps rows when RowsSecond (A: a1 is rows 8-15) and k otherwise (B: b1 is k 8-15).
+template <int ROWS, bool Row, bool RowsSecond>
+__device__ __forceinline__ const __nv_bfloat16* mae_frag_row(const __nv_bfloat16* s, int r0, int kk, int lane) {
+  const int mat = lane >> 3, rowStep = RowsSecond ? (mat & 1) : (mat >> 1), kStep = RowsSecond ? (mat >> 1) : (mat & 1);
+  if (Row) return s + mae_swz_row<ROWS>(kk + 8 * kStep + (lane & 7), r0 / 8 + rowStep);
+  return s + mae_swz_k(r0 + 8 * rowStep + (lane & 7), kk / 8 + kStep);
+}
+
+template <int BM, int BN, int BK, int WM, int WN, int STAGES, bool ARow, bool BRow, class PA, class PB, class Out>
+__device__ __forceinline__ void mae_gemm_mma_async(int64_t batch, int64_t M, int64_t N, int64_t K, const PA& pa,
+                                                   const PB& pb, const Out& out) {
+  constexpr int NT = 32 * WM * WN, TM = BM / WM, TN = BN / WN, MI = TM / 16, NI = TN / 8;
+  static_assert(BK == 32 && BM >= 64 && BN >= 64 && NI % 2 == 0 && STAGES >= 2, "tile shape");
+  MAE_SHARED_ALIGNED(128, __nv_bfloat16, As, [STAGES][BM * BK]);
+  MAE_SHARED_ALIGNED(128, __nv_bfloat16, Bs, [STAGES][BN * BK]);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int wm = warp / WN, wn = warp % WN, g = lane >> 2, t = lane & 3;
+  const int64_t KT = (K + BK - 1) / BK;
+  for (int64_t bb = blockIdx.z; bb < batch; bb += gridDim.z) {
+    const int64_t m0 = (int64_t)blockIdx.y * BM, n0 = (int64_t)blockIdx.x * BN;
+    float c[MI][NI][4];
+#pragma unroll
+    for (int i = 0; i < MI; ++i)
+      for (int j = 0; j < NI; ++j)
+        for (int h = 0; h < 4; ++h) c[i][j][h] = 0.f;
+    // one group per k tile (empty past the last), so that wait<STAGES - 2> means "tile kt landed"
+    const auto stage = [&](int64_t kt) {
+      if (kt < KT) {
+        mae_gemm_copy_tile<BM, NT, ARow>(As[kt % STAGES], pa, bb, m0, M, kt * BK, K);
+        mae_gemm_copy_tile<BN, NT, BRow>(Bs[kt % STAGES], pb, bb, n0, N, kt * BK, K);
+      }
+      mae_cp_async_commit();
+    };
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; ++s) stage(s);
+    for (int64_t kt = 0; kt < KT; ++kt) {
+      mae_cp_async_wait<STAGES - 2>();
+      __syncthreads();  // tile kt is in for every thread, and every warp is done with tile kt - 1
+      stage(kt + STAGES - 1);  // into the slot of tile kt - 1
+      const __nv_bfloat16* const sa = As[kt % STAGES];
+      const __nv_bfloat16* const sb = Bs[kt % STAGES];
+#pragma unroll
+      for (int kk = 0; kk < BK; kk += 16) {
+        uint32_t af[MI][4], bf[NI][2];
+#pragma unroll
+        for (int i = 0; i < MI; ++i) mae_ldmatrix_x4<ARow>(af[i], mae_frag_row<BM, ARow, true>(sa, wm * TM + i * 16, kk, lane));
+#pragma unroll
+        for (int j = 0; j < NI; j += 2) {
+          uint32_t r[4];
+          mae_ldmatrix_x4<BRow>(r, mae_frag_row<BN, BRow, false>(sb, wn * TN + j * 8, kk, lane));
+          bf[j][0] = r[0], bf[j][1] = r[1], bf[j + 1][0] = r[2], bf[j + 1][1] = r[3];
+        }
+#pragma unroll
+        for (int i = 0; i < MI; ++i)
+#pragma unroll
+          for (int j = 0; j < NI; ++j) mae_mma_bf16_16816(c[i][j], af[i], bf[j]);
+      }
+    }
+    mae_cp_async_wait<0>();  // the empty groups past the last tile
+    __syncthreads();         // every warp is done with the ring before the next batch refills it
+#pragma unroll
+    for (int i = 0; i < MI; ++i)
+#pragma unroll
+      for (int j = 0; j < NI; ++j)
+#pragma unroll
+        for (int h = 0; h < 4; ++h) {
+          const int64_t m = m0 + wm * TM + i * 16 + g + (h >> 1) * 8;
+          const int64_t n = n0 + wn * TN + j * 8 + 2 * t + (h & 1);
+          if (m < M && n < N) out(bb, m, n, c[i][j][h]);
+        }
+  }
+}
+}  // namespace
