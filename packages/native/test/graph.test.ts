@@ -101,6 +101,46 @@ const hasCuda = devices().some((d) => d.type === 'cuda');
     assert.deepEqual([...(await y.toArray())], [2, 4, 6]);
     graph.destroy();
   });
+  it("sizes a split-K GEMM's workspace before a capture: refused during the first, captured after an eager run", async () => {
+    // one sample, one 128x128 output tile, k = 1056: the launcher splits k (a workspace per stream)
+    const [M, N, K] = [40, 48, 1056];
+    const rand = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
+    const a = Tensor.fromArray('bf16', [1, K, M], rand(K * M), 'cuda');
+    const b = Tensor.fromArray('bf16', [1, K, N], rand(K * N), 'cuda');
+    const s = Stream.create('cuda');
+    const run = () => {
+      const out = Tensor.empty('bf16', [1, M, N], 'cuda');
+      ops.matmul_tn(out, a, b, 0.5);
+      return out;
+    };
+    assert.throws(
+      () => CudaGraph.capture(s, run),
+      /matmul_tn: needs 30\.00 KiB of workspace on cuda:0 during a graph capture, where the stream has 0 B: run the work once before capturing it/,
+    );
+    const eager = withCurrentStream(s, run);
+    await s.synchronizeAsync();
+    const { graph, result } = CudaGraph.capture(s, run);
+    graph.launch(s);
+    await s.synchronizeAsync();
+    assert.deepEqual([...(await result.toArray())], [...(await eager.toArray())]);
+    // against the CPU backend in f32 on the same (bf16-rounded) values; bf16 data reads as raw bits
+    const f32 = (t: Tensor<'bf16'>) =>
+      new Float32Array(Uint32Array.from(t.toArraySync(), (x) => x << 16).buffer);
+    const ref = Tensor.empty('f32', [1, M, N]);
+    ops.matmul_tn(
+      ref,
+      Tensor.fromArray('f32', [1, K, M], f32(a)),
+      Tensor.fromArray('f32', [1, K, N], f32(b)),
+      0.5,
+    );
+    const [got, want] = [f32(eager), ref.toArraySync()];
+    for (let i = 0; i < M * N; i++)
+      assert.ok(
+        Math.abs(got[i]! - want[i]!) <= 0.01 * Math.abs(want[i]!) + 1e-3,
+        `out[${i}]: ${got[i]} vs ${want[i]}`,
+      );
+    graph.destroy();
+  });
   it('refuses host copies inside a capture and leaves the device usable', () => {
     const s = Stream.create('cuda');
     assert.throws(

@@ -40,11 +40,14 @@ const BIG: Record<string, Record<string, number>> = {
 /**
  * Sizes whose contiguous dimensions are multiples of 8 (the GEMMs' asynchronous kernels: 16-byte
  * copies; the odd cases take the other kernels): tiles past every edge, a partial last k tile, k
- * shorter than the pipeline's stages, and 3 samples (a block loops over two when gridDim.z is 2).
+ * shorter than the pipeline's stages, 3 samples (a block loops over two when gridDim.z is 2), and
+ * split-K.
  */
 const GEMM_ALIGNED: Record<string, number>[] = [
   { BT: 3, M: 72, N: 136, K: 200 },
   { BT: 1, M: 8, N: 16, K: 24 },
+  // one sample, one output tile, a long k: split-K (4 slices of 9 k tiles, the last of 6)
+  { BT: 1, M: 40, N: 48, K: 1056 },
 ];
 /** More small cases for ops whose schedules depend on a size (attention: the compiled head sizes). */
 const EXTRA: Record<string, Record<string, number>[]> = {

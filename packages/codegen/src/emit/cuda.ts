@@ -5,15 +5,18 @@
 import { CPU_STORAGE } from '../ir/dtype.js';
 import type { IndexVar, Node } from '../ir/expr.js';
 import { computeDType, type OpDef, resolveDType, type Variant } from '../ir/op.js';
-import { type Kernel, lowerOp, type Stmt } from '../lower/lower.js';
+import { type Contraction, type Kernel, lowerOp, type Stmt } from '../lower/lower.js';
 import {
   directOperand,
   emitMmaAsyncKernel,
   emitMmaKernel,
+  emitMmaSplitKernels,
   emitSimtKernel,
   type GemmCtx,
   MMA_CONFIGS,
   type MmaConfig,
+  SPLIT,
+  SPLIT_REDUCE_THREADS,
 } from './cuda_gemm.js';
 import { CudaRenderer } from './render.js';
 import {
@@ -180,8 +183,8 @@ export class CudaEmitter {
     const s = k.schedule;
     const T = this.op.cuda.threads ?? 256;
     // flat: the kernel has no barrier and no warp collective (the emulator runs it without fibers)
-    const launch = (name: string, grid: string, block: number | string, flat = false) => [
-      `  ${flat ? 'MAE_LAUNCH_FLAT' : 'MAE_LAUNCH'}(${name}, ${grid}, ${block}, 0, _st, ${this.launchArgs});`,
+    const launch = (name: string, grid: string, block: number | string, flat = false, extra = '') => [
+      `  ${flat ? 'MAE_LAUNCH_FLAT' : 'MAE_LAUNCH'}(${name}, ${grid}, ${block}, 0, _st, ${this.launchArgs}${extra});`,
       `  if (mae_launched(OP)) return MAE_ERROR;`,
     ];
     switch (s.kind) {
@@ -356,13 +359,17 @@ export class CudaEmitter {
             ]
           : [];
         const [smallLaunch, largeLaunch] = [tile(small), tile(large)];
-        // the large tile only when it still gives at least two waves of blocks on this device
+        const split = async ? this.splitK(k.name, s, ctx, large, launch) : [];
+        // the large tile when it still gives at least two waves of blocks on this device; else, for one
+        // sample with a long k, the large tile over slices of k (split-K); else the small tile
         return [
           '{',
           ...dims,
           ...asyncOk,
-          `  if (_BATCH * ((_M + ${large.BM - 1}) / ${large.BM}) * ((_N + ${large.BN - 1}) / ${large.BN}) >= 2 * mae_sm_count(device)) {`,
+          `  const int64_t _tiles = ((_M + ${large.BM - 1}) / ${large.BM}) * ((_N + ${large.BN - 1}) / ${large.BN});`,
+          '  if (_BATCH * _tiles >= 2 * mae_sm_count(device)) {',
           ...largeLaunch,
+          ...split,
           '  } else {',
           ...smallLaunch,
           '  }',
@@ -372,6 +379,46 @@ export class CudaEmitter {
       case 'none':
         throw new TypeError(`${this.op.name}: ${k.name} has no CUDA schedule: ${s.why}`);
     }
+  }
+
+  /**
+   * The split-K branch of a contraction's launcher (`} else if (...) {` and its launches): one sample,
+   * both operands for the asynchronous kernels, and at least two slices of k of SPLIT.MIN_TILES k
+   * tiles each; as many slices (up to SPLIT.MAX) as fill two waves of the large tile.
+   */
+  private splitK(
+    name: string,
+    s: Contraction,
+    ctx: GemmCtx,
+    cfg: MmaConfig,
+    launch: (name: string, grid: string, block: number | string, flat?: boolean, extra?: string) => string[],
+  ): string[] {
+    const split = `${name}_mma${cfg.BM}x${cfg.BN}_split`;
+    emitMmaSplitKernels(ctx, s, split, cfg);
+    const kt = `(${this.prod(s.kvars)} + ${cfg.BK - 1}) / ${cfg.BK}`;
+    return [
+      // slices: blocks along z, so at most the device's z limit
+      `  } else if (_async && _BATCH == 1 && mae_split_k(_tiles, ${kt}, mae_sm_count(device), _zmax < ${SPLIT.MAX} ? _zmax : ${SPLIT.MAX}, ${SPLIT.MIN_TILES}) >= 2) {`,
+      `  const int64_t _KT = ${kt}, _want = mae_split_k(_tiles, _KT, mae_sm_count(device), _zmax < ${SPLIT.MAX} ? _zmax : ${SPLIT.MAX}, ${SPLIT.MIN_TILES});`,
+      `  const int64_t _KS = (_KT + _want - 1) / _want * ${cfg.BK}, _S = (_KT * ${cfg.BK} + _KS - 1) / _KS;`,
+      '  void* _wsp = nullptr;',
+      '  if (mae_cuda_workspace(device, stream, (size_t)(_S * _M * _N) * sizeof(float), &_wsp, OP)) return MAE_ERROR;',
+      '  float* const _ws = static_cast<float*>(_wsp);',
+      ...launch(
+        split,
+        `dim3((unsigned)((_N + ${cfg.BN - 1}) / ${cfg.BN}), (unsigned)((_M + ${cfg.BM - 1}) / ${cfg.BM}), (unsigned)_S)`,
+        32 * cfg.WM * cfg.WN,
+        false,
+        ', _ws, _KS',
+      ),
+      ...launch(
+        `${split}_reduce`,
+        `(unsigned)mae_blocks(_M * _N, ${SPLIT_REDUCE_THREADS}, 1 << 20)`,
+        SPLIT_REDUCE_THREADS,
+        true,
+        ', _ws, _S',
+      ),
+    ];
   }
 
   emit(): string {

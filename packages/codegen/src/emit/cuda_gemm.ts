@@ -16,6 +16,13 @@ export interface MmaConfig {
   readonly WN: number; // warps along N
   readonly STAGES: number; // k tiles in the asynchronous variant's ring (gemm_async.cuh)
 }
+/**
+ * Split-K (the launcher's choice for one sample whose 128x128 tiles do not fill two waves): at most
+ * SPLIT_MAX slices of k, each at least SPLIT_MIN_TILES k tiles of 32; the second pass runs
+ * SPLIT_REDUCE_THREADS threads a block.
+ */
+export const SPLIT = { MAX: 16, MIN_TILES: 8 } as const;
+export const SPLIT_REDUCE_THREADS = 256;
 /** 64x64 with 4 stages (32 KiB of shared tiles), 128x128 with 3 (48 KiB, the static limit). */
 export const MMA_CONFIGS: readonly MmaConfig[] = [
   { BM: 64, BN: 64, BK: 32, WM: 2, WN: 2, STAGES: 4 },
@@ -83,21 +90,24 @@ export function directOperand(c: Contraction, which: 'a' | 'b'): DirectOperand |
 /** The template arguments ARow, BRow of gemm.cuh's skeletons for a contraction. */
 const rowFlags = (c: Contraction) => `${rowContiguous(c.a, c.m)}, ${rowContiguous(c.b, c.n)}`;
 
-/**
- * The kernel: sizes, the op's operand loads and epilogue as device lambdas (gemm.cuh's a, b, out),
- * and the call of the skeleton `call` (a template with its arguments, the lambdas appended).
- */
-function emitKernel(
-  g: GemmCtx,
-  c: Contraction,
-  name: string,
-  threads: number,
-  call: string,
-  ct: string,
-  direct = false,
-) {
+/** How a GEMM kernel calls its skeleton. */
+interface KernelCall {
+  readonly threads: number;
+  readonly call: string; // the skeleton, a template with its arguments
+  readonly ct: string; // the accumulator type the epilogue takes
+  readonly direct?: boolean; // the operand lambdas give addresses (gemm_async.cuh), not values
+  readonly lambdas?: readonly ('a' | 'b' | 'out')[]; // the lambdas the skeleton takes (default all)
+  readonly params?: string; // kernel parameters after the op's
+  readonly args?: string; // the skeleton's arguments (default _BATCH, _M, _N, _K, _a, _b, _out)
+}
+
+/** The kernel: sizes, the op's operand loads (or addresses) and epilogue as device lambdas, and the skeleton's call. */
+function emitKernel(g: GemmCtx, c: Contraction, name: string, k: KernelCall) {
+  const lambdas = k.lambdas ?? ['a', 'b', 'out'];
   // minBlocks 1: let ptxas use the registers the accumulators need rather than spill
-  g.w(`__global__ void __launch_bounds__(${threads}, 1) ${name}(${g.args}) {`);
+  g.w(
+    `__global__ void __launch_bounds__(${k.threads}, 1) ${name}(${g.args}${k.params ? `, ${k.params}` : ''}) {`,
+  );
   g.indent(1);
   g.w(
     `const int64_t _BATCH = ${g.prod(c.batch)}, _M = ${g.ext(c.m)}, _N = ${g.ext(c.n)}, _K = ${g.prod(c.kvars)};`,
@@ -110,23 +120,26 @@ function emitKernel(
     ['a', c.m],
     ['b', c.n],
   ] as const) {
+    if (!lambdas.includes(which)) continue;
     const operand = which === 'a' ? c.a : c.b;
-    const type = direct ? 'const __nv_bfloat16*' : 'float';
+    const type = k.direct ? 'const __nv_bfloat16*' : 'float';
     g.w(`const auto _${which} = [&](${bb}, int64_t ${row.name}, int64_t _kf) -> ${type} {`);
     g.indent(1);
     batch();
     g.decompose(c.kvars, '_kf');
-    g.w(`return ${direct && operand.k === 'load' ? g.address(operand) : g.value(operand)};`);
+    g.w(`return ${k.direct && operand.k === 'load' ? g.address(operand) : g.value(operand)};`);
     g.indent(-1);
     g.w('};');
   }
-  g.w(`const auto _out = [&](${bb}, int64_t ${c.m.name}, int64_t ${c.n.name}, ${ct} ${c.acc}) {`);
-  g.indent(1);
-  batch();
-  g.epilogue();
-  g.indent(-1);
-  g.w('};');
-  g.w(`${call}(_BATCH, _M, _N, _K, _a, _b, _out);`);
+  if (lambdas.includes('out')) {
+    g.w(`const auto _out = [&](${bb}, int64_t ${c.m.name}, int64_t ${c.n.name}, ${k.ct} ${c.acc}) {`);
+    g.indent(1);
+    batch();
+    g.epilogue();
+    g.indent(-1);
+    g.w('};');
+  }
+  g.w(`${k.call}(${k.args ?? '_BATCH, _M, _N, _K, _a, _b, _out'});`);
   g.indent(-1);
   g.w('}');
 }
@@ -134,14 +147,11 @@ function emitKernel(
 /** A tensor-core kernel (gemm.cuh's mae_gemm_mma) in tile configuration cfg. */
 export function emitMmaKernel(g: GemmCtx, c: Contraction, name: string, cfg: MmaConfig) {
   const { BM, BN, BK, WM, WN } = cfg;
-  emitKernel(
-    g,
-    c,
-    name,
-    32 * WM * WN,
-    `mae_gemm_mma<${BM}, ${BN}, ${BK}, ${WM}, ${WN}, ${rowFlags(c)}>`,
-    'float',
-  );
+  emitKernel(g, c, name, {
+    threads: 32 * WM * WN,
+    call: `mae_gemm_mma<${BM}, ${BN}, ${BK}, ${WM}, ${WN}, ${rowFlags(c)}>`,
+    ct: 'float',
+  });
 }
 
 /**
@@ -151,18 +161,41 @@ export function emitMmaKernel(g: GemmCtx, c: Contraction, name: string, cfg: Mma
  */
 export function emitMmaAsyncKernel(g: GemmCtx, c: Contraction, name: string, cfg: MmaConfig) {
   const { BM, BN, BK, WM, WN, STAGES } = cfg;
-  emitKernel(
-    g,
-    c,
-    name,
-    32 * WM * WN,
-    `mae_gemm_mma_async<${BM}, ${BN}, ${BK}, ${WM}, ${WN}, ${STAGES}, ${rowFlags(c)}>`,
-    'float',
-    true,
-  );
+  emitKernel(g, c, name, {
+    threads: 32 * WM * WN,
+    call: `mae_gemm_mma_async<${BM}, ${BN}, ${BK}, ${WM}, ${WN}, ${STAGES}, ${rowFlags(c)}>`,
+    ct: 'float',
+    direct: true,
+  });
+}
+
+/**
+ * Split-K for one sample (gemm_async.cuh): `${name}` writes the f32 partial products of the k
+ * slices [z _KS, (z + 1) _KS) to the workspace _ws[z][M][N] (blocks over z), `${name}_reduce` sums
+ * them in order and runs the op's epilogue (barrier-free, a thread per output).
+ */
+export function emitMmaSplitKernels(g: GemmCtx, c: Contraction, name: string, cfg: MmaConfig) {
+  const { BM, BN, BK, WM, WN, STAGES } = cfg;
+  emitKernel(g, c, name, {
+    threads: 32 * WM * WN,
+    call: `mae_gemm_mma_async_split<${BM}, ${BN}, ${BK}, ${WM}, ${WN}, ${STAGES}, ${rowFlags(c)}>`,
+    ct: 'float',
+    direct: true,
+    lambdas: ['a', 'b'],
+    params: 'float* __restrict__ _ws, int64_t _KS',
+    args: '_M, _N, _K, _KS, _a, _b, _ws',
+  });
+  emitKernel(g, c, `${name}_reduce`, {
+    threads: SPLIT_REDUCE_THREADS,
+    call: 'mae_gemm_split_reduce',
+    ct: 'float',
+    lambdas: ['out'],
+    params: 'const float* __restrict__ _ws, int64_t _S',
+    args: '_M, _N, _S, _ws, _out',
+  });
 }
 
 /** The fp32 SIMT kernel (gemm.cuh's mae_gemm_simt): 64x64 tiles, 256 threads, 4x4 outputs per thread. */
 export function emitSimtKernel(g: GemmCtx, c: Contraction, name: string, ct: string) {
-  emitKernel(g, c, name, 256, `mae_gemm_simt<${ct}, ${rowFlags(c)}>`, ct);
+  emitKernel(g, c, name, { threads: 256, call: `mae_gemm_simt<${ct}, ${rowFlags(c)}>`, ct });
 }

@@ -116,6 +116,28 @@ describe('generateAll', () => {
         'const bool _async = (K) % 8 == 0 && reinterpret_cast<uintptr_t>(x_k) % 16 == 0 && (K) % 8 == 0 && reinterpret_cast<uintptr_t>(weight_k) % 16 == 0;',
       ),
     );
+    // split-K for one sample whose large tiles do not fill two waves: partials, then their sum
+    const tnSplit = body('matmul_tn_cuda_bf16_k0_mma128x128_split');
+    assert.ok(
+      tnSplit.includes(
+        'mae_gemm_mma_async_split<128, 128, 32, 2, 4, 3, true, true>(_M, _N, _K, _KS, _a, _b, _ws);',
+      ),
+    );
+    assert.ok(!tnSplit.includes('const auto _out'), 'no epilogue in the partials');
+    const reduce = body('matmul_tn_cuda_bf16_k0_mma128x128_split_reduce');
+    assert.ok(
+      reduce.includes('mae_gemm_split_reduce(_M, _N, _S, _ws, _out);') && !reduce.includes('const auto _a'),
+    );
+    assert.ok(
+      cu.includes(
+        '} else if (_async && _BATCH == 1 && mae_split_k(_tiles, ((K) + 31) / 32, mae_sm_count(device), _zmax < 16 ? _zmax : 16, 8) >= 2) {',
+      ),
+    );
+    assert.ok(
+      cu.includes(
+        'MAE_LAUNCH_FLAT(matmul_tn_cuda_bf16_k0_mma128x128_split_reduce, (unsigned)mae_blocks(_M * _N, 256, 1 << 20), 256, 0, _st, out_k, a_k, b_k, alpha_k, BT, M, N, K, _ws, _S);',
+      ),
+    );
     const asyncKernels = [...cu.matchAll(/__global__ void __launch_bounds__\(\d+, 1\) (\w+_async)\(/g)];
     assert.equal(asyncKernels.length, 14, 'the 7 bf16 GEMM ops, two tiles each');
     assert.ok(!cu.includes('f32_k0_mma'), 'no f32 tensor-core kernels');

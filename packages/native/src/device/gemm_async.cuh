@@ -12,7 +12,9 @@
 //   - fragments loaded with ldmatrix (.trans for an operand contiguous along its rows).
 // The operand comes in as an address: pa(bb, m, k) -> const __nv_bfloat16*, the element's address,
 // asked only for m in [0, M), k in [0, K) at chunk starts (and (bb, 0, 0) for a zero-filled chunk's
-// source); the epilogue is out(bb, m, n, acc) as in gemm.cuh.
+// source); the epilogue is out(bb, m, n, acc) as in gemm.cuh. Split-K (mae_gemm_mma_async_split and
+// mae_gemm_split_reduce): for outputs with too few tiles to fill the GPU, blocks over slices of k
+// write f32 partials to a workspace that a second kernel sums in order before the epilogue.
 #pragma once
 #include "async_copy.cuh"
 
@@ -52,68 +54,120 @@ __device__ __forceinline__ const __nv_bfloat16* mae_frag_row(const __nv_bfloat16
   return s + mae_swz_k(r0 + 8 * rowStep + (lane & 7), kk / 8 + kStep);
 }
 
+// Accumulates into c (zeroed here) the warp's part of A[m0.., k] B[n0.., k] over the k tiles
+// [kt0, kt1) through the ring As, Bs ([STAGES][rows * 32] each); returns with every copy landed and
+// every warp past the ring (a barrier), so the caller may refill it.
+template <int BM, int BN, int WM, int WN, int STAGES, bool ARow, bool BRow, int MI, int NI, class PA, class PB>
+__device__ __forceinline__ void mae_gemm_async_mainloop(float (&c)[MI][NI][4], __nv_bfloat16* As, __nv_bfloat16* Bs,
+                                                        const PA& pa, const PB& pb, int64_t bb, int64_t m0, int64_t M,
+                                                        int64_t n0, int64_t N, int64_t kt0, int64_t kt1, int64_t K) {
+  constexpr int BK = 32, NT = 32 * WM * WN, TM = BM / WM, TN = BN / WN;
+  static_assert(MI == TM / 16 && NI == TN / 8 && BM >= 64 && BN >= 64 && NI % 2 == 0 && STAGES >= 2, "tile shape");
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, wm = warp / WN, wn = warp % WN;
+#pragma unroll
+  for (int i = 0; i < MI; ++i)
+    for (int j = 0; j < NI; ++j)
+      for (int h = 0; h < 4; ++h) c[i][j][h] = 0.f;
+  // one group per k tile (empty past the last), so that wait<STAGES - 2> means "tile kt landed"
+  const auto stage = [&](int64_t kt) {
+    if (kt < kt1) {
+      mae_gemm_copy_tile<BM, NT, ARow>(As + (kt % STAGES) * BM * BK, pa, bb, m0, M, kt * BK, K);
+      mae_gemm_copy_tile<BN, NT, BRow>(Bs + (kt % STAGES) * BN * BK, pb, bb, n0, N, kt * BK, K);
+    }
+    mae_cp_async_commit();
+  };
+#pragma unroll
+  for (int s = 0; s < STAGES - 1; ++s) stage(kt0 + s);
+  for (int64_t kt = kt0; kt < kt1; ++kt) {
+    mae_cp_async_wait<STAGES - 2>();
+    __syncthreads();  // tile kt is in for every thread, and every warp is done with tile kt - 1
+    stage(kt + STAGES - 1);  // into the slot of tile kt - 1
+    const __nv_bfloat16* const sa = As + (kt % STAGES) * BM * BK;
+    const __nv_bfloat16* const sb = Bs + (kt % STAGES) * BN * BK;
+#pragma unroll
+    for (int kk = 0; kk < BK; kk += 16) {
+      uint32_t af[MI][4], bf[NI][2];
+#pragma unroll
+      for (int i = 0; i < MI; ++i) mae_ldmatrix_x4<ARow>(af[i], mae_frag_row<BM, ARow, true>(sa, wm * TM + i * 16, kk, lane));
+#pragma unroll
+      for (int j = 0; j < NI; j += 2) {
+        uint32_t r[4];
+        mae_ldmatrix_x4<BRow>(r, mae_frag_row<BN, BRow, false>(sb, wn * TN + j * 8, kk, lane));
+        bf[j][0] = r[0], bf[j][1] = r[1], bf[j + 1][0] = r[2], bf[j + 1][1] = r[3];
+      }
+#pragma unroll
+      for (int i = 0; i < MI; ++i)
+#pragma unroll
+        for (int j = 0; j < NI; ++j) mae_mma_bf16_16816(c[i][j], af[i], bf[j]);
+    }
+  }
+  mae_cp_async_wait<0>();  // the empty groups past the last tile
+  __syncthreads();         // every warp is done with the ring before the caller refills it
+}
+
+// Calls f(m, n, i, j, h) for each accumulator c[i][j][h] of this thread that lies in [0, M) x [0, N).
+template <int BM, int BN, int WM, int WN, class F>
+__device__ __forceinline__ void mae_gemm_for_each_acc(int64_t m0, int64_t M, int64_t n0, int64_t N, const F& f) {
+  constexpr int TM = BM / WM, TN = BN / WN, MI = TM / 16, NI = TN / 8;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, wm = warp / WN, wn = warp % WN, g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int i = 0; i < MI; ++i)
+#pragma unroll
+    for (int j = 0; j < NI; ++j)
+#pragma unroll
+      for (int h = 0; h < 4; ++h) {
+        const int64_t m = m0 + wm * TM + i * 16 + g + (h >> 1) * 8;
+        const int64_t n = n0 + wn * TN + j * 8 + 2 * t + (h & 1);
+        if (m < M && n < N) f(m, n, i, j, h);
+      }
+}
+
 template <int BM, int BN, int BK, int WM, int WN, int STAGES, bool ARow, bool BRow, class PA, class PB, class Out>
 __device__ __forceinline__ void mae_gemm_mma_async(int64_t batch, int64_t M, int64_t N, int64_t K, const PA& pa,
                                                    const PB& pb, const Out& out) {
-  constexpr int NT = 32 * WM * WN, TM = BM / WM, TN = BN / WN, MI = TM / 16, NI = TN / 8;
-  static_assert(BK == 32 && BM >= 64 && BN >= 64 && NI % 2 == 0 && STAGES >= 2, "tile shape");
-  MAE_SHARED_ALIGNED(128, __nv_bfloat16, As, [STAGES][BM * BK]);
-  MAE_SHARED_ALIGNED(128, __nv_bfloat16, Bs, [STAGES][BN * BK]);
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int wm = warp / WN, wn = warp % WN, g = lane >> 2, t = lane & 3;
-  const int64_t KT = (K + BK - 1) / BK;
+  static_assert(BK == 32, "32-element k tiles (the swizzles assume 64-byte tile rows)");
+  constexpr int MI = BM / WM / 16, NI = BN / WN / 8;
+  MAE_SHARED_ALIGNED(128, __nv_bfloat16, As, [STAGES * BM * BK]);
+  MAE_SHARED_ALIGNED(128, __nv_bfloat16, Bs, [STAGES * BN * BK]);
   for (int64_t bb = blockIdx.z; bb < batch; bb += gridDim.z) {
     const int64_t m0 = (int64_t)blockIdx.y * BM, n0 = (int64_t)blockIdx.x * BN;
     float c[MI][NI][4];
-#pragma unroll
-    for (int i = 0; i < MI; ++i)
-      for (int j = 0; j < NI; ++j)
-        for (int h = 0; h < 4; ++h) c[i][j][h] = 0.f;
-    // one group per k tile (empty past the last), so that wait<STAGES - 2> means "tile kt landed"
-    const auto stage = [&](int64_t kt) {
-      if (kt < KT) {
-        mae_gemm_copy_tile<BM, NT, ARow>(As[kt % STAGES], pa, bb, m0, M, kt * BK, K);
-        mae_gemm_copy_tile<BN, NT, BRow>(Bs[kt % STAGES], pb, bb, n0, N, kt * BK, K);
-      }
-      mae_cp_async_commit();
-    };
-#pragma unroll
-    for (int s = 0; s < STAGES - 1; ++s) stage(s);
-    for (int64_t kt = 0; kt < KT; ++kt) {
-      mae_cp_async_wait<STAGES - 2>();
-      __syncthreads();  // tile kt is in for every thread, and every warp is done with tile kt - 1
-      stage(kt + STAGES - 1);  // into the slot of tile kt - 1
-      const __nv_bfloat16* const sa = As[kt % STAGES];
-      const __nv_bfloat16* const sb = Bs[kt % STAGES];
-#pragma unroll
-      for (int kk = 0; kk < BK; kk += 16) {
-        uint32_t af[MI][4], bf[NI][2];
-#pragma unroll
-        for (int i = 0; i < MI; ++i) mae_ldmatrix_x4<ARow>(af[i], mae_frag_row<BM, ARow, true>(sa, wm * TM + i * 16, kk, lane));
-#pragma unroll
-        for (int j = 0; j < NI; j += 2) {
-          uint32_t r[4];
-          mae_ldmatrix_x4<BRow>(r, mae_frag_row<BN, BRow, false>(sb, wn * TN + j * 8, kk, lane));
-          bf[j][0] = r[0], bf[j][1] = r[1], bf[j + 1][0] = r[2], bf[j + 1][1] = r[3];
-        }
-#pragma unroll
-        for (int i = 0; i < MI; ++i)
-#pragma unroll
-          for (int j = 0; j < NI; ++j) mae_mma_bf16_16816(c[i][j], af[i], bf[j]);
-      }
-    }
-    mae_cp_async_wait<0>();  // the empty groups past the last tile
-    __syncthreads();         // every warp is done with the ring before the next batch refills it
-#pragma unroll
-    for (int i = 0; i < MI; ++i)
-#pragma unroll
-      for (int j = 0; j < NI; ++j)
-#pragma unroll
-        for (int h = 0; h < 4; ++h) {
-          const int64_t m = m0 + wm * TM + i * 16 + g + (h >> 1) * 8;
-          const int64_t n = n0 + wn * TN + j * 8 + 2 * t + (h & 1);
-          if (m < M && n < N) out(bb, m, n, c[i][j][h]);
-        }
+    mae_gemm_async_mainloop<BM, BN, WM, WN, STAGES, ARow, BRow>(c, As, Bs, pa, pb, bb, m0, M, n0, N, 0,
+                                                                (K + BK - 1) / BK, K);
+    mae_gemm_for_each_acc<BM, BN, WM, WN>(m0, M, n0, N,
+                                          [&](int64_t m, int64_t n, int i, int j, int h) { out(bb, m, n, c[i][j][h]); });
+  }
+}
+
+// Split-K (one sample): block z computes the partial product over k in [z KS, (z + 1) KS) (KS a
+// multiple of 32) and writes it to the f32 workspace ws[z][M][N]; mae_gemm_split_reduce then sums
+// the partials in order of z and runs the op's epilogue. For GEMMs whose output has too few tiles
+// to fill the GPU and whose k is long (the weight gradients: 768 x 768 outputs over 12,800 tokens).
+template <int BM, int BN, int BK, int WM, int WN, int STAGES, bool ARow, bool BRow, class PA, class PB>
+__device__ __forceinline__ void mae_gemm_mma_async_split(int64_t M, int64_t N, int64_t K, int64_t KS, const PA& pa,
+                                                         const PB& pb, float* ws) {
+  static_assert(BK == 32, "32-element k tiles (the swizzles assume 64-byte tile rows)");
+  constexpr int MI = BM / WM / 16, NI = BN / WN / 8;
+  MAE_SHARED_ALIGNED(128, __nv_bfloat16, As, [STAGES * BM * BK]);
+  MAE_SHARED_ALIGNED(128, __nv_bfloat16, Bs, [STAGES * BN * BK]);
+  const int64_t m0 = (int64_t)blockIdx.y * BM, n0 = (int64_t)blockIdx.x * BN, z = blockIdx.z;
+  const int64_t KT = (K + BK - 1) / BK, kt0 = z * (KS / BK), kt1 = kt0 + KS / BK < KT ? kt0 + KS / BK : KT;
+  float c[MI][NI][4];
+  mae_gemm_async_mainloop<BM, BN, WM, WN, STAGES, ARow, BRow>(c, As, Bs, pa, pb, int64_t{0}, m0, M, n0, N, kt0, kt1, K);
+  float* const part = ws + z * M * N;
+  mae_gemm_for_each_acc<BM, BN, WM, WN>(m0, M, n0, N,
+                                        [&](int64_t m, int64_t n, int i, int j, int h) { part[m * N + n] = c[i][j][h]; });
+}
+
+// The second pass of split-K: out(0, m, n, sum over z of ws[z][m][n]) for every (m, n), the partials
+// added in order of z (deterministic), a thread per output (coalesced along n). Barrier-free.
+template <class Out>
+__device__ __forceinline__ void mae_gemm_split_reduce(int64_t M, int64_t N, int64_t S, const float* ws, const Out& out) {
+  const int64_t total = M * N;
+  for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (int64_t)gridDim.x * blockDim.x) {
+    float acc = ws[e];
+    for (int64_t z = 1; z < S; ++z) acc += ws[z * total + e];
+    out(int64_t{0}, e / N, e % N, acc);
   }
 }
 }  // namespace

@@ -93,6 +93,14 @@ int64_t mae_max_grid_z(int device) {
   static std::atomic<int> cache[64];
   return mae_cached_attribute(cache, cudaDevAttrMaxGridDimZ, device, 65535);
 }
+// Slices of k for split-K (gemm_async.cuh): enough for `tiles` output tiles to fill two waves of
+// `sms` blocks, at most `cap`, each at least `min_tiles` k tiles (below 2: no split).
+int64_t mae_split_k(int64_t tiles, int64_t k_tiles, int64_t sms, int64_t cap, int64_t min_tiles) {
+  int64_t s = (2 * sms + tiles - 1) / tiles;
+  if (s > cap) s = cap;
+  if (s > k_tiles / min_tiles) s = k_tiles / min_tiles;
+  return s;
+}
 int64_t mae_blocks(int64_t work, int64_t per_block, int64_t cap) {
   const int64_t b = (work + per_block - 1) / per_block;
   return b < 1 ? 1 : (b > cap ? cap : b);

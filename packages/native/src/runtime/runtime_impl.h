@@ -39,6 +39,10 @@ bool capturing(int device);
 bool is_capture_stream(const mae_stream* s);
 // "1.50 GiB", "512 B" ...
 std::string bytes_str(size_t n);
+#ifdef MAE_WITH_CUDA
+// Frees the workspace of a CUDA stream about to be destroyed (workspace.cpp).
+void release_workspace(int device, void* stream);
+#endif
 
 #ifdef MAE_WITH_CUDA
 // Sets "<fn>: <what> failed: <cudaErrorName> (<cudaGetErrorString>)", clears CUDA's sticky-free

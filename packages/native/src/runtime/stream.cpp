@@ -44,6 +44,7 @@ void mae_stream_destroy(mae_stream* s) {
 #ifdef MAE_WITH_CUDA
   if (s->handle != nullptr) {
     mae_rt::DeviceGuard guard(s->device.index);
+    mae_rt::release_workspace(s->device.index, s->handle);
     if (cudaStreamDestroy(static_cast<cudaStream_t>(s->handle)) != cudaSuccess) (void)cudaGetLastError();
   }
 #endif
