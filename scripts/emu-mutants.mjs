@@ -31,6 +31,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const PNPM = ['-y', 'pnpm@10.34.9'];
 const DEVICE_DIR = 'packages/native/src/device';
 const EMIT_DIR = 'packages/codegen/src/emit';
+const COLSPLIT = `${EMIT_DIR}/cuda_colsplit.ts`;
 const PRELUDE = `${DEVICE_DIR}/prelude.cuh`;
 const GEMM = `${DEVICE_DIR}/gemm.cuh`;
 const GEMM_ASYNC = `${DEVICE_DIR}/gemm_async.cuh`;
@@ -46,6 +47,7 @@ const REMOVED = '/* emu-mutant: barrier removed */';
 const OPS = {
   reduce: 'softmax_forward,softmax_backward,layernorm_forward,layernorm_backward',
   gemm: 'matmul_nn,linear_forward',
+  colsplit: 'sum_forward,layernorm_backward',
   attnFwd: 'attention_forward',
   attnBwd: 'attention_backward',
 };
@@ -209,6 +211,22 @@ const MUTANTS = [
     replace: 'for (int64_t z = 1; z + 1 < S; ++z)',
     ops: OPS.gemm,
     what: "split-K: the second pass leaves out the last slice's partials",
+  },
+  {
+    name: 'colsplit-slice-overlap',
+    file: COLSPLIT,
+    find: '_hi = _lo + _RS < ${rows} ? _lo + _RS : ${rows};',
+    replace: '_hi = _lo + _RS + 1 < ${rows} ? _lo + _RS + 1 : ${rows};',
+    ops: OPS.colsplit,
+    what: "column reductions split across blocks: each slice takes the next slice's first row too",
+  },
+  {
+    name: 'colsplit-join-last',
+    file: COLSPLIT,
+    find: 'for (int64_t _z = 1; _z < _S; ++_z)',
+    replace: 'for (int64_t _z = 1; _z + 1 < _S; ++_z)',
+    ops: OPS.colsplit,
+    what: "column reductions split across blocks: the join leaves out the last slice's partials",
   },
   {
     name: 'flash-fragment-b-swap',

@@ -58,6 +58,8 @@ const EXTRA: Record<string, Record<string, number>[]> = {
   linear: GEMM_ALIGNED,
   linear_gelu: GEMM_ALIGNED,
   linear_residual: GEMM_ALIGNED,
+  // LayerNorm's dweight and dbias over 300 rows: the column reductions split into 9 slices of rows
+  layernorm: [{ M: 300, N: 40 }],
   attention: [
     { N: 3, T: 50, H: 2, E: 32 },
     { N: 2, T: 197, H: 3, E: 80 },

@@ -6,6 +6,7 @@ import { CPU_STORAGE } from '../ir/dtype.js';
 import type { IndexVar, Node } from '../ir/expr.js';
 import { computeDType, type OpDef, resolveDType, type Variant } from '../ir/op.js';
 import { type Contraction, type Kernel, lowerOp, type Stmt } from '../lower/lower.js';
+import { emitColsplit, splittable } from './cuda_colsplit.js';
 import {
   directOperand,
   emitMmaAsyncKernel,
@@ -31,15 +32,6 @@ import { cudaTemplate, templateCtx } from './templates.js';
 
 /** Terms of a reduction each thread loads before adding them (cuda.ts's reduce loops). */
 export const REDUCE_UNROLL = 4;
-/**
- * The `_slices` kernels (column reductions with too few outputs for a thread each): blocks of
- * SLICE_THREADS threads own SLICE_COLUMNS outputs, each column's reduction split over
- * SLICE_THREADS / SLICE_COLUMNS slices of the rows (32 since the first GPU run measured them
- * latency-bound: 8 slices of 32 columns before). 16 columns keep a row's segment at 32 bytes or
- * more for 2-byte types, a whole sector.
- */
-export const SLICE_THREADS = 512;
-export const SLICE_COLUMNS = 16;
 
 // The hand-written device code (reductions, the mma helper, launch helpers, the GEMM tiles) and the macros that
 // stand for CUDA syntax (launches, shared memory) live in packages/native/src/device/*.cuh, so that
@@ -91,12 +83,8 @@ export class CudaEmitter {
     }
   }
 
-  /**
-   * Statements run by one thread (mode 'serial'), by all threads of a block / warp for a row, or by
-   * the warps of a block for the 32 outputs their lanes own ('slice': each warp a slice of every
-   * reduction, combined through shared memory).
-   */
-  private stmt(s: Stmt, mode: 'serial' | 'block' | 'warp' | 'slice') {
+  /** Statements run by one thread (mode 'serial') or by all threads of a block / warp for a row. */
+  private stmt(s: Stmt, mode: 'serial' | 'block' | 'warp') {
     const r = this.r;
     const ct = r.ctype;
     switch (s.k) {
@@ -114,13 +102,11 @@ export class CudaEmitter {
       case 'reduce': {
         const isMax = s.op === 'max';
         this.w(`${ct} ${s.name} = ${isMax ? `(${ct})(-INFINITY)` : `(${ct})0`};`);
-        const start = { block: 'threadIdx.x', warp: '_lane', slice: '_slice', serial: '0' }[mode];
-        const step = { block: 'blockDim.x', warp: '32', slice: '_nslices', serial: '1' }[mode];
+        const start = { block: 'threadIdx.x', warp: '_lane', serial: '0' }[mode];
+        const step = { block: 'blockDim.x', warp: '32', serial: '1' }[mode];
         this.reduceLoop(s, start, step);
         if (mode === 'block') this.w(`${s.name} = mae_block_reduce<${isMax}>(${s.name}, _red);`);
         if (mode === 'warp') this.w(`${s.name} = ${isMax ? 'mae_warp_max' : 'mae_warp_sum'}(${s.name});`);
-        if (mode === 'slice')
-          this.w(`${s.name} = mae_slice_reduce<${isMax}, ${SLICE_COLUMNS}>(${s.name}, _slices);`);
         break;
       }
       case 'let':
@@ -130,7 +116,6 @@ export class CudaEmitter {
         const guard = {
           block: 'if (threadIdx.x == 0) ',
           warp: 'if (_lane == 0) ',
-          slice: 'if (_slice == 0 && _live) ',
           serial: '',
         }[mode];
         this.w(guard + r.store(s.t, s.idx, s.local));
@@ -145,9 +130,9 @@ export class CudaEmitter {
    * at a time, so the same result; their loads are in flight together instead of one global
    * latency each. Terms past the end are not combined (fmax would turn a NaN so far into padding).
    */
-  private reduceLoop(s: Extract<Stmt, { k: 'reduce' }>, start: string, step: string) {
+  private reduceLoop(s: Extract<Stmt, { k: 'reduce' }>, start: string, step: string, end?: string) {
     const ct = this.r.ctype;
-    const [f, n] = [`_f_${s.name}`, this.prod(s.vars)];
+    const [f, n] = [`_f_${s.name}`, end ?? this.prod(s.vars)];
     const term = (u: number) => `_u${u}_${s.name}`;
     const combine = (v: string) =>
       s.op === 'max' ? `${s.name} = fmax(${s.name}, ${v});` : `${s.name} += ${v};`;
@@ -240,24 +225,28 @@ export class CudaEmitter {
         this.ind--;
         this.w('}');
         this.close();
-        const [ST, SC] = [SLICE_THREADS, SLICE_COLUMNS];
-        this.kernelHead(`${k.name}_slices`, ST);
-        this.w(`MAE_SHARED(${this.r.ctype}, _slices, [${ST}]);`);
-        this.w(`const int64_t _total = ${this.prod(s.vars)};`);
-        this.w(
-          `const int _col = threadIdx.x % ${SC}, _slice = threadIdx.x / ${SC}, _nslices = blockDim.x / ${SC};`,
-        );
-        this.w(
-          `for (int64_t _f0 = (int64_t)blockIdx.x * ${SC}; _f0 < _total; _f0 += (int64_t)gridDim.x * ${SC}) {`,
-        );
-        this.ind++;
-        // a thread past the end computes the last output again (every thread reaches the barriers) but stores nothing
-        this.w('const bool _live = _f0 + _col < _total;');
-        this.decompose(s.vars, '_live ? _f0 + _col : _total - 1');
-        s.body.forEach((b) => this.stmt(b, 'slice'));
-        this.ind--;
-        this.w('}');
-        this.close();
+        const reds = splittable(s.body);
+        const wide = reds
+          ? emitColsplit(
+              {
+                w: (x) => this.w(x),
+                indent: (d) => {
+                  this.ind += d;
+                },
+                prod: (v) => this.prod(v),
+                decompose: (v, f) => this.decompose(v, f),
+                reduceLoop: (r, start, step, end) => this.reduceLoop(r, start, step, end),
+                serial: (x) => this.stmt(x, 'serial'),
+                args: this.args,
+                ctype: this.r.ctype,
+              },
+              k.name,
+              s.vars,
+              s.body,
+              reds,
+              launch,
+            )
+          : undefined;
         this.kernelHead(`${k.name}_warp`, T);
         this.w(`const int64_t _total = ${this.prod(s.vars)};`);
         this.w('const int _lane = threadIdx.x & 31;');
@@ -275,15 +264,11 @@ export class CudaEmitter {
           `{ const int64_t _work = ${this.prod(s.vars)};`,
           '  if (_work > 0) {',
           // outputs along a contiguous axis: a thread each when they fill two waves of blocks, else
-          // 32 per block, the block's warps splitting each reduction
+          // a thread each over slices of the rows, their partials combined by a second kernel
+          // (cuda_colsplit.ts); otherwise a warp per output
           `  if (${this.ext(inner)} >= 32 && _work >= 2 * ${T} * mae_sm_count(device)) {`,
           ...launch(`${k.name}_thread`, `(unsigned)mae_blocks(_work, ${T}, 1 << 20)`, T, true),
-          `  } else if (${this.ext(inner)} >= 32) {`,
-          ...launch(
-            `${k.name}_slices`,
-            `(unsigned)mae_blocks(_work, ${SLICE_COLUMNS}, 1 << 20)`,
-            SLICE_THREADS,
-          ),
+          ...(wide ? [`  } else if (${this.ext(inner)} >= 32) {`, ...wide] : []),
           '  } else {',
           ...launch(`${k.name}_warp`, `(unsigned)mae_blocks(_work, ${T / 32}, 1 << 20)`, T),
           '  }',

@@ -99,7 +99,7 @@ describe('roofline model', () => {
   });
   it('serial: waves x load requests per warp x the load latency, never under the modeled time', () => {
     // 4 blocks run of a grid of 132 * 8 * 3 (3 waves at 8 blocks per SM), 8 warps each, 50 loads per warp
-    const c = counts('sum_forward_cuda_f32_k0_slices', 132 * 8 * 3, {
+    const c = counts('sum_forward_cuda_f32_k0_part', 132 * 8 * 3, {
       blocks_run: 4,
       global_load: { requests: 4 * 8 * 50, sectors: 4 * 8 * 50 * 2, ideal: 4 * 8 * 50 * 2 },
     });

@@ -1,6 +1,6 @@
 // prelude.cuh: device helpers every generated kernel file shares: warp and block reductions (warp
-// shuffles and a 32-entry shared scratch), reductions split across a block's warps, the bf16
-// m16n8k16 tensor-core MMA (PTX mma.sync on sm_80+, the emulator's warp collective under
+// shuffles and a 32-entry shared scratch), the bf16 m16n8k16 tensor-core MMA (PTX mma.sync on
+// sm_80+, the emulator's warp collective under
 // MAE_CUDA_EMULATOR, a trap on older devices rather than a silent no-op), and the host-side launch
 // helpers (errors, device selection, SM count, grid sizing). Included once, by the generated
 // ops_cuda.cu, after mae_device.cuh.
@@ -27,19 +27,6 @@ template <bool IsMax, typename T> __device__ __forceinline__ T mae_block_reduce(
   __syncthreads();
   T r = lane < nw ? smem[lane] : (IsMax ? (T)(-INFINITY) : (T)0);
   return IsMax ? mae_warp_max(r) : mae_warp_sum(r);
-}
-// The threads of a block that split the reductions of the C outputs they own (the outreduce
-// `_slices` kernels): thread t takes output t % C and slice t / C of its reduction; every thread
-// gets its output's reduction over all the slices, combined in slice order (deterministic). smem
-// holds blockDim.x partials.
-template <bool IsMax, int C, typename T> __device__ __forceinline__ T mae_slice_reduce(T v, T* smem) {
-  const int col = threadIdx.x % C, slice = threadIdx.x / C, slices = blockDim.x / C;
-  __syncthreads();  // smem may still be read by a previous reduction
-  smem[slice * C + col] = v;
-  __syncthreads();
-  T r = smem[col];
-  for (int i = 1; i < slices; ++i) r = IsMax ? fmax(r, smem[i * C + col]) : r + smem[i * C + col];
-  return r;
 }
 // D = A B + C for one warp: A 16x16 bf16 (row), B 16x8 bf16 (col), C/D 16x8 f32, in the register
 // fragments of PTX's mma.m16n8k16 (a: 4 x b32, b: 2 x b32, c: 4 x f32 per lane).
@@ -100,6 +87,14 @@ int64_t mae_split_k(int64_t tiles, int64_t k_tiles, int64_t sms, int64_t cap, in
   if (s > cap) s = cap;
   if (s > k_tiles / min_tiles) s = k_tiles / min_tiles;
   return s;
+}
+// Row slices for a column reduction split across blocks (codegen's cuda_colsplit.ts): enough for
+// `col_blocks` blocks of columns to give 8 blocks per SM, at most `cap`, each at least `min_rows` rows.
+int64_t mae_colsplit(int64_t col_blocks, int64_t rows, int64_t sms, int64_t cap, int64_t min_rows) {
+  int64_t s = (8 * sms + col_blocks - 1) / col_blocks;
+  if (s > cap) s = cap;
+  if (s > rows / min_rows) s = rows / min_rows;
+  return s < 1 ? 1 : s;
 }
 int64_t mae_blocks(int64_t work, int64_t per_block, int64_t cap) {
   const int64_t b = (work + per_block - 1) / per_block;

@@ -1,0 +1,102 @@
+// cuda_colsplit.ts: column reductions split across blocks (the bias gradients, LayerNorm's dweight and
+// dbias at ViT shapes: a few hundred outputs, each a sum over 12,800-50,432 rows). A block of
+// threads takes consecutive outputs (coalesced along the contiguous axis) over one slice of the rows
+// (blockIdx.y), the REDUCE_UNROLL loads in flight as every reduction loop here, and writes its
+// partials to a workspace (runtime/workspace.cpp); a second kernel combines each output's partials
+// in slice order (deterministic) and runs the rest of the op (lets, stores) in place. Both
+// barrier-free. It applies to an outreduce kernel whose reductions share their range and read no
+// local (no other reduction, no let: each partial then is that reduction over its slice).
+import type { IndexVar, Node } from '../ir/expr.js';
+import { walk } from '../ir/expr.js';
+import type { Stmt } from '../lower/lower.js';
+
+/** Slices: at most COLSPLIT.MAX, each at least COLSPLIT.MIN_ROWS rows; THREADS a block. */
+export const COLSPLIT = { MAX: 128, MIN_ROWS: 32, THREADS: 256 } as const;
+
+type Reduce = Extract<Stmt, { k: 'reduce' }>;
+
+export interface ColsplitCtx {
+  w(s: string): void;
+  indent(d: number): void;
+  prod(vars: readonly IndexVar[]): string;
+  decompose(vars: readonly IndexVar[], flat: string): void;
+  /** a reduction's loop (cuda.ts reduceLoop) over flat terms [start, end) */
+  reduceLoop(s: Reduce, start: string, step: string, end: string): void;
+  /** a statement run by one thread */
+  serial(s: Stmt): void;
+  readonly args: string;
+  readonly ctype: string;
+}
+
+/** The reductions of an outreduce body the split can take (undefined: keep the one-pass kernels). */
+export function splittable(body: readonly Stmt[]): Reduce[] | undefined {
+  const reds = body.filter((s): s is Reduce => s.k === 'reduce');
+  if (reds.length === 0) return undefined;
+  const range = (r: Reduce) => r.vars.map((v) => v.name).join();
+  if (reds.some((r) => range(r) !== range(reds[0]!))) return undefined;
+  let readsVar = false;
+  for (const r of reds) walk(r.body, (n: Node) => n.k === 'var' && (readsVar = true));
+  return readsVar ? undefined : reds;
+}
+
+/** Emits `${name}_part` and `${name}_join`; returns the launcher lines (inside `if (_work > 0)`). */
+export function emitColsplit(
+  g: ColsplitCtx,
+  name: string,
+  vars: readonly IndexVar[],
+  body: readonly Stmt[],
+  reds: readonly Reduce[],
+  launch: (name: string, grid: string, block: number, flat: boolean, extra: string) => string[],
+): string[] {
+  const T = COLSPLIT.THREADS;
+  const rows = g.prod(reds[0]!.vars);
+  const head = (kernel: string, params: string) => {
+    g.w(`__global__ void __launch_bounds__(${T}) ${kernel}(${g.args}, ${params}) {`);
+    g.indent(1);
+    g.w(`const int64_t _total = ${g.prod(vars)};`);
+  };
+  const loop = (first: string, stride: string, emit: () => void) => {
+    g.w(`for (int64_t _f = ${first}; _f < _total; _f += ${stride}) {`);
+    g.indent(1);
+    g.decompose(vars, '_f');
+    emit();
+    g.indent(-1);
+    g.w('}');
+    g.indent(-1);
+    g.w('}');
+  };
+  const slot = (z: string, i: number) => `_ws[(${z} * ${reds.length} + ${i}) * _total + _f]`;
+  head(`${name}_part`, `${g.ctype}* __restrict__ _ws, int64_t _RS`);
+  g.w(`const int64_t _z = blockIdx.y, _lo = _z * _RS, _hi = _lo + _RS < ${rows} ? _lo + _RS : ${rows};`);
+  loop('(int64_t)blockIdx.x * blockDim.x + threadIdx.x', '(int64_t)gridDim.x * blockDim.x', () => {
+    reds.forEach((r, i) => {
+      g.w(`${g.ctype} ${r.name} = ${r.op === 'max' ? `(${g.ctype})(-INFINITY)` : `(${g.ctype})0`};`);
+      g.reduceLoop(r, '_lo', '1', '_hi');
+      g.w(`${slot('_z', i)} = ${r.name};`);
+    });
+  });
+  head(`${name}_join`, `const ${g.ctype}* __restrict__ _ws, int64_t _S`);
+  loop('(int64_t)blockIdx.x * blockDim.x + threadIdx.x', '(int64_t)gridDim.x * blockDim.x', () => {
+    for (const s of body) {
+      const i = reds.indexOf(s as Reduce);
+      if (i < 0) {
+        g.serial(s);
+        continue;
+      }
+      const [r, v] = [reds[i]!, slot('_z', i)];
+      const combine = r.op === 'max' ? `${r.name} = fmax(${r.name}, ${v});` : `${r.name} += ${v};`;
+      g.w(`${g.ctype} ${r.name} = ${slot('0', i)};`);
+      g.w(`for (int64_t _z = 1; _z < _S; ++_z) ${combine}`);
+    }
+  });
+  return [
+    `  const int64_t _R = ${rows}, _cb = mae_blocks(_work, ${T}, 1 << 16);`,
+    `  const int64_t _want = mae_colsplit(_cb, _R, mae_sm_count(device), ${COLSPLIT.MAX}, ${COLSPLIT.MIN_ROWS});`,
+    '  const int64_t _RS = (_R + _want - 1) / _want, _S = (_R + _RS - 1) / _RS;',
+    '  void* _wsp = nullptr;',
+    `  if (mae_cuda_workspace(device, stream, (size_t)(_S * ${reds.length} * _work) * sizeof(${g.ctype}), &_wsp, OP)) return MAE_ERROR;`,
+    `  ${g.ctype}* const _ws = static_cast<${g.ctype}*>(_wsp);`,
+    ...launch(`${name}_part`, 'dim3((unsigned)_cb, (unsigned)_S)', T, true, ', _ws, _RS'),
+    ...launch(`${name}_join`, `(unsigned)mae_blocks(_work, ${T}, 1 << 20)`, T, true, ', _ws, _S'),
+  ];
+}
