@@ -101,7 +101,7 @@ const hasCuda = devices().some((d) => d.type === 'cuda');
     assert.deepEqual([...(await y.toArray())], [2, 4, 6]);
     graph.destroy();
   });
-  it("sizes a split-K GEMM's workspace before a capture: refused during the first, captured after an eager run", async () => {
+  it("sizes a split-K GEMM's workspace before a capture: refused during the first, captured after an eager run, kept after", async () => {
     // one sample, one 128x128 output tile, k = 1056: the launcher splits k (a workspace per stream)
     const [M, N, K] = [40, 48, 1056];
     const rand = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
@@ -139,6 +139,13 @@ const hasCuda = devices().some((d) => d.type === 'cuda');
         Math.abs(got[i]! - want[i]!) <= 0.01 * Math.abs(want[i]!) + 1e-3,
         `out[${i}]: ${got[i]} vs ${want[i]}`,
       );
+    // a larger split later grows the stream's workspace; the graph's buffer stays valid (not freed)
+    const big = (n: number) => Tensor.fromArray('bf16', [1, K, n], rand(K * n), 'cuda');
+    const wide = Tensor.empty('bf16', [1, 384, 384], 'cuda');
+    withCurrentStream(s, () => ops.matmul_tn(wide, big(384), big(384), 1));
+    graph.launch(s);
+    await s.synchronizeAsync();
+    assert.deepEqual([...(await result.toArray())], [...(await eager.toArray())]);
     graph.destroy();
   });
   it('refuses host copies inside a capture and leaves the device usable', () => {

@@ -1,11 +1,12 @@
 // workspace.cpp: scratch device memory for kernels that need more than their outputs (the GEMMs'
 // split-K partial sums, gemm_async.cuh): one grow-only buffer per (device, CUDA stream), so that
 // work queued on different streams never shares one. A buffer grows only outside a graph capture
-// (a captured graph keeps the address it captured, which stays valid while the stream lives): work
-// that needs more during a capture fails, naming the sizes, and is to run once before it is
-// captured (the trainer's first step is eager). Growing waits for the stream's queued work, which
-// may still read the old buffer. A buffer is released with its stream (mae_stream_destroy) and the
-// default stream's at exit by the driver.
+// (a captured graph keeps the address it captured): work that needs more during a capture fails,
+// naming the sizes, and is to run once before it is captured (the trainer's first step is eager).
+// Growing waits for the stream's queued work, which may still read the old buffer, and frees it
+// unless a capture was handed it: a graph may replay it later, so such a buffer is never freed (a
+// bounded leak: one buffer per growth after a capture). The others are released with their
+// stream (mae_stream_destroy), the default stream's at exit by the driver.
 #include <map>
 #include <mutex>
 #include <utility>
@@ -17,6 +18,7 @@ namespace {
 struct Buffer {
   void* ptr = nullptr;
   size_t bytes = 0;
+  bool captured = false;  // handed to a graph capture: never freed
 };
 std::mutex g_mu;
 // never destroyed: no cudaFree may run during static destruction
@@ -31,19 +33,22 @@ extern "C" mae_status mae_cuda_workspace(int device, void* stream, size_t bytes,
   *out = nullptr;
   std::lock_guard<std::mutex> lock(g_mu);
   Buffer& b = buffers()[{device, stream}];
-  if (bytes <= b.bytes) {
-    *out = b.ptr;
-    return MAE_OK;
-  }
   const auto s = static_cast<cudaStream_t>(stream);
   cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
   if (cudaStreamIsCapturing(s, &status) != cudaSuccess) (void)cudaGetLastError();
-  if (status != cudaStreamCaptureStatusNone)
+  const bool capturing = status != cudaStreamCaptureStatusNone;
+  if (bytes <= b.bytes) {
+    b.captured = b.captured || capturing;
+    *out = b.ptr;
+    return MAE_OK;
+  }
+  if (capturing)
     return mae_fail("%s: needs %s of workspace on cuda:%d during a graph capture, where the stream has %s: run the "
                     "work once before capturing it",
                     op, mae_rt::bytes_str(bytes).c_str(), device, mae_rt::bytes_str(b.bytes).c_str());
   if (b.ptr != nullptr) {
-    if (cudaStreamSynchronize(s) != cudaSuccess || cudaFree(b.ptr) != cudaSuccess) (void)cudaGetLastError();
+    if (cudaStreamSynchronize(s) != cudaSuccess) (void)cudaGetLastError();
+    if (!b.captured && cudaFree(b.ptr) != cudaSuccess) (void)cudaGetLastError();
     b = Buffer{};
   }
   const size_t want = (bytes + kGrain - 1) / kGrain * kGrain;
@@ -66,7 +71,8 @@ void release_workspace(int device, void* stream) {
   if (it == buffers().end()) return;
   // the stream's queued work may still use it
   if (cudaStreamSynchronize(static_cast<cudaStream_t>(stream)) != cudaSuccess) (void)cudaGetLastError();
-  if (it->second.ptr != nullptr && cudaFree(it->second.ptr) != cudaSuccess) (void)cudaGetLastError();
+  if (it->second.ptr != nullptr && !it->second.captured && cudaFree(it->second.ptr) != cudaSuccess)
+    (void)cudaGetLastError();
   buffers().erase(it);
 }
 }  // namespace mae_rt
