@@ -215,7 +215,9 @@ const MUTANTS = [
   {
     name: 'colsplit-slice-overlap',
     file: COLSPLIT,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the emitter's own template text
     find: '_hi = _lo + _RS < ${rows} ? _lo + _RS : ${rows};',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the emitter's own template text
     replace: '_hi = _lo + _RS + 1 < ${rows} ? _lo + _RS + 1 : ${rows};',
     ops: OPS.colsplit,
     what: "column reductions split across blocks: each slice takes the next slice's first row too",

@@ -35,7 +35,10 @@ export function splittable(body: readonly Stmt[]): Reduce[] | undefined {
   const range = (r: Reduce) => r.vars.map((v) => v.name).join();
   if (reds.some((r) => range(r) !== range(reds[0]!))) return undefined;
   let readsVar = false;
-  for (const r of reds) walk(r.body, (n: Node) => n.k === 'var' && (readsVar = true));
+  for (const r of reds)
+    walk(r.body, (n: Node) => {
+      if (n.k === 'var') readsVar = true;
+    });
   return readsVar ? undefined : reds;
 }
 

@@ -109,9 +109,14 @@ function emitKernel(g: GemmCtx, c: Contraction, name: string, k: KernelCall) {
     `__global__ void __launch_bounds__(${k.threads}, 1) ${name}(${g.args}${k.params ? `, ${k.params}` : ''}) {`,
   );
   g.indent(1);
-  g.w(
-    `const int64_t _BATCH = ${g.prod(c.batch)}, _M = ${g.ext(c.m)}, _N = ${g.ext(c.n)}, _K = ${g.prod(c.kvars)};`,
-  );
+  const args = k.args ?? '_BATCH, _M, _N, _K, _a, _b, _out';
+  const sizes = [
+    ['_BATCH', g.prod(c.batch)],
+    ['_M', g.ext(c.m)],
+    ['_N', g.ext(c.n)],
+    ['_K', g.prod(c.kvars)],
+  ].filter(([n]) => new RegExp(`\\b${n}\\b`).test(args));
+  g.w(`const int64_t ${sizes.map(([n, v]) => `${n} = ${v}`).join(', ')};`);
   const batch = () => {
     if (c.batch.length) g.decompose(c.batch, '_bb');
   };
@@ -139,7 +144,7 @@ function emitKernel(g: GemmCtx, c: Contraction, name: string, k: KernelCall) {
     g.indent(-1);
     g.w('};');
   }
-  g.w(`${k.call}(${k.args ?? '_BATCH, _M, _N, _K, _a, _b, _out'});`);
+  g.w(`${k.call}(${args});`);
   g.indent(-1);
   g.w('}');
 }

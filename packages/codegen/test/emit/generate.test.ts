@@ -43,14 +43,23 @@ describe('generateAll', () => {
         `MAE_LAUNCH_FLAT(layernorm_backward_cuda_bf16_k1_part, dim3((unsigned)_cb, (unsigned)_S), ${COLSPLIT.THREADS}, 0, _st,`,
       ),
     );
-    assert.ok(cu.includes(`mae_colsplit(_cb, _R, mae_sm_count(device), ${COLSPLIT.MAX}, ${COLSPLIT.MIN_ROWS})`));
+    assert.ok(
+      cu.includes(`mae_colsplit(_cb, _R, mae_sm_count(device), ${COLSPLIT.MAX}, ${COLSPLIT.MIN_ROWS})`),
+    );
     const body = (kernel: string) => {
       const k = cu.slice(cu.indexOf(` ${kernel}(`));
       return k.slice(0, k.indexOf('\n}\n'));
     };
     const part = body('sum_forward_cuda_f32_k0_part');
-    assert.ok(part.includes('const int64_t _z = blockIdx.y, _lo = _z * _RS, _hi = _lo + _RS < (R) ? _lo + _RS : (R);'));
-    assert.ok(part.includes('for (int64_t _f_r0 = _lo; _f_r0 < _hi; _f_r0 += 4 * 1) {'), 'the slice, 4 loads at a time');
+    assert.ok(
+      part.includes(
+        'const int64_t _z = blockIdx.y, _lo = _z * _RS, _hi = _lo + _RS < (R) ? _lo + _RS : (R);',
+      ),
+    );
+    assert.ok(
+      part.includes('for (int64_t _f_r0 = _lo; _f_r0 < _hi; _f_r0 += 4 * 1) {'),
+      'the slice, 4 loads at a time',
+    );
     assert.ok(part.includes('_ws[(_z * 1 + 0) * _total + _f] = r0;'));
     // the join: the partials in slice order, then the op's stores
     const join = body('layernorm_backward_cuda_bf16_k1_join');

@@ -14,23 +14,16 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "mae_device.cuh"
 #include "async_copy.cuh"
 
+#include "emu_test.h"
+
 namespace {
-int g_failed = 0;
-
-void check(bool ok, const std::string& what) {
-  std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
-  if (!ok) ++g_failed;
-}
-
-const char* kSchedules[] = {"forward", "reverse", "shuffle:7", "warp", "warp-reverse"};
+using namespace emu_test;
 
 // ---- kernels ----
 // One warp: s = a 16 x 16 bf16 matrix (row-major, from `in`); lane l names row l % 8 of matrix l / 8,
@@ -143,19 +136,6 @@ __global__ void ldmatrix_stride(uint32_t* out) {
 }
 
 // ---- harness ----
-template <typename T>
-T* device_copy(const std::vector<T>& h) {
-  T* d = nullptr;
-  cudaMalloc(reinterpret_cast<void**>(&d), h.size() * sizeof(T));
-  cudaMemcpy(d, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice);
-  return d;
-}
-template <typename T>
-std::vector<T> host_copy(const T* d, size_t n) {
-  std::vector<T> h(n);
-  cudaMemcpy(h.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost);
-  return h;
-}
 uint16_t bits(__nv_bfloat16 v) { return __bfloat16_as_ushort(v); }
 std::vector<__nv_bfloat16> iota_bf16(int n, float scale) {
   std::vector<__nv_bfloat16> v(n);
@@ -270,23 +250,6 @@ void check_cp_async() {
 }
 
 // ---- counters ----
-std::string last_line(const std::string& file, const char* kernel) {
-  std::ifstream f(file);
-  std::string line, last;
-  const std::string key = std::string("\"kernel\":\"") + kernel + "\"";
-  while (std::getline(f, line))
-    if (line.find(key) != std::string::npos) last = line;
-  return last;
-}
-long long field(const std::string& line, const std::string& group, const std::string& name) {
-  const size_t at = line.find("\"" + group + "\":{");
-  if (at == std::string::npos) return -1;
-  const std::string scope = line.substr(at, line.find('}', at) - at);
-  std::smatch m;
-  if (!std::regex_search(scope, m, std::regex("\"" + name + "\":(\\d+)"))) return -1;
-  return std::stoll(m[1]);
-}
-
 void check_counts() {
   const std::string file = "mae_emu_async_test." + std::to_string(getpid()) + ".jsonl";
   ::mae_emu::set_count_file(file.c_str());
@@ -295,12 +258,12 @@ void check_counts() {
   float* out = nullptr;
   cudaMalloc(reinterpret_cast<void**>(&out), 128 * sizeof(float));
   ::mae_emu::launch("copy_chunks", false, copy_chunks, dim3(1), dim3(32), 0, nullptr, out, static_cast<const float*>(in), 32);
-  std::string l = last_line(file, "copy_chunks");
-  check(field(l, "global_load", "requests") == 1 && field(l, "global_load", "sectors") == 16 &&
-            field(l, "global_load", "ideal") == 16,
+  std::string l = count_line(file, "copy_chunks");
+  check(count_field(l, "global_load", "requests") == 1 && count_field(l, "global_load", "sectors") == 16 &&
+            count_field(l, "global_load", "ideal") == 16,
         "a warp's 16-byte cp.async of 512 contiguous bytes: 1 load request of 16 sectors, the ideal: " + l);
-  check(field(l, "shared_store", "requests") == 1 && field(l, "shared_store", "wavefronts") == 4 &&
-            field(l, "shared_store", "ideal") == 4,
+  check(count_field(l, "shared_store", "requests") == 1 && count_field(l, "shared_store", "wavefronts") == 4 &&
+            count_field(l, "shared_store", "ideal") == 4,
         "and 1 shared store request: 4 conflict-free phases of 8 lanes: " + l);
   uint32_t* o = nullptr;
   cudaMalloc(reinterpret_cast<void**>(&o), 32 * sizeof(uint32_t));
@@ -314,9 +277,9 @@ void check_counts() {
                {ldmatrix_stride<64>, "ld128", 32, "rows 128 bytes apart: an 8-way conflict in every phase"}};
   for (const auto& c : cases) {
     ::mae_emu::launch(c.name, false, c.k, dim3(1), dim3(32), 0, nullptr, o);
-    l = last_line(file, c.name);
-    check(field(l, "shared_load", "requests") == 1 && field(l, "shared_load", "wavefronts") == c.wavefronts &&
-              field(l, "shared_load", "ideal") == 4,
+    l = count_line(file, c.name);
+    check(count_field(l, "shared_load", "requests") == 1 && count_field(l, "shared_load", "wavefronts") == c.wavefronts &&
+              count_field(l, "shared_load", "ideal") == 4,
           std::string("ldmatrix.x4 of ") + c.what + ": " + l);
   }
   ::mae_emu::set_count_file(nullptr);
@@ -333,6 +296,5 @@ int main() {
   check_ldmatrix_mma();
   check_cp_async();
   check_counts();
-  std::printf("%s\n", g_failed ? "device_async_test: FAILED" : "device_async_test: all passed");
-  return g_failed ? 1 : 0;
+  return finish("device_async_test");
 }

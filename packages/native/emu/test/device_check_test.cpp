@@ -11,17 +11,11 @@
 #include <cstdio>
 #include <string>
 
+#include "emu_test.h"
 #include "mae_device.cuh"
 
 namespace {
-int g_failed = 0;
-
-void check(bool ok, const std::string& what) {
-  std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
-  if (!ok) ++g_failed;
-}
-
-const char* kSchedules[] = {"forward", "reverse", "shuffle:7", "warp", "warp-reverse"};
+using namespace emu_test;
 
 // ---- kernels with a defect ----
 __global__ void write_past_end(float* out, int n) { out[threadIdx.x] = 1.f + static_cast<float>(n); }
@@ -195,6 +189,5 @@ int main() {
   expect_clean("neighbours writing the two halves of one word", bf16_halves, 64, 0, 64);
   expect_clean("static and dynamic shared memory in bounds, a partial last warp", in_bounds, 64, 64 * 4, 50);
   check_switch();
-  std::printf("%s\n", g_failed ? "device_check_test: FAILED" : "device_check_test: all passed");
-  return g_failed ? 1 : 0;
+  return finish("device_check_test");
 }

@@ -11,21 +11,15 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <regex>
 #include <string>
 #include <vector>
 
+#include "emu_test.h"
 #include "mae_device.cuh"
 
 namespace {
-int g_failed = 0;
+using namespace emu_test;
 std::string g_file;
-
-void check(bool ok, const std::string& what) {
-  std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
-  if (!ok) ++g_failed;
-}
 
 // ---- kernels ----
 __global__ void copy_coalesced(float* out, const float* in) {
@@ -71,27 +65,8 @@ __global__ void shared_and_own(float* out, const float* shared) {
 }
 
 // ---- reading the counts ----
-// The JSON line of the last run of `kernel`.
-std::string last_line(const char* kernel) {
-  std::ifstream f(g_file);
-  std::string line, last;
-  const std::string key = std::string("\"kernel\":\"") + kernel + "\"";
-  while (std::getline(f, line))
-    if (line.find(key) != std::string::npos) last = line;
-  return last;
-}
-// A counter of the line: "<group>":{..."<field>":N...}, or top-level "<field>":N when group is "".
-long long field(const std::string& line, const std::string& group, const std::string& name) {
-  std::string scope = line;
-  if (!group.empty()) {
-    const size_t at = line.find("\"" + group + "\":{");
-    if (at == std::string::npos) return -1;
-    scope = line.substr(at, line.find('}', at) - at);
-  }
-  std::smatch m;
-  if (!std::regex_search(scope, m, std::regex("\"" + name + "\":(\\d+)"))) return -1;
-  return std::stoll(m[1]);
-}
+std::string last_line(const char* kernel) { return count_line(g_file, kernel); }
+const auto field = count_field;
 
 template <typename T>
 T* device_zeros(size_t n) {
@@ -209,6 +184,5 @@ int main() {
   check_mma_and_flat();
   check_sampling();
   std::remove(g_file.c_str());
-  std::printf("%s\n", g_failed ? "device_count_test: FAILED" : "device_count_test: all passed");
-  return g_failed ? 1 : 0;
+  return finish("device_count_test");
 }

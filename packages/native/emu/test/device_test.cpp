@@ -16,32 +16,12 @@
 #include <vector>
 
 #include "kernels.h"
+#include "emu_test.h"
 #include "mae_device.cuh"
 
 namespace {
-int g_failed = 0;
+using namespace emu_test;
 
-void check(bool ok, const std::string& what) {
-  std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
-  if (!ok) ++g_failed;
-}
-
-template <typename T>
-T* device_copy(const std::vector<T>& host) {
-  T* d = nullptr;
-  cudaMalloc(reinterpret_cast<void**>(&d), host.size() * sizeof(T));
-  cudaMemcpy(d, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice);
-  return d;
-}
-
-template <typename T>
-std::vector<T> host_copy(const T* d, size_t n) {
-  std::vector<T> h(n);
-  cudaMemcpy(h.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost);
-  return h;
-}
-
-const char* kSchedules[] = {"forward", "reverse", "shuffle:7", "warp", "warp-reverse"};
 
 // The access checks off for a scope: the races and poisoned reads below are meant to happen (the
 // checks that report them are tested in device_check_test.cpp).
@@ -345,6 +325,5 @@ int main() {
   check_fault(flat_with_shuffle, 32, "flat_with_shuffle", "warp collective (shuffle, MMA or __syncwarp) in a kernel launched as barrier-free", true);
   check_fault(traps, 32, "traps", "__trap()", true);
   check_conversions();
-  std::printf("%s\n", g_failed ? "device_test: FAILED" : "device_test: all passed");
-  return g_failed ? 1 : 0;
+  return finish("device_test");
 }

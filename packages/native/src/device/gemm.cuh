@@ -67,6 +67,24 @@ __device__ __forceinline__ void mae_gemm_stage(TS* sa, TS* sb, int ld, const FA&
   }
 }
 
+// Calls f(m, n, i, j, h) for each accumulator c[i][j][h] of this thread that lies in [0, M) x [0, N)
+// (the m16n8 accumulator layout of WM x WN warps over a BM x BN tile): the tensor-core epilogues.
+template <int BM, int BN, int WM, int WN, class F>
+__device__ __forceinline__ void mae_gemm_for_each_acc(int64_t m0, int64_t M, int64_t n0, int64_t N, const F& f) {
+  constexpr int TM = BM / WM, TN = BN / WN, MI = TM / 16, NI = TN / 8;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, wm = warp / WN, wn = warp % WN, g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int i = 0; i < MI; ++i)
+#pragma unroll
+    for (int j = 0; j < NI; ++j)
+#pragma unroll
+      for (int h = 0; h < 4; ++h) {
+        const int64_t m = m0 + wm * TM + i * 16 + g + (h >> 1) * 8;
+        const int64_t n = n0 + wn * TN + j * 8 + 2 * t + (h & 1);
+        if (m < M && n < N) f(m, n, i, j, h);
+      }
+}
+
 // Tensor cores: WM x WN warps, each owning a (BM / WM) x (BN / WN) tile of 16 x 8 MMA tiles; A and B
 // staged k-major as bf16 in [rows][BK + 8] (the padding staggers the banks of the fragment loads).
 template <int BM, int BN, int BK, int WM, int WN, bool ARow, bool BRow, class A, class B, class Out>
@@ -112,16 +130,8 @@ __device__ __forceinline__ void mae_gemm_mma(int64_t batch, int64_t M, int64_t N
       }
       __syncthreads();
     }
-#pragma unroll
-    for (int i = 0; i < MI; ++i)
-#pragma unroll
-      for (int j = 0; j < NI; ++j)
-#pragma unroll
-        for (int h = 0; h < 4; ++h) {
-          const int64_t m = m0 + wm * TM + i * 16 + g + (h >> 1) * 8;
-          const int64_t n = n0 + wn * TN + j * 8 + 2 * t + (h & 1);
-          if (m < M && n < N) out(bb, m, n, c[i][j][h]);
-        }
+    mae_gemm_for_each_acc<BM, BN, WM, WN>(m0, M, n0, N,
+                                          [&](int64_t m, int64_t n, int i, int j, int h) { out(bb, m, n, c[i][j][h]); });
   }
 }
 

@@ -105,23 +105,6 @@ __device__ __forceinline__ void mae_gemm_async_mainloop(float (&c)[MI][NI][4], _
   __syncthreads();         // every warp is done with the ring before the caller refills it
 }
 
-// Calls f(m, n, i, j, h) for each accumulator c[i][j][h] of this thread that lies in [0, M) x [0, N).
-template <int BM, int BN, int WM, int WN, class F>
-__device__ __forceinline__ void mae_gemm_for_each_acc(int64_t m0, int64_t M, int64_t n0, int64_t N, const F& f) {
-  constexpr int TM = BM / WM, TN = BN / WN, MI = TM / 16, NI = TN / 8;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, wm = warp / WN, wn = warp % WN, g = lane >> 2, t = lane & 3;
-#pragma unroll
-  for (int i = 0; i < MI; ++i)
-#pragma unroll
-    for (int j = 0; j < NI; ++j)
-#pragma unroll
-      for (int h = 0; h < 4; ++h) {
-        const int64_t m = m0 + wm * TM + i * 16 + g + (h >> 1) * 8;
-        const int64_t n = n0 + wn * TN + j * 8 + 2 * t + (h & 1);
-        if (m < M && n < N) f(m, n, i, j, h);
-      }
-}
-
 template <int BM, int BN, int BK, int WM, int WN, int STAGES, bool ARow, bool BRow, class PA, class PB, class Out>
 __device__ __forceinline__ void mae_gemm_mma_async(int64_t batch, int64_t M, int64_t N, int64_t K, const PA& pa,
                                                    const PB& pb, const Out& out) {
