@@ -102,7 +102,7 @@ describe('mae-cuda info', () => {
     assert.equal(bad.status, 2);
     assert.match(
       bad.stderr,
-      /unknown command 'frobnicate' \(commands: bench, bench-data, check-step, data, info, kernel-report, parity, prepare, pretrain\)/,
+      /unknown command 'frobnicate' \(commands: bench, bench-data, check-step, completion, data, info, kernel-report, parity, prepare, pretrain\)/,
     );
     const badOption = run('info', '--jsn');
     assert.equal(badOption.status, 2);
