@@ -3,7 +3,7 @@
 // a TypeScript file (typechecked with tsc, run with tsx) and a plain .mjs file that import them,
 // each running one op on the CPU and two steps of pretrain; the installed `mae-cuda`, in the
 // project and globally (npm install -g); and the install script's choice between the prebuilt
-// addon and a source build, tried without building (install_script.test.ts has the cases).
+// addon and a source build (--dry-run), and one real source build (CPU kernels only: a minute).
 // npm reaches the registry for the third-party dependencies only.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -128,7 +128,7 @@ describe('the packed packages in another project', function () {
     );
   });
 
-  describe("@mae-cuda/native's install script (--dry-run: it builds nothing)", () => {
+  describe("@mae-cuda/native's install script", () => {
     const script = () => join(project, 'node_modules/@mae-cuda/native/install/install.mjs');
     const install = (pkgRoot: string, env: NodeJS.ProcessEnv = process.env, ...args: string[]) =>
       sh(
@@ -143,7 +143,7 @@ describe('the packed packages in another project', function () {
       const at = join(dir, name, 'node_modules');
       run('mkdir', ['-p', join(at, '@mae-cuda')], dir);
       run('cp', ['-r', join(project, 'node_modules/@mae-cuda/native'), join(at, '@mae-cuda/native')], dir);
-      for (const dep of ['cmake-js', 'node-addon-api'])
+      for (const dep of ['cmake-js', 'node-addon-api', 'zod'])
         run('ln', ['-s', join(project, 'node_modules', dep), join(at, dep)], dir);
       return join(dir, name);
     }
@@ -184,6 +184,28 @@ describe('the packed packages in another project', function () {
       assert.match(
         r.out,
         /the prebuilt addon \S+mae_native\.node does not load here \(Error: .*\): building it from source/,
+      );
+    });
+
+    it('builds the addon from source (CPU kernels), which then loads and runs an op', () => {
+      const at = lone('source');
+      const r = sh(process.execPath, [join(at, 'node_modules/@mae-cuda/native/install/install.mjs')], at, {
+        ...process.env,
+        MAE_CUDA: 'OFF',
+      });
+      assert.equal(r.status, 0, r.out);
+      const probe = [
+        "import { locateAddon, ops, Tensor } from '@mae-cuda/native';",
+        "const x = Tensor.fromArray('f32', [4], [-2, -0.5, 0.5, 2]);",
+        "const y = Tensor.empty('f32', [4]);",
+        'ops.gelu_forward(y, x);',
+        "console.log(JSON.stringify({ addon: locateAddon('mae_native').path, gelu: Array.from(await y.toArray()) }));",
+      ];
+      writeFileSync(join(at, 'probe.mjs'), probe.join('\n'));
+      const out = JSON.parse(run(process.execPath, ['probe.mjs'], at).stdout);
+      assert.equal(out.addon, join(at, 'node_modules/@mae-cuda/native/build/Release/mae_native.node'));
+      out.gelu.forEach((v: number, i: number) =>
+        assert.ok(Math.abs(v - GELU[i]!) < 1e-5, `gelu ${out.gelu}`),
       );
     });
 

@@ -6,23 +6,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MaskedAutoencoder } from '../../src/model/mae.js';
 import { PretrainConfigError, pretrain, resolvePretrainConfig } from '../../src/train/pretrain.js';
-import { outDir } from './helpers.js';
-
-const TINY = {
-  embed_dim: 16,
-  depth: 1,
-  num_heads: 2,
-  decoder_embed_dim: 16,
-  decoder_depth: 1,
-  decoder_num_heads: 2,
-};
+import { outDir, TINY_ARCH } from './helpers.js';
 
 describe('pretrain() from settings', () => {
   it('trains on the data its settings name, with the model they resolve to', async () => {
     const output_dir = outDir();
     const steps: number[] = [];
     const r = await pretrain({
-      config: { ...TINY, batch_size: 16, steps: 2, limit: 64, preview: 4, warmup_epochs: 0, output_dir },
+      config: { ...TINY_ARCH, batch_size: 16, steps: 2, limit: 64, preview: 4, warmup_epochs: 0, output_dir },
       onStep: (s) => steps.push(s.step),
     });
     assert.deepEqual(steps, [1, 2]);
