@@ -105,6 +105,13 @@ export function booleanOptions(schema: z.ZodType): Set<string> {
   return new Set(Object.keys(shape).filter((k) => isBoolean(shape[k]!)));
 }
 
+/** The flags of a command's option schema (`--kebab-case`), less its positional arguments. */
+export function optionFlags(schema: z.ZodType, positionals: readonly string[] = []): string[] {
+  return Object.keys(shapeOf(schema))
+    .filter((k) => !positionals.includes(k))
+    .map((k) => `--${kebab(k)}`);
+}
+
 /**
  * Validates parsed options against schema; positionals fill the named slots in order (e.g. `dir`).
  * Messages name the option.

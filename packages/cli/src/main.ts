@@ -14,7 +14,7 @@ function help(): string {
     'commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `mae-cuda <command> --help` for the options of a command.',
+    'Run `mae-cuda <command> --help` for the options of a command, `mae-cuda --version` for the version.',
     BOOLEAN_USAGE,
   ].join('\n');
 }

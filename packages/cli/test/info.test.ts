@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { buildInfo, devices, jpegAvailable } from '@mae-cuda/native';
+import { addonPath, buildInfo, devices, jpegAvailable } from '@mae-cuda/native';
 
 const bin = fileURLToPath(new URL('../bin/mae-cuda.js', import.meta.url));
 const run = (...args: string[]) =>
@@ -16,6 +16,7 @@ describe('mae-cuda info', () => {
     const report = JSON.parse(r.stdout);
     const b = buildInfo();
     assert.equal(report.version, b.version);
+    assert.equal(report.addon, addonPath);
     assert.deepEqual(report.cuda, { compiled: b.cuda, architectures: b.architectures });
     assert.deepEqual(report.openmp, {
       compiled: b.openmp,
@@ -102,7 +103,7 @@ describe('mae-cuda info', () => {
     assert.equal(bad.status, 2);
     assert.match(
       bad.stderr,
-      /unknown command 'frobnicate' \(commands: bench, bench-data, check-step, data, info, kernel-report, parity, prepare, pretrain\)/,
+      /unknown command 'frobnicate' \(commands: bench, bench-data, check-step, completion, data, info, kernel-report, parity, prepare, pretrain\)/,
     );
     const badOption = run('info', '--jsn');
     assert.equal(badOption.status, 2);

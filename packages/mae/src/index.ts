@@ -1,4 +1,13 @@
-// index.ts: the trainer's public surface.
+// index.ts: the trainer's public surface (docs/API.md), with the tensors, devices and generated
+// ops of @mae-cuda/native re-exported, so that this package alone runs a kernel.
+export {
+  buildInfo,
+  type DeviceSpec,
+  type DType,
+  devices,
+  ops,
+  Tensor,
+} from '@mae-cuda/native';
 
 export * from './bench/index.js';
 export * from './config/index.js';

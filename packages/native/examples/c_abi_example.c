@@ -1,6 +1,7 @@
 /* c_abi_example.c: a small C program using libmae_cuda's C ABI (see docs/C_ABI.md). It creates a
  * tensor on the CPU (or on cuda:0 when one is available), copies data in, views and copies it,
  * reads it back, and shows the error handling (a view too large, a CPU thread count out of range).
+ * The headers and the library must be of one version (MAE_CUDA_VERSION_STRING, mae_version()).
  * Exits 0 when every check passes. */
 #include <mae_cuda.h>
 #include <stdio.h>
@@ -15,8 +16,12 @@
   } while (0)
 
 int main(void) {
-  printf("mae-cuda %s, CUDA %s (%s), %d CUDA device(s), %d CPU thread(s)\n", mae_version(),
-         mae_cuda_compiled() ? "compiled" : "not compiled", mae_cuda_architectures(), mae_cuda_device_count(),
+  if (strcmp(mae_version(), MAE_CUDA_VERSION_STRING) != 0) {
+    fprintf(stderr, "headers of mae-cuda %s, library %s\n", MAE_CUDA_VERSION_STRING, mae_version());
+    return 1;
+  }
+  printf("mae-cuda %s (MAE_CUDA_VERSION %d), CUDA %s (%s), %d CUDA device(s), %d CPU thread(s)\n", mae_version(),
+         MAE_CUDA_VERSION, mae_cuda_compiled() ? "compiled" : "not compiled", mae_cuda_architectures(), mae_cuda_device_count(),
          mae_cpu_threads());
 
   mae_device device = {MAE_DEVICE_CPU, 0};

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mae_cuda_version.h" /* MAE_CUDA_VERSION, MAE_CUDA_VERSION_STRING (written by CMake) */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -53,7 +55,7 @@ MAE_API size_t mae_dtype_size(mae_dtype dtype);
 /* Build and devices. */
 MAE_API int mae_cuda_compiled(void);            /* 1 when the library was built with CUDA */
 MAE_API const char* mae_cuda_architectures(void); /* e.g. "sm_80,sm_90a", "" without CUDA */
-MAE_API const char* mae_version(void);
+MAE_API const char* mae_version(void);         /* the library's: MAE_CUDA_VERSION_STRING when they match */
 MAE_API int mae_cuda_device_count(void);        /* 0 without CUDA, driver or device */
 /* Fills name (NUL-terminated, at most name_len bytes) and the capability/memory of CUDA device i. */
 MAE_API mae_status mae_cuda_device_info(int index, char* name, size_t name_len, int* major, int* minor,

@@ -1,8 +1,8 @@
-// binding.ts: loads the native addon (build/Release/mae_native.node) and types its JS API. The
+// binding.ts: loads the native addon (mae_native.node, found by addon_path.ts) and types its JS API. The
 // OpenMP environment is checked and completed first (openmp_env.ts): OpenMP reads it when it loads.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { locateAddon } from './addon_path.js';
 import type { EmulatorOptions } from './emulator.js';
 import { prepareOpenMpEnv } from './openmp_env.js';
 
@@ -176,21 +176,21 @@ export interface NativeBinding {
 /** Whether MAE_CUDA_EMULATOR=1 asks for the emulator build (CUDA run on the CPU: docs/EMULATOR.md). */
 export const emulated = process.env.MAE_CUDA_EMULATOR === '1';
 
-/** Where the addon is expected (MAE_NATIVE_ADDON overrides it, e.g. for the bundled CLI). */
-export const addonPath =
-  process.env.MAE_NATIVE_ADDON ??
-  fileURLToPath(
-    new URL(`../build/Release/${emulated ? 'mae_native_emu' : 'mae_native'}.node`, import.meta.url),
-  );
+const located = locateAddon(emulated ? 'mae_native_emu' : 'mae_native');
+
+/** The addon loaded (addon_path.ts says where it is looked for; MAE_NATIVE_ADDON overrides it). */
+export const addonPath = located.path ?? located.searched[0]!;
 
 function load(): NativeBinding {
-  if (!existsSync(addonPath)) {
+  if (located.path === undefined || !existsSync(located.path)) {
     throw new Error(
-      `@mae-cuda/native: the native addon ${addonPath} is missing; run \`pnpm build\` at the repository root`,
+      `@mae-cuda/native: the native addon is missing (looked for ${located.searched.join(' and ')}): ` +
+        'in the repository run `pnpm build` at its root; where the package is installed, ' +
+        '`npm rebuild @mae-cuda/native` builds it from source (README, "Installing")',
     );
   }
   prepareOpenMpEnv(); // before libgomp loads with the addon and reads it
-  return createRequire(import.meta.url)(addonPath) as NativeBinding;
+  return createRequire(import.meta.url)(located.path) as NativeBinding;
 }
 
 export const binding: NativeBinding = load();

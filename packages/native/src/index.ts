@@ -1,6 +1,7 @@
 // index.ts: the public API of @mae-cuda/native.
 
 export * as ops from '../generated/ops.js';
+export * from './addon_path.js';
 export * from './binding.js';
 export * from './device.js';
 export * from './dtype.js';

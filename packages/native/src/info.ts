@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { buildDir } from './addon_path.js';
 import { binding, emulated, type NativeBuildInfo, type NcclProbeResult } from './binding.js';
 import { type Device, type DeviceSpec, deviceTypeCode, parseDevice } from './device.js';
 
@@ -149,8 +149,7 @@ export function ncclCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
   const explicit = env.MAE_NCCL_PATH;
   if (explicit) out.push(isDir(explicit) ? join(explicit, NCCL_LIB) : explicit);
   // the emulator's stand-in NCCL (packages/native/emu/nccl) first when the emulator build is loaded
-  if (!explicit && emulated)
-    out.push(fileURLToPath(new URL('../build/Release/libnccl_emu.so', import.meta.url)));
+  if (!explicit && emulated) out.push(join(buildDir, 'libnccl_emu.so'));
   if (env.NCCL_HOME) out.push(join(env.NCCL_HOME, 'lib', NCCL_LIB));
   for (const dir of (env.LD_LIBRARY_PATH ?? '').split(delimiter)) {
     if (dir) out.push(join(dir, NCCL_LIB));

@@ -3,7 +3,8 @@
 // (ptxas_sm_90a.txt, packages/native/cmake/ptxas_report.cmake); the kernel report reads it for
 // occupancy, and scripts/ptxas-report.ts turns it into docs/KERNELS.md's table.
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { buildDir } from './addon_path.js';
 
 export interface KernelResources {
   readonly kernel: string;
@@ -51,7 +52,7 @@ export function parsePtxasReport(text: string): KernelResources[] {
 }
 
 /** Where the build leaves the sm_90a report. */
-export const ptxasReportPath = fileURLToPath(new URL('../build/Release/ptxas_sm_90a.txt', import.meta.url));
+export const ptxasReportPath = join(buildDir, 'ptxas_sm_90a.txt');
 
 /** The build's sm_90a kernel resources by kernel name; undefined when the build had no nvcc. */
 export function buildKernelResources(path = ptxasReportPath): Map<string, KernelResources> | undefined {

@@ -1,8 +1,8 @@
-// commands/info.ts: `mae-cuda info [--json]`: the build (version, CUDA architectures, OpenMP with
-// the threads and wait policy in use), the data loader's JPEG decoder, the devices found and where
-// NCCL is (or what was searched).
+// commands/info.ts: `mae-cuda info [--json]`: the build (version, the addon file loaded, CUDA
+// architectures, OpenMP with the threads and wait policy in use), the data loader's JPEG decoder,
+// the devices found and where NCCL is (or what was searched).
 import { jpegDecoder } from '@mae-cuda/mae';
-import { buildInfo, devices, findNccl, formatNcclVersion, jpegAvailable } from '@mae-cuda/native';
+import { addonPath, buildInfo, devices, findNccl, formatNcclVersion, jpegAvailable } from '@mae-cuda/native';
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
 
@@ -12,6 +12,8 @@ export const options = z.strictObject({
 
 export interface InfoReport {
   version: string;
+  /** the addon file loaded: a build of this package or the prebuilt one (README, "Installing") */
+  addon: string;
   cuda: { compiled: boolean; architectures: string[] };
   openmp: {
     compiled: boolean;
@@ -32,6 +34,7 @@ export function collectInfo(): InfoReport {
   const b = buildInfo();
   return {
     version: b.version,
+    addon: addonPath,
     cuda: { compiled: b.cuda, architectures: b.architectures },
     openmp: {
       compiled: b.openmp,
@@ -67,7 +70,7 @@ function formatOpenMp(o: InfoReport['openmp']): string {
 const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
 
 export function formatInfo(r: InfoReport): string {
-  const lines = [`mae-cuda ${r.version}`];
+  const lines = [`mae-cuda ${r.version}`, `Addon: ${r.addon}`];
   lines.push(
     !r.cuda.compiled
       ? 'CUDA: not compiled (CPU only)'

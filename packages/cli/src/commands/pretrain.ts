@@ -14,6 +14,7 @@ import {
   hasBraces,
   type MaeConfig,
   NonFiniteLossError,
+  openTrainData,
   type PretrainConfig,
   PretrainSetupError,
   ProgressBar,
@@ -22,6 +23,7 @@ import {
   type RunMetadata,
   readCheckpointInfo,
   runPlan,
+  type TrainData,
   type WorldInfo,
   worldFromEnv,
 } from '@mae-cuda/mae';
@@ -31,7 +33,6 @@ import { defineCommand } from '../command.js';
 import { connectWorld, launchPlan } from '../distributed.js';
 import { type LaunchPlan, launchWorkers, workerArgs } from '../launch.js';
 import { isNumberText } from '../numbers.js';
-import { openTrainData, type TrainData } from '../train_data.js';
 
 type Kind = 'int' | 'num' | 'bool' | 'str' | 'nums';
 

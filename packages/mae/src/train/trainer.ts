@@ -73,7 +73,8 @@ export function epochBatches(
   return out;
 }
 
-export interface PretrainOptions {
+/** What the loop runs: checked settings, the model they resolve to and the data (pretrain.ts makes them from settings). */
+export interface PretrainLoopOptions {
   config: PretrainConfig;
   model: MaeConfig;
   /** in memory (MNIST), or read from disk by the batch loader (--data PATH) */
@@ -101,7 +102,8 @@ export interface PretrainResult {
   optim: AdamW;
 }
 
-export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
+/** The pretraining loop on checked settings (pretrain(), pretrain.ts, is the public entry). */
+export async function runPretraining(o: PretrainLoopOptions): Promise<PretrainResult> {
   const { config: c, model: mc } = o;
   const log = o.log ?? (() => {});
   const device = c.device as DeviceSpec;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { TcpCollective } from '../../src/dist/tcp.js';
-import { pretrain } from '../../src/train/trainer.js';
+import { pretrain } from '../../src/train/pretrain.js';
 import { blobs, tinyRun } from '../train/helpers.js';
 
 const data = blobs(96);

@@ -9,7 +9,7 @@ import { ImageDataset } from '../../src/data/dataset.js';
 import { readSafetensors, writeSafetensorsAtomic } from '../../src/io/safetensors.js';
 import { CHECKPOINT_FILE } from '../../src/train/output_dir.js';
 import { NonFiniteLossError } from '../../src/train/outputs.js';
-import { pretrain } from '../../src/train/trainer.js';
+import { pretrain } from '../../src/train/pretrain.js';
 import { blobs, tinyRun } from './helpers.js';
 
 const data = blobs(64); // 4 steps per epoch at batch 16

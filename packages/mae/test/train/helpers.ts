@@ -24,18 +24,23 @@ export function blobs(n: number, seed = 7, size = 16): ImageDataset {
 
 export const outDir = () => mkdtempSync(join(tmpdir(), 'mae-train-'));
 
-/** A validated tiny run (16x16, patch 4, 16 wide, 1 block each side) with overrides. */
+/** A tiny architecture: patch 4, 16 wide, 1 block each side. */
+export const TINY_ARCH = {
+  patch_size: 4,
+  embed_dim: 16,
+  depth: 1,
+  num_heads: 2,
+  decoder_embed_dim: 16,
+  decoder_depth: 1,
+  decoder_num_heads: 2,
+} as const;
+
+/** A validated tiny run (16x16, TINY_ARCH) with overrides. */
 export function tinyRun(overrides: PretrainConfigInput = {}) {
   const r = checkPretrainConfig({
     model: 'mae_tiny_28',
     input_size: 16,
-    patch_size: 4,
-    embed_dim: 16,
-    depth: 1,
-    num_heads: 2,
-    decoder_embed_dim: 16,
-    decoder_depth: 1,
-    decoder_num_heads: 2,
+    ...TINY_ARCH,
     batch_size: 16,
     epochs: 4,
     warmup_epochs: 0,

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { loadCheckpoint } from '../../src/io/checkpoint.js';
 import { LOG_FILE, LOSS_FILE } from '../../src/train/history.js';
 import { CHECKPOINT_FILE, planOutputDir, removeStaleTemps } from '../../src/train/output_dir.js';
+import { pretrain } from '../../src/train/pretrain.js';
 import { PretrainSetupError } from '../../src/train/run_plan.js';
-import { pretrain } from '../../src/train/trainer.js';
 import { blobs, outDir, tinyRun } from './helpers.js';
 
 const data = blobs(64); // 4 steps per epoch at batch 16

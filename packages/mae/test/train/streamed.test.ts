@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { StreamedImages, type StreamedOptions } from '../../src/data/pipeline/streamed.js';
 import type { Collective } from '../../src/dist/collective.js';
 import { TcpCollective } from '../../src/dist/tcp.js';
-import { pretrain } from '../../src/train/trainer.js';
+import { pretrain } from '../../src/train/pretrain.js';
 import { tinyRun } from './helpers.js';
 
 /** n smooth RGB blobs of 24x20 as PNGs in two classes; `broken` adds a zero-byte file. */

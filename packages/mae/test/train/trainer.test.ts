@@ -14,9 +14,9 @@ import { MaskedAutoencoder } from '../../src/model/mae.js';
 import { ParamStore } from '../../src/model/params.js';
 import { batchNoise } from '../../src/rng/noise.js';
 import { NonFiniteLossError } from '../../src/train/outputs.js';
+import { pretrain } from '../../src/train/pretrain.js';
 import { runPlan } from '../../src/train/run_plan.js';
 import { loadTrainingState } from '../../src/train/state.js';
-import { pretrain } from '../../src/train/trainer.js';
 import { blobs, tinyRun } from './helpers.js';
 
 const data = blobs(64);

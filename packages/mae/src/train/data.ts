@@ -1,18 +1,15 @@
-// train_data.ts: what `pretrain --data` reads: the MNIST digits in memory ('mnist', or a folder of
+// data.ts: what a run's `data` setting (`mae-cuda pretrain --data`) reads: the MNIST digits in memory ('mnist', or a folder of
 // 0.json ... 9.json in the mnist package's format), or images on disk (an image folder, tar shards,
 // idx or CIFAR files) decoded by the batch loader's worker threads. The preview images for
 // reconstructions.png: held out after the training digits, or the first images of the source.
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import {
-  type ImageDataset,
-  loadMnist,
-  type MaeConfig,
-  MNIST_DEFAULT_LIMIT,
-  type PretrainConfig,
-  StreamedImages,
-} from '@mae-cuda/mae';
+import type { MaeConfig } from '../config/model.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { loadMnist, MNIST_DEFAULT_LIMIT } from '../data/mnist.js';
+import { StreamedImages } from '../data/pipeline/streamed.js';
+import type { PretrainConfig } from './config.js';
 
 export interface TrainData {
   train: ImageDataset | StreamedImages;

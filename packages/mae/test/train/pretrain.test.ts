@@ -1,0 +1,58 @@
+// pretrain.test.ts: pretrain() from settings alone, as the public API (docs/API.md) is used: it
+// opens the shipped MNIST digits itself (training images and the held-out preview), trains, writes
+// its outputs and closes the data; settings it refuses name every field before any work.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MaskedAutoencoder } from '../../src/model/mae.js';
+import { PretrainConfigError, pretrain, resolvePretrainConfig } from '../../src/train/pretrain.js';
+import { outDir, TINY_ARCH } from './helpers.js';
+
+describe('pretrain() from settings', () => {
+  it('trains on the data its settings name, with the model they resolve to', async () => {
+    const output_dir = outDir();
+    const steps: number[] = [];
+    const r = await pretrain({
+      config: { ...TINY_ARCH, batch_size: 16, steps: 2, limit: 64, preview: 4, warmup_epochs: 0, output_dir },
+      onStep: (s) => steps.push(s.step),
+    });
+    assert.deepEqual(steps, [1, 2]);
+    assert.equal(r.steps, 2);
+    assert.ok(r.model instanceof MaskedAutoencoder);
+    assert.equal(r.model.config.embed_dim, 16);
+    assert.equal(r.model.config.img_size, 28); // the preset's: MNIST digits
+    assert.equal(r.checkpoint, join(output_dir, 'checkpoint-last.safetensors'));
+    const files = readdirSync(output_dir);
+    for (const f of [
+      'checkpoint-last.safetensors',
+      'log.jsonl',
+      'loss.csv',
+      'config.json',
+      'reconstructions.png',
+    ])
+      assert.ok(files.includes(f), `${f} missing from ${files}`);
+  });
+
+  it('refuses bad settings with every field named, before writing anything', async () => {
+    const output_dir = join(outDir(), 'never');
+    await assert.rejects(
+      pretrain({ config: { epochs: 0, mask_ratio: 1.5, output_dir, colour: 'red' } as never }),
+      (e: Error) => {
+        assert.ok(e instanceof PretrainConfigError);
+        assert.ok(e.issues.some((i) => i.field === 'colour'));
+        assert.match(e.message, /^pretrain: .*colour: unknown setting 'colour'/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => resolvePretrainConfig({ epochs: 0, mask_ratio: 1.5 }),
+      (e: Error) => {
+        assert.ok(e instanceof PretrainConfigError);
+        assert.deepEqual(e.issues.map((i) => i.field).sort(), ['epochs', 'mask_ratio']);
+        assert.match(e.message, /epochs: must be at least 1/);
+        return true;
+      },
+    );
+    assert.equal(existsSync(output_dir), false);
+  });
+});
