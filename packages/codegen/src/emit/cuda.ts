@@ -225,7 +225,9 @@ export class CudaEmitter {
         this.ind--;
         this.w('}');
         this.close();
-        const reds = splittable(s.body);
+        // (not for outputs along a constant axis under 32 wide: the launcher never picks it)
+        const narrow = inner.extent.k === 'iconst' && inner.extent.v < 32;
+        const reds = narrow ? undefined : splittable(s.body);
         const wide = reds
           ? emitColsplit(
               {
@@ -382,16 +384,16 @@ export class CudaEmitter {
     emitMmaSplitKernels(ctx, s, split, cfg);
     const kt = `(${this.prod(s.kvars)} + ${cfg.BK - 1}) / ${cfg.BK}`;
     return [
-      // slices: blocks along z, so at most the device's z limit
-      `  } else if (_async && _BATCH == 1 && mae_split_k(_tiles, ${kt}, mae_sm_count(device), _zmax < ${SPLIT.MAX} ? _zmax : ${SPLIT.MAX}, ${SPLIT.MIN_TILES}) >= 2) {`,
-      `  const int64_t _KT = ${kt}, _want = mae_split_k(_tiles, _KT, mae_sm_count(device), _zmax < ${SPLIT.MAX} ? _zmax : ${SPLIT.MAX}, ${SPLIT.MIN_TILES});`,
+      `  } else if (_async && _BATCH == 1 && mae_split_k(_tiles, ${kt}, mae_sm_count(device), ${SPLIT.MAX}, ${SPLIT.MIN_TILES}) >= 2) {`,
+      `  const int64_t _KT = ${kt}, _want = mae_split_k(_tiles, _KT, mae_sm_count(device), ${SPLIT.MAX}, ${SPLIT.MIN_TILES});`,
       `  const int64_t _KS = (_KT + _want - 1) / _want * ${cfg.BK}, _S = (_KT * ${cfg.BK} + _KS - 1) / _KS;`,
       '  void* _wsp = nullptr;',
       '  if (mae_cuda_workspace(device, stream, (size_t)(_S * _M * _N) * sizeof(float), &_wsp, OP)) return MAE_ERROR;',
       '  float* const _ws = static_cast<float*>(_wsp);',
       ...launch(
         split,
-        `dim3((unsigned)((_N + ${cfg.BN - 1}) / ${cfg.BN}), (unsigned)((_M + ${cfg.BM - 1}) / ${cfg.BM}), (unsigned)_S)`,
+        // x: (slice, n tile), the slices independent of the device's grid z limit
+        `dim3((unsigned)(_S * ((_N + ${cfg.BN - 1}) / ${cfg.BN})), (unsigned)((_M + ${cfg.BM - 1}) / ${cfg.BM}), 1)`,
         32 * cfg.WM * cfg.WN,
         false,
         ', _ws, _KS',

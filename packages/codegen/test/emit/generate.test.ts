@@ -145,7 +145,7 @@ describe('generateAll', () => {
     );
     assert.ok(
       cu.includes(
-        '} else if (_async && _BATCH == 1 && mae_split_k(_tiles, ((K) + 31) / 32, mae_sm_count(device), _zmax < 16 ? _zmax : 16, 8) >= 2) {',
+        '} else if (_async && _BATCH == 1 && mae_split_k(_tiles, ((K) + 31) / 32, mae_sm_count(device), 16, 8) >= 2) {',
       ),
     );
     assert.ok(

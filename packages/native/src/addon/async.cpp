@@ -6,6 +6,7 @@
 
 #include "addon.h"
 #include "native_tensor.h"
+#include "util.h"
 
 namespace mae_addon {
 namespace {
@@ -40,12 +41,12 @@ class RuntimeWorker : public Napi::AsyncWorker {
   void Execute() override {
     (void)mae_set_cpu_threads(mae_cpu_threads());  // OpenMP's thread count is per calling thread
     if (fn_() != MAE_OK) {
-      SetError(op_ + ": " + mae_last_error());
+      SetError(OpError(op_));
       return;
     }
     if (stream_ != nullptr && mae_stream_device(stream_).type == MAE_DEVICE_CUDA &&
         mae_stream_synchronize(stream_) != MAE_OK) {
-      SetError(op_ + ": " + mae_last_error());
+      SetError(OpError(op_));
     }
   }
 
@@ -72,7 +73,7 @@ Napi::Value RunAsync(Napi::Env env, const char* op, std::function<mae_status()> 
 }
 
 void ThrowLastError(Napi::Env env, const char* op) {
-  Napi::Error::New(env, std::string(op) + ": " + mae_last_error()).ThrowAsJavaScriptException();
+  Napi::Error::New(env, OpError(op)).ThrowAsJavaScriptException();
 }
 
 }  // namespace mae_addon

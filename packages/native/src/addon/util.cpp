@@ -9,8 +9,13 @@ AddonData& Data(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
 
 void ThrowType(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
 
+std::string OpError(const std::string& op) {
+  const std::string e = mae_last_error(), prefix = op + ": ";
+  return e.compare(0, prefix.size(), prefix) == 0 ? e : prefix + e;  // the launchers name their op already
+}
+
 void Check(Napi::Env env, mae_status status, const char* op) {
-  if (status != MAE_OK) throw Napi::Error::New(env, std::string(op) + ": " + mae_last_error());
+  if (status != MAE_OK) throw Napi::Error::New(env, OpError(op));
 }
 
 static std::string TypeName(const Napi::Value& v) {

@@ -19,6 +19,8 @@ AddonData& Data(Napi::Env env);
 
 // Throws (C++ exception) a JS TypeError / Error with the message.
 [[noreturn]] void ThrowType(Napi::Env env, const std::string& msg);
+// "<op>: <the runtime's last error>", without a second "<op>: " when the message starts with one.
+std::string OpError(const std::string& op);
 // Throws "<op>: <mae_last_error()>" as a JS Error when status is MAE_ERROR.
 void Check(Napi::Env env, mae_status status, const char* op);
 

@@ -122,9 +122,10 @@ __device__ __forceinline__ void mae_gemm_mma_async(int64_t batch, int64_t M, int
   }
 }
 
-// Split-K (one sample): block z computes the partial product over k in [z KS, (z + 1) KS) (KS a
-// multiple of 32) and writes it to the f32 workspace ws[z][M][N]; mae_gemm_split_reduce then sums
-// the partials in order of z and runs the op's epilogue. For GEMMs whose output has too few tiles
+// Split-K (one sample): blockIdx.x is (slice z, n tile), so that the slices do not depend on the
+// device's grid z limit; block (z, n tile, m tile) computes the partial product over k in
+// [z KS, (z + 1) KS) (KS a multiple of 32) and writes it to the f32 workspace ws[z][M][N];
+// mae_gemm_split_reduce then sums the partials in order of z and runs the op's epilogue. For GEMMs whose output has too few tiles
 // to fill the GPU and whose k is long (the weight gradients: 768 x 768 outputs over 12,800 tokens).
 template <int BM, int BN, int BK, int WM, int WN, int STAGES, bool ARow, bool BRow, class PA, class PB>
 __device__ __forceinline__ void mae_gemm_mma_async_split(int64_t M, int64_t N, int64_t K, int64_t KS, const PA& pa,
@@ -133,7 +134,8 @@ __device__ __forceinline__ void mae_gemm_mma_async_split(int64_t M, int64_t N, i
   constexpr int MI = BM / WM / 16, NI = BN / WN / 8;
   MAE_SHARED_ALIGNED(128, __nv_bfloat16, As, [STAGES * BM * BK]);
   MAE_SHARED_ALIGNED(128, __nv_bfloat16, Bs, [STAGES * BN * BK]);
-  const int64_t m0 = (int64_t)blockIdx.y * BM, n0 = (int64_t)blockIdx.x * BN, z = blockIdx.z;
+  const int64_t tilesN = (N + BN - 1) / BN, z = blockIdx.x / tilesN;
+  const int64_t m0 = (int64_t)blockIdx.y * BM, n0 = (int64_t)(blockIdx.x % tilesN) * BN;
   const int64_t KT = (K + BK - 1) / BK, kt0 = z * (KS / BK), kt1 = kt0 + KS / BK < KT ? kt0 + KS / BK : KT;
   float c[MI][NI][4];
   mae_gemm_async_mainloop<BM, BN, WM, WN, STAGES, ARow, BRow>(c, As, Bs, pa, pb, int64_t{0}, m0, M, n0, N, kt0, kt1, K);
