@@ -60,7 +60,7 @@ describe('mae-cuda on the emulated CUDA device', function () {
     });
   }
 
-  it('check-step on mae_tiny_32_h64 reaches flash attention at head size 64 and both tensor-core GEMM tiles', () => {
+  it('check-step on mae_tiny_32_h64 reaches flash attention at head size 64, both tensor-core GEMM tiles and split-K', () => {
     const traceFile = join(root, 'trace.txt');
     const r = spawnSync(
       process.execPath,
@@ -87,9 +87,12 @@ describe('mae-cuda on the emulated CUDA device', function () {
     );
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const trace = readFileSync(traceFile, 'utf8');
+    // the step's operands are plain aligned tensors: the asynchronous GEMMs, split-K for one sample
     for (const k of [
-      /_mma64x64 /,
-      /_mma128x128 /,
+      /_mma64x64_async /,
+      /_mma128x128_async /,
+      /_mma128x128_split /,
+      /_mma128x128_split_reduce /,
       /^attention_forward_cuda_bf16_e64 /m,
       /^attention_backward_cuda_bf16_dq_e64 /m,
       /^attention_backward_cuda_bf16_dkdv_e64 /m,

@@ -52,7 +52,7 @@ describe('mae-cuda kernel-report', function () {
       step('H100');
       step('H200');
       assert.match(r.stdout, /^MODEL: kernel classes on H100 .*\nclass +launches +us +of step +serial us$/m);
-      assert.match(r.stdout, /^matmul_\w+_cuda_bf16_k0_mma64x64 /m);
+      assert.match(r.stdout, /^matmul_\w+_cuda_bf16_k0_mma(64x64|128x128)(_async|_split)? /m);
       const out = JSON.parse(readFileSync(json, 'utf8'));
       assert.match(out.model, /not a measurement/);
       assert.deepEqual(
