@@ -316,8 +316,8 @@ export class CudaEmitter {
           ];
         }
         const [small, large] = MMA_CONFIGS as [MmaConfig, MmaConfig];
-        const direct = [directOperand(s, 'a'), directOperand(s, 'b')];
-        const async = direct[0] && direct[1] ? direct : undefined;
+        const [da, db] = [directOperand(s, 'a'), directOperand(s, 'b')];
+        const async = da && db ? [da, db] : undefined;
         const tile = (cfg: MmaConfig) => {
           const name = `${k.name}_mma${cfg.BM}x${cfg.BN}`;
           emitMmaKernel(ctx, s, name, cfg);
@@ -340,7 +340,7 @@ export class CudaEmitter {
               `  const bool _async = ${async
                 .map(
                   (d) =>
-                    `(${this.r.dim(d!.contiguous)}) % 8 == 0 && reinterpret_cast<uintptr_t>(${d!.load.t.name}_k) % 16 == 0`,
+                    `(${this.r.dim(d.contiguous)}) % 8 == 0 && reinterpret_cast<uintptr_t>(${d.load.t.name}_k) % 16 == 0`,
                 )
                 .join(' && ')};`,
             ]

@@ -58,8 +58,11 @@ export function emitColsplit(
     g.indent(1);
     g.w(`const int64_t _total = ${g.prod(vars)};`);
   };
-  const loop = (first: string, stride: string, emit: () => void) => {
-    g.w(`for (int64_t _f = ${first}; _f < _total; _f += ${stride}) {`);
+  // a thread per output, grid-stride; closes the kernel too
+  const loop = (emit: () => void) => {
+    g.w(
+      'for (int64_t _f = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _f < _total; _f += (int64_t)gridDim.x * blockDim.x) {',
+    );
     g.indent(1);
     g.decompose(vars, '_f');
     emit();
@@ -71,7 +74,7 @@ export function emitColsplit(
   const slot = (z: string, i: number) => `_ws[(${z} * ${reds.length} + ${i}) * _total + _f]`;
   head(`${name}_part`, `${g.ctype}* __restrict__ _ws, int64_t _RS`);
   g.w(`const int64_t _z = blockIdx.y, _lo = _z * _RS, _hi = _lo + _RS < ${rows} ? _lo + _RS : ${rows};`);
-  loop('(int64_t)blockIdx.x * blockDim.x + threadIdx.x', '(int64_t)gridDim.x * blockDim.x', () => {
+  loop(() => {
     reds.forEach((r, i) => {
       g.w(`${g.ctype} ${r.name} = ${r.op === 'max' ? `(${g.ctype})(-INFINITY)` : `(${g.ctype})0`};`);
       g.reduceLoop(r, '_lo', '1', '_hi');
@@ -79,7 +82,7 @@ export function emitColsplit(
     });
   });
   head(`${name}_join`, `const ${g.ctype}* __restrict__ _ws, int64_t _S`);
-  loop('(int64_t)blockIdx.x * blockDim.x + threadIdx.x', '(int64_t)gridDim.x * blockDim.x', () => {
+  loop(() => {
     for (const s of body) {
       const i = reds.indexOf(s as Reduce);
       if (i < 0) {

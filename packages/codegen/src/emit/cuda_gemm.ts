@@ -18,7 +18,7 @@ export interface MmaConfig {
 }
 /**
  * Split-K (the launcher's choice for one sample whose 128x128 tiles do not fill two waves): at most
- * SPLIT_MAX slices of k, each at least SPLIT_MIN_TILES k tiles of 32; the second pass runs
+ * SPLIT.MAX slices of k, each at least SPLIT.MIN_TILES k tiles of 32; the second pass runs
  * SPLIT_REDUCE_THREADS threads a block.
  */
 export const SPLIT = { MAX: 16, MIN_TILES: 8 } as const;
@@ -176,7 +176,7 @@ export function emitMmaAsyncKernel(g: GemmCtx, c: Contraction, name: string, cfg
 
 /**
  * Split-K for one sample (gemm_async.cuh): `${name}` writes the f32 partial products of the k
- * slices [z _KS, (z + 1) _KS) to the workspace _ws[z][M][N] (blocks over z), `${name}_reduce` sums
+ * slices [z _KS, (z + 1) _KS) to the workspace _ws[z][M][N] (blocks along x over (z, n tile)), `${name}_reduce` sums
  * them in order and runs the op's epilogue (barrier-free, a thread per output).
  */
 export function emitMmaSplitKernels(g: GemmCtx, c: Contraction, name: string, cfg: MmaConfig) {

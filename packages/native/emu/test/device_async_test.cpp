@@ -84,8 +84,10 @@ __global__ void two_groups(float* out, const float* in, int) {
 }
 
 // Defect: a neighbour's chunk read after a barrier, then this thread's chunk refilled by a second
-// copy with no barrier after the neighbour's read (the copy's write lands at the wait: a race).
-__global__ void refill_no_barrier(float* out, const float* in, int) {
+// copy with no barrier after the neighbour's read: a race where the copy lands at the wait, or, with
+// WaitAfterBarrier, at its issue (it may land at once, though it is waited for after a barrier).
+template <bool WaitAfterBarrier>
+__global__ void refill(float* out, const float* in, int) {
   MAE_SHARED_ALIGNED(16, float, s, [128]);
   const int l = threadIdx.x;
   mae_cp_async16(&s[4 * l], in + 4 * l, 16);
@@ -95,22 +97,7 @@ __global__ void refill_no_barrier(float* out, const float* in, int) {
   out[l] = s[(4 * l + 4) % 128];
   mae_cp_async16(&s[4 * l], in + 128 + 4 * l, 16);
   mae_cp_async_commit();
-  mae_cp_async_wait<0>();
-}
-
-// Defect: as refill_no_barrier, but the wait comes after a barrier: the copy may land before the
-// barrier (at its issue), so it races with the neighbour's read even though it is waited for later.
-__global__ void refill_before_barrier(float* out, const float* in, int) {
-  MAE_SHARED_ALIGNED(16, float, s, [128]);
-  const int l = threadIdx.x;
-  mae_cp_async16(&s[4 * l], in + 4 * l, 16);
-  mae_cp_async_commit();
-  mae_cp_async_wait<0>();
-  __syncthreads();
-  out[l] = s[(4 * l + 4) % 128];
-  mae_cp_async16(&s[4 * l], in + 128 + 4 * l, 16);
-  mae_cp_async_commit();
-  __syncthreads();
+  if (WaitAfterBarrier) __syncthreads();
   mae_cp_async_wait<0>();
 }
 
@@ -234,13 +221,13 @@ void check_cp_async() {
   std::string f = run("forward", two_groups<true>, 32, out, static_cast<const float*>(in), 0);
   check(has(f, "initcheck: read of __shared__ s") && has(f, "which no thread of this block has written"),
         "a read of the group still in flight after wait_group 1 is an initcheck fault: " + f);
-  f = run("forward", refill_no_barrier, 32, out, static_cast<const float*>(in), 0);
-  const std::string g = run("reverse", refill_no_barrier, 32, out, static_cast<const float*>(in), 0);
+  f = run("forward", refill<false>, 32, out, static_cast<const float*>(in), 0);
+  const std::string g = run("reverse", refill<false>, 32, out, static_cast<const float*>(in), 0);
   check(has(f, "racecheck: __shared__ s") && has(f, "thread (1,0,0) writes what thread (0,0,0) read") &&
             has(g, "racecheck: __shared__ s") && has(g, "thread (30,0,0) reads what thread (31,0,0) wrote"),
         "a chunk refilled by cp.async with no barrier after a neighbour read it is a race (forward: " + f +
             "; reverse: " + g + ")");
-  f = run("forward", refill_before_barrier, 32, out, static_cast<const float*>(in), 0);
+  f = run("forward", refill<true>, 32, out, static_cast<const float*>(in), 0);
   check(has(f, "racecheck: __shared__ s") && has(f, "thread (1,0,0) writes what thread (0,0,0) read"),
         "a copy issued over a chunk another thread read, waited for only after a barrier, is a race at its issue: " + f);
   f = run("forward", never_waited, 32, out, static_cast<const float*>(in), 0);

@@ -1,4 +1,4 @@
-// async_copy.cuh: the sm_80 data movement of the tensor-core GEMM (gemm.cuh's mae_gemm_mma_async):
+// async_copy.cuh: the sm_80 data movement of the tensor-core GEMM (gemm_async.cuh):
 // 16-byte asynchronous copies from global to shared memory with a zero-filled tail (cp.async.cg,
 // grouped with commit_group / wait_group), and ldmatrix (four 8x8 matrices of 16-bit elements per
 // warp, optionally transposed) that loads mma.m16n8k16's fragments from shared memory. Each helper
