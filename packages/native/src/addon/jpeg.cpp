@@ -1,13 +1,15 @@
 // jpeg.cpp: what the data loader needs of a baseline or progressive 8-bit JPEG, with libjpeg-turbo:
 // its header (stored size, components, colour space) and the RGB pixels of one crop box, decoded as
 // PIL decodes it (libjpeg's defaults: the accurate integer IDCT, fancy upsampling; grey expanded to
-// RGB as convert('RGB') does). Rows above the box are skipped (entropy-decoded only); the rest of
+// RGB as convert('RGB') does). Only the box's columns (and a margin) are decoded past the entropy
+// decoder; rows above the box are skipped (entropy-decoded only); the rest of
 // the file is still entropy-decoded to its end, so a truncated file is refused whatever the box, as
 // PIL refuses it. CMYK and YCCK files are left to sharp (PIL's Adobe inversion rules live there).
 // Errors come back as JavaScript Errors whose message starts with "jpeg: ". Synchronous, on the
 // calling thread.
 #include "jpeg.h"
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstring>
 #include <cstdint>
@@ -93,6 +95,21 @@ int ReadHeader(Decoder& d, const uint8_t* data, size_t bytes, HeaderInfo* out) {
   return 0;
 }
 
+// Limits the columns decoded (IDCT, upsampling, colour conversion) to the box's, widened by two
+// iMCUs on each side (jpeg_crop_scanline itself widens to whole iMCUs): at the edge of a cropped
+// region libjpeg-turbo's fancy upsampling lacks the neighbouring chroma samples and its pixels there
+// are not the whole image's (seen on a 17-pixel-wide 4:2:0 image), so the box stays two iMCUs from
+// any edge that is not the image's. Returns the first column decoded. After jpeg_start_decompress.
+int CropColumns(jpeg_decompress_struct& cinfo, int left, int w) {
+  const int width = static_cast<int>(cinfo.output_width);
+  const int margin = 2 * cinfo.max_h_samp_factor * DCTSIZE;
+  const int from = std::max(0, left - margin), to = std::min(width, left + w + margin);
+  if (to - from >= width) return 0;  // nothing to save
+  JDIMENSION x = static_cast<JDIMENSION>(from), n = static_cast<JDIMENSION>(to - from);
+  jpeg_crop_scanline(&cinfo, &x, &n);
+  return static_cast<int>(x);
+}
+
 // Decodes box (left, top, w, h) as RGB into out (w * h * 3 bytes), with row sized to one scanline
 // of the image here. 0 on success; 1 when libjpeg fails (d.err.message says why); 2 when the box is
 // outside the image (size holds the image's). The header is read once, here.
@@ -118,10 +135,7 @@ int DecodeRegion(Decoder& d, const uint8_t* data, size_t bytes, int left, int to
   row->resize(static_cast<size_t>(size->width) * 3);
   d.cinfo.out_color_space = JCS_RGB;
   jpeg_start_decompress(&d.cinfo);
-  // Whole rows are decoded: jpeg_crop_scanline would save part of the IDCT, but libjpeg-turbo 2.1's
-  // fancy upsampling does not always give a cropped region the pixels of the whole image (seen on a
-  // 17-pixel-wide 4:2:0 image), and the loader's pixels must be PIL's.
-  const int skipCols = left;
+  const int skipCols = left - CropColumns(d.cinfo, left, w);
   if (top > 0) jpeg_skip_scanlines(&d.cinfo, static_cast<JDIMENSION>(top));
   for (int y = 0; y < h; y++) {
     JSAMPROW r = row->data();

@@ -4,21 +4,27 @@
 // (cubic kernel a = -0.5, support widened by the downscale factor, normalised per output pixel) and
 // rounded to 22-bit fixed point; the horizontal pass over the rows the vertical pass reads, into an
 // 8-bit intermediate (rounded, clipped), then the vertical pass, both vectorised along contiguous
-// bytes (the horizontal one on transposed rows). cropResizeBicubicU8 resizes a crop box of the
-// source straight into the caller's buffer, mirrored when asked (the loader's crop, resize, flip). The accumulator is int32 as in Pillow
-// when no sum can overflow it (always, for real coefficients), int64 otherwise, so that the result
-// equals the transcription's exact (double) sums in every case. Runs synchronously on the calling
-// thread (main or worker), no OpenMP. This file is compiled with -ffp-contract=off (CMakeLists.txt):
-// the coefficients must round as JavaScript's doubles do, without fused multiply-adds.
+// bytes, 64 at a time with every tap summed in registers (the horizontal pass on rows transposed by
+// pixel_transpose.cpp). cropResizeBicubicU8 resizes a crop box of the source straight into the
+// caller's buffer, mirrored when asked (the loader's crop, resize, flip; the mirror folded into the
+// horizontal pass's last transpose). The accumulator is int32 as in Pillow when no sum can overflow
+// it (always, for real coefficients), int64 otherwise, so that the result equals the
+// transcription's exact (double) sums in every case. Coefficients are remembered per (input, output)
+// size and scratch buffers reused, per thread. Runs synchronously on the calling thread (main or
+// worker), no OpenMP. This file is compiled with -ffp-contract=off (CMakeLists.txt): the
+// coefficients must round as JavaScript's doubles do, without fused multiply-adds.
 #include "resample.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "pixel_transpose.h"
 #include "util.h"
 
 namespace mae_addon {
@@ -90,6 +96,33 @@ AxisCoeffs ComputeCoeffs(int inSize, int outSize) {
   return c;
 }
 
+// ComputeCoeffs(inSize, outSize), remembered per thread: the loader resizes crops of a few hundred
+// distinct sizes to one output size, again and again. Cleared when it holds kCachedAxes sizes.
+// Shared, so that a caller still holds its coefficients when a later call clears the cache.
+std::shared_ptr<const AxisCoeffs> CachedCoeffs(int inSize, int outSize) {
+  constexpr size_t kCachedAxes = 512;
+  thread_local std::unordered_map<uint64_t, std::shared_ptr<const AxisCoeffs>> cache;
+  const uint64_t key = (static_cast<uint64_t>(inSize) << 32) | static_cast<uint32_t>(outSize);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  if (cache.size() >= kCachedAxes) cache.clear();
+  auto c = std::make_shared<const AxisCoeffs>(ComputeCoeffs(inSize, outSize));
+  cache.emplace(key, c);
+  return c;
+}
+
+// A per-thread scratch buffer of at least n elements, uninitialised, reused from call to call.
+template <typename T, int Slot>
+T* Scratch(size_t n) {
+  thread_local std::unique_ptr<T[]> buf;
+  thread_local size_t cap = 0;
+  if (n > cap) {
+    buf.reset(new T[n]);
+    cap = n;
+  }
+  return buf.get();
+}
+
 // Whether every sum HALF + sum(pixel * weight) fits int32 (then int32 arithmetic is exact).
 bool FitsInt32(const AxisCoeffs& c) { return c.maxAbsSum * 255 + kHalf < (int64_t{1} << 31) - 1; }
 
@@ -99,27 +132,42 @@ MAE_RESAMPLE_INLINE uint8_t Clip8(Acc v) {
   return static_cast<uint8_t>(std::min<Acc>(std::max<Acc>(v, 0), kClipHigh) >> kPrecisionBits);
 }
 
+// Output bytes [i, i + L) of one output row of the vertical pass: the taps' sums in registers.
+template <typename Acc, int L>
+MAE_RESAMPLE_INLINE void VerticalSpan(const uint8_t* base, size_t srcStride, const int32_t* k, int n, size_t i,
+                                      uint8_t* o) {
+  Acc a[L];
+  for (int j = 0; j < L; j++) a[j] = kHalf;
+  for (int y = 0; y < n; y++) {
+    const uint8_t* r = base + static_cast<size_t>(y) * srcStride + i;
+    const Acc ky = k[y];
+    for (int j = 0; j < L; j++) a[j] += static_cast<Acc>(r[j]) * ky;
+  }
+  for (int j = 0; j < L; j++) o[i + j] = Clip8<Acc>(a[j]);
+}
+
 // Vertical pass: src rows (each `srcStride` bytes apart, `rowBytes` of them read) are indexed from
-// y0, the first row the coefficients read; out rows are rowBytes apart. Accumulates a whole output
-// row at once, tap by tap, so that the inner loop runs along contiguous bytes (vectorised).
+// y0, the first row the coefficients read; out rows are rowBytes apart. Each output row in spans of
+// 64 contiguous bytes (vectorised), every tap summed in registers before the next span. out must not
+// overlap src.
 template <typename Acc>
 MAE_RESAMPLE_INLINE void Vertical(const uint8_t* src, size_t srcStride, size_t rowBytes, int y0, const AxisCoeffs& c,
                                   uint8_t* out) {
+  constexpr int kSpan = 64;
   const int outH = static_cast<int>(c.first.size());
-  std::vector<Acc> acc(rowBytes);
-  Acc* a = acc.data();
   for (int yy = 0; yy < outH; yy++) {
     const uint8_t* base = src + static_cast<size_t>(c.first[yy] - y0) * srcStride;
     const int32_t* k = c.weights.data() + static_cast<size_t>(yy) * c.ksize;
     const int n = c.count[yy];
-    for (size_t i = 0; i < rowBytes; i++) a[i] = kHalf;
-    for (int y = 0; y < n; y++) {
-      const uint8_t* r = base + static_cast<size_t>(y) * srcStride;
-      const Acc ky = k[y];
-      for (size_t i = 0; i < rowBytes; i++) a[i] += static_cast<Acc>(r[i]) * ky;
-    }
     uint8_t* o = out + static_cast<size_t>(yy) * rowBytes;
-    for (size_t i = 0; i < rowBytes; i++) o[i] = Clip8<Acc>(a[i]);
+    if (rowBytes >= kSpan) {
+      // the last span overlaps the one before it where kSpan does not divide the row: the same
+      // bytes written twice
+      for (size_t i = 0; i < rowBytes; i += kSpan)
+        VerticalSpan<Acc, kSpan>(base, srcStride, k, n, std::min(i, rowBytes - kSpan), o);
+    } else {
+      for (size_t i = 0; i < rowBytes; i++) VerticalSpan<Acc, 1>(base, srcStride, k, n, i, o);
+    }
   }
 }
 
@@ -132,73 +180,20 @@ MAE_RESAMPLE_CLONES void RunVertical(const uint8_t* src, size_t srcStride, size_
   }
 }
 
-// dst (cols x rows pixels of CH bytes, packed) = the transpose of rows [y0, y0 + rows) of src (cols
-// pixels per row, rows `stride` bytes apart), in 32 x 32 pixel blocks so that both sides stay in cache.
-template <int CH>
-void TransposeBlocks(const uint8_t* src, size_t stride, int cols, int y0, int rows, uint8_t* dst) {
-  constexpr int B = 32;
-  for (int r0 = 0; r0 < rows; r0 += B) {
-    const int r1 = std::min(rows, r0 + B);
-    for (int c0 = 0; c0 < cols; c0 += B) {
-      const int c1 = std::min(cols, c0 + B);
-      for (int r = r0; r < r1; r++) {
-        const uint8_t* s = src + static_cast<size_t>(y0 + r) * stride + static_cast<size_t>(c0) * CH;
-        uint8_t* d = dst + (static_cast<size_t>(c0) * rows + r) * CH;
-        for (int c = c0; c < c1; c++, s += CH, d += static_cast<size_t>(rows) * CH) {
-          for (int b = 0; b < CH; b++) d[b] = s[b];
-        }
-      }
-    }
-  }
-}
-
-void Transpose(const uint8_t* src, size_t stride, int cols, int ch, int y0, int rows, uint8_t* dst) {
-  switch (ch) {
-    case 1: return TransposeBlocks<1>(src, stride, cols, y0, rows, dst);
-    case 2: return TransposeBlocks<2>(src, stride, cols, y0, rows, dst);
-    case 3: return TransposeBlocks<3>(src, stride, cols, y0, rows, dst);
-    default: return TransposeBlocks<4>(src, stride, cols, y0, rows, dst);
-  }
-}
-
 // The horizontal pass over rows [y0, y0 + rows) of src (w pixels per row, rows `stride` bytes
 // apart) into out (c.first.size() pixels per row, packed): the rows transposed, so that the pass
 // runs as a vertical one (vectorised along contiguous bytes), and the result transposed back. The
 // sums are those of Pillow's horizontal loop in another order: the same integers (no overflow,
-// FitsInt32), so the same bytes.
+// FitsInt32), so the same bytes. With `mirror`, out's rows come out mirrored (the flip).
 void RunHorizontal(const uint8_t* src, size_t stride, int w, int ch, int y0, int rows, const AxisCoeffs& c,
-                   uint8_t* out) {
+                   bool mirror, uint8_t* out) {
   const int outW = static_cast<int>(c.first.size());
   const size_t colBytes = static_cast<size_t>(rows) * ch;
-  std::vector<uint8_t> t(static_cast<size_t>(w) * colBytes);
-  std::vector<uint8_t> tOut(static_cast<size_t>(outW) * colBytes);
-  Transpose(src, stride, w, ch, y0, rows, t.data());
-  RunVertical(t.data(), colBytes, colBytes, 0, c, tOut.data());
-  Transpose(tOut.data(), colBytes, rows, ch, 0, outW, out);
-}
-
-// PIL's resize(BICUBIC) of the w x h image at src (rows `stride` bytes apart) to outW x outH, packed.
-void Resize(const uint8_t* src, size_t stride, int w, int h, int ch, int outW, int outH, uint8_t* out) {
-  const size_t outRow = static_cast<size_t>(outW) * ch;
-  if (w == outW && h == outH) {
-    for (int y = 0; y < h; y++) std::memcpy(out + y * outRow, src + y * stride, outRow);
-    return;
-  }
-  const AxisCoeffs cv = ComputeCoeffs(h, outH);
-  if (w == outW) {
-    RunVertical(src, stride, outRow, 0, cv, out);
-    return;
-  }
-  const AxisCoeffs chz = ComputeCoeffs(w, outW);
-  const int yFirst = cv.first[0];
-  const int yLast = cv.first[outH - 1] + cv.count[outH - 1];
-  if (h == outH) {
-    RunHorizontal(src, stride, w, ch, 0, h, chz, out);
-    return;
-  }
-  std::vector<uint8_t> tmp(static_cast<size_t>(yLast - yFirst) * outRow);
-  RunHorizontal(src, stride, w, ch, yFirst, yLast - yFirst, chz, tmp.data());
-  RunVertical(tmp.data(), outRow, outRow, yFirst, cv, out);
+  uint8_t* t = Scratch<uint8_t, 1>(static_cast<size_t>(w) * colBytes);
+  uint8_t* tOut = Scratch<uint8_t, 2>(static_cast<size_t>(outW) * colBytes);
+  TransposePixels(src, stride, w, ch, y0, rows, false, t);
+  RunVertical(t, colBytes, colBytes, 0, c, tOut);
+  TransposePixels(tOut, colBytes, rows, ch, 0, outW, mirror, out);
 }
 
 // Mirrors each row of a packed w x h image of ch-byte pixels in place.
@@ -209,6 +204,32 @@ void FlipRows(uint8_t* img, int w, int h, int ch) {
       for (int b = 0; b < ch; b++) std::swap(row[l * ch + b], row[r * ch + b]);
     }
   }
+}
+
+// PIL's resize(BICUBIC) of the w x h image at src (rows `stride` bytes apart) to outW x outH, packed,
+// each row mirrored when `flip` (inside the horizontal pass when there is one: the vertical pass
+// treats every column alike, so mirroring its input mirrors its output).
+void Resize(const uint8_t* src, size_t stride, int w, int h, int ch, int outW, int outH, bool flip, uint8_t* out) {
+  const size_t outRow = static_cast<size_t>(outW) * ch;
+  if (w == outW && h == outH) {
+    for (int y = 0; y < h; y++) std::memcpy(out + y * outRow, src + y * stride, outRow);
+  } else if (w == outW) {
+    RunVertical(src, stride, outRow, 0, *CachedCoeffs(h, outH), out);
+  } else if (h == outH) {
+    RunHorizontal(src, stride, w, ch, 0, h, *CachedCoeffs(w, outW), flip, out);
+    return;
+  } else {
+    const std::shared_ptr<const AxisCoeffs> pv = CachedCoeffs(h, outH), ph = CachedCoeffs(w, outW);
+    const AxisCoeffs& cv = *pv;
+    const AxisCoeffs& chz = *ph;
+    const int yFirst = cv.first[0];
+    const int yLast = cv.first[outH - 1] + cv.count[outH - 1];
+    uint8_t* tmp = Scratch<uint8_t, 3>(static_cast<size_t>(yLast - yFirst) * outRow);
+    RunHorizontal(src, stride, w, ch, yFirst, yLast - yFirst, chz, flip, tmp);
+    RunVertical(tmp, outRow, outRow, yFirst, cv, out);
+    return;
+  }
+  if (flip) FlipRows(out, outW, outH, ch);
 }
 
 constexpr int64_t kMaxSide = int64_t{1} << 24;
@@ -253,7 +274,7 @@ Napi::Value ResizeBicubicU8(const Napi::CallbackInfo& info) {
                                          "x" + std::to_string(ch) + " is too large an output");
   }
   Napi::Uint8Array result = Napi::Uint8Array::New(env, static_cast<size_t>(outBytes));
-  Resize(src, static_cast<size_t>(w) * ch, w, h, ch, outW, outH, result.Data());
+  Resize(src, static_cast<size_t>(w) * ch, w, h, ch, outW, outH, false, result.Data());
   return result;
 }
 
@@ -282,8 +303,8 @@ Napi::Value CropResizeBicubicU8(const Napi::CallbackInfo& info) {
   CheckBytes(env, op, "src", inBytes, w, h, ch);
   CheckBytes(env, op, "dst", outBytes, outW, outH, ch);
   const size_t stride = static_cast<size_t>(w) * ch;
-  Resize(src + top * stride + static_cast<size_t>(left) * ch, stride, bw, bh, ch, outW, outH, out);
-  if (info[11].As<Napi::Boolean>().Value()) FlipRows(out, outW, outH, ch);
+  Resize(src + top * stride + static_cast<size_t>(left) * ch, stride, bw, bh, ch, outW, outH,
+         info[11].As<Napi::Boolean>().Value(), out);
   return env.Undefined();
 }
 

@@ -53,7 +53,8 @@ async function run(source: ImageSource, job: Job): Promise<void> {
   }
 }
 
-const source = await reopenSource(init.spec);
+// one sample at a time per worker: its bytes can live in a buffer reused from sample to sample
+const source = await reopenSource(init.spec, { transient: true });
 let queue = Promise.resolve();
 port.on('message', (job: Job) => {
   queue = queue.then(() => run(source, job));

@@ -1,7 +1,7 @@
 // labelled.ts: what the idx, CIFAR and tar sources share: a spec holding one label per sample,
 // positional reads through a cache of open files (file-handles.ts), and the index checks.
 import { FileHandles } from './file-handles.js';
-import { checkIndex, type Sample } from './types.js';
+import { checkIndex, type ReadOptions, type Sample } from './types.js';
 
 interface LabelledSpec {
   path: string;
@@ -18,11 +18,12 @@ export abstract class LabelledSource<S extends LabelledSpec> {
   constructor(
     readonly spec: S,
     maxOpenFiles?: number,
+    options: ReadOptions = {},
   ) {
     this.path = spec.path;
     this.length = spec.labels.length;
     this.classes = spec.classes;
-    this.handles = new FileHandles(maxOpenFiles);
+    this.handles = new FileHandles(maxOpenFiles, options);
   }
 
   label(i: number): number {

@@ -14,6 +14,7 @@ import { openTar, TarSource } from './tar.js';
 import {
   DataError,
   type ImageSource,
+  type ReadOptions,
   SOURCE_FORMATS,
   type SourceFormat,
   type SourceSpec,
@@ -78,12 +79,12 @@ export async function openSource(path: string, format?: SourceFormat): Promise<I
 }
 
 /** The same source again from its spec (in a worker thread): no scan, no checks beyond the spec's format. */
-export async function reopenSource(spec: SourceSpec): Promise<ImageSource> {
+export async function reopenSource(spec: SourceSpec, options: ReadOptions = {}): Promise<ImageSource> {
   switch (spec.format) {
     case 'folder':
-      return new FolderSource(spec);
+      return new FolderSource(spec, options);
     case 'tar':
-      return new TarSource(spec);
+      return new TarSource(spec, options);
     case 'idx':
       return new IdxSource(spec);
     case 'cifar':

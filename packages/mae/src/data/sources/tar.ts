@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { braceExpand, hasBraces } from './braces.js';
 import { LabelledSource } from './labelled.js';
 import { indexTar, type TarMember } from './tar-index.js';
-import { DataError, type ImageSource, type Sample, type TarSpec, why } from './types.js';
+import { DataError, type ImageSource, type ReadOptions, type Sample, type TarSpec, why } from './types.js';
 
 /** Image extensions of a WebDataset sample, in order of preference when a key has several. */
 export const TAR_IMAGE_EXTENSIONS = [
@@ -146,8 +146,8 @@ export async function scanTar(path: string): Promise<TarSpec> {
 export class TarSource extends LabelledSource<TarSpec> implements ImageSource {
   readonly format = 'tar' as const;
 
-  constructor(spec: TarSpec) {
-    super(spec);
+  constructor(spec: TarSpec, options: ReadOptions = {}) {
+    super(spec, undefined, options);
   }
 
   protected async readChecked(i: number): Promise<Sample> {

@@ -73,6 +73,16 @@ export interface ImageSource {
   close(): Promise<void>;
 }
 
+/** How a source reads its samples. */
+export interface ReadOptions {
+  /**
+   * One reader that is done with a sample before it reads the next (a loader worker): reads are
+   * synchronous and land in one buffer reused from read to read, so a sample's bytes are valid only
+   * until the next read. Saves a fresh allocation (and its page faults) per sample.
+   */
+  transient?: boolean;
+}
+
 /** A problem with the data: names the file (or shard) and, where known, the sample index. */
 export class DataError extends Error {
   readonly path: string;

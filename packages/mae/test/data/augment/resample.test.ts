@@ -185,8 +185,8 @@ describe('resizeBicubic (native) against resizeBicubicReference', () => {
       s = (Math.imul(s, 1103515245) + 12345) >>> 0;
       return (s >>> 8) % n;
     };
-    for (let i = 0; i < 40; i++) {
-      const ch = 1 + (i % 4);
+    for (let i = 0; i < 64; i++) {
+      const ch = 1 + ((i >> 1) % 4); // every channel count both mirrored and not
       const [w, h] = [1 + next(i % 5 === 0 ? 900 : 300), 1 + next(300)];
       const box = { width: 1 + next(w), height: 1 + next(h), left: 0, top: 0 };
       box.left = next(w - box.width + 1);

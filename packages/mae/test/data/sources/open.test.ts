@@ -98,6 +98,21 @@ describe('openSource', () => {
     }
   });
 
+  it('reopenSource(spec, { transient }) reads the same bytes into one buffer reused from read to read', async () => {
+    const p = make();
+    for (const path of [p.folder, p.tar]) {
+      const a = await openSource(path);
+      const b = await reopenSource(a.spec, { transient: true });
+      await sameReads(a, b);
+      const first = (await b.read(0)) as { bytes: Uint8Array };
+      const second = (await b.read(1)) as { bytes: Uint8Array };
+      assert.equal(first.bytes.buffer, second.bytes.buffer, `${path}: one buffer`);
+      assert.deepEqual(first.bytes, second.bytes, `${path}: the second read overwrote the first`);
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('format overrides detection', async () => {
     const p = make();
     writeFileSync(join(p.cifar, 'pic.png'), 'p');
