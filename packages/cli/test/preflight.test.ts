@@ -1,5 +1,6 @@
 // preflight.test.ts: the CLI refuses a bad OMP_NUM_THREADS or OMP_WAIT_POLICY before anything
-// loads, with one line naming the variable and exit code 2 (OMP_NUM_THREADS=100000 crashed it).
+// loads, with one line naming the variable and exit code 2 (OMP_NUM_THREADS=100000 crashed it), and
+// a MAE_CPU_ISA the build or processor cannot honour as the addon loads; a valid one is followed.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -12,6 +13,7 @@ function run(env: NodeJS.ProcessEnv, ...args: string[]) {
   const base = { ...process.env };
   delete base.OMP_NUM_THREADS;
   delete base.OMP_WAIT_POLICY;
+  delete base.MAE_CPU_ISA;
   return spawnSync(process.execPath, [bin, ...args], {
     env: { ...base, ...env },
     encoding: 'utf8',
@@ -51,5 +53,29 @@ describe('mae-cuda: OpenMP settings checked at startup', function () {
       { threads: JSON.parse(r.stdout).openmp.threads, waitPolicy: JSON.parse(r.stdout).openmp.waitPolicy },
       { threads: max, waitPolicy: 'active' },
     );
+  });
+
+  it('refuses a MAE_CPU_ISA that names no build, and follows one the processor runs', () => {
+    const bad = run({ MAE_CPU_ISA: 'avx9' }, 'info');
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.equal(
+      bad.stderr,
+      'mae-cuda: MAE_CPU_ISA=avx9 is not a CPU kernel build (default, avx2 or avx512)\n',
+    );
+    const best = JSON.parse(run({}, 'info', '--json').stdout).cpu.best as string;
+    for (const isa of ['default', 'avx2', 'avx512']) {
+      const r = run({ MAE_CPU_ISA: isa }, 'info', '--json');
+      const runs = ['default', 'avx2', 'avx512'].indexOf(isa) <= ['default', 'avx2', 'avx512'].indexOf(best);
+      if (runs) {
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(JSON.parse(r.stdout).cpu, { kernels: isa, best });
+      } else {
+        assert.equal(r.status, 2);
+        assert.match(
+          r.stderr,
+          new RegExp(`MAE_CPU_ISA=${isa}: this processor or build cannot run those kernels`),
+        );
+      }
+    }
   });
 });

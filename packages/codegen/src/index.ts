@@ -1,6 +1,7 @@
 // index.ts: the DSL's public surface.
 
 export { smallCheckCases } from './emit/check.js';
+export { CPU_ISAS } from './emit/files.js';
 export { generateAll } from './generate.js';
 export * from './ir/diff.js';
 export * from './ir/dtype.js';

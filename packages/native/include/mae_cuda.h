@@ -60,11 +60,18 @@ MAE_API int mae_cuda_device_count(void);        /* 0 without CUDA, driver or dev
 /* Fills name (NUL-terminated, at most name_len bytes) and the capability/memory of CUDA device i. */
 MAE_API mae_status mae_cuda_device_info(int index, char* name, size_t name_len, int* major, int* minor,
                                         size_t* total_memory);
-/* "avx2" when the AVX2+FMA build of the CPU kernels runs (x86-64 with AVX2 and FMA, unless the
- * environment sets MAE_CPU_ISA=default), "default" otherwise. */
+/* The build of the CPU kernels in use: "avx512" (x86-64 with AVX-512 F, BW, VL and DQ), "avx2"
+ * (AVX2 and FMA) or "default" (the baseline): the best the processor runs, unless the environment's
+ * MAE_CPU_ISA names another it runs. */
 MAE_API const char* mae_cpu_isa(void);
-/* Switches the CPU kernels' build for the whole process: "default", "avx2" (error if unavailable)
- * or NULL for the automatic choice. For tests and comparisons; not thread-safe with running ops. */
+/* The best build this processor runs (what mae_cpu_isa gives without MAE_CPU_ISA). */
+MAE_API const char* mae_cpu_isa_best(void);
+/* Why the environment's MAE_CPU_ISA was not followed (unknown, or a build this processor cannot run),
+ * or NULL when it was (or is unset). */
+MAE_API const char* mae_cpu_isa_error(void);
+/* Switches the CPU kernels' build for the whole process: "default", "avx2", "avx512" (an error if
+ * this processor cannot run it) or NULL for the automatic choice (MAE_CPU_ISA's, else the best).
+ * For tests and comparisons; not thread-safe with running ops. */
 MAE_API mae_status mae_cpu_force_isa(const char* isa);
 MAE_API int mae_cpu_threads(void);              /* OpenMP threads used by the CPU kernels */
 /* Sets them: n from 1 to mae_cpu_max_threads(), MAE_ERROR otherwise. Applies to the calling

@@ -1,7 +1,9 @@
 // binding.ts: loads the native addon (mae_native.node, found by addon_path.ts) and types its JS API. The
 // OpenMP environment is checked and completed first (openmp_env.ts): OpenMP reads it when it loads.
+
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { CpuIsa } from '../generated/ops.js';
 import { locateAddon } from './addon_path.js';
 import type { EmulatorOptions } from './emulator.js';
 import { prepareOpenMpEnv } from './openmp_env.js';
@@ -63,6 +65,8 @@ export interface NcclLibrary {
   version: number;
 }
 
+export type { CpuIsa };
+
 export interface NativeBuildInfo {
   version: string;
   cuda: boolean;
@@ -73,8 +77,10 @@ export interface NativeBuildInfo {
   maxCpuThreads: number;
   /** the OMP_WAIT_POLICY OpenMP started with ('default': unset, spin a while then sleep) */
   waitPolicy: 'passive' | 'active' | 'default';
-  /** which build of the CPU kernels runs: 'avx2' (AVX2+FMA) or 'default' */
-  cpuIsa: 'avx2' | 'default';
+  /** which build of the CPU kernels runs: 'avx512' (AVX-512 F/BW/VL/DQ), 'avx2' (AVX2+FMA) or 'default' */
+  cpuIsa: CpuIsa;
+  /** the best build this processor runs (cpuIsa unless MAE_CPU_ISA chose another) */
+  cpuIsaBest: CpuIsa;
 }
 
 export interface NativeCudaDevice {
@@ -105,6 +111,8 @@ export interface NativeBinding {
   streamCreate(deviceType: number, deviceIndex: number): NativeStream;
   eventCreate(deviceType: number, deviceIndex: number): NativeEvent;
   buildInfo(): NativeBuildInfo;
+  /** Why the environment's MAE_CPU_ISA was not followed, or null. */
+  cpuIsaError(): string | null;
   cudaDevices(): NativeCudaDevice[];
   setCpuThreads(n: number): void;
   /** Linux: the kernel sends this process `signal` when its parent ends; false elsewhere. */
@@ -181,6 +189,11 @@ const located = locateAddon(emulated ? 'mae_native_emu' : 'mae_native');
 /** The addon loaded (addon_path.ts says where it is looked for; MAE_NATIVE_ADDON overrides it). */
 export const addonPath = located.path ?? located.searched[0]!;
 
+/** MAE_CPU_ISA names no build of the CPU kernels, or one this processor cannot run. */
+export class CpuIsaSettingError extends Error {
+  override name = 'CpuIsaSettingError';
+}
+
 function load(): NativeBinding {
   if (located.path === undefined || !existsSync(located.path)) {
     throw new Error(
@@ -190,7 +203,10 @@ function load(): NativeBinding {
     );
   }
   prepareOpenMpEnv(); // before libgomp loads with the addon and reads it
-  return createRequire(import.meta.url)(located.path) as NativeBinding;
+  const b = createRequire(import.meta.url)(located.path) as NativeBinding;
+  const isaError = b.cpuIsaError();
+  if (isaError) throw new CpuIsaSettingError(isaError);
+  return b;
 }
 
 export const binding: NativeBinding = load();

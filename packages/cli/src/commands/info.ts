@@ -2,7 +2,15 @@
 // architectures, OpenMP with the threads and wait policy in use), the data loader's JPEG decoder,
 // the devices found and where NCCL is (or what was searched).
 import { jpegDecoder } from '@mae-cuda/mae';
-import { addonPath, buildInfo, devices, findNccl, formatNcclVersion, jpegAvailable } from '@mae-cuda/native';
+import {
+  addonPath,
+  buildInfo,
+  type CpuIsa,
+  devices,
+  findNccl,
+  formatNcclVersion,
+  jpegAvailable,
+} from '@mae-cuda/native';
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
 
@@ -23,7 +31,7 @@ export interface InfoReport {
     /** libgomp's spins before an idle thread sleeps (GOMP_SPINCOUNT), when set */
     spinCount?: string;
   };
-  cpu: { kernels: 'avx2' | 'default' };
+  cpu: { kernels: CpuIsa; best: CpuIsa };
   /** the data loader's JPEG decoder: built in (libjpeg) or not, and the one in use */
   jpeg: { libjpeg: boolean; decoder: string };
   devices: ReturnType<typeof devices>;
@@ -43,7 +51,7 @@ export function collectInfo(): InfoReport {
       waitPolicy: b.waitPolicy,
       ...(process.env.GOMP_SPINCOUNT === undefined ? {} : { spinCount: process.env.GOMP_SPINCOUNT }),
     },
-    cpu: { kernels: b.cpuIsa },
+    cpu: { kernels: b.cpuIsa, best: b.cpuIsaBest },
     jpeg: { libjpeg: jpegAvailable(), decoder: jpegDecoder() },
     devices: devices(),
     nccl: findNccl(),
@@ -67,6 +75,8 @@ function formatOpenMp(o: InfoReport['openmp']): string {
   );
 }
 
+const ISA_NAMES: Record<CpuIsa, string> = { default: 'baseline', avx2: 'AVX2+FMA', avx512: 'AVX-512' };
+
 const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
 
 export function formatInfo(r: InfoReport): string {
@@ -79,8 +89,9 @@ export function formatInfo(r: InfoReport): string {
         : `CUDA: compiled for ${r.cuda.architectures.join(', ')}`,
   );
   lines.push(r.openmp.compiled ? formatOpenMp(r.openmp) : 'OpenMP: not compiled (1 thread)');
+  const forced = r.cpu.kernels === r.cpu.best ? '' : `, chosen by MAE_CPU_ISA (best here: ${r.cpu.best})`;
   lines.push(
-    `CPU kernels: ${r.cpu.kernels === 'avx2' ? 'AVX2+FMA build' : 'baseline build'} (MAE_CPU_ISA=default forces the baseline)`,
+    `CPU kernels: ${ISA_NAMES[r.cpu.kernels]} build${forced} (MAE_CPU_ISA=default|avx2|avx512 picks one)`,
   );
   lines.push(
     `JPEG decoding: ${r.jpeg.decoder === 'libjpeg' ? 'libjpeg-turbo in the addon' : r.jpeg.decoder}` +

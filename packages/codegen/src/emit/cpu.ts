@@ -1,6 +1,6 @@
 // cpu.ts: the C++ emitter. Lowers each kernel's loop tree to plain loops with OpenMP over the
-// outer loops and `omp simd` sum reductions; contractions become a packed, blocked GEMM whose
-// epilogue is the op's remaining expression.
+// outer loops and `omp simd` sum reductions; contractions become a packed, register-blocked GEMM
+// (the micro-kernel in native/src/cpu/cpu_gemm.h) whose epilogue is the op's remaining expression.
 import type { IndexVar } from '../ir/expr.js';
 import type { OpDef, Variant } from '../ir/op.js';
 import { type Contraction, type Kernel, lowerOp, type Stmt } from '../lower/lower.js';
@@ -137,6 +137,12 @@ export class CpuEmitter {
     }
   }
 
+  /**
+   * A contraction as a packed, register-blocked GEMM (native/src/cpu/cpu_gemm.h): B packed once into
+   * panels of NR columns; each task (batch, MB rows, NB columns) packs its A rows per KB block into
+   * micro-panels of MR rows, runs the micro-kernel over them into its accumulator tile, then the
+   * epilogue.
+   */
   private gemm(c: Contraction) {
     const r = this.r;
     const ct = r.ctype;
@@ -145,68 +151,72 @@ export class CpuEmitter {
       `const int64_t _BATCH = ${this.prod(batch)}, _M = ${this.ext(m)}, _N = ${this.ext(n)}, _K = ${this.prod(kvars)};`,
     );
     this.w('if (_BATCH == 0 || _M == 0 || _N == 0) return;');
-    // pack B as [batch][K][N] in the compute type
-    this.w(`std::vector<${ct}> _Bp((size_t)(_BATCH * _K * _N));`);
+    this.w(`using _Tl = mae_gemm_tiles<${ct}>;`);
+    this.w('constexpr int64_t _MR = _Tl::MR, _NR = _Tl::NR, _KB = _Tl::KB, _MB = _Tl::MB, _NB = _Tl::NB;');
+    this.w('const int64_t _NPAN = (_N + _NR - 1) / _NR;');
+    this.w('// B in panels of _NR columns: [batch][panel][K][_NR], zero past N; read _NR columns at a time');
+    this.w(`const std::unique_ptr<${ct}[]> _Bp(new ${ct}[(size_t)(_BATCH * _NPAN * _K * _NR)]);`);
     this.w(`#pragma omp parallel for collapse(2) schedule(static) if(_BATCH * _K * _N >= ${PAR_MIN_WORK})`);
-    this.w('for (int64_t _bb = 0; _bb < _BATCH; ++_bb) for (int64_t _kk = 0; _kk < _K; ++_kk) {');
+    this.w('for (int64_t _bb = 0; _bb < _BATCH; ++_bb) for (int64_t _p = 0; _p < _NPAN; ++_p) {');
     this.ind++;
     if (batch.length) this.decompose(batch, '_bb');
+    this.w(`${ct}* _dst = &_Bp[(size_t)((_bb * _NPAN + _p) * _K * _NR)];`);
+    this.w('const int64_t _jn = std::min<int64_t>(_NR, _N - _p * _NR);');
+    this.w('for (int64_t _kk = 0; _kk < _K; ++_kk) {');
+    this.ind++;
     this.decompose(kvars, '_kk');
-    this.w(`${ct}* _dst = &_Bp[(size_t)((_bb * _K + _kk) * _N)];`);
-    this.w(`for (int64_t ${n.name} = 0; ${n.name} < _N; ++${n.name}) _dst[${n.name}] = ${r.value(c.b)};`);
+    this.w(
+      `for (int64_t _j = 0; _j < _jn; ++_j) { const int64_t ${n.name} = _p * _NR + _j; _dst[_kk * _NR + _j] = ${r.value(c.b)}; }`,
+    );
+    this.w(`for (int64_t _j = _jn; _j < _NR; ++_j) _dst[_kk * _NR + _j] = (${ct})0;`);
     this.ind--;
     this.w('}');
-    this.w('const int64_t _MB = 32, _NB = 256, _KB = 128, _MBLK = (_M + _MB - 1) / _MB;');
+    this.ind--;
+    this.w('}');
+    this.w('const int64_t _MBLK = (_M + _MB - 1) / _MB, _NBLK = (_N + _NB - 1) / _NB;');
     this.w(
-      `#pragma omp parallel for collapse(2) schedule(dynamic) if(_BATCH * _M * _N * _K >= ${PAR_MIN_WORK})`,
+      `#pragma omp parallel for collapse(3) schedule(dynamic) if(_BATCH * _M * _N * _K >= ${PAR_MIN_WORK})`,
     );
-    this.w('for (int64_t _bb = 0; _bb < _BATCH; ++_bb) for (int64_t _mb = 0; _mb < _MBLK; ++_mb) {');
+    this.w(
+      'for (int64_t _bb = 0; _bb < _BATCH; ++_bb) for (int64_t _mb = 0; _mb < _MBLK; ++_mb) for (int64_t _nb = 0; _nb < _NBLK; ++_nb) {',
+    );
     this.ind++;
     if (batch.length) this.decompose(batch, '_bb');
-    this.w(`alignas(64) ${ct} _Ap[32 * 128];`);
-    this.w(`alignas(64) ${ct} _acc[32 * 256];`);
-    this.w('const int64_t _m0 = _mb * _MB, _mn = std::min<int64_t>(_MB, _M - _m0);');
-    this.w('for (int64_t _n0 = 0; _n0 < _N; _n0 += _NB) {');
-    this.ind++;
-    this.w('const int64_t _nn = std::min<int64_t>(_NB, _N - _n0);');
+    this.w(`${ct}* _Ap = mae_gemm_scratch<${ct}, 0>((size_t)(_MB * _KB));`);
+    this.w(`${ct}* _acc = mae_gemm_scratch<${ct}, 1>((size_t)(_MB * _NB));`);
     this.w(
-      `for (int64_t _i = 0; _i < _mn; ++_i) for (int64_t _j = 0; _j < _nn; ++_j) _acc[_i * _NB + _j] = (${ct})0;`,
+      'const int64_t _m0 = _mb * _MB, _mn = std::min<int64_t>(_MB, _M - _m0), _mp = (_mn + _MR - 1) / _MR;',
     );
+    this.w(
+      'const int64_t _n0 = _nb * _NB, _nn = std::min<int64_t>(_NB, _N - _n0), _np = (_nn + _NR - 1) / _NR;',
+    );
+    this.w(`std::fill(_acc, _acc + _mp * _MR * _NB, (${ct})0);`);
     this.w('for (int64_t _k0 = 0; _k0 < _K; _k0 += _KB) {');
     this.ind++;
     this.w('const int64_t _kn = std::min<int64_t>(_KB, _K - _k0);');
-    this.w('for (int64_t _i = 0; _i < _mn; ++_i) for (int64_t _kq = 0; _kq < _kn; ++_kq) {');
+    this.w('// A rows in micro-panels of _MR: [panel][kq][_MR], zero past M; read _MR rows at a time');
+    this.w('for (int64_t _ip = 0; _ip < _mp; ++_ip) {');
     this.ind++;
-    this.w(`const int64_t ${m.name} = _m0 + _i;`);
+    this.w(`${ct}* _dst = &_Ap[(size_t)(_ip * _kn * _MR)];`);
+    this.w('const int64_t _rn = std::min<int64_t>(_MR, _mn - _ip * _MR);');
+    this.w('for (int64_t _kq = 0; _kq < _kn; ++_kq) {');
+    this.ind++;
     this.decompose(kvars, '_k0 + _kq');
-    this.w(`_Ap[_i * _KB + _kq] = ${r.value(c.a)};`);
+    this.w(
+      `for (int64_t _r = 0; _r < _rn; ++_r) { const int64_t ${m.name} = _m0 + _ip * _MR + _r; _dst[_kq * _MR + _r] = ${r.value(c.a)}; }`,
+    );
+    this.w(`for (int64_t _r = _rn; _r < _MR; ++_r) _dst[_kq * _MR + _r] = (${ct})0;`);
     this.ind--;
     this.w('}');
-    this.w(`const ${ct}* _Bb = &_Bp[(size_t)((_bb * _K + _k0) * _N + _n0)];`);
-    this.w('int64_t _i = 0;');
-    this.w('for (; _i + 4 <= _mn; _i += 4) {');
-    this.w(
-      `  ${ct}* _c0 = &_acc[_i * _NB]; ${ct}* _c1 = _c0 + _NB; ${ct}* _c2 = _c1 + _NB; ${ct}* _c3 = _c2 + _NB;`,
-    );
-    this.w('  for (int64_t _kq = 0; _kq < _kn; ++_kq) {');
-    this.w(
-      `    const ${ct} _a0 = _Ap[_i * _KB + _kq], _a1 = _Ap[(_i + 1) * _KB + _kq], _a2 = _Ap[(_i + 2) * _KB + _kq], _a3 = _Ap[(_i + 3) * _KB + _kq];`,
-    );
-    this.w(`    const ${ct}* __restrict__ _b = _Bb + _kq * _N;`);
-    this.w('    #pragma omp simd');
-    this.w(
-      '    for (int64_t _j = 0; _j < _nn; ++_j) { const auto _bv = _b[_j]; _c0[_j] += _a0 * _bv; _c1[_j] += _a1 * _bv; _c2[_j] += _a2 * _bv; _c3[_j] += _a3 * _bv; }',
-    );
-    this.w('  }');
+    this.ind--;
     this.w('}');
-    this.w('for (; _i < _mn; ++_i) {');
-    this.w(`  ${ct}* _c0 = &_acc[_i * _NB];`);
-    this.w('  for (int64_t _kq = 0; _kq < _kn; ++_kq) {');
-    this.w(`    const ${ct} _a0 = _Ap[_i * _KB + _kq]; const ${ct}* __restrict__ _b = _Bb + _kq * _N;`);
-    this.w('    #pragma omp simd');
-    this.w('    for (int64_t _j = 0; _j < _nn; ++_j) _c0[_j] += _a0 * _b[_j];');
-    this.w('  }');
-    this.w('}');
+    this.w(`const ${ct}* _Bk = &_Bp[(size_t)(((_bb * _NPAN + _n0 / _NR) * _K + _k0) * _NR)];`);
+    this.w('for (int64_t _p = 0; _p < _np; ++_p) for (int64_t _ip = 0; _ip < _mp; ++_ip)');
+    this.w(
+      '  mae_gemm_micro<' +
+        ct +
+        '>(_kn, &_Ap[(size_t)(_ip * _kn * _MR)], _Bk + _p * _K * _NR, &_acc[(size_t)(_ip * _MR * _NB + _p * _NR)], _NB);',
+    );
     this.ind--;
     this.w('}');
     // epilogue
@@ -215,8 +225,6 @@ export class CpuEmitter {
     this.w(`const int64_t ${m.name} = _m0 + _i, ${n.name} = _n0 + _j;`);
     this.w(`const ${ct} ${c.acc} = _acc[_i * _NB + _j];`);
     c.epilogue.forEach((s) => this.stmt(s));
-    this.ind--;
-    this.w('}');
     this.ind--;
     this.w('}');
     this.ind--;

@@ -2,6 +2,7 @@
 // variant makes a wrong arity or dtype a compile error; `checkOp` makes a wrong runtime shape a
 // TypeError before any kernel runs.
 import { type OpDef, resolveDType } from '../ir/op.js';
+import { CPU_ISAS } from './files.js';
 import { GENERATED_BY } from './signature.js';
 
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -19,6 +20,9 @@ export function emitTs(ops: readonly OpDef[]): string {
     'export interface OpOptions {',
     '  readonly stream?: Stream;',
     '}',
+    '',
+    '/** The builds of the CPU kernels (x86-64), from the baseline up; buildInfo().cpuIsa names the one in use. */',
+    `export type CpuIsa = ${CPU_ISAS.map((i) => `'${i}'`).join(' | ')};`,
     '',
     'type NativeOp = (...args: unknown[]) => unknown;',
     'const native = binding.ops as Record<string, NativeOp>;',

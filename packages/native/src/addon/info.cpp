@@ -26,7 +26,13 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   o.Set("maxCpuThreads", Napi::Number::New(env, mae_cpu_max_threads()));
   o.Set("waitPolicy", Napi::String::New(env, mae_cpu_wait_policy()));
   o.Set("cpuIsa", Napi::String::New(env, mae_cpu_isa()));
+  o.Set("cpuIsaBest", Napi::String::New(env, mae_cpu_isa_best()));
   return o;
+}
+
+Napi::Value CpuIsaError(const Napi::CallbackInfo& info) {
+  const char* e = mae_cpu_isa_error();
+  return e ? Napi::String::New(info.Env(), e) : info.Env().Null();
 }
 
 Napi::Value CudaDevices(const Napi::CallbackInfo& info) {

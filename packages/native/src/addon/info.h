@@ -3,8 +3,11 @@
 #include <napi.h>
 
 namespace mae_addon {
-// buildInfo(): {version, cuda, architectures, openmp, cpuThreads, maxCpuThreads, waitPolicy, cpuIsa}
+// buildInfo(): {version, cuda, architectures, openmp, cpuThreads, maxCpuThreads, waitPolicy, cpuIsa,
+// cpuIsaBest}
 Napi::Value BuildInfo(const Napi::CallbackInfo& info);
+// cpuIsaError(): why MAE_CPU_ISA was not followed (mae_cpu_isa_error), or null.
+Napi::Value CpuIsaError(const Napi::CallbackInfo& info);
 // cudaDevices(): {index, name, major, minor, totalMemory}[]
 Napi::Value CudaDevices(const Napi::CallbackInfo& info);
 // setCpuThreads(n): n from 1 to maxCpuThreads

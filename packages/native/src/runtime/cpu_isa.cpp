@@ -1,28 +1,65 @@
-// cpu_isa.cpp: which build of the CPU kernels runs. On x86-64 ops_cpu.cpp is compiled twice, for
-// the baseline and with AVX2+FMA; the AVX2 one runs when the processor has AVX2 and FMA, unless
-// MAE_CPU_ISA=default asks for the baseline (to compare the two, or to work around a problem).
+// cpu_isa.cpp: which build of the CPU kernels runs. On x86-64 ops_cpu.cpp is compiled three times:
+// for the baseline, with AVX2+FMA, and for AVX-512 (F, BW, VL, DQ, with FMA). The best one the
+// processor runs is chosen, unless MAE_CPU_ISA (default, avx2 or avx512) names another: to compare
+// them, or to work around a problem. A value that is unknown, or names a build this processor cannot
+// run, is an error the first time a kernel would run (mae_cpu_isa_error), not a silent fallback.
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "internal.h"
 
 namespace {
-int detect() {
+constexpr const char* kNames[] = {"default", "avx2", "avx512"};
+constexpr int kLevels = 3;
+
+// The best build this processor runs: 0 baseline, 1 AVX2+FMA, 2 AVX-512.
+int supported() {
 #if defined(MAE_CPU_MULTI_ISA) && MAE_CPU_MULTI_ISA && (defined(__x86_64__) || defined(_M_X64))
-  const char* force = std::getenv("MAE_CPU_ISA");
-  if (force && std::strcmp(force, "default") == 0) return 0;
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  return avx512 ? 2 : 1;
 #else
   return 0;
 #endif
 }
-// -1: not decided yet; 0: baseline; 1: AVX2+FMA
+
+int level_of(const char* name) {
+  for (int i = 0; i < kLevels; i++) {
+    if (std::strcmp(name, kNames[i]) == 0) return i;
+  }
+  return -1;
+}
+
+// -1 when the name is unknown, -2 when this processor or build cannot run it, else its level.
+int resolve(const char* name) {
+  const int want = level_of(name);
+  if (want < 0) return -1;
+  return want <= supported() ? want : -2;
+}
+
+// The environment's choice, or the best supported; an invalid MAE_CPU_ISA leaves the best one in
+// use and its problem in g_env_error.
 std::atomic<int> g_use{-1};
+char g_env_error[160] = "";
+
+int detect() {
+  const char* force = std::getenv("MAE_CPU_ISA");
+  if (force == nullptr || *force == '\0') return supported();
+  const int level = resolve(force);
+  if (level >= 0) return level;
+  std::snprintf(g_env_error, sizeof g_env_error,
+                level == -1 ? "MAE_CPU_ISA=%s is not a CPU kernel build (default, avx2 or avx512)"
+                            : "MAE_CPU_ISA=%s: this processor or build cannot run those kernels (best: %s)",
+                force, kNames[supported()]);
+  return supported();
+}
 }  // namespace
 
-extern "C" int mae_cpu_use_avx2(void) {
+extern "C" int mae_cpu_level(void) {
   int use = g_use.load(std::memory_order_relaxed);
   if (use < 0) {
     use = detect();
@@ -31,26 +68,26 @@ extern "C" int mae_cpu_use_avx2(void) {
   return use;
 }
 
+extern "C" const char* mae_cpu_isa_error(void) {
+  mae_cpu_level();
+  return g_env_error[0] ? g_env_error : nullptr;
+}
+
 extern "C" mae_status mae_cpu_force_isa(const char* isa) {
   if (isa == nullptr) {
     g_use.store(detect());
     return MAE_OK;
   }
-  if (std::strcmp(isa, "default") == 0) {
-    g_use.store(0);
-    return MAE_OK;
+  const int level = resolve(isa);
+  if (level == -1) return mae_fail("mae_cpu_force_isa: unknown ISA '%s' (default, avx2 or avx512)", isa);
+  if (level == -2) {
+    return mae_fail("mae_cpu_force_isa: this processor or build has no %s kernels (best: %s)", isa,
+                    kNames[supported()]);
   }
-  if (std::strcmp(isa, "avx2") == 0) {
-#if defined(MAE_CPU_MULTI_ISA) && MAE_CPU_MULTI_ISA && (defined(__x86_64__) || defined(_M_X64))
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-      g_use.store(1);
-      return MAE_OK;
-    }
-#endif
-    return mae_fail("mae_cpu_force_isa: this processor or build has no AVX2+FMA kernels");
-  }
-  return mae_fail("mae_cpu_force_isa: unknown ISA '%s' (default or avx2)", isa);
+  g_use.store(level);
+  return MAE_OK;
 }
 
-extern "C" const char* mae_cpu_isa(void) { return mae_cpu_use_avx2() ? "avx2" : "default"; }
+extern "C" const char* mae_cpu_isa(void) { return kNames[mae_cpu_level()]; }
+
+extern "C" const char* mae_cpu_isa_best(void) { return kNames[supported()]; }

@@ -1,0 +1,83 @@
+// cpu_gemm.h: the register-blocked micro-kernel of the CPU backend's GEMMs (BLIS-style) and the
+// tile sizes around it, for the build being compiled (baseline, AVX2+FMA or AVX-512). The generated
+// GEMM (codegen/src/emit/cpu.ts) packs B once into panels of NR columns ([batch][panel][K][NR],
+// zero past N) and, per block of MB rows and KB of K, A into micro-panels of MR rows ([panel][kq][MR],
+// zero past M); mae_gemm_micro then adds the MR x NR product of one A micro-panel and one B panel
+// (kn steps of k) to a tile of the f32/f64 accumulator, every sum held in vector registers, and the
+// op's epilogue (bias, GELU, residual, dtype) runs once per output after the last k block.
+// Written with GCC/Clang vector extensions: the same source becomes SSE2, AVX2 or AVX-512 code by the
+// compile flags; `acc += a * b` contracts to FMA where the build has it.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#if defined(__AVX512F__)
+#define MAE_GEMM_VECTOR_BYTES 64
+#define MAE_GEMM_MR 12  // 12 x 2 accumulators + 2 of B + 1 broadcast of the 32 zmm registers
+#elif defined(__AVX__)
+#define MAE_GEMM_VECTOR_BYTES 32
+#define MAE_GEMM_MR 6  // 6 x 2 + 2 + 1 of the 16 ymm registers
+#else
+#define MAE_GEMM_VECTOR_BYTES 16
+#define MAE_GEMM_MR 6  // 6 x 2 + 2 + 1 of the 16 xmm registers
+#endif
+
+/** The tile sizes for compute type T in this build. */
+template <typename T>
+struct mae_gemm_tiles {
+  static constexpr int W = MAE_GEMM_VECTOR_BYTES / (int)sizeof(T);  // lanes per vector
+  static constexpr int NV = 2;                                      // vectors of B per k step
+  static constexpr int NR = NV * W;                                 // columns per B panel
+  static constexpr int MR = MAE_GEMM_MR;                            // rows per A micro-panel
+  static constexpr int64_t KB = 256;                                // k per block (B panel: KB x NR in L1)
+  static constexpr int64_t MB = 10 * MR;                            // rows per A block (in L2)
+  static constexpr int64_t NB = 16 * NR;                            // columns per accumulator tile
+};
+
+/**
+ * c[i * ldc + j] += sum over k < kn of a[k * MR + i] * b[k * NR + j], for i < MR and j < NR: one
+ * packed A micro-panel times one packed B panel into a row-major tile of the accumulator.
+ */
+template <typename T>
+static inline void mae_gemm_micro(int64_t kn, const T* __restrict__ a, const T* __restrict__ b, T* __restrict__ c,
+                                  int64_t ldc) {
+  using Tl = mae_gemm_tiles<T>;
+  constexpr int W = Tl::W, NV = Tl::NV, NR = Tl::NR, MR = Tl::MR;
+  typedef T V __attribute__((vector_size(W * sizeof(T))));
+  V acc[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; j++) acc[i][j] = V{};
+  }
+  for (int64_t k = 0; k < kn; k++) {
+    V bv[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; j++) std::memcpy(&bv[j], b + k * NR + j * W, sizeof(V));
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      const V av = V{} + a[k * MR + i];
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; j++) acc[i][j] += av * bv[j];
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; j++) {
+      V cv;
+      std::memcpy(&cv, c + i * ldc + j * W, sizeof(V));
+      cv += acc[i][j];
+      std::memcpy(c + i * ldc + j * W, &cv, sizeof(V));
+    }
+  }
+}
+
+/** A buffer of at least n elements for this thread, kept for the next GEMM (slot: which one). */
+template <typename T, int Slot>
+static inline T* mae_gemm_scratch(size_t n) {
+  static thread_local std::vector<T> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
