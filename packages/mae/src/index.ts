@@ -11,6 +11,7 @@ export {
 
 export * from './bench/index.js';
 export * from './config/index.js';
+export * from './convert/index.js';
 export * from './data/index.js';
 export * from './dist/index.js';
 export * from './init/index.js';

@@ -1,0 +1,60 @@
+// load.ts: which kind of checkpoint a path is (ours: a safetensors file; an official MAE .pth:
+// a torch.save zip; a Hugging Face folder), and the foreign ones read into a LoadedCheckpoint with
+// the official names, optimiser state empty, step and epoch 0 and `config.model` the configuration
+// (from config.json, or inferred from the shapes), `config.source` where it came from.
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import type { LoadedCheckpoint } from '../io/checkpoint.js';
+import { readHfFolder } from './hf.js';
+import { inferMaeConfig } from './infer.js';
+import { readPth } from './pth.js';
+import { checkImported } from './shape_check.js';
+
+export type CheckpointFormat = 'mae-cuda' | 'pth' | 'hf';
+export const CHECKPOINT_FORMATS: readonly CheckpointFormat[] = ['mae-cuda', 'pth', 'hf'];
+
+/** The first bytes of a file. */
+function head(path: string, n: number): Uint8Array {
+  const buf = new Uint8Array(n);
+  const fd = openSync(path, 'r');
+  try {
+    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The kind of checkpoint at `path`; throws naming the path when it is none. */
+export function checkpointFormat(path: string): CheckpointFormat {
+  if (!existsSync(path)) throw new Error(`checkpoint ${path} does not exist`);
+  if (statSync(path).isDirectory()) return 'hf';
+  const b = head(path, 4);
+  if (b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) return 'pth';
+  if (b[0] === 0x80 && b.length > 1 && b[1]! <= 5)
+    throw new Error(
+      `checkpoint ${path} is a legacy torch.save file (before PyTorch 1.6, not a zip): load it in PyTorch and save it again`,
+    );
+  return 'mae-cuda';
+}
+
+/** An official .pth read as a checkpoint: the configuration inferred from its shapes. */
+async function importPth(path: string): Promise<LoadedCheckpoint> {
+  const model = await readPth(path);
+  const { model: mc, encoderOnly } = inferMaeConfig(model);
+  checkImported(model, mc, encoderOnly, path);
+  return {
+    model: Object.fromEntries(model),
+    optimizer: {},
+    step: 0,
+    epoch: 0,
+    config: { model: mc, source: { format: 'pth', path, encoder_only: encoderOnly } },
+    extra: {},
+  };
+}
+
+/** Reads an official .pth or a Hugging Face folder (`format` as checkpointFormat tells). */
+export function importCheckpoint(
+  path: string,
+  format: Exclude<CheckpointFormat, 'mae-cuda'>,
+): Promise<LoadedCheckpoint> {
+  return format === 'pth' ? importPth(path) : readHfFolder(path);
+}
