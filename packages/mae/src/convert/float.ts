@@ -13,7 +13,7 @@ function halfToNumber(h: number): number {
 }
 
 /** The tensor's values as a Float32Array (the data itself when already F32). */
-export function toFloat32(t: StTensor, name: string): Float32Array {
+export function float32(t: StTensor, name: string): Float32Array {
   switch (t.dtype) {
     case 'F32':
       return t.data;
