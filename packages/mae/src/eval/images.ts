@@ -111,6 +111,37 @@ function mnistImages(data: string, mc: MaeConfig, o: EvalImagesOptions): EvalIma
   return { train: part(0, o.train), test: part(all.length - o.test, o.test), classes: 10 };
 }
 
+/** The first `limit` images of `data` (all when absent), in order, with their labels. */
+export async function openImages(
+  data: string,
+  mc: MaeConfig,
+  o: { limit?: number; format?: SourceFormat } = {},
+): Promise<LabelledImages & { classes: number }> {
+  const take = (have: number) => {
+    if (o.limit !== undefined && !(Number.isSafeInteger(o.limit) && o.limit >= 1))
+      throw new RangeError(`--limit must be a positive integer, got ${o.limit}`);
+    return Math.min(o.limit ?? have, have);
+  };
+  if (isMnistJson(data)) {
+    const all = (data === 'mnist' ? loadMnist() : loadMnist(data)).withChannels(mc.in_chans);
+    const images = all.subset(0, take(all.length));
+    return {
+      images,
+      labels: Int32Array.from({ length: images.length }, (_, k) => images.label(k) ?? 0),
+      classes: 10,
+    };
+  }
+  const source = await openSource(data, o.format);
+  try {
+    const n = take(source.length);
+    const images = await decodeAll(data, (k) => source.read(k), n, mc);
+    const labels = Int32Array.from({ length: n }, (_, k) => source.label(k));
+    return { images, labels, classes: Math.max(1, source.classes.length) };
+  } finally {
+    await source.close();
+  }
+}
+
 /** Labelled train and test images from `data` for a model of configuration `mc`. */
 export async function openEvalImages(data: string, mc: MaeConfig, o: EvalImagesOptions): Promise<EvalImages> {
   if (isMnistJson(data)) return mnistImages(data, mc, o);
