@@ -1,5 +1,6 @@
-// hf.ts: Hugging Face model folders (config.json + model.safetensors) of ViTMAEForPreTraining and
-// ViTForImageClassification, read into a checkpoint with the official names and written from one.
+// hf.ts: Hugging Face model folders (config.json + model.safetensors, or the older
+// pytorch_model.bin) of ViTMAEForPreTraining and ViTForImageClassification, read into a checkpoint
+// with the official names, and written (model.safetensors) from one.
 // The safetensors metadata carries format "pt" (what transformers asks for) and, under "mae_cuda",
 // our step, epoch and run configuration, so that a round trip gives the checkpoint back exactly
 // (optimiser moments are not exported: HF folders hold weights).
@@ -11,17 +12,29 @@ import { readSafetensors, writeFileAtomic, writeSafetensorsAtomic } from '../io/
 import type { StTensor } from '../io/st_types.js';
 import { fromHfConfig, type HfArch, toHfConfig } from './hf_config.js';
 import { fromHfNames, toHfNames } from './hf_names.js';
+import { readPth } from './pth.js';
 import { checkImported, isDecoderName } from './shape_check.js';
 
 export const HF_CONFIG = 'config.json';
 export const HF_WEIGHTS = 'model.safetensors';
+/** The older weights file of HF repositories: a torch.save state_dict (read by pth.ts). */
+export const HF_TORCH_WEIGHTS = 'pytorch_model.bin';
 const META_KEY = 'mae_cuda';
 
 export class HfFolderError extends Error {}
 
 /** Whether `dir` looks like a Hugging Face model folder. */
 export function isHfFolder(dir: string): boolean {
-  return existsSync(join(dir, HF_CONFIG)) && existsSync(join(dir, HF_WEIGHTS));
+  const weights = [HF_WEIGHTS, HF_TORCH_WEIGHTS].some((f) => existsSync(join(dir, f)));
+  return existsSync(join(dir, HF_CONFIG)) && weights;
+}
+
+/** The folder's tensors under HF names, and the metadata when they are safetensors. */
+async function readWeights(
+  dir: string,
+): Promise<{ tensors: Map<string, StTensor>; metadata: Record<string, string> }> {
+  if (existsSync(join(dir, HF_WEIGHTS))) return readSafetensors(join(dir, HF_WEIGHTS));
+  return { tensors: await readPth(join(dir, HF_TORCH_WEIGHTS)), metadata: {} };
 }
 
 /** The model configuration a checkpoint's config records ({model: MaeConfig, ...}). */
@@ -37,6 +50,8 @@ export async function readHfFolder(dir: string): Promise<LoadedCheckpoint> {
   const fail = (msg: string): never => {
     throw new HfFolderError(`${dir}: ${msg}`);
   };
+  if (existsSync(join(dir, `${HF_WEIGHTS}.index.json`)) && !isHfFolder(dir))
+    fail(`sharded weights (${HF_WEIGHTS}.index.json) are not supported: one ${HF_WEIGHTS} is`);
   if (!isHfFolder(dir)) fail(`not a Hugging Face model folder (needs ${HF_CONFIG} and ${HF_WEIGHTS})`);
   let json: unknown;
   try {
@@ -46,8 +61,13 @@ export async function readHfFolder(dir: string): Promise<LoadedCheckpoint> {
   }
   if (!json || typeof json !== 'object' || Array.isArray(json)) fail(`${HF_CONFIG} is not a JSON object`);
   const { model: mc, arch } = fromHfConfig(json as Record<string, unknown>, cfgPath);
-  const file = await readSafetensors(join(dir, HF_WEIGHTS));
-  const model = fromHfNames(file.tensors);
+  const file = await readWeights(dir);
+  let model: Map<string, StTensor>;
+  try {
+    model = fromHfNames(file.tensors);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
   checkImported(model, mc, arch === 'ViTForImageClassification', dir);
   const saved = savedMeta(file.metadata[META_KEY], mc);
   return {
@@ -103,7 +123,13 @@ export async function writeHfFolder(
   const numLabels = kept.get('head.weight')?.shape[0];
   const meta = { step: ck.step, epoch: ck.epoch, config: ck.config };
   mkdirSync(dir, { recursive: true });
-  await writeSafetensorsAtomic(join(dir, HF_WEIGHTS), toHfNames(kept), {
+  let tensors: Map<string, StTensor>;
+  try {
+    tensors = toHfNames(kept);
+  } catch (e) {
+    throw new HfFolderError(`${dir}: ${(e as Error).message}`);
+  }
+  await writeSafetensorsAtomic(join(dir, HF_WEIGHTS), tensors, {
     format: 'pt',
     [META_KEY]: JSON.stringify(meta),
   });

@@ -4,10 +4,12 @@
 // tensors, an encoder-only file; a file naming another global (argparse.Namespace) is refused by
 // name; truncated and corrupt files give clear errors.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { preset } from '../../src/config/presets.js';
+import { toHfConfig } from '../../src/convert/hf_config.js';
+import { toHfNames } from '../../src/convert/hf_names.js';
 import { readPth } from '../../src/convert/pth.js';
 import { initialState } from '../../src/init/state.js';
 import { loadCheckpoint, openCheckpoint } from '../../src/io/checkpoint.js';
@@ -41,12 +43,15 @@ torch.save(obj, out)
 const mc = preset('mae_tiny_28');
 const state = initialState(mc, 7);
 
-/** The state as the script's stdin: a JSON header of names and shapes, then the f32 values. */
-function stdin(): Buffer {
-  const head = Buffer.from(JSON.stringify([...state].map(([name, t]) => ({ name, shape: t.shape }))));
+/** Tensors as the script's stdin: a JSON header of names and shapes, then the f32 values. */
+function stdin(tensors: ReadonlyMap<string, { shape: number[]; data: Float32Array }> = state): Buffer {
+  const head = Buffer.from(JSON.stringify([...tensors].map(([name, t]) => ({ name, shape: t.shape }))));
   const len = Buffer.alloc(4);
   len.writeUInt32LE(head.length);
-  return Buffer.concat([len, head, ...[...state.values()].map((t) => Buffer.from(t.data.buffer))]);
+  const values = [...tensors.values()].map((t) =>
+    Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+  );
+  return Buffer.concat([len, head, ...values]);
 }
 
 describe('official .pth checkpoints (torch.save)', function () {
@@ -122,6 +127,19 @@ describe('official .pth checkpoints (torch.save)', function () {
     const corrupt = join(dir, 'corrupt.pth');
     await writeFile(corrupt, bad);
     await assert.rejects(loadCheckpoint(corrupt), /corrupt\.pth: data\.pkl: pickle protocol above 5/);
+  });
+
+  it('an HF folder with the older pytorch_model.bin loads', async () => {
+    const hf = join(dir, 'hf-bin');
+    await mkdir(hf);
+    const official = new Map(
+      [...state].map(([n, t]) => [n, { dtype: 'F32' as const, shape: t.shape, data: t.data }]),
+    );
+    const hfNamed = toHfNames(official) as Map<string, { shape: number[]; data: Float32Array }>;
+    runPython(SAVE, [join(hf, 'pytorch_model.bin'), 'bare'], stdin(hfNamed));
+    await writeFile(join(hf, 'config.json'), JSON.stringify(toHfConfig(mc, 'ViTMAEForPreTraining')));
+    const ck = await loadCheckpoint(hf);
+    for (const [name, t] of state) assert.deepEqual(ck.model[name]!.data, t.data, name);
   });
 
   it('cannot be resumed from: openCheckpoint says what it is', async () => {
