@@ -39,7 +39,13 @@ export function checkpointFormat(path: string): CheckpointFormat {
 /** An official .pth read as a checkpoint: the configuration inferred from its shapes. */
 async function importPth(path: string): Promise<LoadedCheckpoint> {
   const model = await readPth(path);
-  const { model: mc, encoderOnly } = inferMaeConfig(model);
+  let inferred: ReturnType<typeof inferMaeConfig>;
+  try {
+    inferred = inferMaeConfig(model);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const { model: mc, encoderOnly } = inferred;
   checkImported(model, mc, encoderOnly, path);
   return {
     model: Object.fromEntries(model),
