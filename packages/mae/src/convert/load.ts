@@ -12,6 +12,14 @@ import { checkImported } from './shape_check.js';
 export type CheckpointFormat = 'mae-cuda' | 'pth' | 'hf';
 export const CHECKPOINT_FORMATS: readonly CheckpointFormat[] = ['mae-cuda', 'pth', 'hf'];
 
+/** A zip's first local header ('PK\x03\x04'). */
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+/**
+ * A legacy torch.save file: pickle PROTO 2, then LONG1 of 10 bytes (its magic number). As the
+ * length of a safetensors header these bytes would be over 170 MB, which no safetensors file has.
+ */
+const LEGACY_MAGIC = [0x80, 0x02, 0x8a, 0x0a];
+
 /** The first bytes of a file. */
 function head(path: string, n: number): Uint8Array {
   const buf = new Uint8Array(n);
@@ -27,9 +35,9 @@ function head(path: string, n: number): Uint8Array {
 export function checkpointFormat(path: string): CheckpointFormat {
   if (!existsSync(path)) throw new Error(`checkpoint ${path} does not exist`);
   if (statSync(path).isDirectory()) return 'hf';
-  const b = head(path, 4);
-  if (b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) return 'pth';
-  if (b[0] === 0x80 && b.length > 1 && b[1]! <= 5)
+  const b = [...head(path, 4)];
+  if (b.join() === ZIP_MAGIC.join()) return 'pth';
+  if (b.join() === LEGACY_MAGIC.join())
     throw new Error(
       `checkpoint ${path} is a legacy torch.save file (before PyTorch 1.6, not a zip): load it in PyTorch and save it again`,
     );

@@ -37,7 +37,7 @@ if mode == 'encoder':
 obj = sd if mode == 'bare' else {'model': sd}
 if mode == 'args':
     obj = {'model': sd, 'args': argparse.Namespace(lr=1.0), 'epoch': 3}
-torch.save(obj, out)
+torch.save(obj, out, _use_new_zipfile_serialization=(mode != 'legacy'))
 `;
 
 const mc = preset('mae_tiny_28');
@@ -127,6 +127,10 @@ describe('official .pth checkpoints (torch.save)', function () {
     const corrupt = join(dir, 'corrupt.pth');
     await writeFile(corrupt, bad);
     await assert.rejects(loadCheckpoint(corrupt), /corrupt\.pth: data\.pkl: pickle protocol above 5/);
+    await assert.rejects(
+      loadCheckpoint(save('legacy')),
+      /legacy\.pth is a legacy torch\.save file \(before PyTorch 1\.6, not a zip\)/,
+    );
   });
 
   it('an HF folder with the older pytorch_model.bin loads', async () => {
