@@ -113,15 +113,19 @@ export function optionFlags(schema: z.ZodType, positionals: readonly string[] = 
 }
 
 /**
- * Validates parsed options against schema; positionals fill the named slots in order (e.g. `dir`).
- * Messages name the option.
+ * Validates parsed options against schema; positionals fill the named slots in order (e.g. `dir`),
+ * and the ones after them go, as a list, to the option named `rest` when there is one. Messages
+ * name the option.
  */
 export function validateOptions<S extends z.ZodType>(
   schema: S,
   args: ParsedArgs,
   positionalNames: readonly string[] = [],
+  rest?: string,
 ): z.infer<S> {
-  const { _: positionals, ...named } = args;
+  const { _: all, ...named } = args;
+  const positionals = rest === undefined ? all : all.slice(0, positionalNames.length);
+  if (rest !== undefined) named[rest] = all.slice(positionalNames.length);
   if (positionals.length > positionalNames.length)
     throw new UsageError(`unexpected argument '${positionals[positionalNames.length]}'`);
   const shape = shapeOf(schema);

@@ -9,6 +9,8 @@ export interface Command<S extends z.ZodType = z.ZodType> {
   options: S;
   /** names of the positional arguments, in order (they are validated as options of these names) */
   positionals?: readonly string[];
+  /** the option that takes the positional arguments after those (a list: `IMAGES...`) */
+  rest?: string;
   /** Returns the process exit code. */
   run(options: z.infer<S>): Promise<number> | number;
 }

@@ -45,7 +45,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let options: unknown;
   try {
     const args = parseArgs(rest, booleanOptions(command.options));
-    options = validateOptions(command.options, args, command.positionals);
+    options = validateOptions(command.options, args, command.positionals, command.rest);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     console.error(`mae-cuda ${name}: ${e.message}`);

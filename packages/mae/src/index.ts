@@ -11,8 +11,10 @@ export {
 
 export * from './bench/index.js';
 export * from './config/index.js';
+export * from './convert/index.js';
 export * from './data/index.js';
 export * from './dist/index.js';
+export * from './eval/index.js';
 export * from './init/index.js';
 export * from './io/checkpoint.js';
 export {

@@ -18,7 +18,7 @@ export const completionCommand = defineCommand({
     const entries = COMMANDS.map((c) => ({
       name: c.name,
       summary: c.summary,
-      flags: optionFlags(c.options, c.positionals),
+      flags: optionFlags(c.options, [...(c.positionals ?? []), ...(c.rest ? [c.rest] : [])]),
     }));
     process.stdout.write(completionScript(shell, entries));
     return 0;

@@ -4,6 +4,8 @@
 // step, epoch, config (JSON) and any extra strings. Saving streams (a tensor may be a lazy source,
 // fetched only when written) and can refuse non-finite values; opening reads only the header, so
 // a checkpoint can be looked at (readCheckpointInfo) or loaded one tensor at a time.
+import { existsSync } from 'node:fs';
+import { type CheckpointFormat, checkpointFormat, importCheckpoint } from '../convert/load.js';
 import { describeNonFinite, NonFiniteTensorError, nonFiniteCause, nonFiniteOf } from './finite.js';
 import { openSafetensors, type SafetensorsReader, type StTensorInfo } from './st_reader.js';
 import { checkData, checkTensor, isSource, type StEntry, type StSource, type StTensor } from './st_types.js';
@@ -190,8 +192,26 @@ function infoOf(path: string, metadata: Record<string, string>): CheckpointInfo 
   return { step, epoch, config, extra: Object.fromEntries(extra) };
 }
 
-/** Opens a checkpoint: the header is read and checked, the data is read through `reader`. */
+/** An official .pth or a Hugging Face folder at `path` (undefined for anything else, a missing path too). */
+function foreignFormat(path: string): Exclude<CheckpointFormat, 'mae-cuda'> | undefined {
+  if (!existsSync(path)) return undefined;
+  const f = checkpointFormat(path);
+  return f === 'mae-cuda' ? undefined : f;
+}
+
+const FORMAT_NAMES = { pth: 'an official MAE .pth file', hf: 'a Hugging Face model folder' } as const;
+
+/**
+ * Opens a checkpoint of ours: the header is read and checked, the data is read through `reader`.
+ * An official .pth or a Hugging Face folder is refused, naming loadCheckpoint and `convert`.
+ */
 export async function openCheckpoint(path: string): Promise<OpenCheckpoint> {
+  const foreign = foreignFormat(path);
+  if (foreign)
+    throw new Error(
+      `checkpoint ${path} is ${FORMAT_NAMES[foreign]}: it holds weights without optimiser state or run settings, ` +
+        'so it cannot be resumed (loadCheckpoint reads it; `mae-cuda convert` turns it into a mae-cuda checkpoint)',
+    );
   const reader = await openSafetensors(path);
   try {
     const info = infoOf(path, reader.metadata);
@@ -215,8 +235,14 @@ export async function readCheckpointInfo(path: string): Promise<CheckpointInfo> 
   return { step: ck.step, epoch: ck.epoch, config: ck.config, extra: ck.extra };
 }
 
-/** Reads a checkpoint written by `saveCheckpoint`, tensor by tensor, with clear errors for anything else. */
+/**
+ * Reads a checkpoint written by `saveCheckpoint`, tensor by tensor, with clear errors for anything
+ * else; an official MAE .pth or a Hugging Face folder is imported (convert/load.ts: official names,
+ * no optimiser state, `config.model` from its config.json or its shapes).
+ */
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  const foreign = foreignFormat(path);
+  if (foreign) return importCheckpoint(path, foreign);
   const ck = await openCheckpoint(path);
   try {
     const model: [string, StTensor][] = [];

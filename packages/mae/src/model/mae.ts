@@ -106,7 +106,8 @@ export class MaskedAutoencoder {
    */
   forwardOnDevice(imgs: F32, masking: Masking | DeviceMasking): F32 {
     const c = this.config;
-    const [N, C, Hh, Ww] = imgs.shape as [number, number, number, number];
+    this.checkImages(imgs);
+    const [N, C] = imgs.shape as [number, number];
     const p = c.patch_size;
     const G = gridSize(c);
     const L = numPatches(c);
@@ -114,12 +115,6 @@ export class MaskedAutoencoder {
     const D = c.embed_dim;
     const Dd = c.decoder_embed_dim;
     const P = patchDim(c);
-    if (imgs.dtype !== this.params.dtype)
-      throw new TypeError(`imgs are ${imgs.dtype} but the model's parameters are ${this.params.dtype}`);
-    if (C !== c.in_chans || Hh !== c.img_size || Ww !== c.img_size)
-      throw new TypeError(
-        `imgs must be [N, ${c.in_chans}, ${c.img_size}, ${c.img_size}] for this model, got [${imgs.shape.join(', ')}]`,
-      );
     if (masking.N !== N || masking.L !== L || masking.lenKeep !== J)
       throw new TypeError(
         `masking is for ${masking.N} rows of ${masking.L} patches keeping ${masking.lenKeep}; the model needs ${N} x ${L} keeping ${J}`,
@@ -129,12 +124,8 @@ export class MaskedAutoencoder {
     const x0 = castTo(imgs, this.computeDType) as F32; // the activations' dtype
 
     // encoder: patch embedding, positional embedding, masking, cls token, blocks, norm
-    const patches = empty([N, L, C * p * p], x0);
-    ops.patch_im2col_forward(patches.view([N, G, G, C, p, p]), x0.view([N, C, G, p, G, p]));
-    const emb = linearForward(patches, this.patchEmbed);
+    const { patches, withPos } = this.embedPatches(x0);
     const pos = this.w.get('pos_embed');
-    const withPos = empty([N, L, D], x0);
-    ops.add_rows_forward(withPos, emb, pos.view([L, D], D));
     const kept = empty([N, J, D], x0);
     ops.gather_rows_forward(kept, withPos, idsShuffle); // the first J of each row are kept
     let x = empty([N, J + 1, D], x0);
@@ -196,6 +187,53 @@ export class MaskedAutoencoder {
       count,
     };
     return loss;
+  }
+
+  /**
+   * The encoder on every patch, unmasked (models_vit's forward_features before pooling): [N, 1 + L,
+   * D] after the final norm, the cls token first and the patches in order. Keeps nothing for a
+   * backward.
+   */
+  encode(imgs: F32): F32 {
+    this.checkImages(imgs);
+    const c = this.config;
+    const N = imgs.shape[0]!;
+    const L = numPatches(c);
+    const D = c.embed_dim;
+    const x0 = castTo(imgs, this.computeDType) as F32;
+    const { withPos } = this.embedPatches(x0);
+    let x = empty([N, L + 1, D], x0);
+    const pos = this.w.get('pos_embed');
+    ops.prepend_token_forward(x, withPos, this.w.get('cls_token').view([D]), pos.view([D], 0));
+    for (const bp of this.enc) x = blockForward(x, bp).y;
+    return castTo(layerNormForward(x, this.norm).y, imgs.dtype) as F32;
+  }
+
+  private checkImages(imgs: F32): void {
+    const c = this.config;
+    const [, C, Hh, Ww] = imgs.shape;
+    if (imgs.dtype !== this.params.dtype)
+      throw new TypeError(`imgs are ${imgs.dtype} but the model's parameters are ${this.params.dtype}`);
+    if (imgs.shape.length !== 4 || C !== c.in_chans || Hh !== c.img_size || Ww !== c.img_size)
+      throw new TypeError(
+        `imgs must be [N, ${c.in_chans}, ${c.img_size}, ${c.img_size}] for this model, got [${imgs.shape.join(', ')}]`,
+      );
+  }
+
+  /** Patches [N, L, C*p*p] of the images (x0 in the activations' dtype) and their embedding plus position. */
+  private embedPatches(x0: F32): { patches: F32; withPos: F32 } {
+    const c = this.config;
+    const [N, C] = x0.shape as [number, number];
+    const p = c.patch_size;
+    const G = gridSize(c);
+    const L = numPatches(c);
+    const D = c.embed_dim;
+    const patches = empty([N, L, C * p * p], x0);
+    ops.patch_im2col_forward(patches.view([N, G, G, C, p, p]), x0.view([N, C, G, p, G, p]));
+    const emb = linearForward(patches, this.patchEmbed);
+    const withPos = empty([N, L, D], x0);
+    ops.add_rows_forward(withPos, emb, this.w.get('pos_embed').view([L, D], D));
+    return { patches, withPos };
   }
 
   /** The masking as tensors on the model's device (host masking is uploaded). */

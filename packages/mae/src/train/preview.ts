@@ -1,6 +1,7 @@
 // preview.ts: reconstructions.png: the preview images through the model with a fixed masking
 // (noise stream PREVIEW_NOISE_STREAM, step 0), drawn as original, masked, reconstruction and
-// reconstruction with the visible patches pasted back.
+// reconstruction with the visible patches pasted back; the same figure of any images
+// (reconstructionPng, which `mae-cuda reconstruct` draws).
 import { join } from 'node:path';
 import type { DeviceSpec } from '@mae-cuda/native';
 import { lenKeep, type MaeConfig, numPatches } from '../config/model.js';
@@ -24,13 +25,30 @@ export async function writePreview(
   device: DeviceSpec,
   out: string,
 ): Promise<void> {
-  const N = preview.length;
+  await writeFileAtomic(
+    join(out, 'reconstructions.png'),
+    await reconstructionPng(model, mc, preview, seed, device),
+  );
+}
+
+/**
+ * The reconstruction figure (PNG bytes) of `images` through the model, masked by the noise of
+ * stream PREVIEW_NOISE_STREAM at step 0 from `seed` (row = image index) at mc.mask_ratio.
+ */
+export async function reconstructionPng(
+  model: MaskedAutoencoder,
+  mc: MaeConfig,
+  images: ImageDataset,
+  seed: number,
+  device: DeviceSpec,
+): Promise<Uint8Array> {
+  const N = images.length;
   const L = numPatches(mc);
   const idx = Array.from({ length: N }, (_, i) => i);
-  const imgs = batchArray(preview, idx);
+  const imgs = batchArray(images, idx);
   const masking = randomMasking(batchNoise(seed, PREVIEW_NOISE_STREAM, 0, N, L), N, L, mc.mask_ratio);
-  if (masking.lenKeep !== lenKeep(mc)) throw new Error('preview masking does not match the model');
-  const r = await model.forward(batchTensor(preview, idx, device), masking);
+  if (masking.lenKeep !== lenKeep(model.config)) throw new Error('the masking does not match the model');
+  const r = await model.forward(batchTensor(images, idx, device), masking);
   const grid = reconstructionGrid(
     {
       imgs,
@@ -41,10 +59,10 @@ export async function writePreview(
       size: mc.img_size,
       patch: mc.patch_size,
       normPixLoss: mc.norm_pix_loss,
-      mean: preview.mean,
-      std: preview.std,
+      mean: images.mean,
+      std: images.std,
     },
     mc.img_size <= 64 ? 3 : 1,
   );
-  await writeFileAtomic(join(out, 'reconstructions.png'), encodePng(grid));
+  return encodePng(grid);
 }

@@ -1,0 +1,6 @@
+// index.ts: the eval folder: encoder features, the weighted kNN classifier, labelled images and
+// the model of any checkpoint, for `mae-cuda knn`, `embed` and `reconstruct`.
+export * from './features.js';
+export * from './images.js';
+export * from './knn.js';
+export * from './model.js';
