@@ -73,6 +73,10 @@ MAE_API const char* mae_cpu_isa_error(void);
  * this processor cannot run it) or NULL for the automatic choice (MAE_CPU_ISA's, else the best).
  * For tests and comparisons; not thread-safe with running ops. */
 MAE_API mae_status mae_cpu_force_isa(const char* isa);
+/* The CPU's measured f32 peak in GFLOP/s: every OpenMP thread running independent vector
+ * multiply-adds (fused where the build in use has FMA) for about `seconds` (0 to 60). The
+ * denominator of CPU MFU figures. */
+MAE_API mae_status mae_cpu_peak_gflops(double seconds, double* gflops);
 MAE_API int mae_cpu_threads(void);              /* OpenMP threads used by the CPU kernels */
 /* Sets them: n from 1 to mae_cpu_max_threads(), MAE_ERROR otherwise. Applies to the calling
  * thread's later parallel regions and to the Node addon's worker threads. */

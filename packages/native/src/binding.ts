@@ -113,6 +113,8 @@ export interface NativeBinding {
   buildInfo(): NativeBuildInfo;
   /** Why the environment's MAE_CPU_ISA was not followed, or null. */
   cpuIsaError(): string | null;
+  /** The CPU's measured f32 peak (GFLOP/s, all OpenMP threads) with the kernels' build, in about `seconds`. */
+  cpuPeakGflops(seconds: number): number;
   cudaDevices(): NativeCudaDevice[];
   setCpuThreads(n: number): void;
   /** Linux: the kernel sends this process `signal` when its parent ends; false elsewhere. */

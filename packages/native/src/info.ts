@@ -29,6 +29,14 @@ export function buildInfo(): BuildInfo {
   return binding.buildInfo();
 }
 
+/**
+ * The CPU's measured f32 peak in GFLOP/s: every OpenMP thread (buildInfo().cpuThreads) running
+ * independent vector multiply-adds with the build of the CPU kernels in use, for about `seconds`.
+ */
+export function cpuPeakGflops(seconds = 0.3): number {
+  return binding.cpuPeakGflops(seconds);
+}
+
 /** The CPU and every CUDA device the runtime can see. */
 export function devices(): DeviceInfo[] {
   const cpu: DeviceInfo = {

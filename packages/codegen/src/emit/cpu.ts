@@ -155,7 +155,8 @@ export class CpuEmitter {
     this.w('constexpr int64_t _MR = _Tl::MR, _NR = _Tl::NR, _KB = _Tl::KB, _MB = _Tl::MB, _NB = _Tl::NB;');
     this.w('const int64_t _NPAN = (_N + _NR - 1) / _NR;');
     this.w('// B in panels of _NR columns: [batch][panel][K][_NR], zero past N; read _NR columns at a time');
-    this.w(`const std::unique_ptr<${ct}[]> _Bp(new ${ct}[(size_t)(_BATCH * _NPAN * _K * _NR)]);`);
+    this.w(`const mae_gemm_buffer<${ct}, 2> _Bbuf((size_t)(_BATCH * _NPAN * _K * _NR));`);
+    this.w(`${ct}* const _Bp = _Bbuf.p;`);
     this.w(`#pragma omp parallel for collapse(2) schedule(static) if(_BATCH * _K * _N >= ${PAR_MIN_WORK})`);
     this.w('for (int64_t _bb = 0; _bb < _BATCH; ++_bb) for (int64_t _p = 0; _p < _NPAN; ++_p) {');
     this.ind++;
@@ -178,7 +179,7 @@ export class CpuEmitter {
       `#pragma omp parallel for collapse(3) schedule(dynamic) if(_BATCH * _M * _N * _K >= ${PAR_MIN_WORK})`,
     );
     this.w(
-      'for (int64_t _bb = 0; _bb < _BATCH; ++_bb) for (int64_t _mb = 0; _mb < _MBLK; ++_mb) for (int64_t _nb = 0; _nb < _NBLK; ++_nb) {',
+      'for (int64_t _bb = 0; _bb < _BATCH; ++_bb) for (int64_t _nb = 0; _nb < _NBLK; ++_nb) for (int64_t _mb = 0; _mb < _MBLK; ++_mb) {',
     );
     this.ind++;
     if (batch.length) this.decompose(batch, '_bb');

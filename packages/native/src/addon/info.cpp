@@ -35,6 +35,14 @@ Napi::Value CpuIsaError(const Napi::CallbackInfo& info) {
   return e ? Napi::String::New(info.Env(), e) : info.Env().Null();
 }
 
+Napi::Value CpuPeakGflops(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsNumber()) ThrowType(env, "cpuPeakGflops: expected (seconds: number)");
+  double gflops = 0;
+  Check(env, mae_cpu_peak_gflops(info[0].As<Napi::Number>().DoubleValue(), &gflops), "cpuPeakGflops");
+  return Napi::Number::New(env, gflops);
+}
+
 Napi::Value CudaDevices(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const int count = mae_cuda_device_count();

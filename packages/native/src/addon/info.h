@@ -8,6 +8,8 @@ namespace mae_addon {
 Napi::Value BuildInfo(const Napi::CallbackInfo& info);
 // cpuIsaError(): why MAE_CPU_ISA was not followed (mae_cpu_isa_error), or null.
 Napi::Value CpuIsaError(const Napi::CallbackInfo& info);
+// cpuPeakGflops(seconds): the CPU's measured f32 peak with the kernels' build (mae_cpu_peak_gflops).
+Napi::Value CpuPeakGflops(const Napi::CallbackInfo& info);
 // cudaDevices(): {index, name, major, minor, totalMemory}[]
 Napi::Value CudaDevices(const Napi::CallbackInfo& info);
 // setCpuThreads(n): n from 1 to maxCpuThreads

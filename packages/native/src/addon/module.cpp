@@ -32,6 +32,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("eventCreate", Napi::Function::New<EventCreate>(env, "eventCreate"));
   exports.Set("buildInfo", Napi::Function::New<BuildInfo>(env, "buildInfo"));
   exports.Set("cpuIsaError", Napi::Function::New<CpuIsaError>(env, "cpuIsaError"));
+  exports.Set("cpuPeakGflops", Napi::Function::New<CpuPeakGflops>(env, "cpuPeakGflops"));
   exports.Set("cudaDevices", Napi::Function::New<CudaDevices>(env, "cudaDevices"));
   exports.Set("setCpuThreads", Napi::Function::New<SetCpuThreads>(env, "setCpuThreads"));
   exports.Set("setParentDeathSignal", Napi::Function::New<SetParentDeathSignal>(env, "setParentDeathSignal"));

@@ -91,3 +91,27 @@ extern "C" mae_status mae_cpu_force_isa(const char* isa) {
 extern "C" const char* mae_cpu_isa(void) { return kNames[mae_cpu_level()]; }
 
 extern "C" const char* mae_cpu_isa_best(void) { return kNames[supported()]; }
+
+// The FMA probes of the three builds (src/cpu/cpu_peak.cpp, compiled with each).
+double mae_cpu_fma_probe_default(double seconds, float* sink);
+#if defined(MAE_CPU_MULTI_ISA) && MAE_CPU_MULTI_ISA
+double mae_cpu_fma_probe_avx2(double seconds, float* sink);
+double mae_cpu_fma_probe_avx512(double seconds, float* sink);
+#endif
+
+volatile float g_probe_sink;
+
+extern "C" mae_status mae_cpu_peak_gflops(double seconds, double* gflops) {
+  if (gflops == nullptr) return mae_fail("mae_cpu_peak_gflops: gflops is NULL");
+  if (!(seconds > 0 && seconds <= 60)) return mae_fail("mae_cpu_peak_gflops: seconds must be in (0, 60], got %g", seconds);
+  float sink = 0;
+  switch (mae_cpu_level()) {
+#if defined(MAE_CPU_MULTI_ISA) && MAE_CPU_MULTI_ISA
+    case 2: *gflops = mae_cpu_fma_probe_avx512(seconds, &sink); break;
+    case 1: *gflops = mae_cpu_fma_probe_avx2(seconds, &sink); break;
+#endif
+    default: *gflops = mae_cpu_fma_probe_default(seconds, &sink); break;
+  }
+  g_probe_sink = sink;  // the probe's result is used: its work is not dead code
+  return MAE_OK;
+}
