@@ -1,5 +1,5 @@
-// bench.test.ts: `mae-cuda bench` prints its table and JSON with figures that hang together, and
-// refuses unknown presets and devices.
+// bench.test.ts: `mae-cuda bench` prints its table and JSON with figures that hang together (the
+// CPU's MFU against its measured peak), and refuses unknown presets and devices.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ describe('mae-cuda bench', function () {
     const json = join(mkdtempSync(join(tmpdir(), 'mae-bench-')), 'b.json');
     const r = run('--batch', '2,4', '--steps', '3', '--warmup', '1', '--json', json);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^model +batch +device +precision +step ms/);
+    assert.match(r.stdout, /^model +batch +device +precision +step ms/m);
     assert.match(r.stdout, /mae_tiny_28 +4 +cpu +f32 /);
     // progress on stderr (not a TTY here: one line per run)
     assert.match(r.stderr, /^bench: run 1\/2: mae-cuda mae_tiny_28 batch 2 \(elapsed 0:00, ETA \?\)$/m);
@@ -25,9 +25,16 @@ describe('mae-cuda bench', function () {
       r.stderr,
       /^bench: run 2\/2: mae-cuda mae_tiny_28 batch 4 \(elapsed \d+:\d\d, ETA \d+:\d\d\)$/m,
     );
+    // on the CPU the MFU is against the peak measured before the rows
+    const peak =
+      /^CPU peak (\d+\.\d) GFLOP\/s f32 \(measured: \d+ threads? of (SSE2 multiply-add|AVX2 FMA|AVX-512 FMA)\): the MFU column's denominator$/m.exec(
+        r.stdout,
+      );
+    assert.ok(peak, r.stdout);
     const rows = JSON.parse(readFileSync(json, 'utf8'));
     assert.equal(rows.length, 2);
     for (const x of rows) {
+      assert.ok(Math.abs(x.mfu - x.achievedTflops / (Number(peak[1]) / 1000)) < 1e-3 * x.mfu, `${x.mfu}`);
       assert.ok(x.stepMs.min <= x.stepMs.median && x.stepMs.median <= x.stepMs.max);
       assert.ok(Math.abs(x.imagesPerSec - (1000 * x.batch) / x.stepMs.median) < 1e-6);
       assert.ok(Math.abs(x.achievedTflops - (x.imagesPerSec * x.flopsPerImage) / 1e12) < 1e-9);
@@ -122,6 +129,6 @@ describe('mae-cuda bench', function () {
       '--markdown',
     );
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^\| model \| batch \|/);
+    assert.match(r.stdout, /^\| model \| batch \|/m);
   });
 });

@@ -1,11 +1,12 @@
 // commands/bench.ts: `mae-cuda bench`: the whole training step of presets at batch sizes on a
 // device, timed after a warm-up (median and spread of per-step times), with images/s, model FLOPs
-// per image, achieved TFLOP/s, the utilisation of the card's peak (known for H100/H200, or
-// --peak-tflops), the allocator's peak memory and where the time goes by kernel class (profiled
+// per image, achieved TFLOP/s, the utilisation of the device's peak (known for H100/H200, measured
+// on the CPU (bench/machine.ts), or --peak-tflops), the allocator's peak memory and where the time goes by kernel class (profiled
 // eager steps); a table, or --json. --repeat N runs each row N times and reports the run with the
 // median images/s and the range. With --pytorch PYTHON it also runs the PyTorch reference
 // (bench/pytorch/mae_step.py) on the same device, preset, batch, steps and precision, each of its
-// runs right after ours, and prints the ratio of images/s. Before any work it refuses numbers
+// runs right after ours, and prints the ratio of images/s. It warns when the machine is busy before
+// it starts. Before any work it refuses numbers
 // out of range (naming the flag), a batch whose estimated memory exceeds the device's (bench/fits.ts)
 // and a --pytorch that is not a Python with torch (bench/torch.ts).
 import { existsSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import {
   medianIndex,
   type TorchRow,
 } from '../bench/format.js';
+import { busyWarning, describePeak, measureCpuPeak } from '../bench/machine.js';
 import { BenchProgress } from '../bench/progress.js';
 import { checkPython, DEFAULT_SCRIPT, runTorch, type TorchResult } from '../bench/torch.js';
 import { defineCommand } from '../command.js';
@@ -86,6 +88,10 @@ export const benchCommand = defineCommand({
       return 2;
     }
     const models = o.model.split(',') as PresetName[];
+    const warning = await busyWarning();
+    if (warning) console.error(`mae-cuda bench: ${warning}`);
+    // on the CPU the MFU is against the peak measured now (unless --peak-tflops)
+    const cpuPeak = o.device === 'cpu' ? measureCpuPeak() : undefined;
     const script = o.pytorchScript ?? DEFAULT_SCRIPT;
     const modes = o.pytorchCompile === 'both' ? [false, true] : [o.pytorchCompile === 'true'];
     const python = o.pytorch;
@@ -117,7 +123,7 @@ export const benchCommand = defineCommand({
             ...(o.peakTflops ? { peakTflops: o.peakTflops } : {}),
           });
           progress.finish();
-          const peak = o.peakTflops ?? knownPeak(o.device, r.precision);
+          const peak = o.peakTflops ?? (cpuPeak ? cpuPeak.gflops / 1000 : knownPeak(o.device, r.precision));
           ours.push(peak && r.mfu === undefined ? { ...r, mfu: r.achievedTflops / peak } : r);
           if (!python) continue;
           for (const [i, compile] of modes.entries()) {
@@ -136,6 +142,7 @@ export const benchCommand = defineCommand({
       }
     progress.end();
     const md = o.markdown;
+    if (cpuPeak && !o.peakTflops) console.log(`${describePeak(cpuPeak)}: the MFU column's denominator\n`);
     console.log(formatBench(rows, md));
     for (const r of rows) if (r.ours.kernels) console.log(`\n${formatKernels(r.ours, md)}`);
     if (o.pytorch) console.log(`\n${formatRatios(rows, md)}`);

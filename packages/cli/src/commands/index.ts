@@ -2,6 +2,7 @@
 import type { Command } from '../command.js';
 import { benchCommand } from './bench.js';
 import { benchDataCommand } from './bench_data.js';
+import { benchGemmCommand } from './bench_gemm.js';
 import { checkStepCommand } from './check_step.js';
 import { completionCommand } from './completion.js';
 import { convertCommand } from './convert.js';
@@ -18,6 +19,7 @@ import { reconstructCommand } from './reconstruct.js';
 export const COMMANDS: readonly Command[] = [
   benchCommand as unknown as Command,
   benchDataCommand as unknown as Command,
+  benchGemmCommand as unknown as Command,
   checkStepCommand as unknown as Command,
   completionCommand as unknown as Command,
   convertCommand as unknown as Command,
