@@ -114,6 +114,33 @@ describe('mae-cuda bench', function () {
       assert.doesNotMatch(r.stderr, /Invalid typed array length|received number/);
     }
   });
+  it('preset@batch runs that preset at its own batch; a bad one is refused naming it', () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'mae-bench-')), 'b.json');
+    const r = run(
+      '--model',
+      'mae_tiny_28@2,mae_tiny_32',
+      '--batch',
+      '3',
+      '--steps',
+      '1',
+      '--warmup',
+      '0',
+      '--profile-steps',
+      '0',
+      '--json',
+      json,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const rows = JSON.parse(readFileSync(json, 'utf8'));
+    assert.deepEqual(
+      rows.map((x: { model: string; batch: number }) => `${x.model}@${x.batch}`),
+      ['mae_tiny_28@2', 'mae_tiny_32@3'],
+    );
+    const bad = run('--model', 'mae_tiny_28@0');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--model: mae_tiny_28@0: the batch must be 1 to/);
+  });
+
   it('--graph false and --markdown as switches', () => {
     const r = run(
       '--batch',

@@ -29,10 +29,18 @@ import { defineCommand } from '../command.js';
 import { intListOption, intOption, MAX_BATCH, MAX_STEPS, numberOption } from '../numbers.js';
 
 const list = (what: string) =>
-  z.string().regex(/^[\w.]+(,[\w.]+)*$/, { message: `give ${what} separated by commas` });
+  z.string().regex(/^[\w.]+(@\d+)?(,[\w.]+(@\d+)?)*$/, { message: `give ${what} separated by commas` });
+
+/** The rows to run: each preset of --model with --batch's sizes, or its own (`preset@batch`). */
+function rowsOf(model: string, batches: readonly number[]): { name: PresetName; batches: number[] }[] {
+  return model.split(',').map((entry) => {
+    const [name, own] = entry.split('@') as [PresetName, string | undefined];
+    return { name, batches: own === undefined ? [...batches] : [Number(own)] };
+  });
+}
 
 export const options = z.strictObject({
-  model: list('presets').default('mae_tiny_28').describe('preset(s)'),
+  model: list('presets').default('mae_tiny_28').describe('preset(s); preset@B runs that one at batch B only'),
   batch: intListOption({ min: 1, max: MAX_BATCH }).default([64]),
   device: z
     .string()
@@ -79,7 +87,7 @@ export const benchCommand = defineCommand({
   name: 'bench',
   summary: 'time the whole training step (median, images/s, FLOP/s, MFU, memory, kernel classes)',
   usage:
-    'mae-cuda bench [--model mae_tiny_28[,mae_tiny_32]] [--batch 64[,256]] [--device cpu|cuda[:N]] [--steps 20]\n    [--warmup 3] [--repeat 1] [--precision auto|f32|bf16] [--graph=false] [--profile-steps 2] [--peak-tflops N]\n    [--json out.json] [--markdown] [--pytorch python3 [--pytorch-compile false|true|both] [--pytorch-script bench/pytorch/mae_step.py]]',
+    'mae-cuda bench [--model mae_tiny_28[,mae_tiny_32][,preset@batch]] [--batch 64[,256]] [--device cpu|cuda[:N]] [--steps 20]\n    [--warmup 3] [--repeat 1] [--precision auto|f32|bf16] [--graph=false] [--profile-steps 2] [--peak-tflops N]\n    [--json out.json] [--markdown] [--pytorch python3 [--pytorch-compile false|true|both] [--pytorch-script bench/pytorch/mae_step.py]]',
   options,
   async run(o) {
     const refused = refusal(o);
@@ -87,7 +95,7 @@ export const benchCommand = defineCommand({
       console.error(`mae-cuda bench: ${refused}`);
       return 2;
     }
-    const models = o.model.split(',') as PresetName[];
+    const rowSpecs = rowsOf(o.model, o.batch);
     const warning = await busyWarning();
     if (warning) console.error(`mae-cuda bench: ${warning}`);
     // on the CPU the MFU is against the peak measured now (unless --peak-tflops)
@@ -97,12 +105,12 @@ export const benchCommand = defineCommand({
     const python = o.pytorch;
     const torchRun = { script, steps: o.steps, warmup: o.warmup, threads: buildInfo().cpuThreads };
     const rows: BenchRow[] = [];
-    const batches = o.batch;
+    const runs = rowSpecs.reduce((n, r) => n + r.batches.length, 0);
     const progress = new BenchProgress(
       process.stderr,
-      models.length * batches.length * o.repeat * (1 + (o.pytorch ? modes.length : 0)),
+      runs * o.repeat * (1 + (o.pytorch ? modes.length : 0)),
     );
-    for (const name of models)
+    for (const { name, batches } of rowSpecs)
       for (const batch of batches) {
         const ours: BenchResult[] = [];
         const torch: TorchResult[][] = modes.map(() => []);
@@ -153,22 +161,24 @@ export const benchCommand = defineCommand({
 
 /** Why the benchmark cannot start (naming the flag), checked before any work; undefined if it can. */
 function refusal(o: z.infer<typeof options>): string | undefined {
-  const models = o.model.split(',');
-  for (const m of models)
-    if (!presetNames.includes(m as PresetName))
-      return `--model: unknown preset ${m} (${presetNames.join(', ')})`;
+  const rows = rowsOf(o.model, o.batch);
+  for (const { name, batches } of rows) {
+    if (!presetNames.includes(name)) return `--model: unknown preset ${name} (${presetNames.join(', ')})`;
+    for (const b of batches)
+      if (!(b >= 1 && b <= MAX_BATCH)) return `--model: ${name}@${b}: the batch must be 1 to ${MAX_BATCH}`;
+  }
   const spec = o.device === 'cuda' ? 'cuda:0' : o.device;
   if (!devices().some((d) => d.spec === spec))
     return `--device: ${o.device} is not available here (see mae-cuda info)`;
-  for (const name of models) {
-    const model = preset(name as PresetName);
+  for (const { name, batches } of rows) {
+    const model = preset(name);
     const steps = o.steps + o.warmup;
     const device = o.device as DeviceSpec;
     const r = memoryRefusal({
       flag: '--batch',
       name,
       model,
-      batches: o.batch,
+      batches,
       device,
       precision: o.precision,
       steps,
