@@ -9,6 +9,8 @@ import { kernelArgs, kernelName } from './signature.js';
 import { cpuTemplate, templateCtx } from './templates.js';
 
 const PAR_MIN_WORK = 32768;
+/** Inner indices per OpenMP iteration of a chunked pointwise loop (chunked()). */
+const CHUNK = 1024;
 
 export class CpuEmitter {
   readonly r: CppRenderer;
@@ -81,11 +83,36 @@ export class CpuEmitter {
     // parallelise the outer loop (collapsed with a perfectly nested second loop)
     const second =
       root.body.length === 1 && root.body[0]!.k === 'loop' ? (root.body[0] as typeof root) : undefined;
+    if (second?.body.every((s) => s.k === 'let' || s.k === 'store')) return this.chunked(root, second);
     const work = `${this.ext(root.v)}${second ? ` * ${this.ext(second.v)}` : ''} * ${this.innerWork(second ?? root)}`;
     this.w(
       `#pragma omp parallel for${second ? ' collapse(2)' : ''} schedule(static) if((${work}) >= ${PAR_MIN_WORK})`,
     );
     this.stmt(root);
+  }
+
+  /**
+   * Two nested loops of independent elements (lets and stores only): OpenMP over (outer index,
+   * chunk of CHUNK inner indices), each chunk an `omp simd` loop. collapse(2) would give the same
+   * parallelism (the outer loop may be a handful of rows, as AdamW's two parameter groups), but it
+   * steps both indices together, which the compiler does not vectorise.
+   */
+  private chunked(root: Extract<Stmt, { k: 'loop' }>, inner: Extract<Stmt, { k: 'loop' }>) {
+    const [R, C, c] = [this.ext(root.v), this.ext(inner.v), inner.v.name];
+    this.w(`const int64_t _CB = ((${C}) + ${CHUNK} - 1) / ${CHUNK};`);
+    this.w(`#pragma omp parallel for schedule(static) if((${R}) * (${C}) >= ${PAR_MIN_WORK})`);
+    this.w(`for (int64_t _f = 0; _f < (${R}) * _CB; ++_f) {`);
+    this.ind++;
+    this.w(`const int64_t ${root.v.name} = _f / _CB, _c0 = (_f % _CB) * ${CHUNK};`);
+    this.w(`const int64_t _c1 = std::min<int64_t>(${C}, _c0 + ${CHUNK});`);
+    this.w('#pragma omp simd');
+    this.w(`for (int64_t ${c} = _c0; ${c} < _c1; ++${c}) {`);
+    this.ind++;
+    inner.body.forEach((b) => this.stmt(b));
+    this.ind--;
+    this.w('}');
+    this.ind--;
+    this.w('}');
   }
 
   /** A rough per-iteration work estimate for the OpenMP `if` clause. */
