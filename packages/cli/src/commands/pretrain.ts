@@ -48,6 +48,7 @@ const SETTINGS: Record<string, Kind> = {
   decoder_depth: 'int',
   decoder_num_heads: 'int',
   mask_ratio: 'num',
+  mask_sampling: 'str',
   norm_pix_loss: 'bool',
   epochs: 'int',
   steps: 'int',
@@ -96,7 +97,7 @@ export const options = z.strictObject({
 });
 
 const USAGE = `mae-cuda pretrain [--config run.json] [--model mae_tiny_28] [--input-size N] [--mask-ratio 0.75]
-    [--norm-pix-loss] [--epochs 16] [--steps N] [--batch-size 64] [--accum-iter 1] [--blr 1e-2 | --lr X]
+    [--mask-sampling random|block|grid (grid: --mask-ratio 0.75)] [--norm-pix-loss] [--epochs 16] [--steps N] [--batch-size 64] [--accum-iter 1] [--blr 1e-2 | --lr X]
     [--min-lr 0] [--warmup-epochs 1] [--weight-decay 0.05] [--clip-grad X] [--seed 0]
     [--output-dir runs/pretrain] [--resume checkpoint.safetensors | --resume auto | --overwrite]
     [--save-every 20 (epochs; checkpoint-<step>.safetensors)] [--keep-checkpoints 2 (0: all)]
