@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { type MaeConfig, MaeConfigSchema } from '../config/model.js';
 import { type PresetName, presetNames, presets } from '../config/presets.js';
+import { AUGMENTATIONS } from '../data/augment/modes.js';
 import { MASK_SAMPLINGS, maskSamplingIssue } from '../masking/sampling.js';
 import { PRECISIONS } from '../model/plan.js';
 
@@ -88,6 +89,8 @@ export const PretrainConfigSchema = z.strictObject({
   data: z.string().min(1).default('mnist'),
   /** the source's format when its path does not tell (folder, tar, idx, cifar) */
   data_format: z.enum(['folder', 'tar', 'idx', 'cifar']).optional(),
+  /** images read from disk: the training augmentation (src/data/augment/modes.ts; rrc-flip: the official RandomResizedCrop + flip) */
+  aug: z.enum(AUGMENTATIONS).default('rrc-flip'),
   /** images read from disk: the loader's worker threads (default: the cores less one on the CPU, all of them on CUDA) */
   num_workers: optPosInt,
   /** images read from disk: batches decoded ahead of the step */
