@@ -37,7 +37,7 @@ describe('mae-cuda completion', () => {
   it('bash: completes the commands, then the flags of the command given', () => {
     assert.deepEqual(complete('mae-cuda', 'pre'), ['prepare', 'pretrain']);
     assert.deepEqual(complete('mae-cuda', '--v'), ['--version']);
-    assert.deepEqual(complete('mae-cuda', 'pretrain', '--mask'), ['--mask-ratio']);
+    assert.deepEqual(complete('mae-cuda', 'pretrain', '--mask'), ['--mask-ratio', '--mask-sampling']);
     assert.deepEqual(complete('mae-cuda', 'info', '--'), ['--json', '--help']);
     assert.deepEqual(complete('mae-cuda', 'nope', '--'), []);
   });

@@ -1,13 +1,14 @@
 // pretrain_helpers.ts: what the pretrain tests share: the CLI's path, a fresh folder, a small model
-// (runs take a second or two), the check that two runs' checkpoints hold the same weights, and a size-limited or read-only tmpfs where this process may mount
+// (runs take a second or two), a generated folder of JPEGs, the check that two runs' checkpoints hold the same weights, and a size-limited or read-only tmpfs where this process may mount
 // one (root with CAP_SYS_ADMIN; the callers fall back to RLIMIT_FSIZE or permissions otherwise).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint } from '@mae-cuda/mae';
+import sharp from 'sharp';
 
 export const bin = fileURLToPath(new URL('../bin/mae-cuda.js', import.meta.url));
 export const tmp = () => mkdtempSync(join(tmpdir(), 'mae-pretrain-'));
@@ -54,4 +55,19 @@ export async function assertSameWeights(a: string, b: string) {
     assert.ok(Math.sqrt(d) <= 1e-4 * Math.sqrt(n) + 1e-7, `${name}: ${Math.sqrt(d / (n + 1e-30))}`);
   }
   return y;
+}
+
+/** n JPEGs of assorted sizes (about 60x50 to 112x116) with stripes, in two class folders. */
+export async function jpegFolder(dir: string, n: number): Promise<void> {
+  for (const c of ['cat', 'dog']) mkdirSync(join(dir, c), { recursive: true });
+  for (let i = 0; i < n; i++) {
+    const [w, h] = [60 + (i % 5) * 13, 50 + (i % 7) * 11];
+    const raw = Buffer.alloc(w * h * 3);
+    for (let p = 0; p < raw.length; p++)
+      raw[p] = (Math.sin((p % (w * 3)) * 0.02 * ((i % 3) + 1) + p / (w * 90)) * 127 + 128) | 0;
+    const jpg = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+    writeFileSync(join(dir, i % 2 ? 'cat' : 'dog', `${String(i).padStart(4, '0')}.jpg`), jpg);
+  }
 }

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
-import { bin, tmp } from './pretrain_helpers.js';
+import { bin, jpegFolder, tmp } from './pretrain_helpers.js';
 
 const run = (...args: string[]) =>
   spawnSync(process.execPath, [bin, 'pretrain', ...args], { encoding: 'utf8', timeout: 300000 });
@@ -26,21 +25,6 @@ const tiny = (data: string, steps: number, out: string, ...more: string[]) =>
     out,
     ...more,
   );
-
-/** n JPEGs of assorted sizes (about 60x50 to 112x116) with stripes, in two class folders. */
-async function jpegFolder(dir: string, n: number): Promise<void> {
-  for (const c of ['cat', 'dog']) mkdirSync(join(dir, c), { recursive: true });
-  for (let i = 0; i < n; i++) {
-    const [w, h] = [60 + (i % 5) * 13, 50 + (i % 7) * 11];
-    const raw = Buffer.alloc(w * h * 3);
-    for (let p = 0; p < raw.length; p++)
-      raw[p] = (Math.sin((p % (w * 3)) * 0.02 * ((i % 3) + 1) + p / (w * 90)) * 127 + 128) | 0;
-    const jpg = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
-      .jpeg({ quality: 85 })
-      .toBuffer();
-    writeFileSync(join(dir, i % 2 ? 'cat' : 'dog', `${String(i).padStart(4, '0')}.jpg`), jpg);
-  }
-}
 
 describe('mae-cuda pretrain --data with images on disk', function () {
   this.timeout(300000);

@@ -48,6 +48,7 @@ const SETTINGS: Record<string, Kind> = {
   decoder_depth: 'int',
   decoder_num_heads: 'int',
   mask_ratio: 'num',
+  mask_sampling: 'str',
   norm_pix_loss: 'bool',
   epochs: 'int',
   steps: 'int',
@@ -74,6 +75,7 @@ const SETTINGS: Record<string, Kind> = {
   num_workers: 'int',
   prefetch: 'int',
   bad_data: 'str',
+  aug: 'str',
   mean: 'nums',
   std: 'nums',
   limit: 'int',
@@ -96,7 +98,7 @@ export const options = z.strictObject({
 });
 
 const USAGE = `mae-cuda pretrain [--config run.json] [--model mae_tiny_28] [--input-size N] [--mask-ratio 0.75]
-    [--norm-pix-loss] [--epochs 16] [--steps N] [--batch-size 64] [--accum-iter 1] [--blr 1e-2 | --lr X]
+    [--mask-sampling random|block|grid (grid: --mask-ratio 0.75)] [--norm-pix-loss] [--epochs 16] [--steps N] [--batch-size 64] [--accum-iter 1] [--blr 1e-2 | --lr X]
     [--min-lr 0] [--warmup-epochs 1] [--weight-decay 0.05] [--clip-grad X] [--seed 0]
     [--output-dir runs/pretrain] [--resume checkpoint.safetensors | --resume auto | --overwrite]
     [--save-every 20 (epochs; checkpoint-<step>.safetensors)] [--keep-checkpoints 2 (0: all)]
@@ -105,6 +107,7 @@ const USAGE = `mae-cuda pretrain [--config run.json] [--model mae_tiny_28] [--in
     [--gpus N [--nnodes M --node-rank R --master-addr HOST --master-port 29500] [--ddp-overlap false]]
     [--data mnist|<image folder>|<shards-{0000..0127}.tar>|<idx or CIFAR folder>|<folder of 0.json..9.json>]
     [--data-format folder|tar|idx|cifar] [--num-workers N] [--prefetch 2] [--bad-data skip|fail]
+    [--aug rrc-flip|rrc|fixed-crop|center-crop|rrc-jitter (images read from disk; docs/ABLATIONS.md)]
     [--mean 0.485,0.456,0.406 --std 0.229,0.224,0.225]
     [--limit N (0: all; default 3072 MNIST digits, or all of another source)] [--preview 8]
     [--patch-size N --embed-dim N --depth N --num-heads N --decoder-embed-dim N --decoder-depth N

@@ -57,6 +57,31 @@ export function uniformNoise(
   return out;
 }
 
+/**
+ * Row n's noise values one at a time, without end: the k-th call returns value k of
+ * uniformNoise(seed, stream, step, n, k + 1) (the same counters, read on), for the samplers that
+ * draw a data-dependent number of values (block-wise masking).
+ */
+export function rowUniforms(seed: bigint | number, stream: number, step: number, n: number): () => number {
+  const key = seedKey(seed);
+  const counter: [number, number, number, number] = [
+    0,
+    u32(n, 'row n'),
+    u32(step, 'step'),
+    u32(stream, 'stream'),
+  ];
+  const words = [0, 0, 0, 0];
+  let used = 4;
+  return () => {
+    if (used === 4) {
+      philox4x32(counter, key, words);
+      counter[0] = (counter[0] + 1) >>> 0;
+      used = 0;
+    }
+    return u32ToUniform24(words[used++]!);
+  };
+}
+
 /** Noise [N, L] for a batch: row n is uniformNoise(seed, stream, step, rowOffset + n, L). */
 export function batchNoise(
   seed: bigint | number,

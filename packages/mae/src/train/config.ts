@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { type MaeConfig, MaeConfigSchema } from '../config/model.js';
 import { type PresetName, presetNames, presets } from '../config/presets.js';
+import { AUGMENTATIONS } from '../data/augment/modes.js';
+import { MASK_SAMPLINGS, maskSamplingIssue } from '../masking/sampling.js';
 import { PRECISIONS } from '../model/plan.js';
 
 /** A finite number (zod's own message for Infinity and NaN, "expected number, received number", names neither). */
@@ -46,6 +48,8 @@ export const PretrainConfigSchema = z.strictObject({
     .gt(0, { message: 'mask_ratio must be in (0, 1)' })
     .lt(1, { message: 'mask_ratio must be in (0, 1)' })
     .default(0.75),
+  /** which patches are masked (src/masking/sampling.ts): random (official), block (BEiT), grid (one of every 2x2) */
+  mask_sampling: z.enum(MASK_SAMPLINGS).default('random'),
   norm_pix_loss: z.boolean().default(false),
   epochs: posInt.max(MAX_EPOCHS, { message: `must be at most ${MAX_EPOCHS}` }).default(16),
   /** stop after this many optimiser steps in all (counting those of a resumed run) */
@@ -85,6 +89,8 @@ export const PretrainConfigSchema = z.strictObject({
   data: z.string().min(1).default('mnist'),
   /** the source's format when its path does not tell (folder, tar, idx, cifar) */
   data_format: z.enum(['folder', 'tar', 'idx', 'cifar']).optional(),
+  /** images read from disk: the training augmentation (src/data/augment/modes.ts; rrc-flip: the official RandomResizedCrop + flip) */
+  aug: z.enum(AUGMENTATIONS).default('rrc-flip'),
   /** images read from disk: the loader's worker threads (default: the cores less one on the CPU, all of them on CUDA) */
   num_workers: optPosInt,
   /** images read from disk: batches decoded ahead of the step */
@@ -162,6 +168,8 @@ export function checkPretrainConfig(value: unknown): {
       field: 'warmup_epochs',
       message: `warmup_epochs (${c.warmup_epochs}) must be below epochs (${c.epochs})`,
     });
+  const sampling = maskSamplingIssue(c.mask_sampling, c.mask_ratio);
+  if (sampling) issues.push({ field: 'mask_sampling', message: sampling });
   if (c.min_lr > (c.lr ?? Number.POSITIVE_INFINITY))
     issues.push({ field: 'min_lr', message: `min_lr (${c.min_lr}) is above lr (${c.lr})` });
   return issues.length ? { issues } : { config: c, model: model!, issues };

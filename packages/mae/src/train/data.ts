@@ -9,6 +9,7 @@ import type { MaeConfig } from '../config/model.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { loadMnist, MNIST_DEFAULT_LIMIT } from '../data/mnist.js';
 import { StreamedImages } from '../data/pipeline/streamed.js';
+import { DataError } from '../data/sources/types.js';
 import type { PretrainConfig } from './config.js';
 
 export interface TrainData {
@@ -48,6 +49,11 @@ export function splitData(
 /** Opens the run's data; a source that cannot be used throws (a DataError names it). */
 export async function openTrainData(c: PretrainConfig, model: MaeConfig): Promise<TrainData> {
   if (isMnistJson(c.data)) {
+    if (c.aug !== 'rrc-flip')
+      throw new DataError(
+        c.data,
+        `--aug ${c.aug}: the MNIST digits are trained on as they are; --aug applies to images read from disk`,
+      );
     const split = splitData(c.data === 'mnist' ? loadMnist() : loadMnist(c.data), c);
     return { ...split, close: async () => {} };
   }
@@ -61,6 +67,7 @@ export async function openTrainData(c: PretrainConfig, model: MaeConfig): Promis
     workers: c.num_workers ?? defaultWorkers(c.device),
     prefetch: c.prefetch,
     badData: c.bad_data,
+    aug: c.aug,
     pinMemory: c.device.startsWith('cuda'),
     ...(c.limit ? { limit: c.limit } : {}),
     ...(c.mean ? { mean: c.mean } : {}),

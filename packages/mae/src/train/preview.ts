@@ -4,13 +4,14 @@
 // (reconstructionPng, which `mae-cuda reconstruct` draws).
 import { join } from 'node:path';
 import type { DeviceSpec } from '@mae-cuda/native';
-import { lenKeep, type MaeConfig, numPatches } from '../config/model.js';
+import { gridSize, lenKeep, type MaeConfig, numPatches } from '../config/model.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { batchArray, batchTensor } from '../data/loader.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { randomMasking } from '../masking/random_masking.js';
+import { type MaskSampling, maskScores } from '../masking/sampling.js';
 import type { MaskedAutoencoder } from '../model/mae.js';
-import { batchNoise, Streams } from '../rng/noise.js';
+import { Streams } from '../rng/noise.js';
 import { encodePng } from '../viz/png.js';
 import { reconstructionGrid } from '../viz/recon.js';
 
@@ -24,16 +25,18 @@ export async function writePreview(
   seed: number,
   device: DeviceSpec,
   out: string,
+  sampling: MaskSampling = 'random',
 ): Promise<void> {
   await writeFileAtomic(
     join(out, 'reconstructions.png'),
-    await reconstructionPng(model, mc, preview, seed, device),
+    await reconstructionPng(model, mc, preview, seed, device, sampling),
   );
 }
 
 /**
  * The reconstruction figure (PNG bytes) of `images` through the model, masked by the noise of
- * stream PREVIEW_NOISE_STREAM at step 0 from `seed` (row = image index) at mc.mask_ratio.
+ * stream PREVIEW_NOISE_STREAM at step 0 from `seed` (row = image index) at mc.mask_ratio, sampled
+ * as the run samples its masks (`sampling`).
  */
 export async function reconstructionPng(
   model: MaskedAutoencoder,
@@ -41,12 +44,22 @@ export async function reconstructionPng(
   images: ImageDataset,
   seed: number,
   device: DeviceSpec,
+  sampling: MaskSampling = 'random',
 ): Promise<Uint8Array> {
   const N = images.length;
   const L = numPatches(mc);
   const idx = Array.from({ length: N }, (_, i) => i);
   const imgs = batchArray(images, idx);
-  const masking = randomMasking(batchNoise(seed, PREVIEW_NOISE_STREAM, 0, N, L), N, L, mc.mask_ratio);
+  const scores = maskScores({
+    sampling,
+    seed,
+    step: 0,
+    N,
+    side: gridSize(mc),
+    maskRatio: mc.mask_ratio,
+    stream: PREVIEW_NOISE_STREAM,
+  });
+  const masking = randomMasking(scores, N, L, mc.mask_ratio);
   if (masking.lenKeep !== lenKeep(model.config)) throw new Error('the masking does not match the model');
   const r = await model.forward(batchTensor(images, idx, device), masking);
   const grid = reconstructionGrid(

@@ -33,12 +33,19 @@ export interface TrainStepOptions {
    * stream (CUDA), instead of one flat all-reduce after it
    */
   readonly overlap?: (main: Stream) => GradOverlap;
+  /**
+   * mask by scores the host writes before each run (loadScores: block and grid sampling) instead
+   * of the device counter's noise (random sampling); the counter still advances
+   */
+  readonly hostScores?: boolean;
 }
 
 export type StepPhase = 'eager' | 'capture' | 'replay';
 
 export class TrainStep {
   readonly imgs: F32;
+  /** [batch, L] masking scores written by the host (hostScores), else undefined */
+  private readonly scores?: F32;
   /** the uint8 batch of loadImagesU8 (made on first use) */
   private u8?: Tensor<'u8'>;
   private readonly stream?: Stream;
@@ -63,6 +70,7 @@ export class TrainStep {
     if (!Number.isInteger(batch) || batch < 1)
       throw new RangeError(`batch must be a positive integer, got ${batch}`);
     this.imgs = Tensor.zeros('f32', [batch, c.in_chans, c.img_size, c.img_size], dev);
+    if (opts.hostScores) this.scores = Tensor.zeros('f32', [batch, numPatches(c)], dev);
     if (dev.type === 'cuda') this.stream = Stream.create(dev);
     if (opts.mean && opts.overlap) this.overlap = opts.overlap(this.stream ?? Stream.create('cpu'));
   }
@@ -74,7 +82,8 @@ export class TrainStep {
   /** The step's device work, in order. */
   private body(): F32 {
     const c = this.model.config;
-    const masking = maskingOnDevice(this.counter.noise(this.batch, numPatches(c)), lenKeep(c));
+    const noise = this.scores ?? this.counter.noise(this.batch, numPatches(c));
+    const masking = maskingOnDevice(noise, lenKeep(c));
     const loss = this.model.forwardOnDevice(this.imgs, masking);
     const params = this.model.params;
     const ov = this.overlap;
@@ -125,6 +134,20 @@ export class TrainStep {
     if (host.length !== this.imgs.numel)
       throw new TypeError(`TrainStep.loadImages: ${host.length} values for [${this.imgs.shape.join(', ')}]`);
     this.imgs.handle.copyFromHost(host, this.stream?.handle ?? null);
+  }
+
+  get usesHostScores(): boolean {
+    return this.scores !== undefined;
+  }
+
+  /** Writes the masking scores of the next run ([batch, L], maskScores), ordered with the step's work. */
+  loadScores(host: Float32Array): void {
+    if (!this.scores) throw new Error('TrainStep.loadScores: the step was built without hostScores');
+    if (host.length !== this.scores.numel)
+      throw new TypeError(
+        `TrainStep.loadScores: ${host.length} values for [${this.scores.shape.join(', ')}]`,
+      );
+    this.scores.handle.copyFromHost(host, this.stream?.handle ?? null);
   }
 
   /**

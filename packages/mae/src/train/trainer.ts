@@ -14,7 +14,7 @@
 // uninterrupted one.
 import { join } from 'node:path';
 import { type DeviceSpec, freeAfter, Tensor } from '@mae-cuda/native';
-import { type MaeConfig, numPatches } from '../config/model.js';
+import { gridSize, type MaeConfig, numPatches } from '../config/model.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { batchArray, batchTensor, epochOrder } from '../data/loader.js';
 import { StreamedImages } from '../data/pipeline/streamed.js';
@@ -22,10 +22,11 @@ import { type Collective, single } from '../dist/collective.js';
 import { shardRange, shardRowOffset } from '../dist/shard.js';
 import { NoiseCounter } from '../masking/device.js';
 import { randomMasking } from '../masking/random_masking.js';
+import { maskScores } from '../masking/sampling.js';
 import { MaskedAutoencoder } from '../model/mae.js';
 import { resolvePrecision } from '../model/plan.js';
 import { type AdamW, MAX_SCHEDULE_STEPS } from '../optim/adamw.js';
-import { batchNoise, Streams } from '../rng/noise.js';
+import { Streams } from '../rng/noise.js';
 import { lrForIteration } from '../schedule/lr.js';
 import type { PretrainConfig } from './config.js';
 import { clipGradNorm, GradAccumulator } from './grads.js';
@@ -130,6 +131,17 @@ export async function runPretraining(o: PretrainLoopOptions): Promise<PretrainRe
   const accum = new GradAccumulator(params, optim.trainable, c.accum_iter);
   const L = numPatches(mc);
   const B = c.batch_size;
+  // the masking scores of B rows from global row `rows` at `step` (random: the masking noise itself)
+  const scoresOf = (step: number, rows: number) =>
+    maskScores({
+      sampling: c.mask_sampling,
+      seed: c.seed,
+      step,
+      N: B,
+      side: gridSize(mc),
+      maskRatio: mc.mask_ratio,
+      rowOffset: rows,
+    });
 
   // the whole-step path (device masking, device lr schedule; a CUDA graph on CUDA) whenever the
   // step has no host decisions in it: one micro-batch per step and no clipping
@@ -159,6 +171,7 @@ export async function runPretraining(o: PretrainLoopOptions): Promise<PretrainRe
     const counter = new NoiseCounter(c.seed, Streams.maskNoise, optim.step, shardRowOffset(B, rank), device);
     stepper = new TrainStep(model, optim, counter, B, {
       graph: c.cuda_graph,
+      hostScores: c.mask_sampling !== 'random',
       // NCCL: inside the step (a world of 1 included), in buckets overlapping the backward
       ...(enqueueMean ? { mean: enqueueMean } : {}),
       ...(coll.overlap && c.ddp_overlap ? { overlap: coll.overlap.bind(coll) } : {}),
@@ -186,7 +199,7 @@ export async function runPretraining(o: PretrainLoopOptions): Promise<PretrainRe
     const last = optim.step >= totalSteps || record.epoch + 1 === c.epochs;
     await outputs.save({ params, optim, epoch, record, snapshot: last || record.epoch % c.save_every === 0 });
     o.onEpoch?.(record);
-    if (preview) await writePreview(model, mc, preview, c.seed, device, outputs.dir);
+    if (preview) await writePreview(model, mc, preview, c.seed, device, outputs.dir, c.mask_sampling);
   };
 
   try {
@@ -248,6 +261,7 @@ export async function runPretraining(o: PretrainLoopOptions): Promise<PretrainRe
             stepper.loadImages(
               batchArray(train as ImageDataset, order.subarray(...shardRange(st, B, rank, world))),
             );
+          if (stepper.usesHostScores) stepper.loadScores(scoresOf(step, shardRowOffset(B, rank)));
           lossLog.record(stepper.run(), { step, lr, start: stepStart }, stepper.queue);
           if (lossLog.full || st === stepsPerEpoch - 1 || optim.step >= totalSteps) {
             const t = performance.now();
@@ -263,7 +277,7 @@ export async function runPretraining(o: PretrainLoopOptions): Promise<PretrainRe
         for (let k = 0; k < c.accum_iter; k++) {
           const it = st * c.accum_iter + k;
           const rows = shardRowOffset(B, k * world + rank);
-          const noise = batchNoise(c.seed, Streams.maskNoise, step, B, L, rows);
+          const noise = scoresOf(step, rows);
           const fed = streamed ? await take() : undefined;
           const micro = () => {
             const imgs = fed

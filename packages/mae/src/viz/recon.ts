@@ -84,7 +84,8 @@ export function denormPixPred(pred: Float32Array, target: Float32Array, P: numbe
   return out;
 }
 
-const MASK_GREY = 0.5;
+/** The grey (in [0, 1]) a removed patch is drawn in. */
+export const MASK_GREY = 0.5;
 
 /** The four-column figure; `scale` repeats each pixel, `gap` pixels of white between cells. */
 export function reconstructionGrid(r: ReconInput, scale = 3, gap = 4): RasterImage {

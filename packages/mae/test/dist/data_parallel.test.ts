@@ -1,5 +1,6 @@
 // Data parallelism on the CPU backend: 2 ranks (TCP collective, in this process) with batch B/2
-// each give the losses and weights of 1 rank with batch B, with accumulation too; rank 1 writes
+// each give the losses and weights of 1 rank with batch B, with accumulation too, and with block
+// and grid mask sampling (the masks of a global row do not depend on the rank count); rank 1 writes
 // no files; ranks start from rank 0's weights.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -40,13 +41,23 @@ function relErr(x: Float32Array, y: Float32Array): number {
 describe('data parallel (CPU, 2 ranks)', function () {
   this.timeout(120000);
 
-  for (const accum of [1, 2])
-    it(`2 ranks x batch 8${accum > 1 ? ' x accum 2' : ''} equal 1 rank x batch 16${accum > 1 ? ' x accum 2' : ''}`, async () => {
+  for (const [accum, sampling] of [
+    [1, 'random'],
+    [2, 'random'],
+    [1, 'block'],
+    [2, 'grid'],
+  ] as const)
+    it(`2 ranks x batch 8${accum > 1 ? ' x accum 2' : ''} equal 1 rank x batch 16${accum > 1 ? ' x accum 2' : ''} (${sampling} masking)`, async () => {
       const one = await pretrain({
-        ...tinyRun({ steps: 4, batch_size: 16, accum_iter: accum }),
+        ...tinyRun({ steps: 4, batch_size: 16, accum_iter: accum, mask_sampling: sampling }),
         train: data,
       });
-      const { results, dirs } = await twoRanks({ steps: 4, batch_size: 8, accum_iter: accum });
+      const { results, dirs } = await twoRanks({
+        steps: 4,
+        batch_size: 8,
+        accum_iter: accum,
+        mask_sampling: sampling,
+      });
       const [r0, r1] = results as [typeof one, typeof one];
       assert.equal(r0.steps, 4);
       assert.deepEqual(r0.losses, r1.losses, 'every rank logs the same (reduced) loss');

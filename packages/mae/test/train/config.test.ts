@@ -32,6 +32,19 @@ describe('checkPretrainConfig', () => {
     assert.equal(r.model!.num_heads, 2);
   });
 
+  it('mask_sampling: random by default; block and grid accepted; grid only at mask_ratio 0.75', () => {
+    assert.equal(checkPretrainConfig({}).config!.mask_sampling, 'random');
+    assert.equal(
+      checkPretrainConfig({ mask_sampling: 'block', mask_ratio: 0.6 }).config!.mask_sampling,
+      'block',
+    );
+    assert.equal(checkPretrainConfig({ mask_sampling: 'grid' }).config!.mask_sampling, 'grid');
+    const r = checkPretrainConfig({ mask_sampling: 'grid', mask_ratio: 0.6 });
+    assert.deepEqual(fields({ mask_sampling: 'grid', mask_ratio: 0.6 }), ['mask_sampling']);
+    assert.match(r.issues[0]!.message, /one patch of every 2x2.*--mask-ratio is 0\.6/);
+    assert.deepEqual(fields({ mask_sampling: 'blocks' }), ['mask_sampling']);
+  });
+
   it('refuses bad values naming the field', () => {
     assert.deepEqual(fields({ mask_ratio: 1 }), ['mask_ratio']);
     assert.deepEqual(fields({ mask_ratio: 0 }), ['mask_ratio']);

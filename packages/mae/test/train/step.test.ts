@@ -8,10 +8,11 @@ import { preset } from '../../src/config/presets.js';
 import { initialState } from '../../src/init/state.js';
 import { NoiseCounter } from '../../src/masking/device.js';
 import { randomMasking } from '../../src/masking/random_masking.js';
+import { MASK_SAMPLINGS, maskScores } from '../../src/masking/sampling.js';
 import { MaskedAutoencoder } from '../../src/model/mae.js';
 import { ParamStore } from '../../src/model/params.js';
 import { AdamW, DEFAULT_ADAMW } from '../../src/optim/adamw.js';
-import { batchNoise, Streams } from '../../src/rng/noise.js';
+import { Streams } from '../../src/rng/noise.js';
 import { LossLog, releaseWhenCopied, TrainStep } from '../../src/train/step.js';
 import { compareCurves, lossCurve, makeTrainStep, syntheticImages } from '../../src/train/step_check.js';
 
@@ -20,43 +21,51 @@ const B = 4;
 const lrs = [1e-3, 2e-3, 5e-4, 1e-3];
 
 describe('TrainStep on the CPU', () => {
-  it('equals the eager per-step path bit for bit (losses and parameters)', async () => {
-    const imgs = syntheticImages(model, B, 3);
-    // eager: host noise and masking, update(lr)
-    const pa = new ParamStore(initialState(model, 3), 'cpu');
-    const ma = new MaskedAutoencoder(model, pa);
-    const oa = new AdamW(pa, DEFAULT_ADAMW);
-    const eager: number[] = [];
-    for (let s = 0; s < lrs.length; s++) {
-      const noise = batchNoise(3, Streams.maskNoise, s, B, numPatches(model));
-      const r = await ma.forward(
-        Tensor.fromArray('f32', [B, 1, 28, 28], imgs),
-        randomMasking(noise, B, numPatches(model), model.mask_ratio),
+  for (const sampling of MASK_SAMPLINGS)
+    it(`equals the eager per-step path bit for bit (losses and parameters; ${sampling} masking)`, async () => {
+      const imgs = syntheticImages(model, B, 3);
+      const side = model.img_size / model.patch_size;
+      const scores = (s: number) =>
+        maskScores({ sampling, seed: 3, step: s, N: B, side, maskRatio: model.mask_ratio });
+      // eager: host noise and masking, update(lr)
+      const pa = new ParamStore(initialState(model, 3), 'cpu');
+      const ma = new MaskedAutoencoder(model, pa);
+      const oa = new AdamW(pa, DEFAULT_ADAMW);
+      const eager: number[] = [];
+      for (let s = 0; s < lrs.length; s++) {
+        const noise = scores(s);
+        const r = await ma.forward(
+          Tensor.fromArray('f32', [B, 1, 28, 28], imgs),
+          randomMasking(noise, B, numPatches(model), model.mask_ratio),
+        );
+        ma.backward(1);
+        oa.update(lrs[s]!);
+        eager.push(r.loss);
+      }
+      // whole step
+      const pb = new ParamStore(initialState(model, 3), 'cpu');
+      const ob = new AdamW(pb, DEFAULT_ADAMW);
+      ob.setSchedule(lrs, 0);
+      const step = new TrainStep(
+        new MaskedAutoencoder(model, pb),
+        ob,
+        new NoiseCounter(3, Streams.maskNoise, 0, 0, 'cpu'),
+        B,
+        { hostScores: sampling !== 'random' },
       );
-      ma.backward(1);
-      oa.update(lrs[s]!);
-      eager.push(r.loss);
-    }
-    // whole step
-    const pb = new ParamStore(initialState(model, 3), 'cpu');
-    const ob = new AdamW(pb, DEFAULT_ADAMW);
-    ob.setSchedule(lrs, 0);
-    const step = new TrainStep(
-      new MaskedAutoencoder(model, pb),
-      ob,
-      new NoiseCounter(3, Streams.maskNoise, 0, 0, 'cpu'),
-      B,
-    );
-    step.imgs.write(imgs);
-    const whole: number[] = [];
-    for (let s = 0; s < lrs.length; s++) whole.push((await step.run().toArray())[0]!);
-    assert.deepEqual(whole, eager);
-    assert.deepEqual(step.phases, ['eager', 'eager', 'eager', 'eager'], 'no graph on the CPU');
-    assert.equal(ob.step, lrs.length);
-    const [a, b] = [await pa.toState(), await pb.toState()];
-    for (const [name, t] of a) assert.deepEqual(b.get(name)!.data, t.data, name);
-    assert.ok(lenKeep(model) < numPatches(model));
-  });
+      step.imgs.write(imgs);
+      const whole: number[] = [];
+      for (let s = 0; s < lrs.length; s++) {
+        if (sampling !== 'random') step.loadScores(scores(s));
+        whole.push((await step.run().toArray())[0]!);
+      }
+      assert.deepEqual(whole, eager);
+      assert.deepEqual(step.phases, ['eager', 'eager', 'eager', 'eager'], 'no graph on the CPU');
+      assert.equal(ob.step, lrs.length);
+      const [a, b] = [await pa.toState(), await pb.toState()];
+      for (const [name, t] of a) assert.deepEqual(b.get(name)!.data, t.data, name);
+      assert.ok(lenKeep(model) < numPatches(model));
+    });
 
   it('stops before running past the device schedule', async () => {
     const p = new ParamStore(initialState(model, 1), 'cpu');

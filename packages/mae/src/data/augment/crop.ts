@@ -25,7 +25,7 @@ export function roundHalfEven(x: number): number {
 }
 
 /** torch.randint(0, n) from one uniform: floor(u * n), kept below n. */
-function randint(n: number, u: number): number {
+export function randint(n: number, u: number): number {
   return Math.min(n - 1, Math.floor(u * n));
 }
 

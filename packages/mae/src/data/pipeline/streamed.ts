@@ -1,11 +1,13 @@
 // streamed.ts: a training set read from disk (--data PATH): an image source (sources/) decoded and
-// augmented by the batch loader (RandomResizedCrop + flip, as main_pretrain.py) into uint8 batches,
+// augmented by the batch loader (RandomResizedCrop + flip, as main_pretrain.py, or another `aug`:
+// augment/modes.ts) into uint8 batches,
 // which go to the device as bytes and are normalised there (image_normalize_forward, with the
 // dataset's mean and std: ImageNet's for RGB, MNIST's for grey, or given). Also the preview images
 // for reconstructions.png, cropped with a fixed key, as an in-memory dataset.
 import { type Device, type DeviceSpec, ops, Tensor } from '@mae-cuda/native';
 import type { F32 } from '../../model/params.js';
 import type { AugmentConfig } from '../augment/index.js';
+import { AUGMENT_PLANS, type Augmentation } from '../augment/modes.js';
 import { ImageDataset } from '../dataset.js';
 import { MNIST_MEAN, MNIST_STD } from '../mnist.js';
 import { type ImageSource, openSource, type SourceFormat } from '../sources/index.js';
@@ -35,6 +37,8 @@ export interface StreamedOptions {
   /** batches decoded ahead of the step */
   prefetch: number;
   badData: BadDataPolicy;
+  /** the training augmentation (default rrc-flip, the official one) */
+  aug?: Augmentation;
   mean?: readonly number[];
   std?: readonly number[];
   /** train on the first `limit` samples only (all when absent) */
@@ -65,12 +69,15 @@ export class StreamedImages {
   /** Opens the source (an empty or unreadable one is refused here) and starts the loader. */
   static async open(o: StreamedOptions): Promise<StreamedImages> {
     const source = await openSource(o.path, o.format);
+    const { crop, flip, jitter } = AUGMENT_PLANS[o.aug ?? 'rrc-flip'];
     const augment: AugmentConfig = {
       inputSize: o.inputSize,
       channels: o.channels,
       scale: RRC_SCALE,
       ratio: RRC_RATIO,
-      flip: true,
+      flip,
+      ...(crop === 'random-resized' ? {} : { crop }),
+      ...(jitter ? { jitter } : {}),
       maxPixels: MAX_PIXELS,
     };
     try {
