@@ -78,7 +78,7 @@ describe('mae-cuda linprobe', function () {
     assert.ok(!existsSync(join(out, 'checkpoint-best.safetensors.tmp')));
   });
 
-  it('--global-pool probes the mean of the patch tokens', () => {
+  it('--global-pool probes the mean of the patch tokens (--random-init: of the random-init model)', () => {
     const r = mae(
       {},
       'linprobe',
@@ -86,11 +86,12 @@ describe('mae-cuda linprobe', function () {
       ckpt,
       ...SMALL_PROBE,
       '--global-pool',
+      '--random-init',
       '--output-dir',
       join(dir, 'gp'),
     );
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /linprobe \(global pool\)/);
+    assert.match(r.stdout, /linprobe \(global pool, random init \(seed 0\)\)/);
     assert.match(r.stdout, /best top-1/);
   });
 

@@ -3,7 +3,14 @@
 // BatchNorm1d(affine=False) + a linear head trained by LARS on RandomResizedCrop + flip views,
 // top-1/top-5 on held-out centre crops per epoch (printed and in log.jsonl), the best head kept.
 // Exit 2 for input it cannot use (checked before any training).
-import { modelFromCheckpoint, openProbeData, type ProbeEpoch, ProgressBar, runLinprobe } from '@mae-cuda/mae';
+import {
+  modelFromCheckpoint,
+  openProbeData,
+  type ProbeEpoch,
+  ProgressBar,
+  randomInitModel,
+  runLinprobe,
+} from '@mae-cuda/mae';
 import type { DeviceSpec } from '@mae-cuda/native';
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
@@ -40,6 +47,10 @@ export const options = z.strictObject({
     .default(false)
     .describe("the patch tokens' mean through fc_norm, not the cls token"),
   seed: intOption({ min: 0, max: 2 ** 32 - 1 }).default(0),
+  randomInit: z
+    .boolean()
+    .default(false)
+    .describe("probe the checkpoint's architecture at random initialisation (seeded by --seed) instead"),
   device: deviceOption,
   outputDir: z.string().default('runs/linprobe'),
 });
@@ -52,7 +63,9 @@ async function run(o: Options): Promise<number> {
   if (o.epochs <= o.warmupEpochs)
     throw new RangeError(`--epochs ${o.epochs} must be greater than --warmup-epochs ${o.warmupEpochs}`);
   const device = o.device as DeviceSpec;
-  const { model, config } = await modelFromCheckpoint(o.checkpoint, { device });
+  const loaded = await modelFromCheckpoint(o.checkpoint, { device });
+  const { config } = loaded;
+  const model = o.randomInit ? randomInitModel(config, o.seed, device) : loaded.model;
   const data = await openProbeData(o.data, config, {
     ...(o.valData !== undefined ? { valData: o.valData } : {}),
     valFraction: o.valFraction,
@@ -63,7 +76,7 @@ async function run(o: Options): Promise<number> {
   });
   const pool = o.globalPool ? 'global' : 'cls';
   console.log(
-    `linprobe (${pool === 'cls' ? 'cls token' : 'global pool'}) on ${o.data}: ${data.train.images.length} train / ` +
+    `linprobe (${pool === 'cls' ? 'cls token' : 'global pool'}${o.randomInit ? `, random init (seed ${o.seed})` : ''}) on ${o.data}: ${data.train.images.length} train / ` +
       `${data.test.images.length} held-out images, ${data.classes} classes, device ${o.device} -> ${o.outputDir}`,
   );
   const bar = new ProgressBar(process.stderr);
@@ -100,7 +113,7 @@ export const linprobeCommand = defineCommand({
   summary: 'linear probe of the frozen encoder (BatchNorm + linear head, LARS), as main_linprobe.py',
   usage: `mae-cuda linprobe --checkpoint C [--data mnist|<image source>] [--val-data SRC | --val-fraction 0.1]
     [--train N] [--test M] [--epochs 10] [--warmup-epochs 1] [--blr 0.1 | --lr LR] [--min-lr 0]
-    [--batch-size 256] [--weight-decay 0] [--global-pool] [--seed 0] [--device cpu|cuda[:N]]
+    [--batch-size 256] [--weight-decay 0] [--global-pool] [--random-init] [--seed 0] [--device cpu|cuda[:N]]
     [--output-dir runs/linprobe]
   C: a mae-cuda checkpoint, an official MAE .pth or a Hugging Face folder. MNIST: the first N digits
   train (5000) and the last M are held out (1000). Writes log.jsonl (one line per epoch: loss, lr,
