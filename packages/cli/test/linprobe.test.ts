@@ -56,7 +56,10 @@ describe('mae-cuda linprobe', function () {
     const out = join(dir, 'probe');
     const r = mae({}, 'linprobe', '--checkpoint', ckpt, ...SMALL_PROBE, '--output-dir', out);
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /linprobe \(cls token\) on mnist: 96 train \/ 40 held-out images, 10 classes/);
+    assert.match(
+      r.stdout,
+      /linprobe \(cls token\) on mnist: 96 train \/ 40 held-out images \(the last digits\), 10 classes/,
+    );
     assert.match(r.stdout, /epoch 0: loss \d+\.\d+ top-1 \d+\.\d+% top-5 \d+\.\d+%/);
     assert.match(r.stdout, /best top-1 \d+\.\d+% \(top-5 \d+\.\d+%\) at epoch \d/);
     assert.match(r.stderr, /step +6\/6 epoch 1 loss .* img\/s ETA/);
@@ -93,6 +96,24 @@ describe('mae-cuda linprobe', function () {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /linprobe \(global pool, random init \(seed 0\)\)/);
     assert.match(r.stdout, /best top-1/);
+  });
+
+  it("holds out an idx folder's test split (Debian's Fashion-MNIST, when installed)", function () {
+    const fashion = '/usr/share/datasets/fashion-mnist';
+    if (!existsSync(join(fashion, 't10k-images-idx3-ubyte.gz'))) this.skip();
+    const r = mae(
+      {},
+      'linprobe',
+      '--checkpoint',
+      ckpt,
+      '--data',
+      fashion,
+      ...SMALL_PROBE,
+      '--output-dir',
+      join(dir, 'fashion'),
+    );
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /96 train \/ 40 held-out images \(.*t10k-images-idx3-ubyte\.gz\), 10 classes/);
   });
 
   it('runs under the CUDA emulator with --device cuda', function () {

@@ -77,7 +77,7 @@ async function run(o: Options): Promise<number> {
   const pool = o.globalPool ? 'global' : 'cls';
   console.log(
     `linprobe (${pool === 'cls' ? 'cls token' : 'global pool'}${o.randomInit ? `, random init (seed ${o.seed})` : ''}) on ${o.data}: ${data.train.images.length} train / ` +
-      `${data.test.images.length} held-out images, ${data.classes} classes, device ${o.device} -> ${o.outputDir}`,
+      `${data.test.images.length} held-out images (${data.heldOut}), ${data.classes} classes, device ${o.device} -> ${o.outputDir}`,
   );
   const bar = new ProgressBar(process.stderr);
   const { best } = await runLinprobe({
@@ -116,7 +116,7 @@ export const linprobeCommand = defineCommand({
     [--batch-size 256] [--weight-decay 0] [--global-pool] [--random-init] [--seed 0] [--device cpu|cuda[:N]]
     [--output-dir runs/linprobe]
   C: a mae-cuda checkpoint, an official MAE .pth or a Hugging Face folder. MNIST: the first N digits
-  train (5000) and the last M are held out (1000). Writes log.jsonl (one line per epoch: loss, lr,
+  train (5000) and the last M are held out (1000); an idx or CIFAR folder: its test split. Writes log.jsonl (one line per epoch: loss, lr,
   top-1, top-5) and checkpoint-best.safetensors (the head of the best top-1).`,
   options,
   run: (o) => refusingBadInput('linprobe', () => run(o)),

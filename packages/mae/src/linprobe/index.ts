@@ -4,4 +4,5 @@ export * from './data.js';
 export * from './features.js';
 export * from './head.js';
 export * from './run.js';
+export * from './test_split.js';
 export * from './views.js';
