@@ -34,6 +34,7 @@ export {
   writeFileAtomic,
   writeSafetensorsAtomic,
 } from './io/safetensors.js';
+export * from './linprobe/index.js';
 export * from './masking/index.js';
 export * from './model/block.js';
 export * from './model/layers.js';

@@ -11,6 +11,7 @@ import { embedCommand } from './embed.js';
 import { infoCommand } from './info.js';
 import { kernelReportCommand } from './kernel_report.js';
 import { knnCommand } from './knn.js';
+import { linprobeCommand } from './linprobe.js';
 import { parityCommand } from './parity.js';
 import { prepareCommand } from './prepare.js';
 import { pretrainCommand } from './pretrain.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   infoCommand as unknown as Command,
   kernelReportCommand as unknown as Command,
   knnCommand as unknown as Command,
+  linprobeCommand as unknown as Command,
   parityCommand as unknown as Command,
   prepareCommand as unknown as Command,
   pretrainCommand as unknown as Command,

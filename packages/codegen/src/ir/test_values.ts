@@ -27,6 +27,11 @@ export const INPUT_RANGES: Readonly<Record<string, readonly [number, number | st
   // image_normalize_forward: every uint8 value, and a standard deviation away from 0
   img: [0, 256],
   std: [0.2, 1],
+  // class indices of the cross-entropy, soft targets (a non-negative mass per class), and
+  // BatchNorm's running variance (under a square root in eval mode)
+  labels: [0, 'K'],
+  targets: [0, 1],
+  running_var: [0.5, 2],
 };
 
 /** Scalar params by name. */
@@ -43,6 +48,9 @@ export const TEST_PARAMS: Readonly<Record<string, number>> = {
   keep: 3,
   decay_rows: 3,
   scale: 0.35,
+  momentum: 0.9,
+  trust_coefficient: 0.02,
+  adapt: 1,
 };
 
 /** The range of an input tensor, with a size-valued bound resolved. */

@@ -2,11 +2,14 @@
 import type { OpDef } from '../ir/op.js';
 import * as adamw from './adamw.js';
 import * as attention from './attention.js';
+import * as batchnorm from './batchnorm.js';
+import * as crossEntropy from './cross_entropy.js';
 import * as elementwise from './elementwise.js';
 import * as flash from './flash.js';
 import * as gather from './gather.js';
 import * as gemm from './gemm.js';
 import * as image from './image.js';
+import * as lars from './lars.js';
 import * as layernorm from './layernorm.js';
 import * as loss from './loss.js';
 import * as masking from './masking.js';
@@ -33,6 +36,9 @@ export const ALL_OPS: readonly OpDef[] = [
   flash,
   loss,
   adamw,
+  batchnorm,
+  crossEntropy,
+  lars,
   masking,
   noise,
 ]

@@ -191,10 +191,10 @@ export class MaskedAutoencoder {
 
   /**
    * The encoder on every patch, unmasked (models_vit's forward_features before pooling): [N, 1 + L,
-   * D] after the final norm, the cls token first and the patches in order. Keeps nothing for a
-   * backward.
+   * D] after the final norm (before it with `finalNorm` false: what models_vit's global pooling
+   * averages), the cls token first and the patches in order. Keeps nothing for a backward.
    */
-  encode(imgs: F32): F32 {
+  encode(imgs: F32, finalNorm = true): F32 {
     this.checkImages(imgs);
     const c = this.config;
     const N = imgs.shape[0]!;
@@ -206,7 +206,7 @@ export class MaskedAutoencoder {
     const pos = this.w.get('pos_embed');
     ops.prepend_token_forward(x, withPos, this.w.get('cls_token').view([D]), pos.view([D], 0));
     for (const bp of this.enc) x = blockForward(x, bp).y;
-    return castTo(layerNormForward(x, this.norm).y, imgs.dtype) as F32;
+    return castTo(finalNorm ? layerNormForward(x, this.norm).y : x, imgs.dtype) as F32;
   }
 
   private checkImages(imgs: F32): void {

@@ -1,0 +1,101 @@
+// Finite-difference gradient checks in f64 for the classifier head's backward ops (the generated CPU
+// f64 kernels): BatchNorm1d in train mode, and the cross-entropy with integer labels and with soft
+// targets, each as d(sum(g * f))/d(input) (for the losses, of dloss * mean of the rows) by central
+// differences.
+import assert from 'node:assert/strict';
+import * as ops from '../../generated/ops.js';
+import { Tensor } from '../../src/tensor.js';
+import { rng } from './harness.js';
+
+type T64 = Tensor<'f64'>;
+const rand = rng(Number(process.env.MAE_TEST_SEED ?? 1717));
+const t64 = (shape: number[], lo = -1, hi = 1): T64 =>
+  Tensor.fromArray(
+    'f64',
+    shape,
+    Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * rand()),
+  );
+const empty = (shape: readonly number[]): T64 => Tensor.empty('f64', shape);
+const dot = (a: T64, b: T64) => {
+  const y = b.toArraySync();
+  return a.toArraySync().reduce((s, v, i) => s + v * y[i]!, 0);
+};
+
+/** Central differences of loss() w.r.t. every element of `input`. */
+function numericGrad(input: T64, loss: () => number, h = 1e-6): Float64Array {
+  const x = input.toArraySync();
+  const g = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    x[i] = v + h;
+    input.handle.copyFromHost(x);
+    const lp = loss();
+    x[i] = v - h;
+    input.handle.copyFromHost(x);
+    const lm = loss();
+    x[i] = v;
+    input.handle.copyFromHost(x);
+    g[i] = (lp - lm) / (2 * h);
+  }
+  return g;
+}
+
+function assertGrad(name: string, got: T64, want: Float64Array) {
+  const a = got.toArraySync();
+  assert.equal(a.length, want.length);
+  for (let i = 0; i < a.length; i++)
+    assert.ok(
+      Math.abs(a[i]! - want[i]!) <= 1e-7 + 1e-6 * Math.abs(want[i]!),
+      `${name}[${i}]: ${a[i]} vs numeric ${want[i]}`,
+    );
+}
+
+describe('finite-difference gradient checks of the classifier ops (f64, CPU)', () => {
+  it('batchnorm1d_backward (train mode: through the batch statistics)', () => {
+    const [N, C] = [6, 4];
+    const x = t64([N, C], -2, 3);
+    const g = t64([N, C]);
+    const [mean, rstd, rm, rv, y] = [empty([C]), empty([C]), t64([C]), t64([C], 0.5, 2), empty([N, C])];
+    const fwd = () => {
+      ops.batchnorm1d_stats_forward(mean, rstd, rm, rv, x, rm, rv, 1e-6, 0.1);
+      ops.batchnorm1d_forward(y, x, mean, rstd);
+      return dot(g, y);
+    };
+    fwd();
+    const dx = empty([N, C]);
+    ops.batchnorm1d_backward(dx, g, x, mean, rstd);
+    assertGrad('dx', dx, numericGrad(x, fwd));
+  });
+
+  const [N, K] = [5, 7];
+  const dloss = Tensor.fromArray('f64', [1], [0.7]);
+  const meanLoss = (rows: T64) => (0.7 * rows.toArraySync().reduce((a, b) => a + b, 0)) / N;
+
+  it('cross_entropy_backward (integer labels)', () => {
+    const logits = t64([N, K], -3, 3);
+    const labels = Tensor.fromArray('i64', [N], [0, 6, 3, 3, 1]);
+    const [rows, lse] = [empty([N]), empty([N])];
+    const fwd = () => {
+      ops.cross_entropy_forward(rows, lse, logits, labels);
+      return meanLoss(rows);
+    };
+    fwd();
+    const d = empty([N, K]);
+    ops.cross_entropy_backward(d, logits, lse, labels, dloss);
+    assertGrad('dlogits', d, numericGrad(logits, fwd));
+  });
+
+  it('soft_cross_entropy_backward (soft targets, rows not summing to 1)', () => {
+    const logits = t64([N, K], -3, 3);
+    const targets = t64([N, K], 0, 1);
+    const [rows, lse] = [empty([N]), empty([N])];
+    const fwd = () => {
+      ops.soft_cross_entropy_forward(rows, lse, logits, targets);
+      return meanLoss(rows);
+    };
+    fwd();
+    const d = empty([N, K]);
+    ops.soft_cross_entropy_backward(d, logits, lse, targets, dloss);
+    assertGrad('dlogits', d, numericGrad(logits, fwd));
+  });
+});
