@@ -22,9 +22,9 @@ export type KernelClass = (typeof KERNEL_CLASSES)[number];
 const RULES: readonly [RegExp, KernelClass][] = [
   [/^(linear_|linear_gelu_|linear_residual_)forward$|^matmul_(nn|nt|tn|tt)$/, 'GEMM'],
   [/^(attention|softmax)_(forward|backward)$/, 'attention'],
-  [/^layernorm_(forward|backward)$/, 'norms'],
-  [/^mae_loss_(forward|backward)$|^masked_mean_forward$/, 'loss'],
-  [/^adamw_(flat_bf16_|flat_|hyper_)?forward$/, 'optimiser'],
+  [/^layernorm_(forward|backward)$|^batchnorm1d_(stats_|eval_)?(forward|backward)$/, 'norms'],
+  [/^mae_loss_(forward|backward)$|^masked_mean_forward$|^(soft_)?cross_entropy_(forward|backward)$/, 'loss'],
+  [/^adamw_(flat_bf16_|flat_|hyper_)?forward$|^lars_(norms_)?forward$/, 'optimiser'],
   [
     /^(gelu|bias_add|bias_gelu|residual|scale|cast|add_rows|image_normalize)_forward$|^gelu_backward$/,
     'elementwise',
