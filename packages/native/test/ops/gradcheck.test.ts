@@ -1,54 +1,10 @@
 // Finite-difference gradient checks in f64 for every backward op: for a forward f and a random
 // upstream gradient g, the backward's result must equal d(sum(g * f))/d(input) by central
 // differences, all kernels being the generated CPU f64 ones.
-import assert from 'node:assert/strict';
 import * as ops from '../../generated/ops.js';
-import { Tensor } from '../../src/tensor.js';
-import { rng } from './harness.js';
+import { assertGrad, dot, empty, f64Maker, numericGrad } from './finite_diff.js';
 
-type T64 = Tensor<'f64'>;
-const rand = rng(Number(process.env.MAE_TEST_SEED ?? 4242));
-const t64 = (shape: number[], lo = -1, hi = 1): T64 =>
-  Tensor.fromArray(
-    'f64',
-    shape,
-    Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * rand()),
-  );
-const empty = (shape: readonly number[]): T64 => Tensor.empty('f64', shape);
-const dot = (a: T64, b: T64) => {
-  const x = a.toArraySync();
-  const y = b.toArraySync();
-  return x.reduce((s, v, i) => s + v * y[i]!, 0);
-};
-
-/** Central differences of L(input) = sum(g * f()) w.r.t. every element of `input`. */
-function numericGrad(input: T64, loss: () => number, h = 1e-6): Float64Array {
-  const x = input.toArraySync();
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    x[i] = v + h;
-    input.handle.copyFromHost(x);
-    const lp = loss();
-    x[i] = v - h;
-    input.handle.copyFromHost(x);
-    const lm = loss();
-    x[i] = v;
-    input.handle.copyFromHost(x);
-    g[i] = (lp - lm) / (2 * h);
-  }
-  return g;
-}
-
-function assertGrad(name: string, got: T64, want: Float64Array) {
-  const a = got.toArraySync();
-  assert.equal(a.length, want.length);
-  for (let i = 0; i < a.length; i++)
-    assert.ok(
-      Math.abs(a[i]! - want[i]!) <= 1e-7 + 1e-6 * Math.abs(want[i]!),
-      `${name}[${i}]: ${a[i]} vs numeric ${want[i]}`,
-    );
-}
+const t64 = f64Maker(4242);
 
 describe('finite-difference gradient checks (f64, CPU)', () => {
   it('gelu_backward', () => {

@@ -2,53 +2,11 @@
 // f64 kernels): BatchNorm1d in train mode, and the cross-entropy with integer labels and with soft
 // targets, each as d(sum(g * f))/d(input) (for the losses, of dloss * mean of the rows) by central
 // differences.
-import assert from 'node:assert/strict';
 import * as ops from '../../generated/ops.js';
 import { Tensor } from '../../src/tensor.js';
-import { rng } from './harness.js';
+import { assertGrad, dot, empty, f64Maker, numericGrad, type T64 } from './finite_diff.js';
 
-type T64 = Tensor<'f64'>;
-const rand = rng(Number(process.env.MAE_TEST_SEED ?? 1717));
-const t64 = (shape: number[], lo = -1, hi = 1): T64 =>
-  Tensor.fromArray(
-    'f64',
-    shape,
-    Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * rand()),
-  );
-const empty = (shape: readonly number[]): T64 => Tensor.empty('f64', shape);
-const dot = (a: T64, b: T64) => {
-  const y = b.toArraySync();
-  return a.toArraySync().reduce((s, v, i) => s + v * y[i]!, 0);
-};
-
-/** Central differences of loss() w.r.t. every element of `input`. */
-function numericGrad(input: T64, loss: () => number, h = 1e-6): Float64Array {
-  const x = input.toArraySync();
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    x[i] = v + h;
-    input.handle.copyFromHost(x);
-    const lp = loss();
-    x[i] = v - h;
-    input.handle.copyFromHost(x);
-    const lm = loss();
-    x[i] = v;
-    input.handle.copyFromHost(x);
-    g[i] = (lp - lm) / (2 * h);
-  }
-  return g;
-}
-
-function assertGrad(name: string, got: T64, want: Float64Array) {
-  const a = got.toArraySync();
-  assert.equal(a.length, want.length);
-  for (let i = 0; i < a.length; i++)
-    assert.ok(
-      Math.abs(a[i]! - want[i]!) <= 1e-7 + 1e-6 * Math.abs(want[i]!),
-      `${name}[${i}]: ${a[i]} vs numeric ${want[i]}`,
-    );
-}
+const t64 = f64Maker(1717);
 
 describe('finite-difference gradient checks of the classifier ops (f64, CPU)', () => {
   it('batchnorm1d_backward (train mode: through the batch statistics)', () => {
