@@ -5,14 +5,7 @@
 import assert from 'node:assert/strict';
 import { getOp } from '../../src/ops/index.js';
 import { evaluateOp } from '../../src/reference/interp.js';
-
-const rand = (n: number, seed: number, lo = -1, hi = 1) => {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + ((hi - lo) * s) / 2 ** 32;
-  });
-};
+import { rand } from './values.js';
 
 /** torch.optim.AdamW's step on one element (lerp form of the first moment). */
 function torchAdamW(p: number, g: number, m: number, v: number, lr: number, wd: number, t: number) {

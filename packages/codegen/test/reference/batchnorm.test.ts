@@ -2,19 +2,9 @@
 // torch.nn.BatchNorm1d's rule written out in f64: train mode normalises with the batch mean and
 // biased variance, updates the running mean and the running *unbiased* variance with momentum; eval
 // mode normalises with the running statistics.
-import assert from 'node:assert/strict';
 import { getOp } from '../../src/ops/index.js';
 import { evaluateOp } from '../../src/reference/interp.js';
-
-const rand = (n: number, seed: number, lo = -1, hi = 1) => {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + ((hi - lo) * s) / 2 ** 32;
-  });
-};
-const near = (a: number, b: number, what: string) =>
-  assert.ok(Math.abs(a - b) <= 1e-12 * (1 + Math.abs(b)), `${what}: ${a} vs ${b}`);
+import { near, rand } from './values.js';
 
 describe('BatchNorm1d reference against torch rule', () => {
   const [N, C, eps, momentum] = [5, 3, 1e-6, 0.1];

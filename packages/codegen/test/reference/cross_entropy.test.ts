@@ -1,19 +1,9 @@
 // cross_entropy.test.ts: the reference semantics of the cross-entropy ops against the loss written
 // out in f64 (-log softmax at the label; -sum targets * log softmax for soft targets), with large
 // logits (the max is subtracted), and one-hot soft targets equal to the integer labels.
-import assert from 'node:assert/strict';
 import { getOp } from '../../src/ops/index.js';
 import { evaluateOp } from '../../src/reference/interp.js';
-
-const rand = (n: number, seed: number, lo = -1, hi = 1) => {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + ((hi - lo) * s) / 2 ** 32;
-  });
-};
-const near = (a: number, b: number, what: string) =>
-  assert.ok(Math.abs(a - b) <= 1e-12 * (1 + Math.abs(b)), `${what}: ${a} vs ${b}`);
+import { near, rand } from './values.js';
 
 describe('cross-entropy reference', () => {
   const [N, K] = [4, 6];
