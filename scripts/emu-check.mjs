@@ -28,6 +28,7 @@ const TESTS = [
   'mae_emu_async_test',
   'mae_emu_check_test',
   'mae_emu_count_test',
+  'mae_emu_hopper_test',
   'mae_nccl_emu_test',
 ];
 // `+z2`: the same schedule with the grid's z limit lowered to 2 (MAE_EMU_MAX_GRID_Z), so that the
@@ -35,7 +36,18 @@ const TESTS = [
 // `+sm1`: a device of one SM (MAE_EMU_SM_COUNT), so that the launchers' choices by the SM count
 // take their other branch at small sizes (the 128x128 GEMM tile, a thread per output in column
 // reductions); other kernels, other roundings: its hashes are not compared with the rest.
-const ALL = ['forward', 'reverse', 'shuffle:17', 'warp', 'warp-reverse', 'warp+z2', 'forward+sm1'];
+// `+mma`: the GEMMs on the mma.sync kernels (MAE_CUDA_GEMM=mma) where the emulated device (an sm_90
+// part) takes the wgmma ones; its hashes are not compared either.
+const ALL = [
+  'forward',
+  'reverse',
+  'shuffle:17',
+  'warp',
+  'warp-reverse',
+  'warp+z2',
+  'forward+sm1',
+  'forward+mma',
+];
 
 function parse(argv) {
   const o = { build: true, sanitize: false, schedules: null, seed: '7', jobs: availableParallelism() };
@@ -121,7 +133,12 @@ async function main() {
   }
   // under ASan the kernels' accesses go to ASan, not to the emulator's checks: their test is left out
   const tests = o.sanitize
-    ? TESTS.filter((t) => !['mae_emu_check_test', 'mae_emu_count_test', 'mae_emu_async_test'].includes(t))
+    ? TESTS.filter(
+        (t) =>
+          !['mae_emu_check_test', 'mae_emu_count_test', 'mae_emu_async_test', 'mae_emu_hopper_test'].includes(
+            t,
+          ),
+      )
     : TESTS;
   for (const t of [...tests, 'libnccl_emu.so', 'mae_op_check_emu']) {
     if (!existsSync(bin(t))) {
@@ -154,6 +171,7 @@ async function main() {
         MAE_EMU_SCHEDULE: schedule,
         ...(z ? { MAE_EMU_MAX_GRID_Z: z } : {}),
         ...(sm ? { MAE_EMU_SM_COUNT: sm } : {}),
+        ...(mods.includes('mma') ? { MAE_CUDA_GEMM: 'mma' } : {}),
       });
       const r = results[k];
       const summary = r.out.match(/op_check: \d+ checked, \d+ failed/)?.[0] ?? `exit ${r.code ?? r.signal}`;
@@ -172,7 +190,7 @@ async function main() {
       console.log(`emu-check: under ${s} op_check exited ${r.code ?? r.signal}:`);
       for (const l of bad.length ? bad : r.out.trim().split('\n').slice(-8)) console.log(`  ${l}`);
     }
-    if (k === 0 || s.includes('+sm')) return;
+    if (k === 0 || s.includes('+sm') || s.includes('+mma')) return;
     for (const [key, h] of hashes(r.out)) {
       if (reference.has(key) && reference.get(key) !== h) {
         failed++;

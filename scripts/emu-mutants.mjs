@@ -35,6 +35,7 @@ const COLSPLIT = `${EMIT_DIR}/cuda_colsplit.ts`;
 const PRELUDE = `${DEVICE_DIR}/prelude.cuh`;
 const GEMM = `${DEVICE_DIR}/gemm.cuh`;
 const GEMM_ASYNC = `${DEVICE_DIR}/gemm_async.cuh`;
+const GEMM_WGMMA = `${DEVICE_DIR}/gemm_wgmma.cuh`;
 const FLASH_COMMON = `${DEVICE_DIR}/flash_common.cuh`;
 const FLASH = `${DEVICE_DIR}/flash_forward.cuh`;
 const FLASH_BWD = `${DEVICE_DIR}/flash_backward.cuh`;
@@ -47,6 +48,7 @@ const REMOVED = '/* emu-mutant: barrier removed */';
 const OPS = {
   reduce: 'softmax_forward,softmax_backward,layernorm_forward,layernorm_backward',
   gemm: 'matmul_nn,linear_forward',
+  wgmma: 'matmul_nn,matmul_tn,linear_forward',
   colsplit: 'sum_forward,layernorm_backward',
   attnFwd: 'attention_forward',
   attnBwd: 'attention_backward',
@@ -211,6 +213,63 @@ const MUTANTS = [
     replace: 'for (int64_t z = 1; z + 1 < S; ++z)',
     ops: OPS.gemm,
     what: "split-K: the second pass leaves out the last slice's partials",
+  },
+  {
+    name: 'wgmma-release-early',
+    file: GEMM_WGMMA,
+    find: '    mae_wgmma_wait<0>(d);\n    __syncwarp();\n    if ((threadIdx.x & 31) == 0) mae_mbar_arrive(&empty[s]);',
+    replace:
+      '    __syncwarp();\n    if ((threadIdx.x & 31) == 0) mae_mbar_arrive(&empty[s]);\n    mae_wgmma_wait<0>(d);',
+    ops: OPS.wgmma,
+    what: 'wgmma GEMM: a stage released to the producer before its wgmma group completed (refilled while read)',
+  },
+  {
+    name: 'wgmma-full-parity',
+    file: GEMM_WGMMA,
+    find: 'mae_mbar_wait(&full[s], static_cast<unsigned>((i / MAE_WG_STAGES) & 1));',
+    replace: 'mae_mbar_wait(&full[s], static_cast<unsigned>((i / MAE_WG_STAGES + 1) & 1));',
+    ops: OPS.wgmma,
+    what: 'wgmma GEMM: consumers wait on the wrong phase parity (a stage read before its TMA copies land)',
+  },
+  {
+    name: 'wgmma-tx-bytes',
+    file: GEMM_WGMMA,
+    find: 'mae_mbar_arrive_expect_tx(&full[s], MAE_WG_STAGE_BYTES);',
+    replace: 'mae_mbar_arrive_expect_tx(&full[s], MAE_WG_STAGE_BYTES - 1024);',
+    ops: OPS.wgmma,
+    what: 'wgmma GEMM: the producer expects fewer transaction bytes than its copies bring',
+  },
+  {
+    name: 'wgmma-desc-sbo',
+    file: GEMM_WGMMA,
+    find: 'mae_wgmma_desc(tile + ks * 32, 16, 1024, 1)',
+    replace: 'mae_wgmma_desc(tile + ks * 32, 16, 512, 1)',
+    ops: OPS.wgmma,
+    what: 'wgmma GEMM: K-major descriptors with the wrong stride between 8-row groups (SBO)',
+  },
+  {
+    name: 'wgmma-k-step',
+    file: GEMM_WGMMA,
+    find: 'mae_wgmma_desc(tile + ks * 2048, 8192, 1024, 1)',
+    replace: 'mae_wgmma_desc(tile + ks * 1024, 8192, 1024, 1)',
+    ops: OPS.wgmma,
+    what: 'wgmma GEMM: MN-major descriptors step 8 k instead of 16 per wgmma',
+  },
+  {
+    name: 'wgmma-trans-b',
+    file: GEMM_WGMMA,
+    find: 'mae_wgmma_m64n256k16<ARow, BRow>(',
+    replace: 'mae_wgmma_m64n256k16<ARow, !BRow>(',
+    ops: OPS.wgmma,
+    what: 'wgmma GEMM: B read with the wrong major-ness (transpose flag flipped)',
+  },
+  {
+    name: 'wgmma-split-overlap',
+    file: GEMM_WGMMA,
+    find: 'const int64_t kt1 = kt0 + KS / MAE_WG_BK < KT ? kt0 + KS / MAE_WG_BK : KT;',
+    replace: 'const int64_t kt1 = kt0 + KS / MAE_WG_BK + 1 < KT ? kt0 + KS / MAE_WG_BK + 1 : KT;',
+    ops: OPS.wgmma,
+    what: "wgmma split-K: each slice runs one k tile into the next slice's",
   },
   {
     name: 'colsplit-slice-overlap',
@@ -432,13 +491,13 @@ function parseLine(line) {
  * One op_check run under a schedule, streamed: a FAIL line, or a hash that differs from ref (the
  * first schedule's), kills the mutant and (unless full) the run. Resolves { kill, detail, hashes }.
  */
-function check(o, bin, ops, schedule, ref) {
+function check(o, bin, ops, schedule, ref, env = {}) {
   const args = ['--device', 'cuda:0', '--small', '--reps', '1', '--hash'];
   if (ops) args.push('--only', ops);
   return new Promise((done) => {
     // the grid's z limit lowered to 2: the attention kernels' loops over samples run a second time
     const p = spawn(bin, args, {
-      env: { ...process.env, MAE_EMU_SCHEDULE: schedule, MAE_EMU_MAX_GRID_Z: '2' },
+      env: { ...process.env, MAE_EMU_SCHEDULE: schedule, MAE_EMU_MAX_GRID_Z: '2', ...env },
     });
     child = p;
     const hashes = new Map();
@@ -484,11 +543,11 @@ function check(o, bin, ops, schedule, ref) {
 }
 
 /** Runs the schedules in order; the first one's hashes are the reference for the others. */
-async function runSchedules(o, bin, ops) {
+async function runSchedules(o, bin, ops, env = {}) {
   let ref = null;
   const kills = [];
   for (const s of o.schedules) {
-    const r = await check(o, bin, ops, s, ref);
+    const r = await check(o, bin, ops, s, ref, env);
     if (r.kill) {
       kills.push({ schedule: s, ...r });
       if (!o.full) break;
@@ -497,6 +556,12 @@ async function runSchedules(o, bin, ops) {
   }
   return kills;
 }
+
+/**
+ * The environment a mutant's checks run in: the mma.sync GEMMs' sources under MAE_CUDA_GEMM=mma,
+ * since the emulated device (an sm_90 part) otherwise takes the wgmma kernels.
+ */
+const envFor = (m) => (m.file === GEMM || m.file === GEMM_ASYNC ? { MAE_CUDA_GEMM: 'mma' } : {});
 
 /** Applies, builds and checks one mutant; the file is restored before it returns. */
 async function runMutant(o, bin, m) {
@@ -518,7 +583,7 @@ async function runMutant(o, bin, m) {
         how: `build failed: ${b.out.match(/error:.*$/m)?.[0] ?? ''}`,
         secs: secs(),
       };
-    const kills = await runSchedules(o, bin, m.ops);
+    const kills = await runSchedules(o, bin, m.ops, envFor(m));
     if (!kills.length)
       return { verdict: 'survived', how: `passed under ${o.schedules.join(', ')}`, secs: secs() };
     const how = kills

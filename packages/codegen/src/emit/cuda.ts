@@ -8,16 +8,20 @@ import { computeDType, type OpDef, resolveDType, type Variant } from '../ir/op.j
 import { type Contraction, type Kernel, lowerOp, type Stmt } from '../lower/lower.js';
 import { emitColsplit, splittable } from './cuda_colsplit.js';
 import {
+  type DirectOperand,
   directOperand,
   emitMmaAsyncKernel,
   emitMmaKernel,
   emitMmaSplitKernels,
   emitSimtKernel,
+  emitWgmmaKernels,
   type GemmCtx,
   MMA_CONFIGS,
   type MmaConfig,
+  rowContiguous,
   SPLIT,
   SPLIT_REDUCE_THREADS,
+  WGMMA,
 } from './cuda_gemm.js';
 import { CudaRenderer } from './render.js';
 import {
@@ -47,6 +51,8 @@ const PRELUDE = `#include <cuda_runtime.h>
 #include "prelude.cuh"
 #include "gemm.cuh"
 #include "gemm_async.cuh"
+#include "gemm_wgmma.cuh"
+#include "hopper_host.cuh"
 `;
 
 export class CudaEmitter {
@@ -349,10 +355,12 @@ export class CudaEmitter {
         const split = async ? this.splitK(k.name, s, ctx, large, launch) : [];
         // the large tile when it still gives at least two waves of blocks on this device; else, for one
         // sample with a long k, the large tile over slices of k (split-K); else the small tile
+        const wgmma = async ? this.wgmma(k.name, s, ctx, async as [DirectOperand, DirectOperand]) : [];
         return [
           '{',
           ...dims,
           ...asyncOk,
+          ...wgmma,
           `  const int64_t _tiles = ((_M + ${large.BM - 1}) / ${large.BM}) * ((_N + ${large.BN - 1}) / ${large.BN});`,
           '  if (_BATCH * _tiles >= 2 * mae_sm_count(device)) {',
           ...largeLaunch,
@@ -360,6 +368,7 @@ export class CudaEmitter {
           '  } else {',
           ...smallLaunch,
           '  }',
+          ...(async ? ['  }'] : []),
           '} }',
         ];
       }
@@ -405,6 +414,60 @@ export class CudaEmitter {
         true,
         ', _ws, _S',
       ),
+    ];
+  }
+
+  /**
+   * The sm_90a branch of a contraction's launcher (`if (...) { ... } else {`, closed after the
+   * mma.sync launches): on a device that takes wgmma (mae_wgmma_enabled), the operands' TMA maps
+   * (dims {contiguous, other, batch}; boxes of 64 x the tile's rows, or 64 x 64 for an operand
+   * contiguous along its rows) and the wgmma kernel over the whole grid, or for one sample whose
+   * tiles do not fill the GPU, split-K over slices of k summed by the mma kernels' reduce.
+   */
+  private wgmma(
+    name: string,
+    s: Contraction,
+    ctx: GemmCtx,
+    ops: readonly [DirectOperand, DirectOperand],
+  ): string[] {
+    const kernel = `${name}_wgmma`;
+    emitWgmmaKernels(ctx, s, kernel);
+    const map = (v: string, d: DirectOperand, rows: number, row: IndexVar) => {
+      const dims = d.load.t.dims.map((x) => `(uint64_t)(${this.r.dim(x)})`);
+      const batch = dims.slice(0, -2).join(' * ') || '(uint64_t)1';
+      const rowMajor = rowContiguous(d.load, row);
+      return `  if (mae_tma_map_3d(&${v}, ${d.load.t.name}_k, ${dims.at(-1)}, ${dims.at(-2)}, ${batch}, 64, ${rowMajor ? 64 : rows}, OP)) return MAE_ERROR;`;
+    };
+    const kt = `(${this.prod(s.kvars)} + ${WGMMA.BK - 1}) / ${WGMMA.BK}`;
+    const grid = (x: string) => `dim3((unsigned)(${x}), (unsigned)((_M + ${WGMMA.BM - 1}) / ${WGMMA.BM}), `;
+    const launch = (k: string, g: string, extra: string) => [
+      `  { const cudaError_t _e = cudaFuncSetAttribute(reinterpret_cast<const void*>(${k}), cudaFuncAttributeMaxDynamicSharedMemorySize, (int)MAE_WG_SMEM);`,
+      '    if (_e != cudaSuccess) return mae_fail("%s: cannot allow %zu bytes of shared memory: %s", OP, MAE_WG_SMEM, cudaGetErrorString(_e)); }',
+      `  MAE_LAUNCH(${k}, ${g}, ${WGMMA.THREADS}, MAE_WG_SMEM, _st, ${this.launchArgs}, _ta, _tb${extra});`,
+      '  if (mae_launched(OP)) return MAE_ERROR;',
+    ];
+    const tilesN = `((_N + ${WGMMA.BN - 1}) / ${WGMMA.BN})`;
+    return [
+      '  const int _wg = _async ? mae_wgmma_enabled(device) : 0;',
+      '  if (_wg < 0) return mae_fail("%s: MAE_CUDA_GEMM must be auto or mma", OP);',
+      '  if (_wg > 0 && _BATCH <= 65535) {',
+      '  MaeTmaMap _ta, _tb;',
+      map('_ta', ops[0], WGMMA.BM, s.m),
+      map('_tb', ops[1], WGMMA.BN, s.n),
+      `  const int64_t _wtiles = ((_M + ${WGMMA.BM - 1}) / ${WGMMA.BM}) * ${tilesN}, _WKT = ${kt};`,
+      `  const int64_t _wsplit = _BATCH == 1 ? mae_split_k(_wtiles, _WKT, mae_sm_count(device), ${SPLIT.MAX}, ${WGMMA.MIN_TILES}) : 1;`,
+      '  if (_wsplit >= 2) {',
+      `  const int64_t _KS = (_WKT + _wsplit - 1) / _wsplit * ${WGMMA.BK}, _S = (_WKT * ${WGMMA.BK} + _KS - 1) / _KS;`,
+      '  void* _wsp = nullptr;',
+      '  if (mae_cuda_workspace(device, stream, (size_t)(_S * _M * _N) * sizeof(float), &_wsp, OP)) return MAE_ERROR;',
+      '  float* const _ws = static_cast<float*>(_wsp);',
+      ...launch(`${kernel}_split`, `${grid(`_S * ${tilesN}`)}1)`, ', _ws, _KS'),
+      `  MAE_LAUNCH_FLAT(${name}_mma${MMA_CONFIGS[1]!.BM}x${MMA_CONFIGS[1]!.BN}_split_reduce, (unsigned)mae_blocks(_M * _N, ${SPLIT_REDUCE_THREADS}, 1 << 20), ${SPLIT_REDUCE_THREADS}, 0, _st, ${this.launchArgs}, _ws, _S);`,
+      '  if (mae_launched(OP)) return MAE_ERROR;',
+      '  } else {',
+      ...launch(kernel, `${grid(tilesN)}(unsigned)_BATCH)`, ''),
+      '  }',
+      '  } else {',
     ];
   }
 

@@ -200,6 +200,35 @@ export function emitMmaSplitKernels(g: GemmCtx, c: Contraction, name: string, cf
   });
 }
 
+/** The sm_90a wgmma GEMM's tile (gemm_wgmma.cuh: MAE_WG_*), and split-K's least k tiles per slice. */
+export const WGMMA = { BM: 128, BN: 256, BK: 64, THREADS: 384, MIN_TILES: 4 } as const;
+const TMA_PARAMS = 'const __grid_constant__ MaeTmaMap _ta, const __grid_constant__ MaeTmaMap _tb';
+
+/**
+ * The sm_90a kernels (gemm_wgmma.cuh) for a contraction whose operands are both directOperand()s:
+ * `${name}` the whole product through the op's epilogue, `${name}_split` the f32 partials of k
+ * slices for split-K (summed by the mma kernels' `_reduce`); the operands come as TMA tensor maps.
+ */
+export function emitWgmmaKernels(g: GemmCtx, c: Contraction, name: string) {
+  const flags = rowFlags(c);
+  emitKernel(g, c, name, {
+    threads: WGMMA.THREADS,
+    call: `mae_gemm_wgmma<${flags}>`,
+    ct: 'float',
+    lambdas: ['out'],
+    params: TMA_PARAMS,
+    args: '_M, _N, _K, _ta, _tb, _out',
+  });
+  emitKernel(g, c, `${name}_split`, {
+    threads: WGMMA.THREADS,
+    call: `mae_gemm_wgmma_split<${flags}>`,
+    ct: 'float',
+    lambdas: [],
+    params: `${TMA_PARAMS}, float* __restrict__ _ws, int64_t _KS`,
+    args: '_M, _N, _K, _KS, _ta, _tb, _ws',
+  });
+}
+
 /** The fp32 SIMT kernel (gemm.cuh's mae_gemm_simt): 64x64 tiles, 256 threads, 4x4 outputs per thread. */
 export function emitSimtKernel(g: GemmCtx, c: Contraction, name: string, ct: string) {
   emitKernel(g, c, name, { threads: 256, call: `mae_gemm_simt<${ct}, ${rowFlags(c)}>`, ct });

@@ -34,6 +34,31 @@ describe('generateAll', () => {
     assert.ok(cu.includes('linear_forward_cuda_f32_k0_simt'));
     assert.ok(!cu.includes('cuda_f64'), 'no f64 on CUDA');
   });
+  it('gives every transpose of a bf16 GEMM the sm_90a kernels with TMA maps along the contiguous axis', () => {
+    const cu = a['ops_cuda.cu']!;
+    // matmul_{nt,nn,tn,tt}: A [BT, M, K] or [BT, K, M], B [BT, N, K] or [BT, K, N]; an operand
+    // contiguous along k comes as boxes of 64 k x its tile's rows, one contiguous along its rows as
+    // boxes of 64 rows x 64 k
+    const cases = [
+      ['matmul_nt', 'false, false', '(K), (uint64_t)(M)', '128', '(K), (uint64_t)(N)', '256'],
+      ['matmul_nn', 'false, true', '(K), (uint64_t)(M)', '128', '(N), (uint64_t)(K)', '64'],
+      ['matmul_tn', 'true, true', '(M), (uint64_t)(K)', '64', '(N), (uint64_t)(K)', '64'],
+      ['matmul_tt', 'true, false', '(M), (uint64_t)(K)', '64', '(K), (uint64_t)(N)', '256'],
+    ] as const;
+    for (const [name, flags, adims, abox, bdims, bbox] of cases) {
+      const kernel = cu.slice(cu.indexOf(`${name}_cuda_bf16_k0_wgmma(`));
+      assert.match(kernel.slice(0, kernel.indexOf('\n}\n')), new RegExp(`mae_gemm_wgmma<${flags}>`), name);
+      const launcher = cu.slice(cu.indexOf(`mae_status ${name}_cuda_bf16(`));
+      assert.ok(
+        launcher.includes(`mae_tma_map_3d(&_ta, a_k, (uint64_t)${adims}, (uint64_t)(BT), 64, ${abox}, OP)`),
+        `${name} A map`,
+      );
+      assert.ok(
+        launcher.includes(`mae_tma_map_3d(&_tb, b_k, (uint64_t)${bdims}, (uint64_t)(BT), 64, ${bbox}, OP)`),
+        `${name} B map`,
+      );
+    }
+  });
   it('splits column reductions with few outputs across blocks over slices of the rows (_part, _join)', () => {
     const cu = a['ops_cuda.cu']!;
     // layernorm's dweight and dbias: a thread per column only when the columns fill two waves

@@ -20,7 +20,10 @@ export const GridCounts = z.object({
   global_store: sectors,
   shared_load: wavefronts,
   shared_store: wavefronts,
+  /** mma.m16n8k16 instructions (per warp) */
   mma: n,
+  /** FLOPs of wgmma.mma_async (sm_90a; absent from counter files of older builds) */
+  wgmma_flops: n.default(0),
   /** distinct sectors of each block, summed */
   block_sectors: n,
   /** distinct sectors of the run */

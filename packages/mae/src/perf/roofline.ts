@@ -1,6 +1,6 @@
 // roofline.ts: the modeled time of one kernel launch on a GPU model, from the emulator's counters
 // (counts.ts) scaled from the blocks it ran to the whole grid, and ptxas's resources (occupancy):
-// the slowest of the tensor-core work (MMAs at what mma.sync reaches), DRAM traffic (the distinct
+// the slowest of the tensor-core work (mma.sync and wgmma each at what it reaches), DRAM traffic (the distinct
 // sectors of the grid as the emulator estimates them from its sample: L2 taken as perfect), L2-to-SM
 // traffic (the distinct sectors of each block: L1 taken as perfect for a block's life), L1 traffic
 // (every sector every request moves: where uncoalesced loads cost) and shared-memory wavefronts
@@ -54,14 +54,16 @@ export function modelLaunch(
   const blocks = gridBlocks(c);
   const scale = c.blocks_run > 0 ? blocks / c.blocks_run : 0;
   const occ = occupancy(gpu, blockThreads(c), registers, staticShared + c.smem, blocks);
-  const tensorFlops = c.mma * MMA_16816_FLOPS * scale;
+  const mmaFlops = c.mma * MMA_16816_FLOPS * scale,
+    wgmmaFlops = c.wgmma_flops * scale;
+  const tensorFlops = mmaFlops + wgmmaFlops;
   const dramBytes = c.dram_bytes;
   const sectors = c.global_load.sectors + c.global_store.sectors;
   const l1Sectors = sectors * scale;
   const l2Bytes = c.block_sectors * 32 * scale;
   const sharedWavefronts = (c.shared_load.wavefronts + c.shared_store.wavefronts) * scale;
   const seconds = {
-    'tensor cores': tensorFlops / (gpu.bf16Flops * REACH.mmaSync),
+    'tensor cores': mmaFlops / (gpu.bf16Flops * REACH.mmaSync) + wgmmaFlops / (gpu.bf16Flops * REACH.wgmma),
     DRAM: dramBytes / (gpu.hbmBytesPerSec * REACH.hbm),
     L2: l2Bytes / (gpu.l2BytesPerSec * REACH.l2),
     L1: l1Sectors / (gpu.sms * gpu.clockHz * REACH.l1SectorsPerClock),

@@ -1,5 +1,5 @@
 // roofline.test.ts: a launch's modeled time from counters whose answer is known: a copy is DRAM
-// bound at what HBM reaches, a tensor-core kernel at what mma.sync reaches, uncoalesced loads cost
+// bound at what HBM reaches, a tensor-core kernel at what mma.sync (or wgmma) reaches, uncoalesced loads cost
 // in L1, a sampled grid is scaled to the whole grid, a tiny kernel takes the launch floor, the
 // serial estimate is waves x loads per warp x the load latency, and the report sums launches per
 // kernel and the step's MFU from the model FLOPs.
@@ -31,6 +31,7 @@ function counts(kernel: string, blocks: number, over: Partial<GridCounts> = {}):
     shared_load: zeroWf,
     shared_store: zeroWf,
     mma: 0,
+    wgmma_flops: 0,
     block_sectors: 0,
     unique_sectors: 0,
     dram_bytes: 0,
@@ -63,6 +64,23 @@ describe('roofline model', () => {
     const m = modelLaunch(counts('matmul_nn_cuda_bf16_k0_mma128x128', 132 * 8, { mma }), h100, 64);
     assert.equal(m.bound, 'tensor cores');
     assert.ok(Math.abs(m.time - (mma * MMA_16816_FLOPS) / (h100.bf16Flops * REACH.mmaSync)) < 1e-12);
+  });
+  it('wgmma work is bound at what wgmma reaches, and adds to mma.sync work in one kernel', () => {
+    const flops = 1e12;
+    const c = counts('matmul_nn_cuda_bf16_k0_wgmma', 132, { wgmma_flops: flops, block: [384, 1, 1] });
+    const m = modelLaunch(c, h100, 154);
+    assert.equal(m.bound, 'tensor cores');
+    assert.ok(Math.abs(m.time - flops / (h100.bf16Flops * REACH.wgmma)) < 1e-12);
+    assert.equal(m.tensorFlops, flops);
+    const both = modelLaunch({ ...c, mma: 1e6 }, h100, 154);
+    const mma = (1e6 * MMA_16816_FLOPS) / (h100.bf16Flops * REACH.mmaSync);
+    assert.ok(Math.abs(both.time - m.time - mma) < 1e-12);
+  });
+  it('reads counter files of builds before wgmma (no wgmma_flops) as none', () => {
+    const { wgmma_flops: _, ...old } = counts('k', 1);
+    const path = join(tmpdir(), `mae-counts-${process.pid}.jsonl`);
+    writeFileSync(path, `${JSON.stringify(old)}\n`);
+    assert.equal(readCounts(path)[0]!.wgmma_flops, 0);
   });
   it('uncoalesced loads cost in L1: 32 sectors where 1 would do', () => {
     const c = copy(256 << 20);

@@ -25,6 +25,7 @@
 #define __forceinline__ inline
 #define __noinline__
 #define __launch_bounds__(...)
+#define __grid_constant__
 #define __align__(n) alignas(n)
 #define __trap() ::mae_emu::trap(__FILE__, __LINE__)
 
@@ -103,6 +104,39 @@ void cp_async_wait(int pending);     // cp.async.wait_group: all but the newest 
 // address of row l % 8 of matrix l / 8 (16 bytes); r[i] receives matrix i's elements (l / 4,
 // 2 (l % 4) + {0, 1}), or with trans (2 (l % 4) + {0, 1}, l / 4).
 void ldmatrix(uint32_t* r, int num, bool trans, const void* row);
+
+// ---- sm_90a: mbarriers, TMA and wgmma (device_hopper.cpp, device_wgmma.cpp) ----
+// The shared-memory address of a pointer into the block's shared memory, as cvta.to.shared gives it
+// (the static area at 0, the dynamic area after its 48 KiB), and back.
+uint32_t shared_address(const void* p);
+void* shared_pointer(uint32_t a);
+// mbarrier.init / arrive / arrive.expect_tx / expect_tx on a barrier in shared memory (8 bytes,
+// 8-byte aligned); mbarrier_wait blocks the thread until the barrier's phase of parity `parity`
+// has completed (try_wait.parity in a loop).
+void mbarrier_init(uint64_t* bar, unsigned count);
+void mbarrier_arrive(uint64_t* bar);
+void mbarrier_arrive_expect_tx(uint64_t* bar, unsigned bytes);
+void mbarrier_wait(uint64_t* bar, unsigned parity);
+// A tensor map as cuTensorMapEncodeTiled would make it (tiled, no interleave, element strides 1,
+// zero fill), in the 128 opaque bytes of a CUtensorMap; the words of a refusal, or "" (then written).
+struct TmaSpec {
+  const void* base;
+  uint16_t rank, elem_bytes, swizzle_bytes;  // swizzle: 0 (none), 32, 64 or 128
+  uint64_t dims[5], strides[5];              // strides[0] unused (elements are contiguous), bytes
+  uint32_t box[5];
+};
+const char* tma_encode(void* map128, const TmaSpec& spec);
+// cp.async.bulk.tensor.{rank}d.shared::cluster.global.mbarrier::complete_tx::bytes: the box at
+// element coordinates c[0..rank) (out-of-range elements read as zeros) into shared `dst`, swizzled
+// as the map says; its bytes count against `bar`'s transactions when they land.
+void tma_load(void* dst, const void* map128, const int32_t* c, uint64_t* bar);
+// wgmma.mma_async.sync.aligned.m64n{n}k16.f32.bf16.bf16 with both operands in shared memory: d
+// (this thread's n / 2 accumulators) = (scale_d ? d : 0) + A B, A (64 x 16) and B (16 x n) read
+// through the matrix descriptors (trans: MN-major); fence, commit_group and wait_group as PTX.
+void wgmma(float* d, int n, uint64_t desc_a, uint64_t desc_b, bool scale_d, bool trans_a, bool trans_b);
+void wgmma_fence();
+void wgmma_commit();
+void wgmma_wait(int pending);
 
 // ---- launches: the arguments converted and copied as CUDA does at the launch ----
 // flat: launched with MAE_LAUNCH_FLAT (no barrier, no warp collective: threads run without fibers).

@@ -71,10 +71,14 @@ void cp_async_wait(int pending) {
 }
 
 std::string unwaited_copies(const Block& b) {
-  for (const Fiber& f : b.fibers)
+  for (const Fiber& f : b.fibers) {
+    if (!f.wgmma.empty())
+      return thread_name(b, f.linear) + " ended with " + std::to_string(f.wgmma.size()) +
+             " wgmma.mma_async it never waited for (wgmma.wait_group)";
     if (!f.copies.empty())
       return thread_name(b, f.linear) + " ended with " + std::to_string(f.copies.size()) +
              " cp.async copies it never waited for (cp.async.wait_group)";
+  }
   return "";
 }
 

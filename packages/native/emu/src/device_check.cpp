@@ -163,7 +163,7 @@ void check_cell(Block& b, const Place& p, size_t i, bool write, bool commit = tr
     return;
   }
   const bool wrote = c.wB >= b.block_start;
-  if (wrote && !ordered(b, t, c.wt, c.wB, c.wW))
+  if (wrote && c.wt != kAsync && !ordered(b, t, c.wt, c.wB, c.wW))
     race(b, p, i, thread_name(b, t) + (write ? " writes" : " reads") + " what " + thread_name(b, c.wt) + " wrote");
   if (write) {
     if (c.rB == b.epoch && c.rt != kNone && c.rt != t) {
@@ -202,6 +202,7 @@ inline void check(uintptr_t a, size_t n, bool write, uintptr_t pc) {
   Block* b = tl_block;
   if (b == nullptr || b->current == nullptr) return;
   const bool shared = a - reinterpret_cast<uintptr_t>(b->window) < b->window_bytes;
+  if (shared && write) note_shared_write(*b, a, n);
   if (b->count != nullptr && (shared || device_address(reinterpret_cast<const void*>(a))))
     count_access(*b, pc, a, n, write, shared);
   if (g_checks == 0) return;
@@ -213,9 +214,35 @@ inline void check(uintptr_t a, size_t n, bool write, uintptr_t pc) {
 
 void check_only(uintptr_t a, size_t n, bool write) {
   Block* b = tl_block;
-  if (b == nullptr || b->current == nullptr || g_checks == 0) return;
-  if (a - reinterpret_cast<uintptr_t>(b->window) < b->window_bytes) return check_shared(*b, a, n, write);
+  if (b == nullptr || b->current == nullptr) return;
+  const bool shared = a - reinterpret_cast<uintptr_t>(b->window) < b->window_bytes;
+  if (shared && write) note_shared_write(*b, a, n);
+  if (g_checks == 0) return;
+  if (shared) return check_shared(*b, a, n, write);
   if ((g_checks & kMemcheck) && device_address(reinterpret_cast<const void*>(a))) check_global(a, n, write);
+}
+
+void check_async(uintptr_t a, size_t n, AsyncAccess what_) {
+  Block* b = tl_block;
+  if (b == nullptr || b->current == nullptr) return;
+  const bool write = what_ == kAsyncWrite;
+  if (write) note_shared_write(*b, a, n);
+  if (g_checks == 0) return;
+  const Place p = place(*b, a, n);
+  if (p.cell < 0) {
+    if (g_checks & kMemcheck) shared_out_of_bounds(*b, a, n, what_ != kAsyncRead);
+    return;
+  }
+  if (b->cells.empty() || what_ == kAsyncBounds) return;
+  for (size_t i = 0; i < n; ++i) {
+    SharedCell& c = b->cells[size_t(p.cell) + i];
+    if (write) {
+      c.wt = kAsync, c.wB = b->epoch, c.wW = 0, c.rt = kNone, c.rB = 0;
+    } else if ((g_checks & kInitcheck) && c.wB < b->block_start) {
+      fault_in_fiber("initcheck: the asynchronous proxy (wgmma) reads " + what(p) + ", byte " +
+                     std::to_string(p.offset + i) + ", which no thread or TMA copy of this block has written");
+    }
+  }
 }
 
 void check_write_hazard(uintptr_t a, size_t n) {

@@ -49,6 +49,7 @@ struct WarpLog {
 struct GridCounts {
   uint64_t req[4] = {}, units[4] = {}, ideal[4] = {};  // by Kind: sectors or wavefronts, and ideal
   uint64_t mma_lanes = 0;
+  uint64_t wgmma_flops = 0;  // wgmma.mma_async, FLOPs (2 m n k per warpgroup instruction)
   uint64_t blocks = 0, warps = 0, block_sectors = 0;
   std::unordered_set<uint64_t> sectors, block;  // the run's, the current block's
 };
@@ -149,6 +150,30 @@ void count_mma(Block& b) {
   if (b.count != nullptr) ++b.count->grid.mma_lanes;
 }
 
+// Counted per thread: each of the warpgroup's 128 threads adds its share of 2 x 64 x n x 16.
+void count_wgmma(Block& b, int n) {
+  if (b.count != nullptr) b.count->grid.wgmma_flops += 2ull * 64 * static_cast<uint64_t>(n) * 16 / 128;
+}
+
+// A TMA copy: one global load request of the box's bytes (the runs it read), its sectors ideal.
+void count_tma(Block& b, uintptr_t /*base*/, const std::vector<std::pair<uintptr_t, size_t>>& runs) {
+  if (b.count == nullptr) return;
+  GridCounts& g = b.count->grid;
+  std::vector<uint64_t> sec;
+  uint64_t bytes = 0;
+  for (const auto& [lo, n] : runs) {
+    bytes += n;
+    for (uint64_t s = lo >> 5; s <= (lo + n - 1) >> 5; ++s) sec.push_back(s);
+  }
+  std::sort(sec.begin(), sec.end());
+  sec.erase(std::unique(sec.begin(), sec.end()), sec.end());
+  ++g.req[kGlobalLoad];
+  g.units[kGlobalLoad] += sec.size();
+  g.ideal[kGlobalLoad] += (bytes + 31) / 32;
+  g.sectors.insert(sec.begin(), sec.end());
+  g.block.insert(sec.begin(), sec.end());
+}
+
 void count_end(Block& b) {
   if (b.count == nullptr) return;
   GridCounts& g = b.count->grid;
@@ -209,8 +234,8 @@ void count_finish(Block& b, const char* kernel, dim3 grid, dim3 block, size_t sm
     kind("shared_load", kSharedLoad, "wavefronts");
     kind("shared_store", kSharedStore, "wavefronts");
     const double scale = g.blocks ? static_cast<double>(grid.x) * grid.y * grid.z / static_cast<double>(g.blocks) : 0;
-    std::fprintf(f, ",\"mma\":%llu,\"block_sectors\":%llu,\"unique_sectors\":%llu,\"dram_bytes\":%llu}\n",
-                 static_cast<unsigned long long>(g.mma_lanes / 32), static_cast<unsigned long long>(g.block_sectors),
+    std::fprintf(f, ",\"mma\":%llu,\"wgmma_flops\":%llu,\"block_sectors\":%llu,\"unique_sectors\":%llu,\"dram_bytes\":%llu}\n",
+                 static_cast<unsigned long long>(g.mma_lanes / 32), static_cast<unsigned long long>(g.wgmma_flops), static_cast<unsigned long long>(g.block_sectors),
                  static_cast<unsigned long long>(g.sectors.size()),
                  static_cast<unsigned long long>(dram_bytes(g.sectors, scale)));
     std::fclose(f);

@@ -162,16 +162,22 @@ bool release(Block& b) {
     }
   }
   if (released || b.faulted) return !b.faulted;
-  unsigned at_barrier = 0, done = 0;
+  if (release_mbarrier_waiters(b)) return !b.faulted;
+  unsigned at_barrier = 0, done = 0, at_mbarrier = 0;
   const Fiber* exited = nullptr;
   for (const Fiber& f : b.fibers) {
     if (f.state == FiberState::AtBarrier) ++at_barrier;
+    if (f.state == FiberState::AtMbarrier) ++at_mbarrier;
     if (f.state == FiberState::Done) {
       ++done;
       exited = exited ? exited : &f;
     }
   }
   if (done == b.nthreads) return false;
+  if (at_mbarrier > 0) {  // nothing can run, and they wait on phases no one can complete
+    fault(b, mbarrier_deadlock(b) + (at_barrier ? " (" + std::to_string(at_barrier) + " threads wait at __syncthreads)" : ""));
+    return false;
+  }
   if (at_barrier + done == b.nthreads && done > 0) {
     fault(b, std::to_string(at_barrier) + " threads wait at __syncthreads that " + std::to_string(done) +
                  " threads (the first " + thread_name(*exited) + ") exited before reaching (a divergent barrier)");
@@ -198,7 +204,11 @@ void start_block(Block& b) {
     f.state = FiberState::Ready;
     f.copies.clear();
     f.committed = 0;
+    f.wgmma.clear();
+    f.wgmma_committed = 0;
   }
+  b.mbarriers.clear();
+  b.wg_operands.clear();  // poisoned afresh
 }
 
 void run_block(Block& b) {
@@ -206,7 +216,16 @@ void run_block(Block& b) {
   for (Fiber& f : b.fibers) prepare_fiber(f);
   for (uint64_t p = 0;; ++p) {
     pass(b, p);
-    if (b.faulted || !release(b)) break;
+    if (b.faulted) break;
+    // a thread that yielded (an mbarrier arrival) runs again in the next pass, with the threads
+    // its arrival released: no barrier is released while one is still running
+    bool yielded = false;
+    for (const Fiber& f : b.fibers) yielded = yielded || f.state == FiberState::Ready;
+    if (yielded) {
+      release_mbarrier_waiters(b);
+      continue;
+    }
+    if (!release(b)) break;
   }
   if (!b.faulted) {
     const std::string unwaited = unwaited_copies(b);

@@ -12,7 +12,7 @@
 
 namespace mae_emu {
 
-enum class FiberState { Ready, AtBarrier, AtWarpSync, Done };
+enum class FiberState { Ready, AtBarrier, AtWarpSync, AtMbarrier, Done };
 
 // A cp.async copy a thread issued and has not waited for (device_async.cpp): the bytes were read
 // at the issue, they reach shared memory when the thread waits for their group.
@@ -23,6 +23,32 @@ struct AsyncCopy {
   uint32_t group = 0;  // the thread's commit count when it issued the copy
 };
 
+// A wgmma.mma_async a thread issued and has not waited for (device_wgmma.cpp). Its operands are
+// read at the issue (result kept in `out`) or at the wait, as the block's async mode says.
+struct WgmmaOp {
+  float* d = nullptr;
+  int n = 0;
+  uint64_t desc_a = 0, desc_b = 0;
+  bool scale_d = true, trans_a = false, trans_b = false, done = false;
+  uint32_t group = 0;
+  std::vector<float> out;  // the result, when computed at the issue
+};
+
+// An mbarrier (device_hopper.cpp), kept beside shared memory by its shared address: the arrivals a
+// phase expects, those still pending, the transaction bytes pending, the phases completed, and the
+// TMA copies in flight that count against it (each lands its bytes, then completes its transactions).
+struct TmaCopy {
+  unsigned char* dst = nullptr;
+  std::vector<unsigned char> bytes;
+};
+struct Mbarrier {
+  uint32_t addr = 0;
+  unsigned count = 0, pending = 0;
+  int64_t tx = 0;
+  uint32_t phases = 0;
+  std::vector<TmaCopy> inflight;
+};
+
 struct Fiber {
   void* sp = nullptr;  // saved stack pointer while suspended
   unsigned char* stack = nullptr;
@@ -31,6 +57,10 @@ struct Fiber {
   FiberState state = FiberState::Ready;
   std::vector<AsyncCopy> copies;  // cp.async copies in flight
   uint32_t committed = 0;         // cp.async.commit_group calls so far
+  std::vector<WgmmaOp> wgmma;     // wgmma.mma_async in flight
+  uint32_t wgmma_committed = 0;   // wgmma.commit_group calls so far
+  uint32_t wait_bar = 0;          // AtMbarrier: the barrier's shared address and the phase parity
+  unsigned wait_parity = 0;
 };
 
 // A fault in a kernel: the grid stops and the launch reports it.
@@ -47,7 +77,7 @@ struct SharedCell {
   uint32_t wB, rB, wW, rW;
   uint16_t wt, rt, rwarp;
 };
-constexpr uint16_t kNone = 0xffff, kMany = 0xfffe;
+constexpr uint16_t kNone = 0xffff, kMany = 0xfffe, kAsync = 0xfffd;  // kAsync: written by a TMA copy
 
 // A block's shared memory: [gap][static area][gap][dynamic area][gap] in one mapping, so that the
 // checks can tell an access that runs off either area from one to host memory.
@@ -77,6 +107,18 @@ struct Block {
   // one exchange area per warp: 32 x 8 bytes for shuffles, 32 x 10 words for the MMA fragments
   std::vector<uint64_t> exchange;
   std::vector<uint32_t> mma;
+  // sm_90a state (device_hopper.cpp): the mbarriers initialised in this block
+  std::vector<Mbarrier> mbarriers;
+  // wgmma's operand cache (device_wgmma.cpp): an operand read through a descriptor, held until a
+  // write to shared memory (a thread's store, a landed copy) touches the bytes it was read from
+  struct WgmmaOperand {
+    bool valid = false, trans = false;
+    uint64_t desc = 0;
+    int rows = 0;
+    uintptr_t lo = 0, hi = 0;  // the bytes read
+    std::vector<float> v;      // [rows][16]
+  };
+  std::vector<WgmmaOperand> wg_operands;  // at most kWgmmaOperands
   // performance counters, while counting (device_count.cpp)
   struct CountState* count = nullptr;
   // the first fault seen (the grid stops)
@@ -134,5 +176,26 @@ void count_only(uintptr_t a, size_t n, bool write, uintptr_t pc);
 void check_write_hazard(uintptr_t a, size_t n);
 // A thread that ended with cp.async copies it never waited for: the fault's words, or "".
 std::string unwaited_copies(const Block& b);
+// Accesses of the asynchronous proxy (TMA, wgmma's operand reads): memcheck on shared bounds, and
+// initcheck for reads; a TMA write marks the bytes written by no thread (racecheck leaves them to
+// the mbarriers that order them).
+enum AsyncAccess { kAsyncRead, kAsyncWrite, kAsyncBounds };
+void check_async(uintptr_t a, size_t n, AsyncAccess what);
+// A write to shared memory: drops the wgmma operands read from those bytes.
+inline void note_shared_write(Block& b, uintptr_t a, size_t n) {
+  for (Block::WgmmaOperand& o : b.wg_operands)
+    if (o.valid && a < o.hi && a + n > o.lo) o.valid = false;
+}
+// sm_90a scheduling (device_hopper.cpp): readies the threads whose mbarrier phase has completed
+// (true if any), and the fault's words for threads left waiting when nothing else can run.
+bool release_mbarrier_waiters(Block& b);
+std::string mbarrier_deadlock(const Block& b);
+// Whether asynchronous results arrive late (TMA copies land only when a thread waits on their
+// mbarrier, wgmma reads its operands at the issue) or early (copies land as soon as their phase's
+// arrivals are in, wgmma reads at the wait): the reverse schedules late, the others early, so that
+// a kernel that reads too soon or releases a buffer too soon fails under one of them.
+bool async_late();
+void count_tma(Block& b, uintptr_t src_lo, const std::vector<std::pair<uintptr_t, size_t>>& rows);
+void count_wgmma(Block& b, int n);
 
 }  // namespace mae_emu

@@ -1,0 +1,143 @@
+// gemm_wgmma.cuh: the sm_90a tensor-core GEMM of contraction kernels whose operands are plain bf16
+// tensors (the same operands gemm_async.cuh takes): C[b] (M x N) = A[b] (M x K) B[b] (N x K)^T in
+// 128 x 256 block tiles over k tiles of 64, as in ThunderKittens and fast.cu's Hopper kernels:
+//   - 384 threads: warpgroup 0 produces, warpgroups 1 and 2 consume (64 rows of the tile each);
+//   - one producer thread loads each k tile of both operands with TMA (hopper.cuh) into a
+//     MAE_WG_STAGES-deep ring of 128-byte-swizzled shared tiles, completing the stage's `full`
+//     mbarrier; an operand contiguous along k (K-major) comes as one box of 64 k x rows, one
+//     contiguous along its rows (ARow / BRow: MN-major) as boxes of 64 rows x 64 k;
+//   - each consumer waits for the stage, issues 4 wgmma m64n256k16 (one per 16 k) reading both
+//     operands from shared memory through descriptors (MN-major operands transposed), waits for
+//     them and releases the stage (its `empty` mbarrier, one arrival per consumer warp);
+//   - the epilogue runs out(bb, m, n, acc) on each accumulator inside the matrix.
+// Out-of-range rows and k (edge tiles, k not a multiple of 64) arrive as zeros from TMA. Split-K
+// (mae_gemm_wgmma_split) writes f32 partials over slices of k, summed by gemm_async.cuh's
+// mae_gemm_split_reduce. Launch with MAE_WG_THREADS threads and MAE_WG_SMEM bytes of dynamic shared
+// memory; the launcher builds the tensor maps (mae_tma_map_3d: dims {contiguous, other, batch}, box
+// {64, rows}) and checks the operands as for gemm_async.cuh.
+#pragma once
+#include "hopper.cuh"
+
+constexpr int MAE_WG_BM = 128, MAE_WG_BN = 256, MAE_WG_BK = 64, MAE_WG_STAGES = 4, MAE_WG_THREADS = 384;
+constexpr unsigned MAE_WG_A_BYTES = MAE_WG_BM * MAE_WG_BK * 2, MAE_WG_B_BYTES = MAE_WG_BN * MAE_WG_BK * 2;
+constexpr unsigned MAE_WG_STAGE_BYTES = MAE_WG_A_BYTES + MAE_WG_B_BYTES;
+constexpr size_t MAE_WG_SMEM = size_t{MAE_WG_STAGES} * MAE_WG_STAGE_BYTES + 1024;  // + alignment slack
+
+namespace {
+// The producer: k tiles [kt0, kt1) of both operands into the ring.
+template <bool ARow, bool BRow>
+__device__ __forceinline__ void mae_wg_produce(unsigned char* ring, uint64_t* full, uint64_t* empty,
+                                               const MaeTmaMap& ta, const MaeTmaMap& tb, int bb, int m0, int n0,
+                                               int64_t kt0, int64_t kt1) {
+  for (int64_t i = 0; i < kt1 - kt0; ++i) {
+    const int s = static_cast<int>(i % MAE_WG_STAGES);
+    if (i >= MAE_WG_STAGES) mae_mbar_wait(&empty[s], static_cast<unsigned>((i / MAE_WG_STAGES - 1) & 1));
+    mae_mbar_arrive_expect_tx(&full[s], MAE_WG_STAGE_BYTES);
+    unsigned char* const as = ring + s * MAE_WG_STAGE_BYTES;
+    unsigned char* const bs = as + MAE_WG_A_BYTES;
+    const int k = static_cast<int>((kt0 + i) * MAE_WG_BK);
+    if (ARow) {
+      for (int h = 0; h < MAE_WG_BM / 64; ++h) mae_tma_load_3d(as + h * 8192, &ta, m0 + 64 * h, k, bb, &full[s]);
+    } else {
+      mae_tma_load_3d(as, &ta, k, m0, bb, &full[s]);
+    }
+    if (BRow) {
+      for (int h = 0; h < MAE_WG_BN / 64; ++h) mae_tma_load_3d(bs + h * 8192, &tb, n0 + 64 * h, k, bb, &full[s]);
+    } else {
+      mae_tma_load_3d(bs, &tb, k, n0, bb, &full[s]);
+    }
+  }
+}
+
+// The descriptor of k step ks (16 k) of an operand's stage tile: K-major tiles are rows of 128 bytes
+// (64 k) in 8-row groups of 1024 bytes, the step 32 bytes along the row; MN-major tiles are boxes of
+// 64 k rows of 128 bytes (64 rows of the matrix), 8192 bytes apart (LBO), the step two 8-k groups.
+template <bool Row> __device__ __forceinline__ uint64_t mae_wg_desc(const unsigned char* tile, int ks) {
+  return Row ? mae_wgmma_desc(tile + ks * 2048, 8192, 1024, 1) : mae_wgmma_desc(tile + ks * 32, 16, 1024, 1);
+}
+
+// A consumer warpgroup (c = 0, 1: rows 64 c of the tile): the product over k tiles [0, nk) into d.
+template <bool ARow, bool BRow>
+__device__ __forceinline__ void mae_wg_consume(float (&d)[128], const unsigned char* ring, uint64_t* full,
+                                               uint64_t* empty, int c, int64_t nk) {
+  if (nk == 0) {  // no k: the product is zero (otherwise the first wgmma ignores d: scale-d 0)
+#pragma unroll
+    for (int i = 0; i < 128; ++i) d[i] = 0.f;
+  }
+  for (int64_t i = 0; i < nk; ++i) {
+    const int s = static_cast<int>(i % MAE_WG_STAGES);
+    mae_mbar_wait(&full[s], static_cast<unsigned>((i / MAE_WG_STAGES) & 1));
+    const unsigned char* const as = ring + s * MAE_WG_STAGE_BYTES + (ARow ? c * 8192 : c * 64 * 128);
+    const unsigned char* const bs = ring + s * MAE_WG_STAGE_BYTES + MAE_WG_A_BYTES;
+    mae_wgmma_fence();
+#pragma unroll
+    for (int ks = 0; ks < MAE_WG_BK / 16; ++ks)
+      mae_wgmma_m64n256k16<ARow, BRow>(d, mae_wg_desc<ARow>(as, ks), mae_wg_desc<BRow>(bs, ks), i > 0 || ks > 0);
+    mae_wgmma_commit();
+    // the stage's group complete, its buffers go back to the producer. (Keeping one group in flight
+    // across the loop makes ptxas serialize the wgmma pipeline, C7515; the other consumer
+    // warpgroup keeps the tensor cores busy meanwhile.)
+    mae_wgmma_wait<0>(d);
+    __syncwarp();
+    if ((threadIdx.x & 31) == 0) mae_mbar_arrive(&empty[s]);
+  }
+}
+
+// One block's tile (bb, m0, n0) over k tiles [kt0, kt1): sink(m, n, acc) for each accumulator inside
+// the M x N matrix.
+template <bool ARow, bool BRow, class Sink>
+__device__ __forceinline__ void mae_gemm_wgmma_block(int64_t M, int64_t N, const MaeTmaMap& ta, const MaeTmaMap& tb,
+                                                     int bb, int m0, int n0, int64_t kt0, int64_t kt1,
+                                                     const Sink& sink) {
+  MAE_DYNAMIC_SHARED(1024, unsigned char, mae_wg_smem);
+  MAE_SHARED_ALIGNED(8, uint64_t, mae_wg_full, [MAE_WG_STAGES]);
+  MAE_SHARED_ALIGNED(8, uint64_t, mae_wg_empty, [MAE_WG_STAGES]);
+  unsigned char* const ring = mae_wg_smem + ((1024u - (mae_smem_u32(mae_wg_smem) & 1023u)) & 1023u);
+  const int wg = threadIdx.x / 128;
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < MAE_WG_STAGES; ++s) {
+      mae_mbar_init(&mae_wg_full[s], 1);
+      mae_mbar_init(&mae_wg_empty[s], 8);  // one arrival per consumer warp
+    }
+    mae_mbar_fence_init();
+  }
+  __syncthreads();
+  if (wg == 0) {
+    if (threadIdx.x == 0) mae_wg_produce<ARow, BRow>(ring, mae_wg_full, mae_wg_empty, ta, tb, bb, m0, n0, kt0, kt1);
+    return;
+  }
+  float d[128];
+  mae_wg_consume<ARow, BRow>(d, ring, mae_wg_full, mae_wg_empty, wg - 1, kt1 - kt0);
+  const int lane = threadIdx.x & 31, w = (threadIdx.x >> 5) & 3, g = lane >> 2, q = lane & 3;
+  const int64_t r0 = m0 + 64 * (wg - 1) + 16 * w + g;
+#pragma unroll
+  for (int i = 0; i < 128; ++i) {
+    const int64_t m = r0 + 8 * ((i & 3) >> 1), n = n0 + 8 * (i >> 2) + 2 * q + (i & 1);
+    if (m < M && n < N) sink(m, n, d[i]);
+  }
+}
+
+// The whole product: block (x, y, z) computes tile (n tile x, m tile y) of sample z.
+template <bool ARow, bool BRow, class Out>
+__device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, const MaeTmaMap& ta,
+                                               const MaeTmaMap& tb, const Out& out) {
+  const int bb = static_cast<int>(blockIdx.z);
+  mae_gemm_wgmma_block<ARow, BRow>(M, N, ta, tb, bb, static_cast<int>(blockIdx.y) * MAE_WG_BM,
+                                   static_cast<int>(blockIdx.x) * MAE_WG_BN, 0, (K + MAE_WG_BK - 1) / MAE_WG_BK,
+                                   [&](int64_t m, int64_t n, float acc) { out(int64_t{bb}, m, n, acc); });
+}
+
+// Split-K (one sample): blockIdx.x is (slice z, n tile); block (z, n tile, m tile) writes the partial
+// product over k in [z KS, (z + 1) KS) (KS a multiple of 64) to ws[z][M][N].
+template <bool ARow, bool BRow>
+__device__ __forceinline__ void mae_gemm_wgmma_split(int64_t M, int64_t N, int64_t K, int64_t KS,
+                                                     const MaeTmaMap& ta, const MaeTmaMap& tb, float* ws) {
+  const int64_t tilesN = (N + MAE_WG_BN - 1) / MAE_WG_BN, z = blockIdx.x / tilesN;
+  const int64_t KT = (K + MAE_WG_BK - 1) / MAE_WG_BK, kt0 = z * (KS / MAE_WG_BK);
+  const int64_t kt1 = kt0 + KS / MAE_WG_BK < KT ? kt0 + KS / MAE_WG_BK : KT;
+  float* const part = ws + z * M * N;
+  mae_gemm_wgmma_block<ARow, BRow>(M, N, ta, tb, 0, static_cast<int>(blockIdx.y) * MAE_WG_BM,
+                                   static_cast<int>((blockIdx.x % tilesN) * MAE_WG_BN), kt0, kt1,
+                                   [&](int64_t m, int64_t n, float acc) { part[m * N + n] = acc; });
+}
+}  // namespace

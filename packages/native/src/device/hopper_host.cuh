@@ -1,0 +1,58 @@
+// hopper_host.cuh: the host side of the sm_90a GEMM (gemm_wgmma.cuh): TMA tensor maps of the
+// operands (the driver's cuTensorMapEncodeTiled, resolved at run time, or the emulator's encoding)
+// and whether a device takes the wgmma kernels. Included by the generated ops_cuda.cu after
+// prelude.cuh (mae_fail, mae_cached_attribute).
+#pragma once
+#include "hopper.cuh"
+#if !defined(MAE_CUDA_EMULATOR)
+#include <cudaTypedefs.h>  // the driver's types and PFN_cuTensorMapEncodeTiled (resolved at run time)
+#endif
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+// A tiled bf16 tensor map of a dense 3-D tensor: dims {d0 (contiguous), d1, d2}, box {b0, b1, 1},
+// the 128-byte swizzle (b0 = 64: rows of 128 bytes), zeros outside the tensor.
+mae_status mae_tma_map_3d(MaeTmaMap* map, const void* base, uint64_t d0, uint64_t d1, uint64_t d2, uint32_t b0,
+                          uint32_t b1, const char* op) {
+#if defined(MAE_CUDA_EMULATOR)
+  const uint64_t dims[3] = {d0, d1, d2}, strides[3] = {2, d0 * 2, d0 * d1 * 2};
+  const uint32_t box[3] = {b0, b1, 1};
+  mae_emu::TmaSpec s{};
+  s.base = base, s.rank = 3, s.elem_bytes = 2, s.swizzle_bytes = 128;
+  for (int i = 0; i < 3; ++i) s.dims[i] = dims[i], s.strides[i] = strides[i], s.box[i] = box[i];
+  const char* why = mae_emu::tma_encode(map, s);
+  return *why ? mae_fail("%s: cannot encode a TMA tensor map: %s", op, why) : MAE_OK;
+#else
+  static PFN_cuTensorMapEncodeTiled_v12000 encode = nullptr;
+  if (encode == nullptr) {
+    void* fn = nullptr;
+    cudaDriverEntryPointQueryResult q{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &q) != cudaSuccess ||
+        fn == nullptr)
+      return mae_fail("%s: the driver has no cuTensorMapEncodeTiled (TMA needs CUDA 12 drivers)", op);
+    encode = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+  }
+  const cuuint64_t dims[3] = {d0, d1, d2}, strides[2] = {d0 * 2, d0 * d1 * 2};
+  const cuuint32_t box[3] = {b0, b1, 1}, ones[3] = {1, 1, 1};
+  const CUresult r = encode(reinterpret_cast<CUtensorMap*>(map), CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3,
+                            const_cast<void*>(base), dims, strides, box, ones, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                            CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                            CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  return r == CUDA_SUCCESS ? MAE_OK : mae_fail("%s: cuTensorMapEncodeTiled failed (CUresult %d)", op, (int)r);
+#endif
+}
+
+// Whether GEMMs on `device` take the wgmma kernels: compute capability 9.x (sm_90a: H100, H200),
+// unless MAE_CUDA_GEMM=mma asks for the mma.sync kernels; -1 for another value of MAE_CUDA_GEMM.
+int mae_wgmma_enabled(int device) {
+  static const int mode = [] {
+    const char* e = std::getenv("MAE_CUDA_GEMM");
+    if (e == nullptr || *e == 0 || std::strcmp(e, "auto") == 0) return 1;
+    return std::strcmp(e, "mma") == 0 ? 0 : -1;
+  }();
+  static std::atomic<int> major[64];
+  if (mode <= 0) return mode;
+  return mae_cached_attribute(major, cudaDevAttrComputeCapabilityMajor, device, 0) == 9 ? 1 : 0;
+}
+}  // namespace
