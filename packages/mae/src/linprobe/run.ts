@@ -52,7 +52,8 @@ export interface ProbeRun {
   onEpoch?: (e: ProbeEpoch) => void;
 }
 
-const labelsTensor = (labels: Int32Array, idx: ArrayLike<number>, device: DeviceSpec) =>
+/** The labels of images `idx` as an i64 tensor. */
+export const labelsTensor = (labels: Int32Array, idx: ArrayLike<number>, device: DeviceSpec) =>
   Tensor.fromArray(
     'i64',
     [idx.length],
