@@ -21,10 +21,14 @@ import {
 import type { DeviceSpec } from '@mae-cuda/native';
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
-import { dataFormatOption, deviceOption, refusingBadInput } from '../eval/options.js';
+import {
+  deviceOption,
+  labelledDataOptions,
+  labelledDataSettings,
+  refusingBadInput,
+} from '../eval/options.js';
 import { intOption, MAX_BATCH, numberOption } from '../numbers.js';
 
-const count = intOption({ min: 1, max: Number.MAX_SAFE_INTEGER });
 const unit = numberOption({ min: 0, max: 1 });
 
 export const options = z.strictObject({
@@ -33,20 +37,7 @@ export const options = z.strictObject({
       message: 'give the pretrained model: --finetune FILE (ours, an official .pth, or an HF folder)',
     })
     .describe('a mae-cuda checkpoint, an official MAE .pth or a Hugging Face folder'),
-  data: z
-    .string()
-    .default('mnist')
-    .describe('mnist, an image folder, tar shards, idx or CIFAR files (labelled)'),
-  dataFormat: dataFormatOption,
-  valData: z
-    .string()
-    .optional()
-    .describe('the held-out images (e.g. the test split); else a holdout of --data'),
-  valFraction: numberOption({ positive: true, max: 0.99 })
-    .default(0.1)
-    .describe('held out of --data without --val-data'),
-  train: count.optional().describe('at most N training images (MNIST: 5000)'),
-  test: count.optional().describe('at most M held-out images (MNIST: 1000)'),
+  ...labelledDataOptions,
   inputSize: intOption({ min: 1, max: 4096 })
     .optional()
     .describe("the model's input size (default the checkpoint's)"),
@@ -118,14 +109,7 @@ async function run(o: Options): Promise<number> {
   const { config } = probe;
   if (trainable.kind === 'blocks' && trainable.k > config.depth)
     throw new RangeError(`--trainable-blocks ${trainable.k}: the model has ${config.depth} blocks`);
-  const data = await openProbeData(o.data, config, {
-    ...(o.valData !== undefined ? { valData: o.valData } : {}),
-    valFraction: o.valFraction,
-    ...(o.train ? { train: o.train } : {}),
-    ...(o.test ? { test: o.test } : {}),
-    seed: o.seed,
-    ...(o.dataFormat ? { format: o.dataFormat } : {}),
-  });
+  const data = await openProbeData(o.data, config, labelledDataSettings(o, o.seed));
   const head = { ...shape, classes: data.classes };
   const state = o.randomInit
     ? randomClassifierState(config, head)

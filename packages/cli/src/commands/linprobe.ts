@@ -14,27 +14,18 @@ import {
 import type { DeviceSpec } from '@mae-cuda/native';
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
-import { checkpointOption, dataFormatOption, deviceOption, refusingBadInput } from '../eval/options.js';
+import {
+  checkpointOption,
+  deviceOption,
+  labelledDataOptions,
+  labelledDataSettings,
+  refusingBadInput,
+} from '../eval/options.js';
 import { intOption, MAX_BATCH, numberOption } from '../numbers.js';
-
-const count = intOption({ min: 1, max: Number.MAX_SAFE_INTEGER });
 
 export const options = z.strictObject({
   checkpoint: checkpointOption,
-  data: z
-    .string()
-    .default('mnist')
-    .describe('mnist, an image folder, tar shards, idx or CIFAR files (labelled)'),
-  dataFormat: dataFormatOption,
-  valData: z
-    .string()
-    .optional()
-    .describe('the held-out images (e.g. the test split); else a holdout of --data'),
-  valFraction: numberOption({ positive: true, max: 0.99 })
-    .default(0.1)
-    .describe('held out of --data without --val-data'),
-  train: count.optional().describe('at most N training images (MNIST: 5000)'),
-  test: count.optional().describe('at most M held-out images (MNIST: 1000)'),
+  ...labelledDataOptions,
   epochs: intOption({ min: 1, max: 100000 }).default(10),
   warmupEpochs: numberOption({ min: 0 }).default(1),
   blr: numberOption({ positive: true }).default(0.1).describe('lr = blr * batch / 256'),
@@ -66,14 +57,7 @@ async function run(o: Options): Promise<number> {
   const loaded = await modelFromCheckpoint(o.checkpoint, { device });
   const { config } = loaded;
   const model = o.randomInit ? randomInitModel(config, o.seed, device) : loaded.model;
-  const data = await openProbeData(o.data, config, {
-    ...(o.valData !== undefined ? { valData: o.valData } : {}),
-    valFraction: o.valFraction,
-    ...(o.train ? { train: o.train } : {}),
-    ...(o.test ? { test: o.test } : {}),
-    seed: o.seed,
-    ...(o.dataFormat ? { format: o.dataFormat } : {}),
-  });
+  const data = await openProbeData(o.data, config, labelledDataSettings(o, o.seed));
   const pool = o.globalPool ? 'global' : 'cls';
   console.log(
     `linprobe (${pool === 'cls' ? 'cls token' : 'global pool'}${o.randomInit ? `, random init (seed ${o.seed})` : ''}) on ${o.data}: ${data.train.images.length} train / ` +

@@ -4,10 +4,9 @@
 // half-cosine per iteration, drop_last batches; after each epoch top-1 and top-5 on the held-out
 // images' centre crops (resize 256/224, centre crop), a line in log.jsonl, and the best model (by
 // top-1) kept in checkpoint-best.safetensors (written to a temporary file, then renamed).
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DeviceSpec, ops, Tensor } from '@mae-cuda/native';
-import { epochOrder } from '../data/loader.js';
+import { type EvalEpoch, runEpochs } from '../eval/epochs.js';
 import type { LabelledImages } from '../eval/images.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
 import { topKAccuracy } from '../linprobe/accuracy.js';
@@ -19,7 +18,7 @@ import { empty } from '../model/layers.js';
 import type { F32 } from '../model/params.js';
 import { LayerDecayAdamW } from '../optim/layer_decay.js';
 import { Streams } from '../rng/noise.js';
-import { effectiveLr, fractionalEpoch, type LrSchedule, lrAt } from '../schedule/lr.js';
+import { effectiveLr } from '../schedule/lr.js';
 import type { ProgressUpdate } from '../train/progress.js';
 import { firstTrainedBlock, type OptimGroup, type Trainable } from './groups.js';
 import { drawMix, type MixupSettings, mixBatch } from './mixup.js';
@@ -40,15 +39,8 @@ export interface FinetuneSettings {
   outputDir: string;
 }
 
-export interface FinetuneEpoch {
-  epoch: number;
-  loss: number;
-  lr: number;
-  top1: number;
-  top5: number;
-  images_per_sec: number;
-  seconds: number;
-}
+/** An epoch's record (a line of log.jsonl). */
+export type FinetuneEpoch = EvalEpoch;
 
 export interface FinetuneRun {
   model: VitClassifier;
@@ -112,63 +104,28 @@ class Stepper {
 /** Fine-tunes the model; resolves to every epoch's record and the best one. */
 export async function runFinetune(r: FinetuneRun): Promise<{ epochs: FinetuneEpoch[]; best: FinetuneEpoch }> {
   const s = r.settings;
-  const n = r.train.images.length;
-  const steps = Math.floor(n / s.batchSize);
-  if (steps < 1) throw new RangeError(`finetune: ${n} training images give no batch of ${s.batchSize}`);
-  const sched: LrSchedule = {
-    lr: s.lr ?? effectiveLr(s.blr, s.batchSize),
-    min_lr: s.minLr,
-    warmup_epochs: s.warmupEpochs,
-    epochs: s.epochs,
-  };
   const stepper = new Stepper(r);
-  await mkdir(s.outputDir, { recursive: true });
-  const log = join(s.outputDir, 'log.jsonl');
-  await writeFile(log, '');
-  const epochs: FinetuneEpoch[] = [];
-  let best: FinetuneEpoch | undefined;
-  for (let epoch = 0; epoch < s.epochs; epoch++) {
-    const t0 = performance.now();
-    const order = epochOrder(s.seed, epoch, n);
-    let [sum, lr] = [0, 0];
-    for (let step = 0; step < steps; step++) {
-      lr = lrAt(sched, fractionalEpoch(step, steps, epoch));
-      const idx = order.subarray(step * s.batchSize, (step + 1) * s.batchSize);
+  return runEpochs({
+    name: 'finetune',
+    images: r.train.images.length,
+    batchSize: s.batchSize,
+    seed: s.seed,
+    schedule: {
+      lr: s.lr ?? effectiveLr(s.blr, s.batchSize),
+      min_lr: s.minLr,
+      warmup_epochs: s.warmupEpochs,
+      epochs: s.epochs,
+    },
+    outputDir: s.outputDir,
+    step: async (idx, epoch, lr) => {
       const imgs = await trainBatch(r.train.images, idx, s.seed, epoch, s.device);
-      const loss = await stepper.step(imgs, labelsTensor(r.train.labels, idx, s.device), lr);
-      if (!Number.isFinite(loss))
-        throw new Error(`finetune: the loss is ${loss} at epoch ${epoch}, step ${step}`);
-      sum += loss;
-      const seconds = (performance.now() - t0) / 1000;
-      r.onStep?.({
-        step: epoch * steps + step + 1,
-        totalSteps: s.epochs * steps,
-        epoch,
-        loss,
-        lr,
-        imagesPerSec: ((step + 1) * s.batchSize) / seconds,
-      });
-    }
-    const trained = (performance.now() - t0) / 1000;
-    const [top1, top5] = await evaluateClassifier(r);
-    const e: FinetuneEpoch = {
-      epoch,
-      loss: sum / steps,
-      lr,
-      top1,
-      top5,
-      images_per_sec: (steps * s.batchSize) / trained,
-      seconds: (performance.now() - t0) / 1000,
-    };
-    epochs.push(e);
-    await appendFile(log, `${JSON.stringify(e)}\n`);
-    if (!best || e.top1 > best.top1) {
-      best = e;
-      await saveBest(r, e, (epoch + 1) * steps);
-    }
-    r.onEpoch?.(e);
-  }
-  return { epochs, best: best! };
+      return stepper.step(imgs, labelsTensor(r.train.labels, idx, s.device), lr);
+    },
+    evaluate: () => evaluateClassifier(r),
+    saveBest: (e, steps) => saveBest(r, e, steps),
+    ...(r.onStep ? { onStep: r.onStep } : {}),
+    ...(r.onEpoch ? { onEpoch: r.onEpoch } : {}),
+  });
 }
 
 /** The classifier under models_vit's names, in a mae-cuda checkpoint (the model's configuration in it). */

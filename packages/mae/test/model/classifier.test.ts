@@ -2,7 +2,8 @@
 // models_vit made with PyTorch (scripts/parity/make_classifier_fixture.py, test/fixtures/classifier):
 // the logits, the soft-target cross-entropy and every gradient (drop path on the fixture's
 // uniforms; the global pool with fc_norm, and the cls token with norm), then two AdamW steps over
-// the layer-decay groups (param_groups_lrd) against torch's; and timm's drop path rates.
+// the layer-decay groups (param_groups_lrd) against torch's (the key third of each qkv bias, whose
+// true gradient is 0, within half a step of lr per step); and timm's drop path rates.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ops, Tensor } from '@mae-cuda/native';
@@ -47,7 +48,13 @@ async function load(name: string) {
     ['weights', 'inputs', 'expected', 'after_steps'].map((f) => readSafetensors(`${dir}${f}.safetensors`)),
   );
   const config = parseMaeConfig({
-    ...fc,
+    img_size: fc.img_size,
+    patch_size: fc.patch_size,
+    in_chans: fc.in_chans,
+    embed_dim: fc.embed_dim,
+    depth: fc.depth,
+    num_heads: fc.num_heads,
+    mlp_ratio: fc.mlp_ratio,
     decoder_embed_dim: 8,
     decoder_depth: 1,
     decoder_num_heads: 1,
@@ -108,7 +115,20 @@ describe('VitClassifier against the official models_vit (PyTorch fixtures)', () 
         assertOk(relScalar(`loss.${s}`, l, f32(f.after.get(`loss.${s}`)!)[0]!, 1e-5));
         optim.update(f.fc.lr);
       }
-      for (const [n, t] of await f.params.toState()) assertOk(relNorm(n, t.data, f32(f.after.get(n)!), 1e-4));
+      for (const [n, t] of await f.params.toState()) {
+        const want = f32(f.after.get(n)!);
+        if (!n.endsWith('attn.qkv.bias')) {
+          assertOk(relNorm(n, t.data, want, 1e-4));
+          continue;
+        }
+        // the key third's true gradient is 0: AdamW turns rounding noise into steps of about lr
+        // (shared/fixtures/mae-parity/README.md), compared with 0.5 lr steps; q and v as the rest
+        const D = want.length / 3;
+        const qv = (x: Float32Array) => [...x.subarray(0, D), ...x.subarray(2 * D)];
+        assertOk(relNorm(`${n} (q, v)`, qv(t.data), qv(want), 1e-4));
+        for (let i = D; i < 2 * D; i++)
+          assert.ok(Math.abs(t.data[i]! - want[i]!) <= 0.5 * f.fc.lr * f.fc.steps, `${n}[${i}] (k)`);
+      }
     });
 
   it("drop path rates are torch.linspace(0, rate, depth)'s float32 values", () => {
