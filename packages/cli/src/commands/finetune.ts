@@ -7,10 +7,8 @@
 // Exit 2 for input it cannot use (checked before any training).
 import {
   classifierFromCheckpoint,
-  type FinetuneEpoch,
   openProbeData,
   ParamStore,
-  ProgressBar,
   paramGroupsLrd,
   randomClassifierState,
   runFinetune,
@@ -23,6 +21,7 @@ import { z } from 'zod';
 import { defineCommand } from '../command.js';
 import {
   deviceOption,
+  epochReport,
   labelledDataOptions,
   labelledDataSettings,
   refusingBadInput,
@@ -79,8 +78,6 @@ export const options = z.strictObject({
 
 type Options = z.infer<typeof options>;
 
-const pct = (x: number) => `${x.toFixed(2)}%`;
-
 /** The flags that do not need the checkpoint or the data, checked first. */
 function checkFlags(o: Options): Trainable {
   if (o.epochs <= o.warmupEpochs)
@@ -134,7 +131,7 @@ async function run(o: Options): Promise<number> {
       `on ${o.data}: ${data.train.images.length} train / ${data.test.images.length} held-out images (${data.heldOut}), ` +
       `${data.classes} classes, device ${o.device} -> ${o.outputDir}`,
   );
-  const bar = new ProgressBar(process.stderr);
+  const report = epochReport();
   const { best } = await runFinetune({
     model,
     groups,
@@ -160,15 +157,10 @@ async function run(o: Options): Promise<number> {
       outputDir: o.outputDir,
     },
     record: { finetune: { ...o, source: o.finetune } },
-    onStep: (u) => bar.update(u),
-    onEpoch: (e: FinetuneEpoch) => {
-      bar.break();
-      console.log(
-        `epoch ${e.epoch}: loss ${e.loss.toFixed(4)} top-1 ${pct(e.top1)} top-5 ${pct(e.top5)} (${e.seconds.toFixed(1)} s)`,
-      );
-    },
+    onStep: report.onStep,
+    onEpoch: report.onEpoch,
   });
-  console.log(`best top-1 ${pct(best.top1)} (top-5 ${pct(best.top5)}) at epoch ${best.epoch}`);
+  report.best(best);
   return 0;
 }
 

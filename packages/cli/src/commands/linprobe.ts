@@ -3,20 +3,14 @@
 // BatchNorm1d(affine=False) + a linear head trained by LARS on RandomResizedCrop + flip views,
 // top-1/top-5 on held-out centre crops per epoch (printed and in log.jsonl), the best head kept.
 // Exit 2 for input it cannot use (checked before any training).
-import {
-  modelFromCheckpoint,
-  openProbeData,
-  type ProbeEpoch,
-  ProgressBar,
-  randomInitModel,
-  runLinprobe,
-} from '@mae-cuda/mae';
+import { modelFromCheckpoint, openProbeData, randomInitModel, runLinprobe } from '@mae-cuda/mae';
 import type { DeviceSpec } from '@mae-cuda/native';
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
 import {
   checkpointOption,
   deviceOption,
+  epochReport,
   labelledDataOptions,
   labelledDataSettings,
   refusingBadInput,
@@ -48,8 +42,6 @@ export const options = z.strictObject({
 
 type Options = z.infer<typeof options>;
 
-const pct = (x: number) => `${x.toFixed(2)}%`;
-
 async function run(o: Options): Promise<number> {
   if (o.epochs <= o.warmupEpochs)
     throw new RangeError(`--epochs ${o.epochs} must be greater than --warmup-epochs ${o.warmupEpochs}`);
@@ -63,7 +55,7 @@ async function run(o: Options): Promise<number> {
     `linprobe (${pool === 'cls' ? 'cls token' : 'global pool'}${o.randomInit ? `, random init (seed ${o.seed})` : ''}) on ${o.data}: ${data.train.images.length} train / ` +
       `${data.test.images.length} held-out images (${data.heldOut}), ${data.classes} classes, device ${o.device} -> ${o.outputDir}`,
   );
-  const bar = new ProgressBar(process.stderr);
+  const report = epochReport();
   const { best } = await runLinprobe({
     model,
     ...data,
@@ -80,15 +72,10 @@ async function run(o: Options): Promise<number> {
       device,
       outputDir: o.outputDir,
     },
-    onStep: (u) => bar.update(u),
-    onEpoch: (e: ProbeEpoch) => {
-      bar.break();
-      console.log(
-        `epoch ${e.epoch}: loss ${e.loss.toFixed(4)} top-1 ${pct(e.top1)} top-5 ${pct(e.top5)} (${e.seconds.toFixed(1)} s)`,
-      );
-    },
+    onStep: report.onStep,
+    onEpoch: report.onEpoch,
   });
-  console.log(`best top-1 ${pct(best.top1)} (top-5 ${pct(best.top5)}) at epoch ${best.epoch}`);
+  report.best(best);
   return 0;
 }
 

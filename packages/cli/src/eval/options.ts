@@ -1,7 +1,13 @@
 // eval/options.ts: the options `knn`, `embed` and `reconstruct` share (the checkpoint, the device,
 // the batch, the data format), and how they report input they cannot use: one line naming the
 // command and the problem, exit 2.
-import { type ProbeDataOptions, SOURCE_FORMATS, type SourceFormat } from '@mae-cuda/mae';
+import {
+  type EvalEpoch,
+  type ProbeDataOptions,
+  ProgressBar,
+  SOURCE_FORMATS,
+  type SourceFormat,
+} from '@mae-cuda/mae';
 import { z } from 'zod';
 import { intOption, MAX_BATCH, numberOption } from '../numbers.js';
 
@@ -54,6 +60,24 @@ export function labelledDataSettings(o: LabelledData, seed: number): ProbeDataOp
     ...(o.test ? { test: o.test } : {}),
     seed,
     ...(o.dataFormat ? { format: o.dataFormat } : {}),
+  };
+}
+
+const pct = (x: number) => `${x.toFixed(2)}%`;
+
+/** The progress line (stderr) and a line per epoch (stdout) of `linprobe` and `finetune`. */
+export function epochReport() {
+  const bar = new ProgressBar(process.stderr);
+  return {
+    onStep: (u: Parameters<ProgressBar['update']>[0]) => bar.update(u),
+    onEpoch: (e: EvalEpoch) => {
+      bar.break();
+      console.log(
+        `epoch ${e.epoch}: loss ${e.loss.toFixed(4)} top-1 ${pct(e.top1)} top-5 ${pct(e.top5)} (${e.seconds.toFixed(1)} s)`,
+      );
+    },
+    best: (b: EvalEpoch) =>
+      console.log(`best top-1 ${pct(b.top1)} (top-5 ${pct(b.top5)}) at epoch ${b.epoch}`),
   };
 }
 

@@ -6,7 +6,7 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { epochOrder } from '../data/loader.js';
-import { fractionalEpoch, type LrSchedule, lrAt } from '../schedule/lr.js';
+import { effectiveLr, fractionalEpoch, type LrSchedule, lrAt } from '../schedule/lr.js';
 import type { ProgressUpdate } from '../train/progress.js';
 
 export interface EvalEpoch {
@@ -36,6 +36,26 @@ export interface EpochLoop {
   saveBest(e: EvalEpoch, steps: number): Promise<void>;
   onStep?: (u: ProgressUpdate) => void;
   onEpoch?: (e: EvalEpoch) => void;
+}
+
+/** The flags of a schedule: lr (else blr * batchSize / 256), warm-up, epochs, minimum lr. */
+export interface ScheduleSettings {
+  epochs: number;
+  warmupEpochs: number;
+  blr: number;
+  lr?: number;
+  minLr: number;
+  batchSize: number;
+}
+
+/** The warm-up + cosine schedule of those flags. */
+export function epochSchedule(s: ScheduleSettings): LrSchedule {
+  return {
+    lr: s.lr ?? effectiveLr(s.blr, s.batchSize),
+    min_lr: s.minLr,
+    warmup_epochs: s.warmupEpochs,
+    epochs: s.epochs,
+  };
 }
 
 /** Runs the epochs; resolves to every epoch's record and the best one. */

@@ -6,7 +6,7 @@
 // top-1) kept in checkpoint-best.safetensors (written to a temporary file, then renamed).
 import { join } from 'node:path';
 import { type DeviceSpec, ops, Tensor } from '@mae-cuda/native';
-import { type EvalEpoch, runEpochs } from '../eval/epochs.js';
+import { type EvalEpoch, epochSchedule, runEpochs } from '../eval/epochs.js';
 import type { LabelledImages } from '../eval/images.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
 import { topKAccuracy } from '../linprobe/accuracy.js';
@@ -18,7 +18,6 @@ import { empty } from '../model/layers.js';
 import type { F32 } from '../model/params.js';
 import { LayerDecayAdamW } from '../optim/layer_decay.js';
 import { Streams } from '../rng/noise.js';
-import { effectiveLr } from '../schedule/lr.js';
 import type { ProgressUpdate } from '../train/progress.js';
 import { firstTrainedBlock, type OptimGroup, type Trainable } from './groups.js';
 import { drawMix, type MixupSettings, mixBatch } from './mixup.js';
@@ -110,12 +109,7 @@ export async function runFinetune(r: FinetuneRun): Promise<{ epochs: FinetuneEpo
     images: r.train.images.length,
     batchSize: s.batchSize,
     seed: s.seed,
-    schedule: {
-      lr: s.lr ?? effectiveLr(s.blr, s.batchSize),
-      min_lr: s.minLr,
-      warmup_epochs: s.warmupEpochs,
-      epochs: s.epochs,
-    },
+    schedule: epochSchedule(s),
     outputDir: s.outputDir,
     step: async (idx, epoch, lr) => {
       const imgs = await trainBatch(r.train.images, idx, s.seed, epoch, s.device);

@@ -5,11 +5,10 @@
 // in checkpoint-best.safetensors (written to a temporary file, then renamed).
 import { join } from 'node:path';
 import { type DeviceSpec, Tensor } from '@mae-cuda/native';
-import { type EvalEpoch, runEpochs } from '../eval/epochs.js';
+import { type EvalEpoch, epochSchedule, runEpochs } from '../eval/epochs.js';
 import type { LabelledImages } from '../eval/images.js';
 import { writeSafetensorsAtomic } from '../io/safetensors.js';
 import type { MaskedAutoencoder } from '../model/mae.js';
-import { effectiveLr } from '../schedule/lr.js';
 import type { ProgressUpdate } from '../train/progress.js';
 import { topKAccuracy } from './accuracy.js';
 import { type ProbePool, probeFeatures } from './features.js';
@@ -78,12 +77,7 @@ export async function runLinprobe(r: ProbeRun): Promise<{ epochs: ProbeEpoch[]; 
     images: r.train.images.length,
     batchSize: s.batchSize,
     seed: s.seed,
-    schedule: {
-      lr: s.lr ?? effectiveLr(s.blr, s.batchSize),
-      min_lr: s.minLr,
-      warmup_epochs: s.warmupEpochs,
-      epochs: s.epochs,
-    },
+    schedule: epochSchedule(s),
     outputDir: s.outputDir,
     step: async (idx, epoch, lr) => {
       const imgs = await trainBatch(r.train.images, idx, s.seed, epoch, s.device);
