@@ -15,6 +15,7 @@ export * from './convert/index.js';
 export * from './data/index.js';
 export * from './dist/index.js';
 export * from './eval/index.js';
+export * from './finetune/index.js';
 export * from './init/index.js';
 export * from './io/checkpoint.js';
 export {
@@ -37,11 +38,13 @@ export {
 export * from './linprobe/index.js';
 export * from './masking/index.js';
 export * from './model/block.js';
+export * from './model/classifier.js';
 export * from './model/layers.js';
 export * from './model/mae.js';
 export * from './model/params.js';
 export * from './model/plan.js';
 export * from './optim/adamw.js';
+export * from './optim/layer_decay.js';
 export * from './parity/compare.js';
 export * from './parity/run.js';
 export * from './perf/index.js';

@@ -8,6 +8,7 @@ import { completionCommand } from './completion.js';
 import { convertCommand } from './convert.js';
 import { dataCommand } from './data.js';
 import { embedCommand } from './embed.js';
+import { finetuneCommand } from './finetune.js';
 import { infoCommand } from './info.js';
 import { kernelReportCommand } from './kernel_report.js';
 import { knnCommand } from './knn.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   convertCommand as unknown as Command,
   dataCommand as unknown as Command,
   embedCommand as unknown as Command,
+  finetuneCommand as unknown as Command,
   infoCommand as unknown as Command,
   kernelReportCommand as unknown as Command,
   knnCommand as unknown as Command,

@@ -3,38 +3,23 @@
 // BatchNorm1d(affine=False) + a linear head trained by LARS on RandomResizedCrop + flip views,
 // top-1/top-5 on held-out centre crops per epoch (printed and in log.jsonl), the best head kept.
 // Exit 2 for input it cannot use (checked before any training).
-import {
-  modelFromCheckpoint,
-  openProbeData,
-  type ProbeEpoch,
-  ProgressBar,
-  randomInitModel,
-  runLinprobe,
-} from '@mae-cuda/mae';
+import { modelFromCheckpoint, openProbeData, randomInitModel, runLinprobe } from '@mae-cuda/mae';
 import type { DeviceSpec } from '@mae-cuda/native';
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
-import { checkpointOption, dataFormatOption, deviceOption, refusingBadInput } from '../eval/options.js';
+import {
+  checkpointOption,
+  deviceOption,
+  epochReport,
+  labelledDataOptions,
+  labelledDataSettings,
+  refusingBadInput,
+} from '../eval/options.js';
 import { intOption, MAX_BATCH, numberOption } from '../numbers.js';
-
-const count = intOption({ min: 1, max: Number.MAX_SAFE_INTEGER });
 
 export const options = z.strictObject({
   checkpoint: checkpointOption,
-  data: z
-    .string()
-    .default('mnist')
-    .describe('mnist, an image folder, tar shards, idx or CIFAR files (labelled)'),
-  dataFormat: dataFormatOption,
-  valData: z
-    .string()
-    .optional()
-    .describe('the held-out images (e.g. the test split); else a holdout of --data'),
-  valFraction: numberOption({ positive: true, max: 0.99 })
-    .default(0.1)
-    .describe('held out of --data without --val-data'),
-  train: count.optional().describe('at most N training images (MNIST: 5000)'),
-  test: count.optional().describe('at most M held-out images (MNIST: 1000)'),
+  ...labelledDataOptions,
   epochs: intOption({ min: 1, max: 100000 }).default(10),
   warmupEpochs: numberOption({ min: 0 }).default(1),
   blr: numberOption({ positive: true }).default(0.1).describe('lr = blr * batch / 256'),
@@ -57,8 +42,6 @@ export const options = z.strictObject({
 
 type Options = z.infer<typeof options>;
 
-const pct = (x: number) => `${x.toFixed(2)}%`;
-
 async function run(o: Options): Promise<number> {
   if (o.epochs <= o.warmupEpochs)
     throw new RangeError(`--epochs ${o.epochs} must be greater than --warmup-epochs ${o.warmupEpochs}`);
@@ -66,20 +49,13 @@ async function run(o: Options): Promise<number> {
   const loaded = await modelFromCheckpoint(o.checkpoint, { device });
   const { config } = loaded;
   const model = o.randomInit ? randomInitModel(config, o.seed, device) : loaded.model;
-  const data = await openProbeData(o.data, config, {
-    ...(o.valData !== undefined ? { valData: o.valData } : {}),
-    valFraction: o.valFraction,
-    ...(o.train ? { train: o.train } : {}),
-    ...(o.test ? { test: o.test } : {}),
-    seed: o.seed,
-    ...(o.dataFormat ? { format: o.dataFormat } : {}),
-  });
+  const data = await openProbeData(o.data, config, labelledDataSettings(o, o.seed));
   const pool = o.globalPool ? 'global' : 'cls';
   console.log(
     `linprobe (${pool === 'cls' ? 'cls token' : 'global pool'}${o.randomInit ? `, random init (seed ${o.seed})` : ''}) on ${o.data}: ${data.train.images.length} train / ` +
       `${data.test.images.length} held-out images (${data.heldOut}), ${data.classes} classes, device ${o.device} -> ${o.outputDir}`,
   );
-  const bar = new ProgressBar(process.stderr);
+  const report = epochReport();
   const { best } = await runLinprobe({
     model,
     ...data,
@@ -96,15 +72,10 @@ async function run(o: Options): Promise<number> {
       device,
       outputDir: o.outputDir,
     },
-    onStep: (u) => bar.update(u),
-    onEpoch: (e: ProbeEpoch) => {
-      bar.break();
-      console.log(
-        `epoch ${e.epoch}: loss ${e.loss.toFixed(4)} top-1 ${pct(e.top1)} top-5 ${pct(e.top5)} (${e.seconds.toFixed(1)} s)`,
-      );
-    },
+    onStep: report.onStep,
+    onEpoch: report.onEpoch,
   });
-  console.log(`best top-1 ${pct(best.top1)} (top-5 ${pct(best.top5)}) at epoch ${best.epoch}`);
+  report.best(best);
   return 0;
 }
 

@@ -1,9 +1,15 @@
 // eval/options.ts: the options `knn`, `embed` and `reconstruct` share (the checkpoint, the device,
 // the batch, the data format), and how they report input they cannot use: one line naming the
 // command and the problem, exit 2.
-import { SOURCE_FORMATS, type SourceFormat } from '@mae-cuda/mae';
+import {
+  type EvalEpoch,
+  type ProbeDataOptions,
+  ProgressBar,
+  SOURCE_FORMATS,
+  type SourceFormat,
+} from '@mae-cuda/mae';
 import { z } from 'zod';
-import { intOption, MAX_BATCH } from '../numbers.js';
+import { intOption, MAX_BATCH, numberOption } from '../numbers.js';
 
 export const checkpointOption = z
   .string({ message: 'give the checkpoint: --checkpoint FILE (ours, an official .pth, or an HF folder)' })
@@ -22,6 +28,58 @@ export const dataFormatOption = z
   })
   .optional()
   .describe('the source format (detected when not given)');
+
+const count = intOption({ min: 1, max: Number.MAX_SAFE_INTEGER });
+
+/** The labelled images `linprobe` and `finetune` train and evaluate on. */
+export const labelledDataOptions = {
+  data: z
+    .string()
+    .default('mnist')
+    .describe('mnist, an image folder, tar shards, idx or CIFAR files (labelled)'),
+  dataFormat: dataFormatOption,
+  valData: z
+    .string()
+    .optional()
+    .describe('the held-out images (e.g. the test split); else a holdout of --data'),
+  valFraction: numberOption({ positive: true, max: 0.99 })
+    .default(0.1)
+    .describe('held out of --data without --val-data'),
+  train: count.optional().describe('at most N training images (MNIST: 5000)'),
+  test: count.optional().describe('at most M held-out images (MNIST: 1000)'),
+};
+
+type LabelledData = z.infer<z.ZodObject<typeof labelledDataOptions>>;
+
+/** openProbeData's options from those flags. */
+export function labelledDataSettings(o: LabelledData, seed: number): ProbeDataOptions {
+  return {
+    ...(o.valData !== undefined ? { valData: o.valData } : {}),
+    valFraction: o.valFraction,
+    ...(o.train ? { train: o.train } : {}),
+    ...(o.test ? { test: o.test } : {}),
+    seed,
+    ...(o.dataFormat ? { format: o.dataFormat } : {}),
+  };
+}
+
+const pct = (x: number) => `${x.toFixed(2)}%`;
+
+/** The progress line (stderr) and a line per epoch (stdout) of `linprobe` and `finetune`. */
+export function epochReport() {
+  const bar = new ProgressBar(process.stderr);
+  return {
+    onStep: (u: Parameters<ProgressBar['update']>[0]) => bar.update(u),
+    onEpoch: (e: EvalEpoch) => {
+      bar.break();
+      console.log(
+        `epoch ${e.epoch}: loss ${e.loss.toFixed(4)} top-1 ${pct(e.top1)} top-5 ${pct(e.top5)} (${e.seconds.toFixed(1)} s)`,
+      );
+    },
+    best: (b: EvalEpoch) =>
+      console.log(`best top-1 ${pct(b.top1)} (top-5 ${pct(b.top5)}) at epoch ${b.epoch}`),
+  };
+}
 
 /**
  * Runs `work`; an Error it throws (a checkpoint or data that cannot be used) is printed as one

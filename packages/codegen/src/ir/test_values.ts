@@ -32,6 +32,8 @@ export const INPUT_RANGES: Readonly<Record<string, readonly [number, number | st
   labels: [0, 'K'],
   targets: [0, 1],
   running_var: [0.5, 2],
+  // drop path's per-sample uniforms
+  u: [0, 1],
 };
 
 /** Scalar params by name. */
@@ -51,6 +53,15 @@ export const TEST_PARAMS: Readonly<Record<string, number>> = {
   momentum: 0.9,
   trust_coefficient: 0.02,
   adapt: 1,
+  keep_prob: 0.6,
+  cls: 0,
+  lam: 0.3,
+  yl: 1,
+  yh: 3,
+  xl: 0,
+  xh: 2,
+  on_value: 0.9,
+  off_value: 0.05,
 };
 
 /** The range of an input tensor, with a size-valued bound resolved. */

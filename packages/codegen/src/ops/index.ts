@@ -5,6 +5,7 @@ import * as attention from './attention.js';
 import * as batchnorm from './batchnorm.js';
 import * as crossEntropy from './cross_entropy.js';
 import * as elementwise from './elementwise.js';
+import * as finetune from './finetune.js';
 import * as flash from './flash.js';
 import * as gather from './gather.js';
 import * as gemm from './gemm.js';
@@ -39,6 +40,7 @@ export const ALL_OPS: readonly OpDef[] = [
   batchnorm,
   crossEntropy,
   lars,
+  finetune,
   masking,
   noise,
 ]

@@ -1,5 +1,7 @@
 // index.ts: the eval folder: encoder features, the weighted kNN classifier, labelled images and
-// the model of any checkpoint, for `mae-cuda knn`, `embed` and `reconstruct`.
+// the model of any checkpoint, for `mae-cuda knn`, `embed` and `reconstruct`; the epoch loop of
+// `linprobe` and `finetune`.
+export * from './epochs.js';
 export * from './features.js';
 export * from './images.js';
 export * from './knn.js';

@@ -4,6 +4,7 @@
 // bias not) on softmax cross-entropy. Every step is generated ops on the head's device; the
 // features come in frozen (no gradient flows back to the encoder).
 import { type DeviceSpec, ops, Tensor } from '@mae-cuda/native';
+import { truncNormal } from '../init/random_init.js';
 import { PhiloxStream } from '../rng/stream.js';
 
 export const PROBE_BN_EPS = 1e-6;
@@ -16,18 +17,6 @@ export const PROBE_INIT_STD = 0.01;
 const HEAD_INIT_STREAM = 17;
 
 type F32 = Tensor<'f32'>;
-
-/** timm's trunc_normal_(std, a=-2, b=2): N(0, std^2) redrawn until inside [a, b]. */
-export function truncNormal(count: number, std: number, rng: PhiloxStream, a = -2, b = 2): Float32Array {
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    let v: number;
-    do v = std * rng.normal();
-    while (v < a || v > b);
-    out[i] = v;
-  }
-  return out;
-}
 
 /** The head's state as host arrays (what the best checkpoint holds). */
 export interface HeadState {

@@ -3,14 +3,12 @@
 // half-cosine per iteration (the pretraining schedule), drop_last batches; after each epoch top-1 and
 // top-5 on the held-out images' centre crops, a line in log.jsonl, and the best head (by top-1) kept
 // in checkpoint-best.safetensors (written to a temporary file, then renamed).
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DeviceSpec, Tensor } from '@mae-cuda/native';
-import { epochOrder } from '../data/loader.js';
+import { type EvalEpoch, epochSchedule, runEpochs } from '../eval/epochs.js';
 import type { LabelledImages } from '../eval/images.js';
 import { writeSafetensorsAtomic } from '../io/safetensors.js';
 import type { MaskedAutoencoder } from '../model/mae.js';
-import { effectiveLr, fractionalEpoch, type LrSchedule, lrAt } from '../schedule/lr.js';
 import type { ProgressUpdate } from '../train/progress.js';
 import { topKAccuracy } from './accuracy.js';
 import { type ProbePool, probeFeatures } from './features.js';
@@ -32,15 +30,8 @@ export interface ProbeSettings {
   outputDir: string;
 }
 
-export interface ProbeEpoch {
-  epoch: number;
-  loss: number;
-  lr: number;
-  top1: number;
-  top5: number;
-  images_per_sec: number;
-  seconds: number;
-}
+/** An epoch's record (a line of log.jsonl). */
+export type ProbeEpoch = EvalEpoch;
 
 export interface ProbeRun {
   model: MaskedAutoencoder;
@@ -52,7 +43,8 @@ export interface ProbeRun {
   onEpoch?: (e: ProbeEpoch) => void;
 }
 
-const labelsTensor = (labels: Int32Array, idx: ArrayLike<number>, device: DeviceSpec) =>
+/** The labels of images `idx` as an i64 tensor. */
+export const labelsTensor = (labels: Int32Array, idx: ArrayLike<number>, device: DeviceSpec) =>
   Tensor.fromArray(
     'i64',
     [idx.length],
@@ -77,72 +69,26 @@ export async function evaluateProbe(r: ProbeRun, head: ProbeHead): Promise<[numb
 /** Trains the probe; resolves to every epoch's record and the best one. */
 export async function runLinprobe(r: ProbeRun): Promise<{ epochs: ProbeEpoch[]; best: ProbeEpoch }> {
   const s = r.settings;
-  const n = r.train.images.length;
-  const steps = Math.floor(n / s.batchSize);
-  if (steps < 1 || s.batchSize < 2)
-    throw new RangeError(
-      `linprobe: ${n} training images give no batch of ${s.batchSize} (at least 2 are needed)`,
-    );
-  const sched: LrSchedule = {
-    lr: s.lr ?? effectiveLr(s.blr, s.batchSize),
-    min_lr: s.minLr,
-    warmup_epochs: s.warmupEpochs,
-    epochs: s.epochs,
-  };
+  if (s.batchSize < 2)
+    throw new RangeError(`linprobe: a batch of ${s.batchSize} (BatchNorm needs at least 2)`);
   const head = new ProbeHead(r.model.config.embed_dim, r.classes, s.seed, s.device);
-  await mkdir(s.outputDir, { recursive: true });
-  const log = join(s.outputDir, 'log.jsonl');
-  await writeFile(log, '');
-  const epochs: ProbeEpoch[] = [];
-  let best: ProbeEpoch | undefined;
-  for (let epoch = 0; epoch < s.epochs; epoch++) {
-    const t0 = performance.now();
-    const order = epochOrder(s.seed, epoch, n);
-    let [sum, lr] = [0, 0];
-    for (let step = 0; step < steps; step++) {
-      lr = lrAt(sched, fractionalEpoch(step, steps, epoch));
-      const idx = order.subarray(step * s.batchSize, (step + 1) * s.batchSize);
+  return runEpochs({
+    name: 'linprobe',
+    images: r.train.images.length,
+    batchSize: s.batchSize,
+    seed: s.seed,
+    schedule: epochSchedule(s),
+    outputDir: s.outputDir,
+    step: async (idx, epoch, lr) => {
       const imgs = await trainBatch(r.train.images, idx, s.seed, epoch, s.device);
       const feats = await probeFeatures(r.model, imgs, s.pool);
-      const loss = await head.trainStep(
-        feats,
-        labelsTensor(r.train.labels, idx, s.device),
-        lr,
-        s.weightDecay,
-      );
-      if (!Number.isFinite(loss))
-        throw new Error(`linprobe: the loss is ${loss} at epoch ${epoch}, step ${step}`);
-      sum += loss;
-      const seconds = (performance.now() - t0) / 1000;
-      r.onStep?.({
-        step: epoch * steps + step + 1,
-        totalSteps: s.epochs * steps,
-        epoch,
-        loss,
-        lr,
-        imagesPerSec: ((step + 1) * s.batchSize) / seconds,
-      });
-    }
-    const trained = (performance.now() - t0) / 1000;
-    const [top1, top5] = await evaluateProbe(r, head);
-    const e: ProbeEpoch = {
-      epoch,
-      loss: sum / steps,
-      lr,
-      top1,
-      top5,
-      images_per_sec: (steps * s.batchSize) / trained,
-      seconds: (performance.now() - t0) / 1000,
-    };
-    epochs.push(e);
-    await appendFile(log, `${JSON.stringify(e)}\n`);
-    if (!best || e.top1 > best.top1) {
-      best = e;
-      await saveHead(join(s.outputDir, 'checkpoint-best.safetensors'), head, e, s);
-    }
-    r.onEpoch?.(e);
-  }
-  return { epochs, best: best! };
+      return head.trainStep(feats, labelsTensor(r.train.labels, idx, s.device), lr, s.weightDecay);
+    },
+    evaluate: () => evaluateProbe(r, head),
+    saveBest: (e) => saveHead(join(s.outputDir, 'checkpoint-best.safetensors'), head, e, s),
+    ...(r.onStep ? { onStep: r.onStep } : {}),
+    ...(r.onEpoch ? { onEpoch: r.onEpoch } : {}),
+  });
 }
 
 /** The head (official names: head.1 the linear layer, head.0 the BatchNorm's running statistics). */

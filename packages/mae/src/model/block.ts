@@ -1,12 +1,16 @@
 // block.ts: the pre-norm ViT block of timm/the official MAE, forward and backward:
 //   x1 = x + proj(attn(norm1(x)))      attn: qkv with bias, scale head_dim^-0.5, softmax
 //   x2 = x1 + fc2(gelu(fc1(norm2(x1))))
+// With drop path (fine-tuning), each branch goes through timm's DropPath before its residual add.
 // Attention is one fused flash-attention op each way (attention_forward / attention_backward): it
 // reads the qkv linear's output [N, T, 3, H, E] and writes the heads merged [N, T, H, E] (the proj
 // linear's input), keeping only the log-sum-exp of each score row for the backward.
 import { ops, Tensor } from '@mae-cuda/native';
 import {
   add,
+  type DropPath,
+  dropPathAdd,
+  dropPathBackward,
   empty,
   type LinearParams,
   layerNormBackward,
@@ -62,10 +66,18 @@ export interface BlockSaved {
   h2: F32;
   act: F32;
   pre: F32;
+  /** the drop path of the attention and the MLP branch, when training with it */
+  drop?: BlockDrop;
+}
+
+/** Drop path of a block's two branches (the attention's, then the MLP's). */
+export interface BlockDrop {
+  readonly attn: DropPath;
+  readonly mlp: DropPath;
 }
 
 /** x [N, T, D] -> [N, T, D], and what the backward needs. */
-export function blockForward(x: F32, p: BlockParams): { y: F32; saved: BlockSaved } {
+export function blockForward(x: F32, p: BlockParams, drop?: BlockDrop): { y: F32; saved: BlockSaved } {
   const [N, T, D] = x.shape as [number, number, number];
   const H = p.heads;
   const E = D / H;
@@ -76,11 +88,13 @@ export function blockForward(x: F32, p: BlockParams): { y: F32; saved: BlockSave
   // the log-sum-exp rows in the accumulation type (f32 for bf16 and f32 models, f64 in gradient checks)
   const lse = Tensor.empty(accDType(x.dtype), [N, H, T], x.device) as F32;
   ops.attention_forward(merged.view([N, T, H, E]), lse, qkv.view([N, T, 3, H, E]), scale);
-  const x1 = linearForward(merged, p.proj, x);
+  const x1 = drop
+    ? dropPathAdd(x, linearForward(merged, p.proj), drop.attn)
+    : linearForward(merged, p.proj, x);
   const { y: h2, saved: n2 } = layerNormForward(x1, p.norm2);
   const { out: act, pre } = linearGeluForward(h2, p.fc1);
-  const y = linearForward(act, p.fc2, x1);
-  return { y, saved: { n1, h1, qkv, lse, merged, n2, h2, act, pre } };
+  const y = drop ? dropPathAdd(x1, linearForward(act, p.fc2), drop.mlp) : linearForward(act, p.fc2, x1);
+  return { y, saved: { n1, h1, qkv, lse, merged, n2, h2, act, pre, ...(drop ? { drop } : {}) } };
 }
 
 /** dy [N, T, D] -> dx, writing every parameter gradient of the block. */
@@ -90,13 +104,13 @@ export function blockBackward(dy: F32, s: BlockSaved, p: BlockParams): F32 {
   const E = D / H;
   const scale = E ** -0.5;
   // MLP branch: x2 = x1 + fc2(gelu(fc1(norm2(x1))))
-  const dact = linearBackward(dy, s.act, p.fc2);
+  const dact = linearBackward(s.drop ? dropPathBackward(dy, s.drop.mlp) : dy, s.act, p.fc2);
   const dpre = empty(s.pre.shape, dy);
   ops.gelu_backward(dpre.view([dpre.numel]), s.pre.view([s.pre.numel]), dact.view([dact.numel]));
   const dh2 = linearBackward(dpre, s.h2, p.fc1);
   const dx1 = add(dy, layerNormBackward(dh2, s.n2, p.norm2));
   // attention branch: x1 = x + proj(attn(norm1(x)))
-  const dmerged = linearBackward(dx1, s.merged, p.proj);
+  const dmerged = linearBackward(s.drop ? dropPathBackward(dx1, s.drop.attn) : dx1, s.merged, p.proj);
   const dqkv = empty([N, T, 3 * D], dy);
   ops.attention_backward(
     dqkv.view([N, T, 3, H, E]),

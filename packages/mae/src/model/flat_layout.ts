@@ -3,7 +3,7 @@
 // decay first, then trainable without, then the frozen ones (pos_embed, decoder_pos_embed); each
 // segment starts at a multiple of FLAT_ROW elements (zero padding between), so AdamW sees the
 // trainable part as [rows, FLAT_ROW] and splits decay from no-decay by whole rows.
-import { paramGroups } from '../init/param_groups.js';
+import { type ParamGroups, paramGroups } from '../init/param_groups.js';
 
 /** Elements per row of the flat buffers; every segment starts at a multiple of it. */
 export const FLAT_ROW = 256;
@@ -35,14 +35,21 @@ export interface FlatLayout {
 
 const roundUp = (n: number) => Math.ceil(n / FLAT_ROW) * FLAT_ROW;
 
-/** The layout of named parameters (state order kept within each segment). */
+/**
+ * The layout of named parameters: the official pretraining groups by default (state order kept
+ * within each segment), or the given ones (fine-tuning's, their order kept).
+ */
 export function flatLayout(
   params: Iterable<readonly [string, { readonly shape: readonly number[] }]>,
+  given?: ParamGroups,
 ): FlatLayout {
   const entries = [...params];
   const sizes = new Map(entries.map(([n, t]) => [n, t.shape.reduce((a, b) => a * b, 1)]));
   if (sizes.size !== entries.length) throw new Error('flatLayout: a parameter name appears twice');
-  const groups = paramGroups(entries);
+  const groups = given ?? paramGroups(entries);
+  const placed = groups.decay.length + groups.noDecay.length + groups.frozen.length;
+  if (placed !== entries.length || groups.trainable.length + groups.frozen.length !== entries.length)
+    throw new Error(`flatLayout: the groups place ${placed} of ${entries.length} parameters`);
   const offsets = new Map<string, number>();
   let at = 0;
   const segment = (names: readonly string[]): FlatSegment => {

@@ -86,6 +86,34 @@ export function layerNormBackward(dy: F32, s: NormSaved, p: NormParams): F32 {
   return dx;
 }
 
+/** Drop path on one residual branch: each sample's uniform u [N] and the keep probability. */
+export interface DropPath {
+  readonly u: F32;
+  readonly keep: number;
+}
+
+/** residual + branch with timm's DropPath on the branch (per sample, over the first axis). */
+export function dropPathAdd(residual: F32, branch: F32, d: DropPath): F32 {
+  const N = residual.shape[0]!;
+  const out = empty(residual.shape, residual);
+  ops.drop_path_forward(
+    out.view([N, out.numel / N]),
+    residual.view([N, out.numel / N]),
+    branch.view([N, out.numel / N]),
+    d.u,
+    d.keep,
+  );
+  return out;
+}
+
+/** The branch's gradient through the drop path (the residual's is dout itself). */
+export function dropPathBackward(dout: F32, d: DropPath): F32 {
+  const N = dout.shape[0]!;
+  const out = empty(dout.shape, dout);
+  ops.drop_path_backward(out.view([N, out.numel / N]), dout.view([N, out.numel / N]), d.u, d.keep);
+  return out;
+}
+
 /** a + b elementwise (gradients meeting at a residual connection). */
 export function add(a: F32, b: F32): F32 {
   const out = empty(a.shape, a);

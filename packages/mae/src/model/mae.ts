@@ -7,6 +7,7 @@ import { gridSize, lenKeep, type MaeConfig, numPatches, patchDim } from '../conf
 import type { DeviceMasking } from '../masking/device.js';
 import { type Masking, toInt64 } from '../masking/random_masking.js';
 import { type BlockParams, type BlockSaved, blockBackward, blockForward, blockParams } from './block.js';
+import { embedPatches, patchEmbedParams } from './embed.js';
 import {
   empty,
   type LinearParams,
@@ -74,10 +75,10 @@ export class MaskedAutoencoder {
     this.w = weightSource(params, precision);
     this.computeDType = params.dtype === 'f64' ? 'f64' : precision;
     const w = this.w;
-    const lin = (n: string, view?: number[]): LinearParams => ({
-      w: view ? w.get(`${n}.weight`).view(view) : w.get(`${n}.weight`),
+    const lin = (n: string): LinearParams => ({
+      w: w.get(`${n}.weight`),
       b: w.get(`${n}.bias`),
-      dw: view ? w.grad(`${n}.weight`).view(view) : w.grad(`${n}.weight`),
+      dw: w.grad(`${n}.weight`),
       db: w.grad(`${n}.bias`),
     });
     this.enc = Array.from({ length: c.depth }, (_, i) => blockParams(w, `blocks.${i}`, c.num_heads, eps));
@@ -86,7 +87,7 @@ export class MaskedAutoencoder {
     );
     this.norm = { ...lin('norm'), eps };
     this.decNorm = { ...lin('decoder_norm'), eps };
-    this.patchEmbed = lin('patch_embed.proj', [c.embed_dim, c.in_chans * c.patch_size * c.patch_size]);
+    this.patchEmbed = patchEmbedParams(w, c);
     this.decEmbed = lin('decoder_embed');
     this.decPred = lin('decoder_pred');
   }
@@ -124,7 +125,7 @@ export class MaskedAutoencoder {
     const x0 = castTo(imgs, this.computeDType) as F32; // the activations' dtype
 
     // encoder: patch embedding, positional embedding, masking, cls token, blocks, norm
-    const { patches, withPos } = this.embedPatches(x0);
+    const { patches, withPos } = embedPatches(x0, c, this.patchEmbed, this.w.get('pos_embed'));
     const pos = this.w.get('pos_embed');
     const kept = empty([N, J, D], x0);
     ops.gather_rows_forward(kept, withPos, idsShuffle); // the first J of each row are kept
@@ -201,7 +202,7 @@ export class MaskedAutoencoder {
     const L = numPatches(c);
     const D = c.embed_dim;
     const x0 = castTo(imgs, this.computeDType) as F32;
-    const { withPos } = this.embedPatches(x0);
+    const { withPos } = embedPatches(x0, c, this.patchEmbed, this.w.get('pos_embed'));
     let x = empty([N, L + 1, D], x0);
     const pos = this.w.get('pos_embed');
     ops.prepend_token_forward(x, withPos, this.w.get('cls_token').view([D]), pos.view([D], 0));
@@ -218,22 +219,6 @@ export class MaskedAutoencoder {
       throw new TypeError(
         `imgs must be [N, ${c.in_chans}, ${c.img_size}, ${c.img_size}] for this model, got [${imgs.shape.join(', ')}]`,
       );
-  }
-
-  /** Patches [N, L, C*p*p] of the images (x0 in the activations' dtype) and their embedding plus position. */
-  private embedPatches(x0: F32): { patches: F32; withPos: F32 } {
-    const c = this.config;
-    const [N, C] = x0.shape as [number, number];
-    const p = c.patch_size;
-    const G = gridSize(c);
-    const L = numPatches(c);
-    const D = c.embed_dim;
-    const patches = empty([N, L, C * p * p], x0);
-    ops.patch_im2col_forward(patches.view([N, G, G, C, p, p]), x0.view([N, C, G, p, G, p]));
-    const emb = linearForward(patches, this.patchEmbed);
-    const withPos = empty([N, L, D], x0);
-    ops.add_rows_forward(withPos, emb, this.w.get('pos_embed').view([L, D], D));
-    return { patches, withPos };
   }
 
   /** The masking as tensors on the model's device (host masking is uploaded). */

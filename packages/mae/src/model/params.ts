@@ -5,6 +5,7 @@
 // launch and zeroing every gradient is one fill. An optional bf16 copy of the values, laid out
 // alike, holds the weights the bf16 GEMMs read (AdamW refreshes it on every update).
 import { type DeviceSpec, ops, Tensor } from '@mae-cuda/native';
+import type { ParamGroups } from '../init/param_groups.js';
 import type { ModelState, StateTensor } from '../init/state.js';
 import { type FlatLayout, flatLayout } from './flat_layout.js';
 
@@ -35,8 +36,9 @@ export class ParamStore {
     state: ModelState,
     readonly device: DeviceSpec = 'cpu',
     readonly dtype: ModelDType = 'f32',
+    groups?: ParamGroups,
   ) {
-    this.layout = flatLayout(state);
+    this.layout = flatLayout(state, groups);
     const host = new (dtype === 'f64' ? Float64Array : Float32Array)(this.layout.total);
     for (const [name, t] of state) {
       const n = t.shape.reduce((a, b) => a * b, 1);

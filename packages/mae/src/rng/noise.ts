@@ -19,6 +19,12 @@ export const Streams = {
   preview: 1,
   /** Per-sample data augmentation (crop, flip): counter [block, index, epoch, augment]. */
   augment: 2,
+  /** Fine-tuning: the drop path uniforms, per step (a device NoiseCounter's stream). */
+  dropPath: 3,
+  /** Fine-tuning: Mixup / CutMix's draws of step s, stream mixupBase + s. */
+  mixupBase: 0x2000_0000,
+  /** Fine-tuning: the new head's initial weight. */
+  finetuneHead: 4,
   /** Parameter initialisation: stream initBase + k for the k-th parameter in state_dict order. */
   initBase: 0x10000,
   /** The shuffled data order of epoch e: stream dataOrderBase + e. */
