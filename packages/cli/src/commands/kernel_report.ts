@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import {
   countStep,
+  formatDuration,
   GPUS,
   type GpuName,
   modelReport,
@@ -24,6 +25,7 @@ import {
 } from '../bench/kernel_report_format.js';
 import { defineCommand } from '../command.js';
 import { intOption, MAX_BATCH } from '../numbers.js';
+import { ProgressLine } from '../progress_line.js';
 
 export const options = z.strictObject({
   model: z.enum(presetNames as [PresetName, ...PresetName[]]).default('mae_tiny_28'),
@@ -70,7 +72,16 @@ export const kernelReportCommand = defineCommand({
       `kernel-report: emulating one step of ${o.model} batch ${o.batch}, ${o.sampleBlocks} blocks per grid...`,
     );
     const t0 = performance.now();
-    const counts = await countStep(base);
+    const progress = new ProgressLine(process.stderr);
+    const counts = await countStep(base, (launches) => {
+      const elapsed = progress.due();
+      if (elapsed === undefined) return;
+      progress.draw(
+        `kernel-report: ${launches} launches emulated, ${(launches / Math.max(elapsed, 1e-9)).toFixed(1)}/s, ` +
+          `elapsed ${formatDuration(elapsed)}`,
+      );
+    });
+    progress.end();
     console.error(
       `kernel-report: ${counts.length} launches counted in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );

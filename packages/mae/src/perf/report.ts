@@ -5,7 +5,7 @@
 // each grid; then each launch modeled on a GPU (roofline.ts) with ptxas's registers from the build,
 // summed per kernel and per kernel class, and the modeled step time, images/s and MFU. A model of a
 // GPU from an emulator's counts, not a measurement: everything it prints says so.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configureEmulator, type DeviceSpec, type KernelResources } from '@mae-cuda/native';
@@ -70,9 +70,18 @@ export interface KernelReport {
 export const kernelOp = (kernel: string) => kernel.split('_cuda_')[0] ?? kernel;
 
 /** Runs one step on the emulated device and returns each grid run's counters, in launch order. */
-export async function countStep(o: Omit<KernelReportOptions, 'gpu' | 'resources'>): Promise<GridCounts[]> {
+export async function countStep(
+  o: Omit<KernelReportOptions, 'gpu' | 'resources'>,
+  onProgress?: (launches: number) => void,
+): Promise<GridCounts[]> {
   const dir = mkdtempSync(join(tmpdir(), 'mae-kernel-report-'));
   const file = join(dir, 'counts.jsonl');
+  // the launches counted so far: the counter file's lines (one per grid run), read every second
+  const poll = onProgress
+    ? setInterval(() => {
+        if (existsSync(file)) onProgress(readFileSync(file, 'utf8').split('\n').length - 1);
+      }, 1000)
+    : undefined;
   configureEmulator({ checks: 'none', fill: false, sampleBlocks: o.sampleBlocks });
   const step = makeTrainStep({
     model: o.model,
@@ -90,6 +99,7 @@ export async function countStep(o: Omit<KernelReportOptions, 'gpu' | 'resources'
     configureEmulator({ countFile: '' });
     return readCounts(file);
   } finally {
+    clearInterval(poll);
     configureEmulator({ countFile: '', sampleBlocks: 0, checks: 'all', fill: true });
     step.dispose();
     rmSync(dir, { recursive: true, force: true });
