@@ -3,15 +3,19 @@
 // scripts/parity/make_fixture.py --encoder-mask-token): loss, predictions, latent [N, 1 + L, D],
 // every gradient and three AdamW steps within the parity tolerances, on the CPU backend and on the
 // CUDA path under the emulator (MAE_CUDA_EMULATOR=1, a child process); the parameters it has (an
-// encoder_mask_token in place of the decoder's mask_token) and a checkpoint of the other kind refused
-// by name.
+// encoder_mask_token in place of the decoder's mask_token), the HF export (refused with the decoder,
+// the classifier without the token) and a checkpoint of the other kind refused by name.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { preset } from '../../src/config/presets.js';
+import { readHfFolder, writeHfFolder } from '../../src/convert/hf.js';
 import { initialState } from '../../src/init/state.js';
 import { stateSpec } from '../../src/init/state_spec.js';
+import { stTensor } from '../../src/io/safetensors.js';
 import type { Check } from '../../src/parity/compare.js';
 import { runParity } from '../../src/parity/run.js';
 import { checkArchitecture } from '../../src/train/state.js';
@@ -65,6 +69,19 @@ describe('encoder_mask_token (Table 1c)', () => {
     });
     assert.equal(r.status, 0, r.stderr);
     assertParity(JSON.parse(r.stdout) as Check[]);
+  });
+
+  it('the HF export: refused as ViTMAEForPreTraining, the classifier without the token', async () => {
+    const config = { ...preset('mae_tiny_28'), encoder_mask_token: true };
+    const model = Object.fromEntries(
+      [...initialState(config, 0)].map(([n, t]) => [n, stTensor('F32', t.shape, t.data)]),
+    );
+    const ck = { model, step: 0, epoch: 0, config: { model: config } };
+    const dir = join(mkdtempSync(join(tmpdir(), 'mae-encmask-')), 'hf');
+    await assert.rejects(writeHfFolder(dir, ck), /ViTMAEForPreTraining has no mask token in its encoder/);
+    await writeHfFolder(dir, ck, 'ViTForImageClassification');
+    const back = await readHfFolder(dir);
+    assert.ok('cls_token' in back.model && !('encoder_mask_token' in back.model));
   });
 
   it('a checkpoint of the other kind is refused naming the field', () => {
