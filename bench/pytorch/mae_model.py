@@ -9,6 +9,13 @@ mask tokens and un-shuffles, and the MSE over the removed patches (optionally of
 normalised pixels, with the unbiased variance). Attention uses scaled_dot_product_attention where
 PyTorch has it (2.0+), else the explicit softmax(q k^T * scale) v.
 
+With encoder_mask_token=True it is the paper's Table 1c ablation, the official code modified
+minimally (docs/ABLATIONS.md): forward_encoder drops nothing, it replaces each removed patch's
+embedding by a learned encoder_mask_token [1, 1, D] (init normal std .02, like mask_token) before
+the position embedding is added, and the encoder runs on all 1 + L tokens; forward_decoder embeds
+all of them and adds decoder_pos_embed, with no mask_token insertion or un-shuffle (the model has no
+decoder mask_token: it would get no gradient).
+
 The presets and the FLOP count equal packages/mae/src/config/presets.ts and src/bench/flops.ts.
 """
 import torch
@@ -39,7 +46,7 @@ def step_flops(c: dict) -> int:
     """Model FLOPs of one training step per image: 3x the forward (as src/bench/flops.ts)."""
     L = (c["img_size"] // c["patch_size"]) ** 2
     P = c["patch_size"] ** 2 * c["in_chans"]
-    Te = 1 + int(L * (1 - c["mask_ratio"]))
+    Te = 1 + (L if c.get("encoder_mask_token") else int(L * (1 - c["mask_ratio"])))
     Td = 1 + L
     D, Dd = c["embed_dim"], c["decoder_embed_dim"]
 
@@ -125,7 +132,7 @@ class Block(nn.Module):
 class MaskedAutoencoderViT(nn.Module):
     def __init__(self, img_size, patch_size, in_chans, embed_dim, depth, num_heads,
                  decoder_embed_dim, decoder_depth, decoder_num_heads, mlp_ratio=4.0,
-                 norm_pix_loss=False, layer_norm_eps=1e-6, **_unused):
+                 norm_pix_loss=False, layer_norm_eps=1e-6, encoder_mask_token=False, **_unused):
         super().__init__()
         self.patch_size, self.in_chans, self.norm_pix_loss = patch_size, in_chans, norm_pix_loss
         self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, embed_dim)
@@ -133,11 +140,15 @@ class MaskedAutoencoderViT(nn.Module):
         L = grid * grid
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, L + 1, embed_dim), requires_grad=False)
+        self.tokens_in_encoder = encoder_mask_token
+        if encoder_mask_token:
+            self.encoder_mask_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.blocks = nn.ModuleList(
             [Block(embed_dim, num_heads, mlp_ratio, layer_norm_eps) for _ in range(depth)])
         self.norm = nn.LayerNorm(embed_dim, eps=layer_norm_eps)
         self.decoder_embed = nn.Linear(embed_dim, decoder_embed_dim, bias=True)
-        self.mask_token = nn.Parameter(torch.zeros(1, 1, decoder_embed_dim))
+        if not encoder_mask_token:
+            self.mask_token = nn.Parameter(torch.zeros(1, 1, decoder_embed_dim))
         self.decoder_pos_embed = nn.Parameter(torch.zeros(1, L + 1, decoder_embed_dim),
                                               requires_grad=False)
         self.decoder_blocks = nn.ModuleList(
@@ -155,7 +166,7 @@ class MaskedAutoencoderViT(nn.Module):
             w = self.patch_embed.proj.weight
             nn.init.xavier_uniform_(w.view(w.shape[0], -1))
             nn.init.normal_(self.cls_token, std=0.02)
-            nn.init.normal_(self.mask_token, std=0.02)
+            nn.init.normal_(self.encoder_mask_token if self.tokens_in_encoder else self.mask_token, std=0.02)
         for m in self.modules():
             if isinstance(m, nn.Linear):
                 nn.init.xavier_uniform_(m.weight)
@@ -186,21 +197,38 @@ class MaskedAutoencoderViT(nn.Module):
         return x_kept, mask, ids_restore
 
     def forward_encoder(self, imgs, mask_ratio, noise):
+        if self.tokens_in_encoder:
+            return self.forward_encoder_with_mask_tokens(imgs, mask_ratio, noise)
         x = self.patch_embed(imgs) + self.pos_embed[:, 1:, :]
         x, mask, ids_restore = self.random_masking(x, mask_ratio, noise)
+        return self.encode(x), mask, ids_restore
+
+    def forward_encoder_with_mask_tokens(self, imgs, mask_ratio, noise):
+        """Table 1c: the removed patches' embeddings replaced by encoder_mask_token, then the
+        position embedding added to all L; nothing is dropped."""
+        x = self.patch_embed(imgs)
+        _, mask, ids_restore = self.random_masking(x, mask_ratio, noise)
+        x = torch.where(mask.bool().unsqueeze(-1), self.encoder_mask_token.to(x.dtype), x)
+        return self.encode(x + self.pos_embed[:, 1:, :]), mask, ids_restore
+
+    def encode(self, x):
         cls = (self.cls_token + self.pos_embed[:, :1, :]).expand(x.shape[0], -1, -1)
         x = torch.cat([cls, x], dim=1)
         for b in self.blocks:
             x = b(x)
-        return self.norm(x), mask, ids_restore
+        return self.norm(x)
 
     def forward_decoder(self, x, ids_restore):
         x = self.decoder_embed(x)
+        if self.tokens_in_encoder:  # every position came through the encoder
+            return self.decode(x + self.decoder_pos_embed)
         N, T, D = x.shape
         L = ids_restore.shape[1]
         tokens = torch.cat([x[:, 1:, :], self.mask_token.expand(N, L + 1 - T, -1)], dim=1)
         tokens = torch.gather(tokens, 1, ids_restore.unsqueeze(-1).expand(-1, -1, D))
-        x = torch.cat([x[:, :1, :], tokens], dim=1) + self.decoder_pos_embed
+        return self.decode(torch.cat([x[:, :1, :], tokens], dim=1) + self.decoder_pos_embed)
+
+    def decode(self, x):
         for b in self.decoder_blocks:
             x = b(x)
         return self.decoder_pred(self.decoder_norm(x))[:, 1:, :]
@@ -216,7 +244,8 @@ class MaskedAutoencoderViT(nn.Module):
 
     def forward_all(self, imgs, mask_ratio=0.75, noise=None):
         """loss, pred [N, L, p*p*C], mask [N, L] (1 = removed), ids_restore [N, L] and latent
-        [N, 1+keep, D] (the encoder's output after its norm, cls first), for parity.py."""
+        [N, 1+keep, D] ([N, 1+L, D] with encoder_mask_token: the encoder's output after its norm,
+        cls first), for parity.py."""
         if noise is None:
             noise = torch.rand(imgs.shape[0], self.patch_embed.grid ** 2, device=imgs.device)
         latent, mask, ids_restore = self.forward_encoder(imgs, mask_ratio, noise)

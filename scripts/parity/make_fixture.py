@@ -7,11 +7,12 @@ model the PyTorch benchmark runs, float32 on the CPU.
 Written for this project from the paper and the official definitions (no code copied), so that
 mae-cuda's model can be checked on configurations the shared fixtures do not cover: other channel
 counts, image and patch sizes, depths, widths, heads, MLP ratios, mask ratios, norm_pix_loss off,
-step counts, learning rates and weight decays.
+step counts, learning rates and weight decays; with --encoder-mask-token, the official model
+modified as the paper's Table 1c ablation (mask tokens in the encoder; mae_model.py says how).
 
 usage: python3 make_fixture.py OUT_DIR --img 28 --patch 7 --chans 1 --dim 32 --depth 2 --heads 2 \
          --dec-dim 16 --dec-depth 1 --dec-heads 2 --mlp 2.0 --mask 0.6 [--norm-pix] --steps 2 \
-         --lr 2e-3 --wd 0.1 --batch 3 --seed 0
+         --lr 2e-3 --wd 0.1 --batch 3 --seed 0 [--encoder-mask-token]
 """
 import argparse
 import json
@@ -31,7 +32,7 @@ def build(a):
     return mae_model.build(dict(img_size=a.img, patch_size=a.patch, in_chans=a.chans, embed_dim=a.dim,
                                 depth=a.depth, num_heads=a.heads, decoder_embed_dim=a.dec_dim,
                                 decoder_depth=a.dec_depth, decoder_num_heads=a.dec_heads, mlp_ratio=a.mlp,
-                                norm_pix_loss=a.norm_pix))
+                                norm_pix_loss=a.norm_pix, encoder_mask_token=a.encoder_mask_token))
 
 
 def conditioning(a, weights, imgs, noise, after):
@@ -69,6 +70,9 @@ def main():
                     ("wd", float, 0.05), ("batch", int, 4), ("seed", int, 0)]:
         p.add_argument("--" + k, type=t, default=d)
     p.add_argument("--norm-pix", action="store_true")
+    p.add_argument("--encoder-mask-token", action="store_true",
+                   help="Table 1c's ablation: the encoder on all patches with a learned mask token "
+                        "(bench/pytorch/mae_model.py, docs/ABLATIONS.md)")
     a = p.parse_args()
     if a.check_against:
         raise SystemExit(parity.main(a.out))
@@ -109,6 +113,7 @@ def main():
               "decoder_num_heads": a.dec_heads, "mlp_ratio": a.mlp, "mask_ratio": a.mask, "steps": a.steps,
               "lr": a.lr, "weight_decay": a.wd, "batch": a.batch, "norm_pix_loss": a.norm_pix,
               "layer_norm_eps": 1e-6,
+              **({"encoder_mask_token": True} if a.encoder_mask_token else {}),
               "adamw": {"betas": [0.9, 0.95], "eps": 1e-8,
                         "no_weight_decay": "params with ndim == 1 or names ending in .bias"},
               "masking": "ids_shuffle = argsort(noise, dim=1) ascending; the first int(L*(1-mask_ratio)) are kept",

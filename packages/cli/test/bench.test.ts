@@ -1,13 +1,17 @@
 // bench.test.ts: `mae-cuda bench` prints its table and JSON with figures that hang together (the
-// CPU's MFU against its measured peak), and refuses unknown presets and devices.
+// CPU's MFU against its measured peak), and refuses unknown presets and devices; the row of
+// --encoder-mask-token counts the encoder on all tokens.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { preset, stepFlops } from '@mae-cuda/mae';
 
 const bin = fileURLToPath(new URL('../bin/mae-cuda.js', import.meta.url));
+/** one step of batch 2, no warm-up, no op profile */
+const ONE_STEP = ['--batch', '2', '--steps', '1', '--warmup', '0', '--profile-steps', '0'];
 const run = (...args: string[]) =>
   spawnSync(process.execPath, [bin, 'bench', ...args], { encoding: 'utf8', timeout: 120000 });
 
@@ -142,20 +146,24 @@ describe('mae-cuda bench', function () {
   });
 
   it('--graph false and --markdown as switches', () => {
-    const r = run(
-      '--batch',
-      '2',
-      '--steps',
-      '1',
-      '--warmup',
-      '0',
-      '--profile-steps',
-      '0',
-      '--graph',
-      'false',
-      '--markdown',
-    );
+    const r = run(...ONE_STEP, '--graph', 'false', '--markdown');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^\| model \| batch \|/m);
+  });
+
+  it('--encoder-mask-token: the row of the model with mask tokens in the encoder, its FLOPs counted so', () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'mae-bench-')), 'b.json');
+    const args = ['--encoder-mask-token', ...ONE_STEP];
+    const r = run(...args, '--json', json);
+    assert.equal(r.status, 0, r.stderr);
+    const [row] = JSON.parse(readFileSync(json, 'utf8'));
+    assert.equal(row.model, 'mae_tiny_28+encoder-mask-token');
+    assert.equal(row.flopsPerImage, stepFlops({ ...preset('mae_tiny_28'), encoder_mask_token: true }).step);
+    const refused = run(...args, '--pytorch', 'python3');
+    assert.equal(refused.status, 2);
+    assert.match(
+      refused.stderr,
+      /--encoder-mask-token: the PyTorch reference \(--pytorch\) runs the official model only/,
+    );
   });
 });

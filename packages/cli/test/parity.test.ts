@@ -31,10 +31,10 @@ describe('mae-cuda parity', function () {
     }
   });
 
-  it('passes on our own fixtures (other channels, sizes, ratios, norm_pix_loss off)', () => {
+  it('passes on our own fixtures (other channels, sizes, ratios, norm_pix_loss off, encoder mask token)', () => {
     const r = run(ours);
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.equal((r.stdout.match(/ checks, 0 over tolerance/g) ?? []).length, 3, r.stdout);
+    assert.equal((r.stdout.match(/ checks, 0 over tolerance/g) ?? []).length, 4, r.stdout);
   });
 
   it('fails when the loss normalisation is changed', () => {

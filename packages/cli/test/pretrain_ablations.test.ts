@@ -3,10 +3,14 @@
 // their masks in reconstructions.png's preview; on the emulated CUDA device (captured step, scores
 // uploaded before each replay) the losses are the CPU's. --aug: every augmentation trains on a
 // generated folder of JPEGs (different images, so different losses); refusals name the flag.
+// --encoder-mask-token: trains on the CPU with the token in its checkpoint, resumes exactly, refuses
+// a checkpoint of the other model by name, gives the CPU's losses on the emulated CUDA device, and
+// finetune takes its encoder.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { readSafetensors } from '@mae-cuda/mae';
 import { bin, jpegFolder, SMALL, tmp } from './pretrain_helpers.js';
 
 const run = (env: Record<string, string>, ...args: string[]) =>
@@ -22,6 +26,19 @@ const losses = (dir: string) =>
     .slice(1)
     .map((l) => Number(l.split(',')[1]));
 const emuAddon = new URL('../../native/build/Release/mae_native_emu.node', import.meta.url).pathname;
+
+/** A run's losses on the CPU and on the emulated CUDA device (the captured step) agree within 1e-4. */
+function assertEmulatedLikeCpu(args: string[], steps: number): void {
+  if (!existsSync(emuAddon)) throw new Error(`${emuAddon} is missing: pnpm build builds it`);
+  const [cpu, cuda] = [tmp(), tmp()];
+  let r = run({}, ...args, '--output-dir', cpu);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  r = run({ MAE_CUDA_EMULATOR: '1' }, ...args, '--device', 'cuda', '--output-dir', cuda);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const [a, b] = [losses(cpu), losses(cuda)];
+  assert.equal(b.length, steps);
+  a.forEach((l, i) => assert.ok(Math.abs(l - b[i]!) <= 1e-4 * Math.abs(l), `step ${i + 1}: ${l} vs ${b[i]}`));
+}
 
 describe('mae-cuda pretrain --mask-sampling', function () {
   this.timeout(900000);
@@ -63,7 +80,6 @@ describe('mae-cuda pretrain --mask-sampling', function () {
     });
 
   it('block: the emulated CUDA step (captured graph) gives the CPU losses', () => {
-    if (!existsSync(emuAddon)) throw new Error(`${emuAddon} is missing: pnpm build builds it`);
     const common = [
       '--mask-sampling',
       'block',
@@ -79,16 +95,7 @@ describe('mae-cuda pretrain --mask-sampling', function () {
       '--preview',
       '0',
     ];
-    const [cpu, cuda] = [tmp(), tmp()];
-    let r = run({}, ...common, '--output-dir', cpu);
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    r = run({ MAE_CUDA_EMULATOR: '1' }, ...common, '--device', 'cuda', '--output-dir', cuda);
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    const [a, b] = [losses(cpu), losses(cuda)];
-    assert.equal(b.length, 3);
-    a.forEach((l, i) =>
-      assert.ok(Math.abs(l - b[i]!) <= 1e-4 * Math.abs(l), `step ${i + 1}: ${l} vs ${b[i]}`),
-    );
+    assertEmulatedLikeCpu(common, 3);
   });
 });
 
@@ -143,5 +150,54 @@ describe('mae-cuda pretrain --aug', function () {
       first.set(aug, losses(out)[0]!);
     }
     assert.equal(new Set(first.values()).size, first.size, `first losses: ${[...first].join(', ')}`);
+  });
+});
+
+describe('mae-cuda pretrain --encoder-mask-token', function () {
+  this.timeout(900000);
+  const common = [...SMALL, '--limit', '256', '--batch-size', '8', '--preview', '0'];
+
+  it('trains on the CPU with encoder_mask_token in the checkpoint, and --resume continues exactly', async () => {
+    const [straight, split] = [tmp(), tmp()];
+    let r = run({}, '--encoder-mask-token', ...common, '--steps', '4', '--output-dir', straight);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /encoder mask token/);
+    const config = JSON.parse(readFileSync(join(straight, 'config.json'), 'utf8'));
+    assert.equal(config.train.encoder_mask_token, true);
+    const a = await readSafetensors(join(straight, 'checkpoint-last.safetensors'));
+    assert.deepEqual(a.tensors.get('encoder_mask_token')?.shape, [1, 1, 16]);
+    assert.ok(!a.tensors.has('mask_token'));
+    r = run({}, '--encoder-mask-token', ...common, '--steps', '2', '--output-dir', split);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const resume = ['--resume', join(split, 'checkpoint-last.safetensors'), '--output-dir', split];
+    r = run({}, '--encoder-mask-token', ...common, '--steps', '4', ...resume);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /resumed from .* at step 2/);
+    const b = await readSafetensors(join(split, 'checkpoint-last.safetensors'));
+    for (const [name, t] of a.tensors) assert.deepEqual(b.tensors.get(name)?.data, t.data, name);
+    // the same checkpoint for the official model: refused, naming the setting
+    r = run({}, ...common, '--steps', '6', ...resume);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /--resume: .*another model: encoder_mask_token true \(asked: absent\)/);
+  });
+
+  it('finetune takes the encoder of such a checkpoint, without the token', async () => {
+    const pre = tmp();
+    let r = run({}, '--encoder-mask-token', ...common, '--steps', '2', '--output-dir', pre);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const out = tmp();
+    const small = '--train 32 --test 16 --epochs 2 --warmup-epochs 1 --batch-size 16'.split(' ');
+    const ckpt = join(pre, 'checkpoint-last.safetensors');
+    r = spawnSync(process.execPath, [bin, 'finetune', '--finetune', ckpt, ...small, '--output-dir', out], {
+      encoding: 'utf8',
+      timeout: 600000,
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const best = await readSafetensors(join(out, 'checkpoint-best.safetensors'));
+    assert.ok(best.tensors.has('cls_token') && !best.tensors.has('encoder_mask_token'));
+  });
+
+  it('the emulated CUDA step (captured graph) gives the CPU losses', () => {
+    assertEmulatedLikeCpu(['--encoder-mask-token', ...common, '--precision', 'f32', '--steps', '3'], 3);
   });
 });

@@ -10,7 +10,15 @@
 // out of range (naming the flag), a batch whose estimated memory exceeds the device's (bench/fits.ts)
 // and a --pytorch that is not a Python with torch (bench/torch.ts).
 import { existsSync, writeFileSync } from 'node:fs';
-import { type BenchResult, benchStep, PRECISIONS, type PresetName, preset, presetNames } from '@mae-cuda/mae';
+import {
+  type BenchResult,
+  benchStep,
+  type MaeConfig,
+  PRECISIONS,
+  type PresetName,
+  preset,
+  presetNames,
+} from '@mae-cuda/mae';
 import { buildInfo, type DeviceSpec, devices } from '@mae-cuda/native';
 import { z } from 'zod';
 import { memoryRefusal } from '../bench/fits.js';
@@ -51,6 +59,10 @@ export const options = z.strictObject({
   repeat: intOption({ min: 1, max: 1000 }).default(1).describe('runs of each row (median and range)'),
   precision: z.enum(PRECISIONS).default('auto'),
   graph: z.boolean().default(true),
+  encoderMaskToken: z
+    .boolean()
+    .default(false)
+    .describe('the encoder on all patches with mask tokens (Table 1c; docs/ABLATIONS.md)'),
   profileSteps: intOption({ min: 0, max: 1000 })
     .default(2)
     .describe('eager steps profiled op by op for the kernel-class breakdown (0: none)'),
@@ -87,7 +99,7 @@ export const benchCommand = defineCommand({
   name: 'bench',
   summary: 'time the whole training step (median, images/s, FLOP/s, MFU, memory, kernel classes)',
   usage:
-    'mae-cuda bench [--model mae_tiny_28[,mae_tiny_32][,preset@batch]] [--batch 64[,256]] [--device cpu|cuda[:N]] [--steps 20]\n    [--warmup 3] [--repeat 1] [--precision auto|f32|bf16] [--graph=false] [--profile-steps 2] [--peak-tflops N]\n    [--json out.json] [--markdown] [--pytorch python3 [--pytorch-compile false|true|both] [--pytorch-script bench/pytorch/mae_step.py]]',
+    'mae-cuda bench [--model mae_tiny_28[,mae_tiny_32][,preset@batch]] [--batch 64[,256]] [--device cpu|cuda[:N]] [--steps 20]\n    [--warmup 3] [--repeat 1] [--precision auto|f32|bf16] [--graph=false] [--profile-steps 2] [--peak-tflops N]\n    [--encoder-mask-token] [--json out.json] [--markdown] [--pytorch python3 [--pytorch-compile false|true|both] [--pytorch-script bench/pytorch/mae_step.py]]',
   options,
   async run(o) {
     const refused = refusal(o);
@@ -118,8 +130,8 @@ export const benchCommand = defineCommand({
           const what = `${name} batch ${batch}${o.repeat > 1 ? `, run ${rep + 1}/${o.repeat}` : ''}`;
           progress.start(`mae-cuda ${what}`);
           const r = await benchStep({
-            name,
-            model: preset(name),
+            name: rowName(name, o.encoderMaskToken),
+            model: rowModel(name, o.encoderMaskToken),
             device: o.device as DeviceSpec,
             batch,
             steps: o.steps,
@@ -159,6 +171,14 @@ export const benchCommand = defineCommand({
   },
 });
 
+/** A row's model: the preset, with the encoder on all patches under --encoder-mask-token. */
+function rowModel(name: PresetName, encoderMaskToken: boolean): MaeConfig {
+  return encoderMaskToken ? { ...preset(name), encoder_mask_token: true } : preset(name);
+}
+
+const rowName = (name: string, encoderMaskToken: boolean) =>
+  encoderMaskToken ? `${name}+encoder-mask-token` : name;
+
 /** Why the benchmark cannot start (naming the flag), checked before any work; undefined if it can. */
 function refusal(o: z.infer<typeof options>): string | undefined {
   const rows = rowsOf(o.model, o.batch);
@@ -171,7 +191,7 @@ function refusal(o: z.infer<typeof options>): string | undefined {
   if (!devices().some((d) => d.spec === spec))
     return `--device: ${o.device} is not available here (see mae-cuda info)`;
   for (const { name, batches } of rows) {
-    const model = preset(name);
+    const model = rowModel(name, o.encoderMaskToken);
     const steps = o.steps + o.warmup;
     const device = o.device as DeviceSpec;
     const r = memoryRefusal({
@@ -186,6 +206,8 @@ function refusal(o: z.infer<typeof options>): string | undefined {
     if (r) return r;
   }
   if (!o.pytorch) return undefined;
+  if (o.encoderMaskToken)
+    return '--encoder-mask-token: the PyTorch reference (--pytorch) runs the official model only';
   const script = o.pytorchScript ?? DEFAULT_SCRIPT;
   if (!existsSync(script)) return `--pytorch-script: ${script} does not exist`;
   return checkPython(o.pytorch);

@@ -50,6 +50,7 @@ const SETTINGS: Record<string, Kind> = {
   mask_ratio: 'num',
   mask_sampling: 'str',
   norm_pix_loss: 'bool',
+  encoder_mask_token: 'bool',
   epochs: 'int',
   steps: 'int',
   batch_size: 'int',
@@ -98,7 +99,8 @@ export const options = z.strictObject({
 });
 
 const USAGE = `mae-cuda pretrain [--config run.json] [--model mae_tiny_28] [--input-size N] [--mask-ratio 0.75]
-    [--mask-sampling random|block|grid (grid: --mask-ratio 0.75)] [--norm-pix-loss] [--epochs 16] [--steps N] [--batch-size 64] [--accum-iter 1] [--blr 1e-2 | --lr X]
+    [--mask-sampling random|block|grid (grid: --mask-ratio 0.75)] [--norm-pix-loss]
+    [--encoder-mask-token (Table 1c: the encoder on all patches, mask tokens in it)] [--epochs 16] [--steps N] [--batch-size 64] [--accum-iter 1] [--blr 1e-2 | --lr X]
     [--min-lr 0] [--warmup-epochs 1] [--weight-decay 0.05] [--clip-grad X] [--seed 0]
     [--output-dir runs/pretrain] [--resume checkpoint.safetensors | --resume auto | --overwrite]
     [--save-every 20 (epochs; checkpoint-<step>.safetensors)] [--keep-checkpoints 2 (0: all)]
@@ -255,7 +257,7 @@ export const pretrainCommand = defineCommand({
       const plan = runPlan(c, train.length, worker?.world ?? 1);
       say(
         `pretraining ${c.model} (${model.img_size}x${model.img_size}, patch ${model.patch_size}, mask ${model.mask_ratio}` +
-          `${model.norm_pix_loss ? ', norm_pix_loss' : ''}) on ${train.length} ${train.name} images, device ${c.device}: ` +
+          `${model.norm_pix_loss ? ', norm_pix_loss' : ''}${model.encoder_mask_token ? ', encoder mask token' : ''}) on ${train.length} ${train.name} images, device ${c.device}: ` +
           `${plan.stepsPerEpoch} steps/epoch, ${plan.totalSteps} steps, batch ${c.batch_size} x ${c.accum_iter}` +
           `${worker ? ` x ${worker.world} ranks` : ''}, ` +
           `peak lr ${plan.schedule.lr.toExponential(3)} -> ${c.output_dir}`,

@@ -1,10 +1,11 @@
 // flops.ts: the model FLOPs of an MAE training step per image, counted from the architecture as
 // the official paper and the GPU literature count them: 2 m n k per matrix product; the patch
-// embedding on all L patches; the encoder on the 1 + len_keep kept tokens; the decoder on all
+// embedding on all L patches; the encoder on the 1 + len_keep kept tokens (on all 1 + L with
+// encoder_mask_token, Table 1c's ablation, which the decoder embeds too); the decoder on all
 // 1 + L tokens; attention's QK^T and PV included; the prediction head on every decoder token; a
 // training step is 3x the forward (the backward is twice the forward). Norms, activations, the
 // loss and the optimiser are not counted (they are memory-bound and small).
-import { lenKeep, type MaeConfig, numPatches, patchDim } from '../config/model.js';
+import { encoderTokens, type MaeConfig, numPatches, patchDim } from '../config/model.js';
 
 /** FLOPs of one pre-norm ViT block on T tokens of width D with an MLP hidden width H. */
 export function blockFlops(T: number, D: number, H: number): number {
@@ -30,7 +31,7 @@ export interface StepFlops {
 export function stepFlops(c: MaeConfig): StepFlops {
   const L = numPatches(c);
   const P = patchDim(c);
-  const Te = 1 + lenKeep(c);
+  const Te = 1 + encoderTokens(c);
   const Td = 1 + L;
   const D = c.embed_dim;
   const Dd = c.decoder_embed_dim;

@@ -14,7 +14,7 @@
 // workspaces outside the allocator. The test compares the
 // estimate with the allocator's measured peak on the CPU.
 import type { DeviceSpec } from '@mae-cuda/native';
-import { lenKeep, type MaeConfig, mlpHidden, numPatches, patchDim } from '../config/model.js';
+import { encoderTokens, lenKeep, type MaeConfig, mlpHidden, numPatches, patchDim } from '../config/model.js';
 import { stateSpec } from '../init/state_spec.js';
 import { FLAT_ROW, flatLayout } from '../model/flat_layout.js';
 import type { Precision } from '../model/plan.js';
@@ -59,7 +59,9 @@ export function blockTensors(T: number, D: number, heads: number, hidden: number
 function restTensors(c: MaeConfig, act: number): number[] {
   const L = numPatches(c);
   const J = lenKeep(c);
-  const [Te, Td] = [1 + J, 1 + L];
+  // with encoder_mask_token the encoder's tokens are all L (its few extra tensors of the token
+  // insertion are not listed: the estimate is for the official model)
+  const [Te, Td] = [1 + encoderTokens(c), 1 + L];
   const [D, Dd, P] = [c.embed_dim, c.decoder_embed_dim, patchDim(c)];
   const bf16 = act !== F32;
   const onlyBf16 = (...xs: number[]) => (bf16 ? xs : []);
@@ -109,7 +111,7 @@ export function stepTensors(c: MaeConfig, precision: Precision): number[] {
   const block = (T: number, D: number, heads: number, depth: number) =>
     Array.from({ length: depth }, () => blockTensors(T, D, heads, mlpHidden(c, D), act)).flat();
   return [
-    ...block(1 + lenKeep(c), c.embed_dim, c.num_heads, c.depth),
+    ...block(1 + encoderTokens(c), c.embed_dim, c.num_heads, c.depth),
     ...block(1 + numPatches(c), c.decoder_embed_dim, c.decoder_num_heads, c.decoder_depth),
     ...restTensors(c, act),
   ];

@@ -32,6 +32,11 @@ export const MaeConfigSchema = z
       .min(0)
       .lt(1, { message: 'mask_ratio must be below 1 (at least one patch is kept)' }),
     layer_norm_eps: z.number().positive().default(1e-6),
+    /**
+     * Table 1c's ablation: the encoder runs on all L patches, the removed ones replaced by a
+     * learned encoder_mask_token (absent: the official model, which skips them)
+     */
+    encoder_mask_token: z.boolean().optional(),
   })
   .superRefine((c, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -92,6 +97,11 @@ export function gridSize(c: MaeConfig): number {
 /** L, the number of patches (grid_size ** 2). */
 export function numPatches(c: MaeConfig): number {
   return gridSize(c) ** 2;
+}
+
+/** Tokens the encoder runs on besides the cls token: the kept patches, or all L with mask tokens. */
+export function encoderTokens(c: MaeConfig): number {
+  return c.encoder_mask_token ? numPatches(c) : lenKeep(c);
 }
 
 /** Patches kept by masking for this configuration, `int(L * (1 - mask_ratio))`. */

@@ -23,6 +23,8 @@ const ParityFileSchema = z.looseObject({
   mask_ratio: z.number(),
   norm_pix_loss: z.boolean(),
   layer_norm_eps: z.number().optional(),
+  /** the official model modified as Table 1c (scripts/parity/make_fixture.py --encoder-mask-token) */
+  encoder_mask_token: z.boolean().optional(),
   steps: z.number().int().nonnegative(),
   lr: z.number().positive(),
   weight_decay: z.number().nonnegative(),
@@ -61,6 +63,7 @@ export function parseParityConfig(json: unknown): ParityConfig {
     mask_ratio: f.mask_ratio,
     norm_pix_loss: f.norm_pix_loss,
     layer_norm_eps: f.layer_norm_eps,
+    ...(f.encoder_mask_token ? { encoder_mask_token: true } : {}),
   });
   return {
     model,

@@ -13,7 +13,7 @@ import type { StTensor } from '../io/st_types.js';
 import { fromHfConfig, type HfArch, toHfConfig } from './hf_config.js';
 import { fromHfNames, toHfNames } from './hf_names.js';
 import { readPth } from './pth.js';
-import { checkImported, isDecoderName } from './shape_check.js';
+import { checkImported, isDecoderName, isPretrainingOnlyName } from './shape_check.js';
 
 export const HF_CONFIG = 'config.json';
 export const HF_WEIGHTS = 'model.safetensors';
@@ -110,9 +110,13 @@ export async function writeHfFolder(
 ): Promise<void> {
   const mc = modelConfigOf(ck.config, dir);
   const classifier = arch === 'ViTForImageClassification';
+  if (mc.encoder_mask_token && !classifier)
+    throw new HfFolderError(
+      `${dir}: ViTMAEForPreTraining has no mask token in its encoder (the run's encoder_mask_token, Table 1c): export as ViTForImageClassification`,
+    );
   const kept = new Map<string, StTensor>();
   for (const [name, t] of Object.entries(ck.model)) {
-    if (classifier && isDecoderName(name)) continue;
+    if (classifier && isPretrainingOnlyName(name)) continue;
     if (!classifier && name.startsWith('head.'))
       throw new HfFolderError(
         `${dir}: ${name}: ViTMAEForPreTraining has no classifier (export as ViTForImageClassification)`,

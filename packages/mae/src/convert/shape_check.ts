@@ -13,6 +13,11 @@ export function isDecoderName(name: string): boolean {
   return /^(mask_token|decoder_)/.test(name);
 }
 
+/** Whether a name is used by pretraining alone: the decoder's, or the encoder's mask token (Table 1c). */
+export function isPretrainingOnlyName(name: string): boolean {
+  return isDecoderName(name) || name === 'encoder_mask_token';
+}
+
 /** Throws a report naming every missing, unexpected and misshaped tensor. */
 export function checkImported(
   got: ReadonlyMap<string, Shaped>,
@@ -20,7 +25,7 @@ export function checkImported(
   encoderOnly: boolean,
   source: string,
 ): void {
-  const expected = stateSpec(mc).filter((s) => !(encoderOnly && isDecoderName(s.name)));
+  const expected = stateSpec(mc).filter((s) => !(encoderOnly && isPretrainingOnlyName(s.name)));
   const report = matchStateDict(Object.fromEntries(expected.map((s) => [s.name, s])), new Map(got));
   report.unexpected = report.unexpected.filter((n) => !CLASSIFIER.test(n));
   if (!stateDictMatches(report)) throw new Error(formatStateDictReport(report, source));

@@ -7,7 +7,7 @@
 import { gridSize, type MaeConfig, parseMaeConfig } from '../config/model.js';
 import { float32 } from '../convert/float.js';
 import { modelConfigOf } from '../convert/hf.js';
-import { checkImported, isDecoderName } from '../convert/shape_check.js';
+import { checkImported, isDecoderName, isPretrainingOnlyName } from '../convert/shape_check.js';
 import { truncNormal } from '../init/random_init.js';
 import { initialState, type ModelState } from '../init/state.js';
 import { numel, stateSpec } from '../init/state_spec.js';
@@ -35,7 +35,7 @@ export interface ClassifierState {
 /** The classifier's parameters, names and shapes, in models_vit's state_dict order. */
 export function classifierSpec(c: MaeConfig, o: ClassifierShape): { name: string; shape: number[] }[] {
   const D = c.embed_dim;
-  const encoder = stateSpec(c).filter((s) => !isDecoderName(s.name) && !s.name.startsWith('norm.'));
+  const encoder = stateSpec(c).filter((s) => !isPretrainingOnlyName(s.name) && !s.name.startsWith('norm.'));
   const norm = poolNorm(o.pool);
   return [
     ...encoder.map(({ name, shape }) => ({ name, shape })),

@@ -2,6 +2,9 @@
 // their shapes and how initialize_weights sets them:
 //   pos_embed, decoder_pos_embed  fixed 2-D sin-cos (cls row zero)
 //   cls_token, mask_token         normal(std 0.02)
+//   encoder_mask_token            normal(std 0.02), as mask_token (Table 1c's ablation)
+// With encoder_mask_token the model has [1, 1, D] encoder_mask_token in place of the decoder's
+// [1, 1, Dd] mask_token (the decoder embeds all L encoder outputs and inserts no token).
 //   patch_embed.proj.weight       xavier_uniform on the [D, C*p*p] view (fan_in = C*p*p)
 //   patch_embed.proj.bias         Conv2d default: U(-1/sqrt(C*p*p), 1/sqrt(C*p*p)) (not zeroed)
 //   nn.Linear weight / bias       xavier_uniform / 0
@@ -62,7 +65,9 @@ export function stateSpec(c: MaeConfig): ParamSpec[] {
   const specs: ParamSpec[] = [
     { name: 'cls_token', shape: [1, 1, D], init: { kind: 'normal', std: 0.02 } },
     { name: 'pos_embed', shape: [1, L + 1, D], init: { kind: 'sincos', dim: D, grid: G } },
-    { name: 'mask_token', shape: [1, 1, Dd], init: { kind: 'normal', std: 0.02 } },
+    c.encoder_mask_token
+      ? { name: 'encoder_mask_token', shape: [1, 1, D], init: { kind: 'normal', std: 0.02 } }
+      : { name: 'mask_token', shape: [1, 1, Dd], init: { kind: 'normal', std: 0.02 } },
     { name: 'decoder_pos_embed', shape: [1, L + 1, Dd], init: { kind: 'sincos', dim: Dd, grid: G } },
     {
       name: 'patch_embed.proj.weight',

@@ -19,13 +19,13 @@ export function patchEmbedParams(w: WeightSource, c: MaeConfig): LinearParams {
 
 /**
  * Patches [N, L, C*p*p] of images x0 [N, C, H, W] (in the activations' dtype) and their embedding
- * plus the position embedding's rows 1..L (pos [1, 1 + L, D]).
+ * plus the position embedding's rows 1..L (pos [1, 1 + L, D]; the embedding alone without pos).
  */
 export function embedPatches(
   x0: F32,
   c: MaeConfig,
   proj: LinearParams,
-  pos: F32,
+  pos: F32 | undefined,
 ): { patches: F32; withPos: F32 } {
   const [N, C] = x0.shape as [number, number];
   const p = c.patch_size;
@@ -35,6 +35,7 @@ export function embedPatches(
   const patches = empty([N, L, C * p * p], x0);
   ops.patch_im2col_forward(patches.view([N, G, G, C, p, p]), x0.view([N, C, G, p, G, p]));
   const emb = linearForward(patches, proj);
+  if (!pos) return { patches, withPos: emb };
   const withPos = empty([N, L, D], x0);
   ops.add_rows_forward(withPos, emb, pos.view([L, D], D));
   return { patches, withPos };

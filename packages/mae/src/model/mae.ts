@@ -1,5 +1,6 @@
 // mae.ts: MaskedAutoencoderViT as the official models_mae.py, forward (encoder on the kept tokens,
-// decoder on all, loss on the removed patches) and backward, on any backend the ops run on.
+// or on all with mask tokens: tokens.ts; decoder on all, loss on the removed patches) and backward,
+// on any backend the ops run on.
 // Masking is given (from noise or ids); the model keeps what its backward needs until the next
 // forward.
 import { type Device, deviceToString, ops, sameDevice, Tensor, untracked } from '@mae-cuda/native';
@@ -21,13 +22,14 @@ import {
 } from './layers.js';
 import type { F32, ParamStore } from './params.js';
 import { castInto, castTo, type Precision, type WeightSource, weightSource } from './plan.js';
+import { Tokens } from './tokens.js';
 
 export interface ForwardResult {
   /** the scalar loss on the host */
   loss: number;
   /** [N, L, p*p*C] */
   pred: F32;
-  /** encoder output after the final norm, [N, 1 + keep, D] */
+  /** encoder output after the final norm, [N, 1 + keep, D] ([N, 1 + L, D] with encoder_mask_token) */
   latent: F32;
 }
 
@@ -56,6 +58,8 @@ export class MaskedAutoencoder {
   private readonly patchEmbed: LinearParams;
   private readonly decEmbed: LinearParams;
   private readonly decPred: LinearParams;
+  /** the cls and mask tokens: how the encoder's and the decoder's inputs are made */
+  private readonly tokens: Tokens;
   private saved?: Saved;
   /** d loss / d loss = lossScale, made once per scale so a captured backward copies no host data */
   private dloss?: { scale: number; t: F32 };
@@ -90,6 +94,7 @@ export class MaskedAutoencoder {
     this.patchEmbed = patchEmbedParams(w, c);
     this.decEmbed = lin('decoder_embed');
     this.decPred = lin('decoder_pred');
+    this.tokens = new Tokens(c, w);
   }
 
   /**
@@ -113,8 +118,6 @@ export class MaskedAutoencoder {
     const G = gridSize(c);
     const L = numPatches(c);
     const J = lenKeep(c);
-    const D = c.embed_dim;
-    const Dd = c.decoder_embed_dim;
     const P = patchDim(c);
     if (masking.N !== N || masking.L !== L || masking.lenKeep !== J)
       throw new TypeError(
@@ -124,13 +127,10 @@ export class MaskedAutoencoder {
     const imgs6 = imgs.view([N, C, G, p, G, p]);
     const x0 = castTo(imgs, this.computeDType) as F32; // the activations' dtype
 
-    // encoder: patch embedding, positional embedding, masking, cls token, blocks, norm
-    const { patches, withPos } = embedPatches(x0, c, this.patchEmbed, this.w.get('pos_embed'));
-    const pos = this.w.get('pos_embed');
-    const kept = empty([N, J, D], x0);
-    ops.gather_rows_forward(kept, withPos, idsShuffle); // the first J of each row are kept
-    let x = empty([N, J + 1, D], x0);
-    ops.prepend_token_forward(x, kept, this.w.get('cls_token').view([D]), pos.view([D], 0));
+    // encoder: patch embedding, positional embedding, masking (or mask tokens), cls token, blocks, norm
+    const ids = { idsShuffle, idsRestore };
+    const { patches, withPos: emb } = embedPatches(x0, c, this.patchEmbed, undefined);
+    let x = this.tokens.encoderInput(emb, ids); // adds the position embedding
     const enc: BlockSaved[] = [];
     for (const bp of this.enc) {
       const r = blockForward(x, bp);
@@ -140,15 +140,7 @@ export class MaskedAutoencoder {
     const { y: latent, saved: encNorm } = layerNormForward(x, this.norm);
 
     // decoder: embed, unshuffle with mask tokens (+ positional embedding), blocks, norm, prediction
-    const d = linearForward(latent, this.decEmbed);
-    let u = empty([N, L + 1, Dd], x0);
-    ops.unshuffle_forward(
-      u,
-      d,
-      this.w.get('mask_token').view([Dd]),
-      idsRestore,
-      this.w.get('decoder_pos_embed').view([L + 1, Dd]),
-    );
+    let u = this.tokens.decoderInput(linearForward(latent, this.decEmbed), ids);
     const dec: BlockSaved[] = [];
     for (const bp of this.dec) {
       const r = blockForward(u, bp);
@@ -259,7 +251,6 @@ export class MaskedAutoencoder {
     const c = this.config;
     const { N } = s;
     const L = numPatches(c);
-    const D = c.embed_dim;
     const P = patchDim(c);
     if (this.dloss?.scale !== lossScale)
       this.dloss = { scale: lossScale, t: untracked(() => this.params.tensor([1], [lossScale])) }; // kept
@@ -283,26 +274,15 @@ export class MaskedAutoencoder {
       du = blockBackward(du, s.dec[i]!, this.dec[i]!);
       ready(`decoder_blocks.${i}`);
     }
-    const dd = empty([N, s.latent.shape[1]!, c.decoder_embed_dim], s.latent);
-    ops.unshuffle_backward(
-      dd,
-      this.w.grad('mask_token').view([c.decoder_embed_dim]),
-      du,
-      s.idsShuffle,
-      s.idsRestore,
-    );
-    ready('mask_token');
+    const ids = { idsShuffle: s.idsShuffle, idsRestore: s.idsRestore };
+    const dd = this.tokens.decoderInputBackward(du, ids, ready);
     let dx = layerNormBackward(linearBackward(dd, s.latent, this.decEmbed), s.encNorm, this.norm);
     ready('decoder_embed', 'norm');
     for (let i = this.enc.length - 1; i >= 0; i--) {
       dx = blockBackward(dx, s.enc[i]!, this.enc[i]!);
       ready(`blocks.${i}`);
     }
-    const dkept = empty([N, dx.shape[1]! - 1, D], s.latent);
-    ops.prepend_token_backward(dkept, this.w.grad('cls_token').view([D]), dx);
-    ready('cls_token');
-    const demb = empty([N, L, D], s.latent);
-    ops.gather_rows_backward(demb, dkept, s.idsRestore);
+    const demb = this.tokens.encoderInputBackward(dx, ids, ready);
     linearBackwardParams(demb, s.patches, this.patchEmbed);
     ready('patch_embed');
     // bf16: the f32 gradients the optimiser reads (one cast of the flat buffer)

@@ -51,6 +51,8 @@ export const PretrainConfigSchema = z.strictObject({
   /** which patches are masked (src/masking/sampling.ts): random (official), block (BEiT), grid (one of every 2x2) */
   mask_sampling: z.enum(MASK_SAMPLINGS).default('random'),
   norm_pix_loss: z.boolean().default(false),
+  /** Table 1c's ablation: the encoder runs on all patches, the removed ones as a learned mask token (docs/ABLATIONS.md) */
+  encoder_mask_token: z.boolean().default(false),
   epochs: posInt.max(MAX_EPOCHS, { message: `must be at most ${MAX_EPOCHS}` }).default(16),
   /** stop after this many optimiser steps in all (counting those of a resumed run) */
   steps: optPosInt,
@@ -124,6 +126,7 @@ export function resolveModelConfig(c: PretrainConfig): { model?: MaeConfig; issu
     mask_ratio: c.mask_ratio,
     norm_pix_loss: c.norm_pix_loss,
   };
+  if (c.encoder_mask_token) overrides.encoder_mask_token = true; // absent otherwise: the official model
   if (c.input_size !== undefined) overrides.img_size = c.input_size;
   for (const f of ARCH_FIELDS) if (c[f] !== undefined) overrides[f] = c[f];
   const r = MaeConfigSchema.safeParse({ ...base, ...overrides });

@@ -93,13 +93,16 @@ async function readF32(ck: OpenCheckpoint, name: string, shape: readonly number[
   return data;
 }
 
+/** A configuration value as JSON; an optional field left out is 'absent'. */
+const show = (v: unknown): string => (v === undefined ? 'absent' : JSON.stringify(v));
+
 /** Refuses a checkpoint whose recorded model configuration differs from `model`, naming the fields. */
 export function checkArchitecture(path: string, meta: Partial<RunMetadata>, model: MaeConfig): void {
   if (meta.model === undefined || isDeepStrictEqual(meta.model, model)) return;
   const saved = meta.model as unknown as Record<string, unknown>;
-  const diff = Object.keys(model)
+  const diff = [...new Set([...Object.keys(model), ...Object.keys(saved)])]
     .filter((k) => !isDeepStrictEqual(saved[k], model[k as keyof MaeConfig]))
-    .map((k) => `${k} ${JSON.stringify(saved[k])} (asked: ${JSON.stringify(model[k as keyof MaeConfig])})`);
+    .map((k) => `${k} ${show(saved[k])} (asked: ${show(model[k as keyof MaeConfig])})`);
   throw new Error(`checkpoint ${path} was made for another model: ${diff.join(', ')}`);
 }
 

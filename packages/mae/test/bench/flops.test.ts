@@ -1,5 +1,6 @@
 // The FLOP count against a hand count for ViT-B/16 (the guide's ~58 GFLOP per image and step) and
-// a tiny model; the sample quantiles of the timing.
+// a tiny model; the encoder on all tokens with encoder_mask_token; the sample quantiles of the
+// timing.
 import assert from 'node:assert/strict';
 import { blockFlops, stepFlops } from '../../src/bench/flops.js';
 import { spread } from '../../src/bench/run.js';
@@ -15,6 +16,18 @@ describe('stepFlops', () => {
     assert.equal(f.forward, enc + dec + rest);
     assert.equal(f.step, 3 * f.forward);
     assert.ok(Math.abs(f.step / 1e9 - 58.7) < 0.1, `${f.step / 1e9}`);
+  });
+  it('encoder_mask_token: the encoder and the decoder embedding on all 197 tokens (Table 1c)', () => {
+    const base = preset('mae_vit_base_patch16');
+    const f = stepFlops({ ...base, encoder_mask_token: true });
+    const skip = stepFlops(base);
+    const enc = 12 * (2 * 197 * 768 * (4 * 768 + 2 * 3072) + 4 * 197 * 197 * 768);
+    assert.equal(f.parts.encoder, enc);
+    assert.equal(f.parts.decoderEmbed, 2 * 197 * 768 * 512);
+    for (const k of ['patchEmbed', 'decoder', 'head'] as const) assert.equal(f.parts[k], skip.parts[k], k);
+    // what skipping the mask tokens saves: the step 2.35x (138.0 GFLOP per image), the encoder 4.06x
+    assert.ok(Math.abs(f.step / 1e9 - 137.96) < 0.01, `${f.step / 1e9}`);
+    assert.ok(Math.abs(f.parts.encoder / skip.parts.encoder - 4.06) < 0.01);
   });
   it('one block: qkv, proj, MLP and both attention products', () => {
     assert.equal(blockFlops(3, 4, 16), 2 * 3 * 4 * (12 + 4 + 32) + 4 * 9 * 4);

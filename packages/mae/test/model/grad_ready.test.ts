@@ -1,9 +1,10 @@
 // backward's onReady: every trainable gradient is announced exactly once, at a point where it
 // already holds its final value (what lets a data-parallel step all-reduce it early), in both
-// precision plans; the gradients equal those of a backward without the hook, bit for bit.
+// precision plans (and with the encoder's mask token); the gradients equal those of a backward
+// without the hook, bit for bit.
 import assert from 'node:assert/strict';
 import { Tensor } from '@mae-cuda/native';
-import { numPatches } from '../../src/config/model.js';
+import { type MaeConfig, numPatches } from '../../src/config/model.js';
 import { preset } from '../../src/config/presets.js';
 import { paramGroups } from '../../src/init/param_groups.js';
 import { initialState } from '../../src/init/state.js';
@@ -13,10 +14,10 @@ import { ParamStore } from '../../src/model/params.js';
 import { batchNoise } from '../../src/rng/noise.js';
 import { syntheticImages } from '../../src/train/step_check.js';
 
-const model = preset('mae_tiny_28', { depth: 2, decoder_depth: 2 });
+const official = preset('mae_tiny_28', { depth: 2, decoder_depth: 2 });
 const B = 3;
 
-async function backward(precision: 'f32' | 'bf16', hook: boolean) {
+async function backward(precision: 'f32' | 'bf16', hook: boolean, model: MaeConfig) {
   const params = new ParamStore(initialState(model, 5), 'cpu');
   const m = new MaskedAutoencoder(model, params, precision);
   const L = numPatches(model);
@@ -42,10 +43,14 @@ async function backward(precision: 'f32' | 'bf16', hook: boolean) {
 }
 
 describe('backward onReady', () => {
-  for (const precision of ['f32', 'bf16'] as const)
-    it(`announces each trainable gradient once, already final (${precision})`, async () => {
-      const a = await backward(precision, true);
-      const b = await backward(precision, false);
+  for (const [precision, model] of [
+    ['f32', official],
+    ['bf16', official],
+    ['f32', { ...official, encoder_mask_token: true }],
+  ] as const)
+    it(`announces each trainable gradient once, already final (${precision}${model.encoder_mask_token ? ', encoder_mask_token' : ''})`, async () => {
+      const a = await backward(precision, true, model);
+      const b = await backward(precision, false, model);
       const trainable = paramGroups(
         [...a.params.values].map(([n, t]) => [n, { shape: t.shape }] as const),
       ).trainable;

@@ -1,6 +1,7 @@
 // Whole-model gradient check: on a tiny config in f64 (same code as f32, the ops dispatching on
 // dtype), every parameter's analytic gradient from model.backward() equals central finite
-// differences of the loss, for a sample of entries of each parameter tensor.
+// differences of the loss, for a sample of entries of each parameter tensor; with the encoder's
+// mask token (Table 1c) too.
 import assert from 'node:assert/strict';
 import { Tensor } from '@mae-cuda/native';
 import { parseMaeConfig } from '../../src/config/model.js';
@@ -11,8 +12,12 @@ import { type F32, ParamStore } from '../../src/model/params.js';
 import { PhiloxStream } from '../../src/rng/stream.js';
 
 describe('MaskedAutoencoder gradients (f64, finite differences)', () => {
-  for (const normPix of [true, false])
-    it(`match for every parameter (norm_pix_loss ${normPix})`, async function () {
+  for (const [normPix, encoderMaskToken] of [
+    [true, false],
+    [false, false],
+    [true, true],
+  ])
+    it(`match for every parameter (norm_pix_loss ${normPix}, encoder_mask_token ${encoderMaskToken})`, async function () {
       this.timeout(120000);
       const config = parseMaeConfig({
         img_size: 8,
@@ -27,6 +32,7 @@ describe('MaskedAutoencoder gradients (f64, finite differences)', () => {
         mlp_ratio: 2,
         norm_pix_loss: normPix,
         mask_ratio: 0.5,
+        ...(encoderMaskToken ? { encoder_mask_token: true } : {}),
       });
       const state = initialState(config, 3);
       const rng = new PhiloxStream(11, 5);
