@@ -28,6 +28,8 @@ cat "$OUT/matmul.txt"
 peak_args=()
 [ -n "$peak" ] && peak_args=(--peak-tflops "$peak")
 
+# ours with the GEMMs on the wgmma kernels (stages 2 and 4), and on the mma.sync ones (stage 3)
+export MAE_CUDA_GEMM=wgmma
 common=(--device cuda --precision bf16 --warmup 3 "${peak_args[@]}" --pytorch python3 --pytorch-script bench/pytorch/mae_step.py --markdown true)
 log "2. ViT-B batch 256: ours, PyTorch eager and torch.compile (compiling takes a minute)"
 timeout 150 "$node" .gpu/mae-cuda.mjs bench "${common[@]}" --model mae_vit_base_patch16 --batch 256 --steps 10 \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # gpu-check.sh: the one prepared script for a lent GPU (H100/H200; 15 minutes of device time in
-# all; this script takes under 7.5: its stages' time limits add up to 430 s; 2026-11-30 on an H200
+# all; this script takes under 7.5: its stages' time limits add up to 445 s; 2026-11-30 on an H200
 # it took 245 s, in two calls). The GPU machine has no Node.js, so the developer machine packs
 # what it needs first (scripts/gpu-bundle.mjs: node, the bundled CLI, the addon and op checker
 # built there for sm_80 + sm_90a):
@@ -19,6 +19,9 @@
 #  5. the step of mae_vit_base_patch16 timed at batch 64 and 256 (ms, images/s, peak memory)
 #  6. NCCL with a world of 1 (one GPU cannot host two ranks): the C check (mae_nccl_check), then a
 #     short data-parallel pretrain as a worker of a world of 1 (NCCL all-reduce inside the graph)
+# Every stage runs with MAE_CUDA_GEMM=wgmma: the GEMMs on the sm_90a wgmma kernels (gemm_wgmma.cuh),
+# which `auto` takes on a real GPU only once they have passed here (MAE_WGMMA_VERIFIED_ON_GPU in
+# hopper_host.cuh); stage 1 also runs the GEMM ops' small cases on the mma.sync kernels.
 # Without .gpu/ (carry packages/native/generated instead) the op checker is built there with CMake
 # (a few minutes) and stages 3-6 are skipped.
 set -uo pipefail
@@ -38,6 +41,8 @@ sanitize() {
 # worst: the first failing status of its arguments (0 when all passed)
 worst() { for s in "$@"; do [ "$s" = 0 ] || { echo "$s"; return; }; done; echo 0; }
 step_model=(--model mae_tiny_32_h64)
+export MAE_CUDA_GEMM=wgmma
+gemm_ops=matmul_nn,matmul_nt,matmul_tn,matmul_tt,linear_forward,linear_gelu_forward,linear_residual_forward
 
 { nvidia-smi; nvcc --version; date -u; } >"$OUT/machine.txt" 2>&1
 
@@ -61,6 +66,8 @@ if [ "${GPU_CHECK_OPS:-1}" != 0 ]; then
   log "1. op suite on cuda:0 against the CPU backend"
   timeout 70 "$bin" --device cuda:0 --reps 5 --json "$OUT/op_check.jsonl" >"$OUT/op_check.txt" 2>&1
   suite=$?
+  MAE_CUDA_GEMM=mma timeout 15 "$bin" --device cuda:0 --small --reps 0 --only "$gemm_ops" >"$OUT/op_check_mma.txt" 2>&1
+  suite=$(worst "$suite" $?)
   log "2. compute-sanitizer memcheck, racecheck, synccheck on the op suite's small cases"
   sanitize memcheck 45 memcheck.txt "$bin" --device cuda:0 --small --reps 0 --json "$OUT/op_check_small.jsonl"
   mem=$?

@@ -8,6 +8,20 @@ import { fileURLToPath } from 'node:url';
 
 const script = fileURLToPath(new URL('../../../scripts/emu-check.mjs', import.meta.url));
 
+const opCheck = fileURLToPath(new URL('../build/Release/mae_op_check_emu', import.meta.url));
+
+describe('MAE_CUDA_GEMM', () => {
+  it('refuses a value it does not know, naming the ones it does', function () {
+    this.timeout(120000);
+    const r = spawnSync(opCheck, ['--device', 'cuda:0', '--small', '--only', 'matmul_nn'], {
+      encoding: 'utf8',
+      env: { ...process.env, MAE_CUDA_GEMM: 'tensorcores' },
+    });
+    assert.notEqual(r.status, 0, r.stdout);
+    assert.match(r.stdout + r.stderr, /matmul_nn: MAE_CUDA_GEMM must be auto, wgmma or mma/);
+  });
+});
+
 describe('emu-check', () => {
   it('passes: every CUDA kernel under every schedule, the same bytes under each', function () {
     this.timeout(40 * 60 * 1000);

@@ -419,7 +419,8 @@ export class CudaEmitter {
 
   /**
    * The sm_90a branch of a contraction's launcher (`if (...) { ... } else {`, closed after the
-   * mma.sync launches): on a device that takes wgmma (mae_wgmma_enabled), the operands' TMA maps
+   * mma.sync launches): on a device that takes wgmma (mae_wgmma_enabled), for samples that fit the
+   * grid's z (one block per tile and sample; the mma.sync kernels loop beyond), the operands' TMA maps
    * (dims {contiguous, other, batch}; boxes of 64 x the tile's rows, or 64 x 64 for an operand
    * contiguous along its rows) and the wgmma kernel over the whole grid, or for one sample whose
    * tiles do not fill the GPU, split-K over slices of k summed by the mma kernels' reduce.
@@ -449,13 +450,13 @@ export class CudaEmitter {
     const tilesN = `((_N + ${WGMMA.BN - 1}) / ${WGMMA.BN})`;
     return [
       '  const int _wg = _async ? mae_wgmma_enabled(device) : 0;',
-      '  if (_wg < 0) return mae_fail("%s: MAE_CUDA_GEMM must be auto or mma", OP);',
-      '  if (_wg > 0 && _BATCH <= 65535) {',
+      '  if (_wg < 0) return mae_fail("%s: MAE_CUDA_GEMM must be auto, wgmma or mma", OP);',
+      '  if (_wg > 0 && _BATCH <= _zmax) {',
       '  MaeTmaMap _ta, _tb;',
       map('_ta', ops[0], WGMMA.BM, s.m),
       map('_tb', ops[1], WGMMA.BN, s.n),
       `  const int64_t _wtiles = ((_M + ${WGMMA.BM - 1}) / ${WGMMA.BM}) * ${tilesN}, _WKT = ${kt};`,
-      `  const int64_t _wsplit = _BATCH == 1 ? mae_split_k(_wtiles, _WKT, mae_sm_count(device), ${SPLIT.MAX}, ${WGMMA.MIN_TILES}) : 1;`,
+      `  const int64_t _wsplit = _BATCH == 1 ? mae_split_k_waves(_wtiles, _WKT, mae_sm_count(device), ${SPLIT.MAX}, ${WGMMA.MIN_TILES}) : 1;`,
       '  if (_wsplit >= 2) {',
       `  const int64_t _KS = (_WKT + _wsplit - 1) / _wsplit * ${WGMMA.BK}, _S = (_WKT * ${WGMMA.BK} + _KS - 1) / _KS;`,
       '  void* _wsp = nullptr;',

@@ -26,10 +26,10 @@ const RULES: readonly [RegExp, KernelClass][] = [
   [/^mae_loss_(forward|backward)$|^masked_mean_forward$|^(soft_)?cross_entropy_(forward|backward)$/, 'loss'],
   [/^adamw_(flat_bf16_|flat_|hyper_)?forward$|^lars_(norms_)?forward$/, 'optimiser'],
   [
-    /^(gelu|bias_add|bias_gelu|residual|scale|cast|add_rows|image_normalize)_forward$|^gelu_backward$/,
+    /^(gelu|bias_add|bias_gelu|residual|scale|cast|add_rows|image_normalize|mixup|cutmix|mixup_target)_forward$|^gelu_backward$|^drop_path_(forward|backward)$/,
     'elementwise',
   ],
-  [/^(sum|sumsq|max|mean)_forward$/, 'reductions'],
+  [/^(sum|sumsq|max|mean)_forward$|^token_pool_(forward|backward)$/, 'reductions'],
   [
     /^(gather_rows|unshuffle|prepend_token|slice_rows|qkv_split)_(forward|backward)$|^(swap12|patchify|patch_im2col|philox_noise|noise_step|mask_ranks|mask_from_ranks|ids_invert)_forward$/,
     'masking and data movement',

@@ -43,12 +43,24 @@ mae_status mae_tma_map_3d(MaeTmaMap* map, const void* base, uint64_t d0, uint64_
 #endif
 }
 
-// Whether GEMMs on `device` take the wgmma kernels: compute capability 9.x (sm_90a: H100, H200),
-// unless MAE_CUDA_GEMM=mma asks for the mma.sync kernels; -1 for another value of MAE_CUDA_GEMM.
+// Whether the wgmma kernels have passed the op checks on a real sm_90 GPU (scripts/gpu-check.sh
+// with MAE_CUDA_GEMM=wgmma). Until then MAE_CUDA_GEMM=auto keeps the mma.sync kernels, which have,
+// on real GPUs; the emulator, where the wgmma kernels are checked on every run, takes them.
+constexpr bool MAE_WGMMA_VERIFIED_ON_GPU = false;
+
+// Whether GEMMs on `device` take the wgmma kernels, by MAE_CUDA_GEMM: `wgmma` on a device of
+// compute capability 9.x (sm_90a: H100, H200); `mma` never; `auto` (or unset) as `wgmma` once
+// MAE_WGMMA_VERIFIED_ON_GPU (and under the emulator), else as `mma`. -1 for another value.
 int mae_wgmma_enabled(int device) {
   static const int mode = [] {
     const char* e = std::getenv("MAE_CUDA_GEMM");
-    if (e == nullptr || *e == 0 || std::strcmp(e, "auto") == 0) return 1;
+#if defined(MAE_CUDA_EMULATOR)
+    const int automatic = 1;
+#else
+    const int automatic = MAE_WGMMA_VERIFIED_ON_GPU ? 1 : 0;
+#endif
+    if (e == nullptr || *e == 0 || std::strcmp(e, "auto") == 0) return automatic;
+    if (std::strcmp(e, "wgmma") == 0) return 1;
     return std::strcmp(e, "mma") == 0 ? 0 : -1;
   }();
   static std::atomic<int> major[64];

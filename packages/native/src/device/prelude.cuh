@@ -88,6 +88,24 @@ int64_t mae_split_k(int64_t tiles, int64_t k_tiles, int64_t sms, int64_t cap, in
   if (s > k_tiles / min_tiles) s = k_tiles / min_tiles;
   return s;
 }
+// Slices of k for split-K with one block per SM (gemm_wgmma.cuh): of the splits into 2 to `cap`
+// slices of at least `min_tiles` k tiles, the one whose `tiles` x slices blocks fill their last
+// wave best (fewer slices on a tie: less to sum), counting only splits of at least a full wave when
+// one exists; below 2: no split.
+int64_t mae_split_k_waves(int64_t tiles, int64_t k_tiles, int64_t sms, int64_t cap, int64_t min_tiles) {
+  const int64_t most = k_tiles / min_tiles < cap ? k_tiles / min_tiles : cap;
+  if (most < 2 || tiles >= sms) return 1;
+  const bool full = tiles * most >= sms;  // some split fills a wave
+  int64_t best = 1;
+  double best_eff = -1;
+  for (int64_t s = 2; s <= most; ++s) {
+    const int64_t blocks = tiles * s;
+    if (full && blocks < sms) continue;
+    const double eff = double(blocks) / double((blocks + sms - 1) / sms * sms);
+    if (eff > best_eff + 1e-9) best = s, best_eff = eff;
+  }
+  return best;
+}
 // Row slices for a column reduction split across blocks (codegen's cuda_colsplit.ts): enough for
 // `col_blocks` blocks of columns to give 8 blocks per SM, at most `cap`, each at least `min_rows` rows.
 int64_t mae_colsplit(int64_t col_blocks, int64_t rows, int64_t sms, int64_t cap, int64_t min_rows) {
