@@ -40,14 +40,17 @@ const BIG: Record<string, Record<string, number>> = {
 /**
  * Sizes whose contiguous dimensions are multiples of 8 (the GEMMs' asynchronous kernels: 16-byte
  * copies; the odd cases take the other kernels): tiles past every edge, a partial last k tile, k
- * shorter than the pipeline's stages, 3 samples (a block loops over two when gridDim.z is 2), and
- * split-K.
+ * shorter than the pipeline's stages, 3 samples (a block loops over two when gridDim.z is 2),
+ * split-K, and a wgmma ring that wraps under a full tile.
  */
 const GEMM_ALIGNED: Record<string, number>[] = [
   { BT: 3, M: 72, N: 136, K: 200 },
   { BT: 1, M: 8, N: 16, K: 24 },
   // one sample, one output tile, a long k: split-K (4 slices of 9 k tiles, the last of 6)
   { BT: 1, M: 40, N: 48, K: 1056 },
+  // a full 128-row tile (the wgmma consumers' every warp inside the matrix) over 5 k tiles of 64:
+  // the 4-stage ring of gemm_wgmma.cuh wraps
+  { BT: 1, M: 130, N: 16, K: 320 },
 ];
 /** More small cases for ops whose schedules depend on a size (attention: the compiled head sizes). */
 const EXTRA: Record<string, Record<string, number>[]> = {

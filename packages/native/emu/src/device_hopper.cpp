@@ -85,11 +85,13 @@ void arrive(Mbarrier& m, const char* what) {
     fault_in_fiber(std::string(what) + " on shared " + hexa(m.addr) + ": every arrival of the current phase is in (" +
                    std::to_string(m.tx) + " transaction bytes pending)");
   --m.pending;
+  const uint32_t before = m.phases;
   advance(m, false);
-  // a scheduling point: the threads this arrival releases may run before the caller goes on (so
-  // that a buffer released too early is refilled before the caller's pending reads)
+  // an arrival that completes a phase is a scheduling point: the threads it releases may run
+  // before the caller goes on (so that a buffer released too early is refilled before the
+  // caller's pending reads)
   Block& b = *tl_block;
-  if (!b.flat) {
+  if (!b.flat && m.phases != before) {
     b.current->state = FiberState::Ready;
     suspend(b);
   }
