@@ -3,4 +3,5 @@
 export * from './features.js';
 export * from './images.js';
 export * from './knn.js';
+export * from './knn_model.js';
 export * from './model.js';
