@@ -31,6 +31,7 @@ import { devices } from '@mae-cuda/native';
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
 import { connectWorld, launchPlan } from '../distributed.js';
+import { evaluationLines } from '../eval/run_report.js';
 import { type LaunchPlan, launchWorkers, workerArgs } from '../launch.js';
 import { isNumberText } from '../numbers.js';
 
@@ -80,6 +81,9 @@ const SETTINGS: Record<string, Kind> = {
   std: 'nums',
   limit: 'int',
   preview: 'int',
+  eval: 'str',
+  eval_train: 'int',
+  eval_test: 'int',
 };
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -110,6 +114,7 @@ const USAGE = `mae-cuda pretrain [--config run.json] [--model mae_tiny_28] [--in
     [--aug rrc-flip|rrc|fixed-crop|center-crop|rrc-jitter (images read from disk; docs/ABLATIONS.md)]
     [--mean 0.485,0.456,0.406 --std 0.229,0.224,0.225]
     [--limit N (0: all; default 3072 MNIST digits, or all of another source)] [--preview 8]
+    [--eval auto|knn|none (auto: knn on the MNIST digits)] [--eval-train 5000] [--eval-test 1000]
     [--patch-size N --embed-dim N --depth N --num-heads N --decoder-embed-dim N --decoder-depth N
      --decoder-num-heads N]
   Defaults train mae_tiny_28 on 3072 shipped MNIST digits for 16 epochs (about a minute or two on
@@ -266,6 +271,7 @@ export const pretrainCommand = defineCommand({
         train,
         ...(preview ? { preview } : {}),
         ...(collective ? { collective } : {}),
+        evaluate: true,
         onStep: (s) => bar.update(s),
         onEpoch: (e) => {
           bar.break();
@@ -293,6 +299,7 @@ export const pretrainCommand = defineCommand({
               'checkpoint-last.safetensors, log.jsonl, loss.csv, config.json, reconstructions.png, loss.png'
           : `nothing to do: the checkpoint is already at step ${r.steps} of ${plan.totalSteps}`,
       );
+      if (r.evaluation) for (const l of evaluationLines(r.evaluation)) say(l);
       return 0;
     } catch (e) {
       bar.break();

@@ -104,6 +104,15 @@ export const PretrainConfigSchema = z.strictObject({
   limit: num().int().nonnegative().optional(),
   /** images in reconstructions.png (held out of training when the dataset has enough) */
   preview: num().int().min(0).max(64).default(8),
+  /**
+   * the end-of-run evaluation (train/evaluate.ts): knn (the encoder's kNN accuracy against the same
+   * model at random init), none, or auto (knn on the MNIST digits, none on other sources)
+   */
+  eval: z.enum(['auto', 'knn', 'none']).default('auto'),
+  /** the evaluation's labelled neighbours (MNIST: the first digits) */
+  eval_train: posInt.default(5000),
+  /** the evaluation's test images (MNIST: the last of the class-balanced digits, held out of the default run) */
+  eval_test: posInt.default(1000),
 });
 
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
