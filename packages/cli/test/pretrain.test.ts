@@ -29,7 +29,7 @@ describe('mae-cuda pretrain', function () {
       [['--resume', '/nonexistent/ckpt.safetensors'], /--resume: .* is not a file/],
       [['--data', '/nonexistent/digits'], /--data:/],
       [['--colour', 'red'], /unknown option --colour/],
-      [['--batch-size', '5000'], /--batch-size: the dataset has 3072 images, too few for one step/],
+      [['--batch-size', '8000'], /--batch-size: the dataset has 7616 images, too few for one step/],
     ];
     for (const [args, message] of cases) {
       const r = run(...args, '--output-dir', out);
