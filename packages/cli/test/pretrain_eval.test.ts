@@ -1,13 +1,13 @@
 // pretrain_eval.test.ts: the end-of-run evaluation of `mae-cuda pretrain` on a tiny run: the kNN
 // top-1 of the pretrained encoder and of the same model at random init, printed and as the last
-// line of log.jsonl ("eval": "knn"); whether the test digits were pretrained on; --eval none; a bad
-// --eval-train refused. (That the default run's encoder beats random init by a clear margin is the
+// line of log.jsonl ("eval": "knn"); whether the test digits were pretrained on; --eval knn on a
+// labelled image folder, and refused on an unlabelled one; --eval none; a bad --eval-train refused. (That the default run's encoder beats random init by a clear margin is the
 // README's measured table: the default run takes minutes, too long for a test.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, SMALL, tmp } from './pretrain_helpers.js';
+import { bin, jpegFolder, SMALL, tmp } from './pretrain_helpers.js';
 
 const run = (...args: string[]) =>
   spawnSync(process.execPath, [bin, 'pretrain', ...args], { encoding: 'utf8', timeout: 120000 });
@@ -72,6 +72,47 @@ describe('mae-cuda pretrain: the end-of-run evaluation', function () {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /on 100 test images \(which this run also pretrained on\)/);
     assert.equal(logLines(out).at(-1).test_pretrained_on, true);
+  });
+
+  it('--eval knn on an image folder: its labels, a seeded shuffle; refused without labels', async () => {
+    const root = tmp();
+    const labelled = join(root, 'labelled');
+    await jpegFolder(labelled, 64);
+    const args = (data: string, out: string) => [
+      ...SMALL,
+      '--data',
+      data,
+      '--steps',
+      '1',
+      '--batch-size',
+      '16',
+      '--eval',
+      'knn',
+      '--eval-train',
+      '40',
+      '--eval-test',
+      '20',
+      '--output-dir',
+      out,
+    ];
+    const out = join(root, 'out');
+    const r = run(...args(labelled, out));
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /kNN accuracy \(top-1, k 20, T 0\.07\) on 20 test images, neighbours 40 images:/);
+    const e = logLines(out).at(-1);
+    assert.equal(e.eval, 'knn');
+    assert.equal(e.test_pretrained_on, undefined);
+    const flat = join(root, 'flat');
+    mkdirSync(flat);
+    for (const c of readdirSync(labelled))
+      for (const f of readdirSync(join(labelled, c)))
+        renameSync(join(labelled, c, f), join(flat, `${c}-${f}`));
+    const bad = run(...args(flat, join(root, 'flat-out')));
+    assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+    assert.match(
+      bad.stderr,
+      /eval knn: .*flat has no labels .* the checkpoint is saved \(--eval none skips the evaluation\)/,
+    );
   });
 
   it('--eval none skips it; a bad --eval-train is refused before any work', () => {

@@ -62,6 +62,10 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<RunEvaluation>
     seed: c.seed,
     ...(c.data_format ? { format: c.data_format } : {}),
   });
+  if (data.classes < 2)
+    throw new Error(
+      `eval knn: ${c.data} has no labels (${data.classes} class), so there is nothing to classify; the checkpoint is saved (--eval none skips the evaluation)`,
+    );
   const knn = { device, batchSize: EVAL_BATCH, k: KNN_K, temperature: KNN_TEMPERATURE };
   const pretrained = await modelKnnAccuracy(o.model, data, knn);
   const random = await modelKnnAccuracy(randomInitModel(o.mc, c.seed, device), data, knn);
