@@ -1,12 +1,14 @@
 // pretrain_eval.test.ts: the end-of-run evaluation of `mae-cuda pretrain` on a tiny run: the kNN
 // top-1 of the pretrained encoder and of the same model at random init, printed and as the last
 // line of log.jsonl ("eval": "knn"); whether the test digits were pretrained on; --eval knn on a
-// labelled image folder, and refused on an unlabelled one; --eval none; a bad --eval-train refused. (That the default run's encoder beats random init by a clear margin is the
+// labelled image folder, and refused on an unlabelled one; too few digits (auto skips, knn fails);
+// --eval none; a bad --eval-train refused. (That the default run's encoder beats random init by a clear margin is the
 // README's measured table: the default run takes minutes, too long for a test.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mnistDigitsDir } from '@mae-cuda/mae';
 import { bin, jpegFolder, SMALL, tmp } from './pretrain_helpers.js';
 
 const run = (...args: string[]) =>
@@ -113,6 +115,37 @@ describe('mae-cuda pretrain: the end-of-run evaluation', function () {
       bad.stderr,
       /eval knn: .*flat has no labels .* the checkpoint is saved \(--eval none skips the evaluation\)/,
     );
+  });
+
+  it('eval auto skips, with a message, digits too few for it; --eval knn fails on them', () => {
+    const digits = join(tmp(), 'digits');
+    mkdirSync(digits);
+    for (let d = 0; d < 10; d++) {
+      const all = JSON.parse(readFileSync(join(mnistDigitsDir(), `${d}.json`), 'utf8')).data as number[];
+      writeFileSync(join(digits, `${d}.json`), JSON.stringify({ data: all.slice(0, 20 * 784) }));
+    }
+    const args = (out: string) => [
+      ...SMALL,
+      '--data',
+      digits,
+      '--steps',
+      '1',
+      '--batch-size',
+      '16',
+      '--output-dir',
+      out,
+    ];
+    const out = tmp();
+    const r = run(...args(out));
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      /evaluation skipped: .*digits.* holds 200 images; --train 5000 \+ --test 1000 asks for more/,
+    );
+    assert.ok(logLines(out).every((l) => l.eval === undefined));
+    const asked = run(...args(tmp()), '--eval', 'knn');
+    assert.equal(asked.status, 1, asked.stdout + asked.stderr);
+    assert.match(asked.stderr, /holds 200 images; --train 5000 \+ --test 1000 asks for more/);
   });
 
   it('--eval none skips it; a bad --eval-train is refused before any work', () => {

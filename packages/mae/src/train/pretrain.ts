@@ -1,7 +1,8 @@
 // pretrain.ts: pretrain(), a whole run from its settings, as `mae-cuda pretrain` runs it: the
 // settings checked (a PretrainConfigError names every field it refuses), the model they resolve to,
 // the images of their `data` opened (data.ts) and closed again, the loop (trainer.ts), then on rank
-// 0 the end-of-run evaluation when the settings ask for it (evaluate.ts). A caller may give the
+// 0 the end-of-run evaluation when the settings ask for it (evaluate.ts; with eval auto, skipped
+// with a message where the data does not fit it: too few digits). A caller may give the
 // model or the images itself.
 import type { MaeConfig } from '../config/model.js';
 import type { ImageDataset } from '../data/dataset.js';
@@ -71,15 +72,22 @@ export async function pretrain(o: PretrainOptions = {}): Promise<PretrainRunResu
     o.log?.(
       `evaluating: kNN accuracy of the encoder against the same model at random init (${c.eval_train} neighbours, ${c.eval_test} test images)`,
     );
-    const evaluation = await evaluateRun({
-      config: c,
-      model: r.model,
-      mc: model,
-      steps: r.steps,
-      trainImages,
-      outputDir: r.outputDir,
-    });
-    return { ...r, evaluation };
+    try {
+      const evaluation = await evaluateRun({
+        config: c,
+        model: r.model,
+        mc: model,
+        steps: r.steps,
+        trainImages,
+        outputDir: r.outputDir,
+      });
+      return { ...r, evaluation };
+    } catch (e) {
+      // asked for (eval knn): its failure is the run's; auto: a source it does not fit is skipped
+      if (c.eval !== 'auto' || !(e instanceof Error)) throw e;
+      o.log?.(`evaluation skipped: ${e.message} (--eval-train/--eval-test size it; --eval none skips it)`);
+      return r;
+    }
   };
   if (o.train) return trained(await runPretraining({ ...run, train: o.train }), o.train.length);
   const data = await openTrainData(c, model);
