@@ -78,6 +78,8 @@ describe('mae-cuda pretrain --mask-sampling', function () {
       '8',
       '--preview',
       '0',
+      '--eval',
+      'none',
     ];
     const [cpu, cuda] = [tmp(), tmp()];
     let r = run({}, ...common, '--output-dir', cpu);
