@@ -23,7 +23,7 @@ trap cleanup EXIT
 one_run() {
   local policy=(OMP_WAIT_POLICY="$1")
   [ "$1" = default ] && policy=()
-  env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "${policy[@]}" node packages/cli/bin/mae-cuda.js pretrain --steps 48 --preview 0 \
+  env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "${policy[@]}" node packages/cli/bin/mae-cuda.js pretrain --steps 48 --preview 0 --eval none \
     --output-dir "$out/run" --overwrite 2>/dev/null | sed -n 's/^epoch 0.* \([0-9]*\) img\/s.*/\1/p'
 }
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }

@@ -105,7 +105,7 @@ if [ -n "$node" ]; then
   timeout 15 /tmp/mae-gpu/mae_nccl_check "$MAE_NCCL_PATH" >"$OUT/nccl.txt" 2>&1
   nccl=$?
   RANK=0 LOCAL_RANK=0 WORLD_SIZE=1 MASTER_PORT=29531 timeout 35 "$node" .gpu/mae-cuda.mjs pretrain --device cuda --data .gpu/digits \
-    --limit 512 --steps 30 --batch-size 32 --preview 0 --output-dir "$OUT/ddp1" >>"$OUT/nccl.txt" 2>&1
+    --limit 512 --steps 30 --batch-size 32 --preview 0 --eval none --output-dir "$OUT/ddp1" >>"$OUT/nccl.txt" 2>&1
   [ $? = 0 ] || [ $nccl != 0 ] || nccl=1
 fi
 

@@ -112,6 +112,8 @@ describe('mae-cuda on the emulated CUDA device', function () {
       '3',
       '--preview',
       '0',
+      '--eval',
+      'none',
     ];
     const [one, two] = [join(root, 'one'), join(root, 'two')];
     let r = run(...common, '--batch-size', '16', '--output-dir', one);
@@ -133,7 +135,18 @@ describe('mae-cuda on the emulated CUDA device', function () {
   });
 
   it('pretrain --device cuda writes a checkpoint that --resume continues exactly', async () => {
-    const common = ['pretrain', '--device', 'cuda', ...SMALL, '--batch-size', '8', '--preview', '0'];
+    const common = [
+      'pretrain',
+      '--device',
+      'cuda',
+      ...SMALL,
+      '--batch-size',
+      '8',
+      '--preview',
+      '0',
+      '--eval',
+      'none',
+    ];
     const straight = join(root, 'straight');
     const split = join(root, 'split');
     let r = run(...common, '--steps', '4', '--output-dir', straight);

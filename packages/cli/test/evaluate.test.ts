@@ -136,7 +136,7 @@ describe('mae-cuda knn, embed, reconstruct, convert', function () {
       [['knn', '--checkpoint', join(dir, 'none.pth')], /mae-cuda knn: .*none\.pth.*no such file/],
       [
         ['knn', '--checkpoint', ckpt, '--train', '9000', '--test', '2000'],
-        /mnist holds \d+ images; --train 9000 \+ --test 2000 asks for more/,
+        /mnist \(its class-balanced first \d+ of \d+ digits\) holds \d+ images; --train 9000 \+ --test 2000 asks for more/,
       ],
       [['knn'], /give the checkpoint: --checkpoint FILE/],
       [

@@ -58,7 +58,7 @@ describe('mae-cuda linprobe', function () {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(
       r.stdout,
-      /linprobe \(cls token\) on mnist: 96 train \/ 40 held-out images \(the last digits\), 10 classes/,
+      /linprobe \(cls token\) on mnist: 96 train \/ 40 held-out images \(the last class-balanced digits\), 10 classes/,
     );
     assert.match(r.stdout, /epoch 0: loss \d+\.\d+ top-1 \d+\.\d+% top-5 \d+\.\d+%/);
     assert.match(r.stdout, /best top-1 \d+\.\d+% \(top-5 \d+\.\d+%\) at epoch \d/);

@@ -94,6 +94,8 @@ describe('mae-cuda pretrain --mask-sampling', function () {
       '8',
       '--preview',
       '0',
+      '--eval',
+      'none',
     ];
     assertEmulatedLikeCpu(common, 3);
   });

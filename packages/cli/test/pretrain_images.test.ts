@@ -98,7 +98,7 @@ describe('mae-cuda pretrain --data with images on disk', function () {
     const r = tiny(join(shards, 'train-{0000..0001}.tar'), 2, out);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /on 64 tar:.* images/);
-    // --limit trains on the first samples only (any source; 3072 is the default of MNIST alone)
+    // --limit trains on the first samples only (any source; 7616 is the default of MNIST alone)
     const limited = tiny(join(shards, 'train-{0000..0001}.tar'), 1, join(root, 'tar-limit'), '--limit', '48');
     assert.equal(limited.status, 0, limited.stdout + limited.stderr);
     assert.match(limited.stdout, /on 48 tar:.* images, device cpu: 3 steps\/epoch/);

@@ -4,16 +4,12 @@
 // and of the same architecture at random initialisation (printed both). Exit 2 for input it cannot
 // use.
 import {
-  encoderFeatures,
-  type Features,
+  KNN_FEATURES,
   KNN_K,
   KNN_TEMPERATURE,
-  type KnnSet,
-  knnAccuracy,
-  type LabelledImages,
-  l2Normalise,
   type MaskedAutoencoder,
   modelFromCheckpoint,
+  modelKnnAccuracy,
   openEvalImages,
   randomInitModel,
 } from '@mae-cuda/mae';
@@ -46,20 +42,7 @@ export const options = z.strictObject({
   batchSize: batchOption,
 });
 
-type Options = z.infer<typeof options>;
-
 const pct = (x: number) => `${x.toFixed(1)}%`.padStart(7);
-
-/** Features of both sets, normalised, by kind. */
-async function knnSets(model: MaskedAutoencoder, sets: LabelledImages[], o: Options) {
-  const feats: Features[] = [];
-  for (const s of sets)
-    feats.push(await encoderFeatures(model, s.images, o.batchSize, o.device as DeviceSpec));
-  const dim = model.config.embed_dim;
-  const of = (kind: 'cls' | 'mean'): KnnSet[] =>
-    feats.map((f, i) => ({ features: l2Normalise(f[kind], dim), labels: sets[i]!.labels }));
-  return { dim, cls: of('cls'), mean: of('mean') };
-}
 
 export const knnCommand = defineCommand({
   name: 'knn',
@@ -68,8 +51,8 @@ export const knnCommand = defineCommand({
   usage: `mae-cuda knn --checkpoint C [--data mnist|<image source>] [--data-format F] [--train 5000] [--test 1000]
     [--k 20] [--temperature 0.07] [--seed 0] [--device cpu|cuda[:N]] [--batch-size 128]
   C: a mae-cuda checkpoint, an official MAE .pth or a Hugging Face folder. MNIST: the first N digits
-  train and the last M test; another source: N and M from a seeded shuffle. Images are centre-cropped
-  to the model's input. Prints top-1 and top-5 for the cls token's and the mean-pooled features.`,
+  train and the last M of the class-balanced first 8630 test (100 of each class for M 1000);
+  another source: N and M from a seeded shuffle. Images are centre-cropped to the model's input. Prints top-1 and top-5 for the cls token's and the mean-pooled features.`,
   options,
   run: (o) =>
     refusingBadInput('knn', async () => {
@@ -89,17 +72,14 @@ export const knnCommand = defineCommand({
         [`random init (seed ${o.seed})`, randomInitModel(config, o.seed, o.device as DeviceSpec)],
       ];
       for (const [name, m] of models) {
-        const sets = await knnSets(m, [data.train, data.test], o);
-        for (const kind of ['cls', 'mean'] as const) {
-          const [train, test] = sets[kind] as [KnnSet, KnnSet];
-          const r = knnAccuracy(train, test, {
-            dim: sets.dim,
-            classes: data.classes,
-            k: o.k,
-            temperature: o.temperature,
-          });
-          console.log(`${kind.padEnd(9)} ${name.padEnd(21)} ${pct(r.top1)}  ${pct(r.top5)}`);
-        }
+        const r = await modelKnnAccuracy(m, data, {
+          device: o.device as DeviceSpec,
+          batchSize: o.batchSize,
+          k: o.k,
+          temperature: o.temperature,
+        });
+        for (const kind of KNN_FEATURES)
+          console.log(`${kind.padEnd(9)} ${name.padEnd(21)} ${pct(r[kind].top1)}  ${pct(r[kind].top5)}`);
       }
       return 0;
     }),

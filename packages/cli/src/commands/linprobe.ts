@@ -87,8 +87,9 @@ export const linprobeCommand = defineCommand({
     [--batch-size 256] [--weight-decay 0] [--global-pool] [--random-init] [--seed 0] [--device cpu|cuda[:N]]
     [--output-dir runs/linprobe]
   C: a mae-cuda checkpoint, an official MAE .pth or a Hugging Face folder. MNIST: the first N digits
-  train (5000) and the last M are held out (1000); an idx or CIFAR folder: its test split. Writes log.jsonl (one line per epoch: loss, lr,
-  top-1, top-5) and checkpoint-best.safetensors (the head of the best top-1).`,
+  train (5000) and the last M of the class-balanced first 8630 are held out (1000); an idx or CIFAR
+  folder: its test split. Writes log.jsonl (one line per epoch: loss, lr, top-1, top-5) and
+  checkpoint-best.safetensors (the head of the best top-1).`,
   options,
   run: (o) => refusingBadInput('linprobe', () => run(o)),
 });

@@ -1,7 +1,8 @@
 // images.ts: labelled images for evaluation, as the model takes them: the shipped MNIST digits
-// ('mnist' or a folder of 0.json..9.json: the first N to train, the last M to test, clear of the
-// default pretraining's first 3,072) or an image source on disk (an image folder, tar shards, idx or
-// CIFAR files: N and M taken from a seeded permutation, since sources are often sorted by class),
+// ('mnist' or a folder of 0.json..9.json: the first N to train, the last M of the class-balanced
+// first digits to test, 100 of each class for M = 1,000, clear of the default pretraining's) or an
+// image source on disk (an image folder, tar shards, idx or CIFAR files: N and M taken from a
+// seeded permutation, since sources are often sorted by class),
 // each image its centre square resized to the input size (RandomResizedCrop with scale and ratio
 // 1 falls back to exactly that; no flip), and image files for `reconstruct`.
 import { readFile } from 'node:fs/promises';
@@ -24,6 +25,8 @@ export interface EvalImages {
   test: LabelledImages;
   /** how many classes the labels index */
   classes: number;
+  /** MNIST digits: the index of the first test digit (the test digits follow it) */
+  testFrom?: number;
 }
 
 export interface EvalImagesOptions {
@@ -96,10 +99,27 @@ function checkCounts(o: EvalImagesOptions, have: number, data: string): void {
     throw new RangeError(`${data} holds ${have} images; --train ${o.train} + --test ${o.test} asks for more`);
 }
 
-/** The MNIST digits: the first `train` and the last `test`. */
+/**
+ * How many of the first digits are class-balanced: the digits are interleaved by class (0, 1, ...,
+ * 9, 0, ...) until the rarest class runs out (the shipped 10,000: 863 fives, so the first 8,630).
+ */
+export function balancedDigits(all: ImageDataset): number {
+  const counts = new Map<number, number>();
+  for (let k = 0; k < all.length; k++) {
+    const label = all.label(k) ?? 0;
+    counts.set(label, (counts.get(label) ?? 0) + 1);
+  }
+  return counts.size * Math.min(...counts.values());
+}
+
+/**
+ * The MNIST digits: the first `train`, and as test the last `test` of the class-balanced first
+ * digits (the digits after them are the commoner classes only: the shipped last 1,000 hold no 5).
+ */
 function mnistImages(data: string, mc: MaeConfig, o: EvalImagesOptions): EvalImages {
   const all = (data === 'mnist' ? loadMnist() : loadMnist(data)).withChannels(mc.in_chans);
-  checkCounts(o, all.length, data);
+  const balanced = balancedDigits(all);
+  checkCounts(o, balanced, `${data} (its class-balanced first ${balanced} of ${all.length} digits)`);
   if (all.shape[1] !== mc.img_size)
     throw new RangeError(
       `the digits are ${all.shape[1]}x${all.shape[2]}; the model takes ${mc.img_size}x${mc.img_size}`,
@@ -108,7 +128,8 @@ function mnistImages(data: string, mc: MaeConfig, o: EvalImagesOptions): EvalIma
     const images = all.subset(start, count);
     return { images, labels: Int32Array.from({ length: count }, (_, k) => images.label(k) ?? 0) };
   };
-  return { train: part(0, o.train), test: part(all.length - o.test, o.test), classes: 10 };
+  const testFrom = balanced - o.test;
+  return { train: part(0, o.train), test: part(testFrom, o.test), classes: 10, testFrom };
 }
 
 /** The first `limit` images of `data` (all when absent), in order, with their labels. */

@@ -5,4 +5,5 @@ export * from './epochs.js';
 export * from './features.js';
 export * from './images.js';
 export * from './knn.js';
+export * from './knn_model.js';
 export * from './model.js';

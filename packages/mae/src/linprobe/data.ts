@@ -1,8 +1,8 @@
 // data.ts: the linear probe's labelled train and held-out images, at the model's input size. The
-// shipped MNIST digits: the first --train and the last --test (as knn). A source on disk: --val-data
-// (another source) when given, else the test split beside it (an idx folder's t10k files, CIFAR's
-// test batch: test_split.ts), else a deterministic holdout of --val-fraction of it (a seeded
-// permutation, as knn's). A source without
+// shipped MNIST digits: the first --train and the last --test of the class-balanced ones (as knn).
+// A source on disk: --val-data (another source) when given, else the test split beside it (an idx
+// folder's t10k files, CIFAR's test batch: test_split.ts), else a deterministic holdout of
+// --val-fraction of it (a seeded permutation, as knn's). A source without
 // labels (fewer than two classes) is refused naming it, before any image is decoded.
 import type { MaeConfig } from '../config/model.js';
 import { openSource, type SourceFormat } from '../data/sources/index.js';
@@ -62,7 +62,7 @@ export async function openProbeData(data: string, mc: MaeConfig, o: ProbeDataOpt
       test: o.test ?? MNIST_PROBE_TEST,
       seed: o.seed,
     });
-    return { ...split, heldOut: 'the last digits' };
+    return { ...split, heldOut: 'the last class-balanced digits' };
   }
   if (!(o.valFraction > 0 && o.valFraction < 1))
     throw new RangeError(`--val-fraction must be in (0, 1), got ${o.valFraction}`);

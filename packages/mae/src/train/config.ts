@@ -50,17 +50,18 @@ export const PretrainConfigSchema = z.strictObject({
     .default(0.75),
   /** which patches are masked (src/masking/sampling.ts): random (official), block (BEiT), grid (one of every 2x2) */
   mask_sampling: z.enum(MASK_SAMPLINGS).default('random'),
-  norm_pix_loss: z.boolean().default(false),
+  /** the loss on each patch normalised to mean 0, std 1 (the paper's better features; default on) */
+  norm_pix_loss: z.boolean().default(true),
   /** Table 1c's ablation: the encoder runs on all patches, the removed ones as a learned mask token (docs/ABLATIONS.md) */
   encoder_mask_token: z.boolean().default(false),
-  epochs: posInt.max(MAX_EPOCHS, { message: `must be at most ${MAX_EPOCHS}` }).default(16),
+  epochs: posInt.max(MAX_EPOCHS, { message: `must be at most ${MAX_EPOCHS}` }).default(10),
   /** stop after this many optimiser steps in all (counting those of a resumed run) */
   steps: optPosInt,
   /** images per micro-batch (per process) */
   batch_size: posInt.default(64),
   accum_iter: posInt.default(1),
   /** base lr: lr = blr * effective batch / 256 when lr is not given */
-  blr: num().positive().default(1e-2),
+  blr: num().positive().default(2e-2),
   lr: num().positive().optional(),
   min_lr: num().nonnegative().default(0),
   warmup_epochs: num().nonnegative().default(1),
@@ -102,10 +103,19 @@ export const PretrainConfigSchema = z.strictObject({
   /** per-channel Normalize mean and std (default: ImageNet's for RGB, MNIST's for grey) */
   mean: z.array(num()).min(1).max(3).optional(),
   std: z.array(num().positive()).min(1).max(3).optional(),
-  /** train on the first `limit` images only (0: all of them; default: 3072 of the shipped MNIST digits, all of any other source) */
+  /** train on the first `limit` images only (0: all of them; default: 7616 of the shipped MNIST digits, all of any other source) */
   limit: num().int().nonnegative().optional(),
   /** images in reconstructions.png (held out of training when the dataset has enough) */
   preview: num().int().min(0).max(64).default(8),
+  /**
+   * the end-of-run evaluation (train/evaluate.ts): knn (the encoder's kNN accuracy against the same
+   * model at random init), none, or auto (knn on the MNIST digits, none on other sources)
+   */
+  eval: z.enum(['auto', 'knn', 'none']).default('auto'),
+  /** the evaluation's labelled neighbours (MNIST: the first digits) */
+  eval_train: posInt.default(5000),
+  /** the evaluation's test images (MNIST: the last of the class-balanced digits, held out of the default run) */
+  eval_test: posInt.default(1000),
 });
 
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;

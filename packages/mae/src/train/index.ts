@@ -2,6 +2,7 @@
 // training state, the progress line, the pretraining loop and pretrain(), a run from its settings.
 export * from './config.js';
 export * from './data.js';
+export * from './evaluate.js';
 export * from './grads.js';
 export * from './history.js';
 export * from './output_dir.js';

@@ -14,6 +14,13 @@ import { appendHistory, type RunHistory, type StepLoss, snapshotCheckpoint } fro
 import { CHECKPOINT_FILE } from './output_dir.js';
 import { type RunMetadata, saveTrainingState } from './state.js';
 
+/** loss.png's y axis: what the loss measures, in which unit. */
+export function lossAxisLabel(normPix: boolean): string {
+  return normPix
+    ? 'loss: mean squared error per masked pixel (each target patch normalised to mean 0, std 1)'
+    : 'loss: mean squared error per masked pixel, in (pixel std)^2 (the normalised input scale)';
+}
+
 /** A loss or the weights went non-finite: the run stops, and nothing non-finite is saved. */
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
@@ -94,6 +101,10 @@ export class RunOutputs {
     if (r.snapshot) snapshotCheckpoint(this.checkpoint, step, this.keep);
     appendHistory(this.dir, r.record, this.pending);
     this.pending = [];
-    await writeFileAtomic(join(this.dir, 'loss.png'), encodePng(lossPlot(this.all.map((s) => s.loss))));
+    const plot = lossPlot(
+      this.all.map((s) => s.loss),
+      { yLabel: lossAxisLabel(this.meta.model.norm_pix_loss) },
+    );
+    await writeFileAtomic(join(this.dir, 'loss.png'), encodePng(plot));
   }
 }

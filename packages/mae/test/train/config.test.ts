@@ -7,14 +7,16 @@ import { checkPretrainConfig } from '../../src/train/config.js';
 const fields = (v: unknown) => checkPretrainConfig(v).issues.map((i) => i.field);
 
 describe('checkPretrainConfig', () => {
-  it('defaults to mae_tiny_28 on MNIST for a short run', () => {
+  it('defaults to mae_tiny_28 with the normalised-pixel loss on MNIST for a short run', () => {
     const r = checkPretrainConfig({});
     assert.ok(r.config && r.model);
     assert.equal(r.config.model, 'mae_tiny_28');
     assert.equal(r.config.data, 'mnist');
     assert.equal(r.config.output_dir, 'runs/pretrain');
     assert.equal(r.config.device, 'cpu');
-    assert.deepEqual(r.model, { ...presets.mae_tiny_28 });
+    assert.deepEqual([r.config.epochs, r.config.norm_pix_loss, r.config.eval], [10, true, 'auto']);
+    assert.deepEqual(r.model, { ...presets.mae_tiny_28, norm_pix_loss: true });
+    assert.equal(checkPretrainConfig({ norm_pix_loss: false }).model!.norm_pix_loss, false);
   });
 
   it('overrides the preset with input size, mask ratio, loss and architecture fields', () => {
