@@ -81,8 +81,15 @@ describe('mae-cuda on the emulated CUDA device', function () {
       {
         encoding: 'utf8',
         timeout: 600000,
-        // one SM: the 128x128 tile is chosen as soon as a GEMM has two tiles of work
-        env: { ...process.env, MAE_CUDA_EMULATOR: '1', MAE_EMU_SM_COUNT: '1', MAE_EMU_TRACE: traceFile },
+        // one SM: the 128x128 tile is chosen as soon as a GEMM has two tiles of work; the mma.sync
+        // GEMMs (the emulated sm_90 device takes the wgmma ones otherwise: kernel_report.test.ts)
+        env: {
+          ...process.env,
+          MAE_CUDA_EMULATOR: '1',
+          MAE_EMU_SM_COUNT: '1',
+          MAE_EMU_TRACE: traceFile,
+          MAE_CUDA_GEMM: 'mma',
+        },
       },
     );
     assert.equal(r.status, 0, r.stdout + r.stderr);
