@@ -75,7 +75,7 @@ describe('mae-cuda finetune', function () {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(
       r.stdout,
-      /finetune \(global pool, training all\) on mnist: 64 train \/ 24 held-out images \(the last digits\), 10 classes/,
+      /finetune \(global pool, training all\) on mnist: 64 train \/ 24 held-out images \(the last class-balanced digits\), 10 classes/,
     );
     assert.match(r.stdout, /epoch 1: loss \d+\.\d+ top-1 \d+\.\d+% top-5 \d+\.\d+%/);
     assert.match(r.stdout, /best top-1 \d+\.\d+% \(top-5 \d+\.\d+%\) at epoch \d/);
