@@ -1,7 +1,8 @@
 // finetune.test.ts: `mae-cuda finetune` end to end with the tiny preset (a 2-step pretraining run's
 // checkpoint): on the CPU with mixup, cutmix, drop path and layer decay it prints top-1/top-5 per
 // epoch and the best, writes log.jsonl and the best model (models_vit's names, no decoder); the
-// cls token; the partial fine-tuning
+// cls token; RandAugment and random erasing (--aa, --reprob, --remode, --recount) change the
+// training and are recorded, --aa none --reprob 0 turns them off; the partial fine-tuning
 // options leave the frozen parameters exactly as loaded; under the CUDA emulator (--device cuda) it
 // runs the same ops there; bad input and bad flags exit 2 naming the problem before any training.
 import assert from 'node:assert/strict';
@@ -27,6 +28,20 @@ const SMALL = [
   '2',
   '--warmup-epochs',
   '1',
+  '--batch-size',
+  '16',
+];
+
+// one epoch of two steps
+const ONE_EPOCH = [
+  '--train',
+  '32',
+  '--test',
+  '8',
+  '--epochs',
+  '1',
+  '--warmup-epochs',
+  '0',
   '--batch-size',
   '16',
 ];
@@ -107,6 +122,46 @@ describe('mae-cuda finetune', function () {
     assert.ok(best.model['norm.weight'] && !best.model['fc_norm.weight']);
   });
 
+  it('--aa, --reprob, --remode, --recount: RandAugment and random erasing (on by default), or off', async () => {
+    const run = (name: string, ...flags: string[]) => {
+      const out = join(dir, name);
+      const r = mae({}, 'finetune', '--finetune', ckpt, ...ONE_EPOCH, ...flags, '--output-dir', out);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      return { stdout: r.stdout, loss: JSON.parse(readFileSync(join(out, 'log.jsonl'), 'utf8')).loss, out };
+    };
+    const official = run('aug-default');
+    assert.match(
+      official.stdout,
+      /training view: crop \+ flip, RandAugment rand-m9-mstd0\.5-inc1, random erasing 0\.25 \(pixel, 1 box\)/,
+    );
+    const other = run(
+      'aug-other',
+      '--aa',
+      'rand-m9-n3-mstd1',
+      '--reprob',
+      '1',
+      '--remode',
+      'rand',
+      '--recount',
+      '2',
+    );
+    assert.match(other.stdout, /RandAugment rand-m9-n3-mstd1, random erasing 1 \(rand, 1-2 boxes\)/);
+    const off = run('aug-off', '--aa', 'none', '--reprob', '0');
+    assert.match(off.stdout, /training view: crop \+ flip, no RandAugment, no random erasing/);
+    assert.equal(
+      new Set([official.loss, other.loss, off.loss]).size,
+      3,
+      `${official.loss} ${other.loss} ${off.loss}`,
+    );
+    assert.equal(run('aug-again').loss, official.loss, 'deterministic for the seed');
+    const best = await loadCheckpoint(join(other.out, 'checkpoint-best.safetensors'));
+    const settings = (best.config as { finetune: Record<string, unknown> }).finetune;
+    assert.deepEqual(
+      [settings.aa, settings.reprob, settings.remode, settings.recount],
+      ['rand-m9-n3-mstd1', 1, 'rand', 2],
+    );
+  });
+
   for (const [flags, trained] of [
     [['--trainable-blocks', '1'], /^(blocks\.3\.|fc_norm\.|head\.)/],
     [['--trainable', 'mlp-last'], /^(blocks\.3\.(norm2|mlp)\.|fc_norm\.|head\.)/],
@@ -180,5 +235,9 @@ describe('mae-cuda finetune', function () {
     it('an input size the patches do not divide', () =>
       refused(['--finetune', ckpt, '--input-size', '30'], /not divisible by patch_size/));
     it('a bad flag value', () => refused(['--finetune', ckpt, '--layer-decay', '1.5'], /layer-decay/));
+    it('an --aa that is not RandAugment', () =>
+      refused(['--finetune', ckpt, '--aa', 'foo'], /--aa: "foo" is not a RandAugment setting/));
+    it('a --reprob above 1', () =>
+      refused(['--finetune', ckpt, '--reprob', '2'], /--reprob: must be a number from 0 to 1, got 2/));
   });
 });

@@ -1,15 +1,19 @@
 // commands/finetune.ts: `mae-cuda finetune --finetune C [--data mnist]`: end-to-end fine-tuning as
 // the official main_finetune.py: the models_vit classifier (global pool + fc_norm, or --cls-token)
 // from a pretrained checkpoint (its decoder dropped, the position embedding interpolated for another
-// --input-size), drop path, Mixup / CutMix and label smoothing, AdamW with layer-wise lr decay,
-// warm-up + cosine; partial fine-tuning of the last k blocks or of the last block's MLP; top-1/top-5
-// on held-out centre crops per epoch (printed and in log.jsonl), the best model kept.
-// Exit 2 for input it cannot use (checked before any training).
+// --input-size), RandAugment (--aa) and random erasing (--reprob, --remode, --recount) as timm
+// 0.3.2's create_transform adds them, drop path, Mixup / CutMix and label smoothing, AdamW with
+// layer-wise lr decay, warm-up + cosine; partial fine-tuning of the last k blocks or of the last
+// block's MLP; top-1/top-5 on held-out centre crops per epoch (printed and in log.jsonl), the best
+// model kept. Exit 2 for input it cannot use (checked before any training).
 import {
   classifierFromCheckpoint,
+  DEFAULT_AA,
+  ERASE_MODES,
   openProbeData,
   ParamStore,
   paramGroupsLrd,
+  parseRandAugment,
   randomClassifierState,
   runFinetune,
   storeGroups,
@@ -56,6 +60,20 @@ export const options = z.strictObject({
   cutmix: numberOption({ min: 0 }).default(0).describe("cutmix's Beta alpha (1.0 in the official recipe)"),
   mixupProb: unit.default(1).describe('the probability of mixing a batch'),
   mixupSwitchProb: unit.default(0.5).describe('the probability of cutmix when both are on'),
+  aa: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        parseRandAugment(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      }
+    })
+    .default(DEFAULT_AA)
+    .describe("RandAugment as timm's rand_augment_transform, or none"),
+  reprob: unit.default(0.25).describe('the probability of random erasing an image'),
+  remode: z.enum(ERASE_MODES).default('pixel').describe("random erasing's values"),
+  recount: intOption({ min: 1, max: 100 }).default(1).describe('the most random erasing boxes per image'),
   clsToken: z
     .boolean()
     .default(false)
@@ -94,6 +112,7 @@ function checkFlags(o: Options): Trainable {
 
 async function run(o: Options): Promise<number> {
   const trainable = checkFlags(o);
+  const randAugment = parseRandAugment(o.aa);
   const device = o.device as DeviceSpec;
   const pool = o.clsToken ? 'cls' : 'global';
   const shape = {
@@ -131,6 +150,11 @@ async function run(o: Options): Promise<number> {
       `on ${o.data}: ${data.train.images.length} train / ${data.test.images.length} held-out images (${data.heldOut}), ` +
       `${data.classes} classes, device ${o.device} -> ${o.outputDir}`,
   );
+  const boxes = o.recount === 1 ? '1 box' : `1-${o.recount} boxes`;
+  console.log(
+    `training view: crop + flip, ${randAugment ? `RandAugment ${o.aa}` : 'no RandAugment'}, ` +
+      `${o.reprob > 0 ? `random erasing ${o.reprob} (${o.remode}, ${boxes})` : 'no random erasing'}`,
+  );
   const report = epochReport();
   const { best } = await runFinetune({
     model,
@@ -150,6 +174,10 @@ async function run(o: Options): Promise<number> {
         prob: o.mixupProb,
         switchProb: o.mixupSwitchProb,
         smoothing: o.smoothing,
+      },
+      augment: {
+        ...(randAugment ? { randAugment } : {}),
+        erasing: { prob: o.reprob, mode: o.remode, maxCount: o.recount },
       },
       trainable,
       seed: o.seed,
@@ -171,12 +199,18 @@ export const finetuneCommand = defineCommand({
   usage: `mae-cuda finetune --finetune C [--data mnist|<image source>] [--val-data SRC | --val-fraction 0.1]
     [--train N] [--test M] [--input-size S] [--epochs 10] [--warmup-epochs 1] [--blr 1e-3 | --lr LR]
     [--min-lr 1e-6] [--batch-size 64] [--weight-decay 0.05] [--layer-decay 0.75] [--drop-path 0.1]
-    [--smoothing 0.1] [--mixup 0] [--cutmix 0] [--mixup-prob 1] [--mixup-switch-prob 0.5] [--cls-token]
-    [--trainable-blocks k | --trainable all|mlp-last] [--random-init] [--seed 0] [--device cpu|cuda[:N]]
-    [--output-dir runs/finetune]
+    [--smoothing 0.1] [--mixup 0] [--cutmix 0] [--mixup-prob 1] [--mixup-switch-prob 0.5]
+    [--aa rand-m9-mstd0.5-inc1|none] [--reprob 0.25] [--remode pixel|rand|const] [--recount 1]
+    [--cls-token] [--trainable-blocks k | --trainable all|mlp-last] [--random-init] [--seed 0]
+    [--device cpu|cuda[:N]] [--output-dir runs/finetune]
   C: a mae-cuda checkpoint, an official MAE .pth or a Hugging Face folder (the decoder is dropped; the
   position embedding is interpolated bicubically for another --input-size). The official ViT-B recipe:
   --epochs 100 --warmup-epochs 5 --blr 5e-4 --layer-decay 0.65 --drop-path 0.1 --mixup 0.8 --cutmix 1.0.
+  The training view is RandomResizedCrop + flip, then RandAugment (--aa, timm 0.3.2's rand-m<M>[-n<N>]
+  [-mstd<S>][-inc1]: N ops of magnitude M +- S, each with probability 0.5; none turns it off), then
+  after the normalisation random erasing (--reprob of the images, --recount boxes of 2-33% of the
+  area, --remode pixel: normal noise per value, rand: per channel, const: 0); all as the official
+  defaults (--aa rand-m9-mstd0.5-inc1 --reprob 0.25 --remode pixel --recount 1).
   MNIST: the first N digits train (5000) and the last M are held out (1000). Writes log.jsonl (one
   line per epoch: loss, lr, top-1, top-5) and checkpoint-best.safetensors (the model of the best top-1).`,
   options,

@@ -1,9 +1,10 @@
-// run.ts: main_finetune.py's loop: RandomResizedCrop + flip views (the linear probe's), Mixup /
-// CutMix with label smoothing (soft targets), the classifier with drop path, softmax cross-entropy
-// on the soft targets, AdamW over the layer-decay groups with lr = blr * batch / 256, warm-up and
-// half-cosine per iteration, drop_last batches; after each epoch top-1 and top-5 on the held-out
-// images' centre crops (resize 256/224, centre crop), a line in log.jsonl, and the best model (by
-// top-1) kept in checkpoint-best.safetensors (written to a temporary file, then renamed).
+// run.ts: main_finetune.py's loop: RandomResizedCrop + flip views (the linear probe's) with
+// RandAugment and random erasing (timm's, as create_transform adds them), Mixup / CutMix with label
+// smoothing (soft targets), the classifier with drop path, softmax cross-entropy on the soft
+// targets, AdamW over the layer-decay groups with lr = blr * batch / 256, warm-up and half-cosine
+// per iteration, drop_last batches; after each epoch top-1 and top-5 on the held-out images' centre
+// crops (resize 256/224, centre crop), a line in log.jsonl, and the best model (by top-1) kept in
+// checkpoint-best.safetensors (written to a temporary file, then renamed).
 import { join } from 'node:path';
 import { type DeviceSpec, ops, Tensor } from '@mae-cuda/native';
 import { type EvalEpoch, epochSchedule, runEpochs } from '../eval/epochs.js';
@@ -11,7 +12,7 @@ import type { LabelledImages } from '../eval/images.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
 import { topKAccuracy } from '../linprobe/accuracy.js';
 import { labelsTensor } from '../linprobe/run.js';
-import { evalBatch, trainBatch } from '../linprobe/views.js';
+import { evalBatch, type TrainExtras, trainBatch } from '../linprobe/views.js';
 import { NoiseCounter } from '../masking/device.js';
 import { dropPathRates, type VitClassifier } from '../model/classifier.js';
 import { empty } from '../model/layers.js';
@@ -32,6 +33,8 @@ export interface FinetuneSettings {
   batchSize: number;
   dropPath: number;
   mix: MixupSettings;
+  /** RandAugment and random erasing of the training view (none when absent) */
+  augment?: TrainExtras;
   trainable: Trainable;
   seed: number;
   device: DeviceSpec;
@@ -112,7 +115,7 @@ export async function runFinetune(r: FinetuneRun): Promise<{ epochs: FinetuneEpo
     schedule: epochSchedule(s),
     outputDir: s.outputDir,
     step: async (idx, epoch, lr) => {
-      const imgs = await trainBatch(r.train.images, idx, s.seed, epoch, s.device);
+      const imgs = await trainBatch(r.train.images, idx, s.seed, epoch, s.device, s.augment);
       return stepper.step(imgs, labelsTensor(r.train.labels, idx, s.device), lr);
     },
     evaluate: () => evaluateClassifier(r),

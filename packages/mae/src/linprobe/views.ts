@@ -2,12 +2,21 @@
 // training RandomResizedCrop(scale 0.08-1, ratio 3/4-4/3, bicubic) + horizontal flip (the loader's
 // augment, seeded per epoch and image), evaluation Resize(256) + CenterCrop(224), i.e. the centre
 // square of 224/256 of the image resized to the input (one bicubic resample; the ratio is kept for
-// any input size). Images are [C, S, S] at the model's input size, pixels in [0, 1].
+// any input size). Images are [C, S, S] at the model's input size, pixels in [0, 1]. Fine-tuning's
+// training view adds, as main_finetune.py's timm create_transform, RandAugment on the 8-bit crop
+// (filled with the dataset mean) and random erasing after the normalisation, each from its own
+// per-sample stream (Streams.randAugment, Streams.erasing and Streams.erasingPixels), so the crop
+// and flip are the same with and without them.
 import { cropResizeBicubicU8, type DeviceSpec, Tensor } from '@mae-cuda/native';
 import { type AugmentConfig, decodeAugment } from '../data/augment/augment.js';
 import { roundHalfEven } from '../data/augment/crop.js';
+import { type ErasingConfig, randomErase } from '../data/augment/erasing.js';
+import { randAugment } from '../data/augment/randaugment.js';
+import { type RandAugmentConfig, randAugmentFill } from '../data/augment/randaugment_config.js';
+import { sampleRandom } from '../data/augment/random.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { MAX_PIXELS } from '../data/pipeline/streamed.js';
+import { Streams } from '../rng/noise.js';
 
 /** main_linprobe.py's evaluation resize over crop, 256 / 224. */
 export const EVAL_RESIZE_RATIO = 256 / 224;
@@ -39,15 +48,26 @@ function channelsOf(images: ImageDataset): 1 | 3 {
   return C;
 }
 
-/** The training view of images `indices` in `epoch`: RandomResizedCrop + flip, [B, C, S, S]. */
+/** Fine-tuning's augmentations after the crop and flip (none for the linear probe). */
+export interface TrainExtras {
+  randAugment?: RandAugmentConfig;
+  erasing?: ErasingConfig;
+}
+
+/**
+ * The training view of images `indices` in `epoch`: RandomResizedCrop + flip, then RandAugment and
+ * random erasing when `extras` has them, [B, C, S, S].
+ */
 export async function trainBatch(
   images: ImageDataset,
   indices: ArrayLike<number>,
   seed: number,
   epoch: number,
   device: DeviceSpec,
+  extras: TrainExtras = {},
 ): Promise<Tensor<'f32'>> {
   const [C, S] = [channelsOf(images), images.shape[1]];
+  const fill = randAugmentFill(images.mean);
   const cfg: AugmentConfig = {
     inputSize: S,
     channels: C,
@@ -68,7 +88,17 @@ export async function trainBatch(
       channels: C,
       name: `${i}`,
     };
-    normaliseInto(images, await decodeAugment(sample, cfg, seed, epoch, i), out, k * per);
+    let px = await decodeAugment(sample, cfg, seed, epoch, i);
+    if (extras.randAugment) {
+      const uniform = sampleRandom(seed, epoch, i, Streams.randAugment);
+      px = randAugment(px, S, S, C, extras.randAugment, fill, uniform);
+    }
+    normaliseInto(images, px, out, k * per);
+    if (extras.erasing && extras.erasing.prob > 0) {
+      const boxes = sampleRandom(seed, epoch, i, Streams.erasing);
+      const values = sampleRandom(seed, epoch, i, Streams.erasingPixels);
+      randomErase(out, k * per, C, S, S, extras.erasing, boxes, values);
+    }
   }
   return Tensor.fromArray('f32', [indices.length, ...images.shape], out, device);
 }

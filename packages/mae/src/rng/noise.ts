@@ -25,6 +25,12 @@ export const Streams = {
   mixupBase: 0x2000_0000,
   /** Fine-tuning: the new head's initial weight. */
   finetuneHead: 4,
+  /** Fine-tuning: RandAugment's draws of a sample, counter [block, index, epoch, randAugment]. */
+  randAugment: 5,
+  /** Fine-tuning: random erasing's box draws of a sample (counters as randAugment). */
+  erasing: 6,
+  /** Fine-tuning: random erasing's normal values of a sample (counters as randAugment). */
+  erasingPixels: 7,
   /** Parameter initialisation: stream initBase + k for the k-th parameter in state_dict order. */
   initBase: 0x10000,
   /** The shuffled data order of epoch e: stream dataOrderBase + e. */
