@@ -1,8 +1,9 @@
 // plot.test.ts: loss.png's parts: round tick values, the 5x7 font (a glyph's pixels, widths), and a
 // plot that carries its axes' names, tick labels and both curves.
 import assert from 'node:assert/strict';
+import { niceTicks } from '../../src/viz/axes.js';
 import { drawText, GLYPH_ADVANCE, textWidth } from '../../src/viz/font.js';
-import { lossPlot, movingAverage, niceTicks } from '../../src/viz/plot.js';
+import { lossPlot, movingAverage } from '../../src/viz/plot.js';
 import { blankImage, type RasterImage } from '../../src/viz/png.js';
 
 /** Whether any pixel of the box [x0, x1) x [y0, y1) is the colour rgb. */
