@@ -98,6 +98,13 @@ export const VARIANTS: readonly Variant[] = [
   ratio(0.25),
   ratio(0.5),
   ratio(0.9),
+  // the spread between two pretraining seeds, against which the other rows' differences are read
+  {
+    name: 'baseline-seed1',
+    group: 'baseline',
+    label: 'defaults, pretraining seed 1',
+    pretrain: ['--seed', '1'],
+  },
   {
     name: 'partial-0',
     group: 'Figure 9',

@@ -104,6 +104,7 @@ function evalArgs(v: Variant, checkpoint: string): { linprobe: string[]; finetun
       o['finetune-epochs'],
       '--blr',
       o['finetune-blr'],
+      ...o['finetune-flags'].split(' ').filter(Boolean),
       ...init,
       ...(v.finetune ?? []),
     ],

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint } from '@mae-cuda/mae';
-import { bin, tmp } from './pretrain_helpers.js';
+import { bin, smallPretrain, tmp } from './pretrain_helpers.js';
 
 const mae = (env: Record<string, string>, ...args: string[]) =>
   spawnSync(process.execPath, [bin, ...args], {
@@ -52,20 +52,7 @@ describe('mae-cuda finetune', function () {
   let ckpt = '';
   before(() => {
     dir = tmp();
-    const r = mae(
-      {},
-      'pretrain',
-      '--steps',
-      '2',
-      '--batch-size',
-      '16',
-      '--limit',
-      '64',
-      '--output-dir',
-      join(dir, 'run'),
-    );
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    ckpt = join(dir, 'run', 'checkpoint-last.safetensors');
+    ckpt = smallPretrain(dir);
   });
 
   it('fine-tunes on the CPU (mixup, cutmix, drop path, layer decay), logs each epoch and keeps the best model', async () => {

@@ -1,5 +1,5 @@
 // pretrain_helpers.ts: what the pretrain tests share: the CLI's path, a fresh folder, a small model
-// (runs take a second or two), a generated folder of JPEGs, the check that two runs' checkpoints hold the same weights, and a size-limited or read-only tmpfs where this process may mount
+// (runs take a second or two), a small pretrained checkpoint for the evaluation commands' tests, a generated folder of JPEGs, the check that two runs' checkpoints hold the same weights, and a size-limited or read-only tmpfs where this process may mount
 // one (root with CAP_SYS_ADMIN; the callers fall back to RLIMIT_FSIZE or permissions otherwise).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,6 +14,27 @@ export const bin = fileURLToPath(new URL('../bin/mae-cuda.js', import.meta.url))
 export const tmp = () => mkdtempSync(join(tmpdir(), 'mae-pretrain-'));
 /** a small model so that runs take a second or two */
 export const SMALL = ['--embed-dim', '16', '--depth', '1', '--num-heads', '2', '--decoder-embed-dim', '16'];
+
+/**
+ * Pretrains the default model for 2 steps of 16 on 64 digits into `dir`/run (the checkpoint the
+ * evaluation commands' tests start from); returns its checkpoint-last's path.
+ */
+export function smallPretrain(dir: string): string {
+  const args = [
+    'pretrain',
+    '--steps',
+    '2',
+    '--batch-size',
+    '16',
+    '--limit',
+    '64',
+    '--output-dir',
+    join(dir, 'run'),
+  ];
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 300000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  return join(dir, 'run', 'checkpoint-last.safetensors');
+}
 
 /**
  * Mounts a tmpfs of `bytes` on dir (read-only when asked); false where mounting is not allowed,
