@@ -64,7 +64,7 @@ function stage(dir: string, args: string[], value: (lines: Record<string, number
   const file = join(dir, 'result.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
   mkdirSync(dir, { recursive: true });
-  const seconds = mae([...args, '--output-dir', dir, ...(args[0] === 'pretrain' ? ['--overwrite'] : [])]);
+  const seconds = mae([...args, '--output-dir', dir, '--overwrite']); // a killed stage starts over
   const r = { command: `mae-cuda ${args.join(' ')}`, seconds, value: value(logLines(dir)) };
   writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
   return r;

@@ -3,18 +3,26 @@
 // from a pretrained checkpoint (its decoder dropped, the position embedding interpolated for another
 // --input-size), RandAugment (--aa) and random erasing (--reprob, --remode, --recount) as timm
 // 0.3.2's create_transform adds them, drop path, Mixup / CutMix and label smoothing, AdamW with
-// layer-wise lr decay, warm-up + cosine; partial fine-tuning of the last k blocks or of the last
-// block's MLP; top-1/top-5 on held-out centre crops per epoch (printed and in log.jsonl), the best
-// model kept. Exit 2 for input it cannot use (checked before any training).
+// layer-wise lr decay, warm-up + cosine, gradient accumulation (--accum-iter) and clipping
+// (--clip-grad); partial fine-tuning of the last k blocks or of the last block's MLP; top-1/top-5
+// on held-out centre crops per epoch (printed and in log.jsonl), the best model kept,
+// checkpoint-last written every epoch and continued by --resume (an output dir holding one is
+// refused without --resume auto or --overwrite). Exit 2 for input it cannot use (checked before
+// any training).
 import {
+  type ClassifierState,
   classifierFromCheckpoint,
   DEFAULT_AA,
   ERASE_MODES,
+  type ModelState,
   openProbeData,
   ParamStore,
+  type ProbeData,
   paramGroupsLrd,
   parseRandAugment,
+  type Resumed,
   randomClassifierState,
+  resumeClassifier,
   runFinetune,
   storeGroups,
   type Trainable,
@@ -28,7 +36,11 @@ import {
   epochReport,
   labelledDataOptions,
   labelledDataSettings,
+  planResume,
+  prepareOutput,
   refusingBadInput,
+  reportResume,
+  resumeOptions,
 } from '../eval/options.js';
 import { intOption, MAX_BATCH, numberOption } from '../numbers.js';
 
@@ -50,6 +62,9 @@ export const options = z.strictObject({
   lr: numberOption({ positive: true }).optional().describe('the absolute lr (instead of --blr)'),
   minLr: numberOption({ min: 0 }).default(1e-6),
   batchSize: intOption({ min: 1, max: MAX_BATCH }).default(64),
+  clipGrad: numberOption({ positive: true })
+    .optional()
+    .describe("clip the trained parameters' global gradient norm to this"),
   weightDecay: numberOption({ min: 0 }).default(0.05),
   layerDecay: numberOption({ positive: true, max: 1 })
     .default(0.75)
@@ -92,6 +107,7 @@ export const options = z.strictObject({
   seed: intOption({ min: 0, max: 2 ** 32 - 1 }).default(0),
   device: deviceOption,
   outputDir: z.string().default('runs/finetune'),
+  ...resumeOptions,
 });
 
 type Options = z.infer<typeof options>;
@@ -110,11 +126,63 @@ function checkFlags(o: Options): Trainable {
   return o.trainable === 'mlp-last' ? { kind: 'mlp-last' } : { kind: 'all' };
 }
 
+/** Settings a resumed run does not compare: the model's shape (refused when it differs) and the start. */
+const UNCOMPARED = [
+  'finetune',
+  'source',
+  'inputSize',
+  'clsToken',
+  'trainableBlocks',
+  'trainable',
+  'randomInit',
+];
+
+interface Start {
+  state: ModelState;
+  resumed?: Resumed;
+}
+
+/** The classifier's starting weights: checkpoint-last's when resuming, else fresh. */
+async function startState(
+  o: Options,
+  probe: ClassifierState,
+  data: ProbeData,
+  trainable: Trainable,
+  resume: string | undefined,
+): Promise<Start> {
+  const { config } = probe;
+  const pool = o.clsToken ? 'cls' : 'global';
+  const head = {
+    classes: data.classes,
+    pool,
+    seed: o.seed,
+    ...(o.inputSize ? { inputSize: o.inputSize } : {}),
+  } as const;
+  if (resume) {
+    const modelFlag = `--finetune ${o.finetune}${o.inputSize ? ` --input-size ${o.inputSize}` : ''}`;
+    const resumed = await resumeClassifier(resume, {
+      config,
+      classes: data.classes,
+      pool,
+      trainable,
+      modelFlag,
+    });
+    reportResume(resumed, resumed.read.meta.finetune, { ...o, source: o.finetune }, UNCOMPARED);
+    return { state: resumed.read.state, resumed };
+  }
+  const state = o.randomInit
+    ? randomClassifierState(config, head)
+    : (await classifierFromCheckpoint(o.finetune, head)).state;
+  return { state };
+}
+
 async function run(o: Options): Promise<number> {
   const trainable = checkFlags(o);
   const randAugment = parseRandAugment(o.aa);
   const device = o.device as DeviceSpec;
   const pool = o.clsToken ? 'cls' : 'global';
+  const plan = await planResume(o); // before any work: the output folder is never taken silently
+  if (plan.message) console.log(plan.message);
   const shape = {
     classes: 2,
     pool,
@@ -126,10 +194,7 @@ async function run(o: Options): Promise<number> {
   if (trainable.kind === 'blocks' && trainable.k > config.depth)
     throw new RangeError(`--trainable-blocks ${trainable.k}: the model has ${config.depth} blocks`);
   const data = await openProbeData(o.data, config, labelledDataSettings(o, o.seed));
-  const head = { ...shape, classes: data.classes };
-  const state = o.randomInit
-    ? randomClassifierState(config, head)
-    : (await classifierFromCheckpoint(o.finetune, head)).state;
+  const { state, resumed } = await startState(o, probe, data, trainable, plan.resume);
   const groups = paramGroupsLrd(state, {
     depth: config.depth,
     weightDecay: o.weightDecay,
@@ -138,23 +203,8 @@ async function run(o: Options): Promise<number> {
   });
   const params = new ParamStore(state, device, 'f32', storeGroups(groups, [...state.keys()]));
   const model = new VitClassifier(config, data.classes, pool, params);
-  const what =
-    trainable.kind === 'all'
-      ? 'all'
-      : trainable.kind === 'blocks'
-        ? `the last ${trainable.k} blocks`
-        : "the last block's MLP";
-  console.log(
-    `finetune (${pool === 'cls' ? 'cls token' : 'global pool'}, training ${what}${o.randomInit ? `, random init (seed ${o.seed})` : ''}` +
-      `${probe.interpolated ? `, position embedding ${probe.interpolated[0]}x${probe.interpolated[0]} -> ${probe.interpolated[1]}x${probe.interpolated[1]}` : ''}) ` +
-      `on ${o.data}: ${data.train.images.length} train / ${data.test.images.length} held-out images (${data.heldOut}), ` +
-      `${data.classes} classes, device ${o.device} -> ${o.outputDir}`,
-  );
-  const boxes = o.recount === 1 ? '1 box' : `1-${o.recount} boxes`;
-  console.log(
-    `training view: crop + flip, ${randAugment ? `RandAugment ${o.aa}` : 'no RandAugment'}, ` +
-      `${o.reprob > 0 ? `random erasing ${o.reprob} (${o.remode}, ${boxes})` : 'no random erasing'}`,
-  );
+  describeRun(o, trainable, probe, data, randAugment !== undefined);
+  prepareOutput(o, plan, console.log);
   const report = epochReport();
   const { best } = await runFinetune({
     model,
@@ -167,6 +217,8 @@ async function run(o: Options): Promise<number> {
       ...(o.lr !== undefined ? { lr: o.lr } : {}),
       minLr: o.minLr,
       batchSize: o.batchSize,
+      accumIter: o.accumIter,
+      clipGrad: o.clipGrad,
       dropPath: o.dropPath,
       mix: {
         mixup: o.mixup,
@@ -185,11 +237,40 @@ async function run(o: Options): Promise<number> {
       outputDir: o.outputDir,
     },
     record: { finetune: { ...o, source: o.finetune } },
+    resume: resumed,
     onStep: report.onStep,
     onEpoch: report.onEpoch,
   });
-  report.best(best);
+  if (best) report.best(best);
   return 0;
+}
+
+/** The run's first lines: the model, the data, the training view. */
+function describeRun(
+  o: Options,
+  trainable: Trainable,
+  probe: ClassifierState,
+  data: ProbeData,
+  aa: boolean,
+): void {
+  const what =
+    trainable.kind === 'all'
+      ? 'all'
+      : trainable.kind === 'blocks'
+        ? `the last ${trainable.k} blocks`
+        : "the last block's MLP";
+  const grid = probe.interpolated;
+  console.log(
+    `finetune (${o.clsToken ? 'cls token' : 'global pool'}, training ${what}${o.randomInit ? `, random init (seed ${o.seed})` : ''}` +
+      `${grid ? `, position embedding ${grid[0]}x${grid[0]} -> ${grid[1]}x${grid[1]}` : ''}) ` +
+      `on ${o.data}: ${data.train.images.length} train / ${data.test.images.length} held-out images (${data.heldOut}), ` +
+      `${data.classes} classes, batch ${o.batchSize} x ${o.accumIter}, device ${o.device} -> ${o.outputDir}`,
+  );
+  const boxes = o.recount === 1 ? '1 box' : `1-${o.recount} boxes`;
+  console.log(
+    `training view: crop + flip, ${aa ? `RandAugment ${o.aa}` : 'no RandAugment'}, ` +
+      `${o.reprob > 0 ? `random erasing ${o.reprob} (${o.remode}, ${boxes})` : 'no random erasing'}`,
+  );
 }
 
 export const finetuneCommand = defineCommand({
@@ -198,21 +279,29 @@ export const finetuneCommand = defineCommand({
     'fine-tune the encoder as a classifier (layer decay, drop path, mixup/cutmix), as main_finetune.py',
   usage: `mae-cuda finetune --finetune C [--data mnist|<image source>] [--val-data SRC | --val-fraction 0.1]
     [--train N] [--test M] [--input-size S] [--epochs 10] [--warmup-epochs 1] [--blr 1e-3 | --lr LR]
-    [--min-lr 1e-6] [--batch-size 64] [--weight-decay 0.05] [--layer-decay 0.75] [--drop-path 0.1]
-    [--smoothing 0.1] [--mixup 0] [--cutmix 0] [--mixup-prob 1] [--mixup-switch-prob 0.5]
-    [--aa rand-m9-mstd0.5-inc1|none] [--reprob 0.25] [--remode pixel|rand|const] [--recount 1]
-    [--cls-token] [--trainable-blocks k | --trainable all|mlp-last] [--random-init] [--seed 0]
-    [--device cpu|cuda[:N]] [--output-dir runs/finetune]
+    [--min-lr 1e-6] [--batch-size 64] [--accum-iter 1] [--clip-grad X] [--weight-decay 0.05]
+    [--layer-decay 0.75] [--drop-path 0.1] [--smoothing 0.1] [--mixup 0] [--cutmix 0] [--mixup-prob 1]
+    [--mixup-switch-prob 0.5] [--aa rand-m9-mstd0.5-inc1|none] [--reprob 0.25] [--remode pixel|rand|const]
+    [--recount 1] [--cls-token] [--trainable-blocks k | --trainable all|mlp-last] [--random-init] [--seed 0]
+    [--device cpu|cuda[:N]] [--output-dir runs/finetune] [--resume FILE | --resume auto | --overwrite]
   C: a mae-cuda checkpoint, an official MAE .pth or a Hugging Face folder (the decoder is dropped; the
   position embedding is interpolated bicubically for another --input-size). The official ViT-B recipe:
-  --epochs 100 --warmup-epochs 5 --blr 5e-4 --layer-decay 0.65 --drop-path 0.1 --mixup 0.8 --cutmix 1.0.
+  --epochs 100 --warmup-epochs 5 --blr 5e-4 --layer-decay 0.65 --drop-path 0.1 --mixup 0.8 --cutmix 1.0
+  (batch 1024: e.g. --batch-size 32 --accum-iter 32 on one GPU). --accum-iter N sums the gradients of N
+  batches (the loss divided by N) for one update: lr = blr x batch x N / 256. --clip-grad X clips the
+  trained parameters' global gradient norm to X before each update (torch's clip_grad_norm_).
   The training view is RandomResizedCrop + flip, then RandAugment (--aa, timm 0.3.2's rand-m<M>[-n<N>]
   [-mstd<S>][-inc1]: N ops of magnitude M +- S, each with probability 0.5; none turns it off), then
   after the normalisation random erasing (--reprob of the images, --recount boxes of 2-33% of the
   area, --remode pixel: normal noise per value, rand: per channel, const: 0); all as the official
   defaults (--aa rand-m9-mstd0.5-inc1 --reprob 0.25 --remode pixel --recount 1).
   MNIST: the first N digits train (5000) and the last M are held out (1000). Writes log.jsonl (one
-  line per epoch: loss, lr, top-1, top-5) and checkpoint-best.safetensors (the model of the best top-1).`,
+  line per epoch: loss, lr, top-1, top-5), checkpoint-best.safetensors (the model of the best top-1)
+  and, every epoch, checkpoint-last.safetensors (the model, AdamW's moments, the best so far):
+  --resume FILE continues it at the next epoch exactly as an uninterrupted run; --resume auto
+  continues the output dir's when there is one. An output dir that holds a checkpoint-last is never
+  replaced silently: give --resume auto, or --overwrite to start over. A resumed run refuses another
+  model, --input-size, --cls-token, trained part or class count.`,
   options,
   run: (o) => refusingBadInput('finetune', () => run(o)),
 });

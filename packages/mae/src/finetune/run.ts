@@ -1,15 +1,18 @@
 // run.ts: main_finetune.py's loop: RandomResizedCrop + flip views (the linear probe's) with
 // RandAugment and random erasing (timm's, as create_transform adds them), Mixup / CutMix with label
 // smoothing (soft targets), the classifier with drop path, softmax cross-entropy on the soft
-// targets, AdamW over the layer-decay groups with lr = blr * batch / 256, warm-up and half-cosine
-// per iteration, drop_last batches; after each epoch top-1 and top-5 on the held-out images' centre
-// crops (resize 256/224, centre crop), a line in log.jsonl, and the best model (by top-1) kept in
-// checkpoint-best.safetensors (written to a temporary file, then renamed).
-import { join } from 'node:path';
+// targets divided by accum_iter, gradients summed over accum_iter iterations, clipped to a global
+// norm (--clip-grad, as NativeScaler's clip_grad_norm_), then AdamW over the layer-decay groups
+// with lr = blr * batch * accum_iter / 256, warm-up and half-cosine per iteration, drop_last
+// batches (eval/epochs.ts); after each epoch top-1 and top-5 on the held-out images' centre crops
+// (resize 256/224, centre crop), a line in log.jsonl, the best model (by top-1) in
+// checkpoint-best.safetensors and the state to resume from in checkpoint-last.safetensors
+// (checkpoint.ts). The mixing draws and drop path's uniforms are keyed by (seed, iteration of the
+// run), the views by (seed, epoch, image), so a resumed run is the uninterrupted one.
 import { type DeviceSpec, ops, Tensor } from '@mae-cuda/native';
-import { type EvalEpoch, epochSchedule, runEpochs } from '../eval/epochs.js';
+import { type EvalEpoch, epochSchedule, type Iteration, runEpochs } from '../eval/epochs.js';
 import type { LabelledImages } from '../eval/images.js';
-import { saveCheckpoint } from '../io/checkpoint.js';
+import type { Resumed } from '../eval/resume.js';
 import { topKAccuracy } from '../linprobe/accuracy.js';
 import { labelsTensor } from '../linprobe/run.js';
 import { evalBatch, type TrainExtras, trainBatch } from '../linprobe/views.js';
@@ -19,7 +22,10 @@ import { empty } from '../model/layers.js';
 import type { F32 } from '../model/params.js';
 import { LayerDecayAdamW } from '../optim/layer_decay.js';
 import { Streams } from '../rng/noise.js';
+import { clipGradNorm, GradAccumulator } from '../train/grads.js';
 import type { ProgressUpdate } from '../train/progress.js';
+import { restoredMoments, restoreOptimizer } from '../train/state.js';
+import { saveBestClassifier, saveLastClassifier } from './checkpoint.js';
 import { firstTrainedBlock, type OptimGroup, type Trainable } from './groups.js';
 import { drawMix, type MixupSettings, mixBatch } from './mixup.js';
 
@@ -31,6 +37,10 @@ export interface FinetuneSettings {
   lr?: number;
   minLr: number;
   batchSize: number;
+  /** iterations whose gradients are summed for one update (the loss divided by it; default 1) */
+  accumIter?: number | undefined;
+  /** the global gradient norm the update clips to (none when absent) */
+  clipGrad?: number | undefined;
   dropPath: number;
   mix: MixupSettings;
   /** RandAugment and random erasing of the training view (none when absent) */
@@ -50,8 +60,10 @@ export interface FinetuneRun {
   train: LabelledImages;
   test: LabelledImages;
   settings: FinetuneSettings;
-  /** what the checkpoint records besides the model (e.g. the command's settings) */
+  /** what the checkpoints record besides the model (e.g. the command's settings) */
   record?: Record<string, unknown>;
+  /** checkpoint-last's state when resuming (eval/resume.ts) */
+  resume?: Resumed | undefined;
   onStep?: (u: ProgressUpdate) => void;
   onEpoch?: (e: FinetuneEpoch) => void;
 }
@@ -69,9 +81,10 @@ export async function evaluateClassifier(r: FinetuneRun): Promise<[number, numbe
   return [top1!, top5!];
 }
 
-/** One training step; resolves to the batch's mean loss. */
-class Stepper {
-  private readonly optim: LayerDecayAdamW;
+/** The iterations and updates of fine-tuning. */
+export class FinetuneStepper {
+  readonly optim: LayerDecayAdamW;
+  private readonly accum: GradAccumulator;
   private readonly counter: NoiseCounter;
   private readonly rates: number[];
   private readonly firstBlock: number;
@@ -80,66 +93,64 @@ class Stepper {
   constructor(private readonly r: FinetuneRun) {
     const { model, settings: s } = r;
     this.optim = new LayerDecayAdamW(model.params, r.groups);
+    if (r.resume) restoreOptimizer(this.optim, restoredMoments(r.resume.read, this.optim.trainable));
+    this.accum = new GradAccumulator(model.params, this.optim.trainable, s.accumIter ?? 1);
     this.counter = new NoiseCounter(s.seed, Streams.dropPath, 0, 0, s.device);
     this.rates = dropPathRates(s.dropPath, model.config.depth);
     this.firstBlock = firstTrainedBlock(s.trainable, model.config.depth);
-    this.dloss = Tensor.fromArray('f32', [1], [1], s.device);
+    this.dloss = Tensor.fromArray('f32', [1], [1 / (s.accumIter ?? 1)], s.device);
   }
 
-  async step(imgs: F32, labels: Tensor<'i64'>, lr: number): Promise<number> {
+  /** Forward and backward of one iteration (gradients summed over its window); its mean loss. */
+  async micro(imgs: F32, labels: Tensor<'i64'>, it: Iteration): Promise<number> {
     const { model, settings: s } = this.r;
-    const [N, K, step] = [imgs.shape[0]!, model.classes, this.optim.step];
-    const draw = drawMix(s.mix, s.seed, step, imgs.shape[2]!, imgs.shape[3]!);
+    const [N, K] = [imgs.shape[0]!, model.classes];
+    const draw = drawMix(s.mix, s.seed, it.index, imgs.shape[2]!, imgs.shape[3]!);
     const { imgs: x, targets } = mixBatch(imgs, labels, K, draw, s.mix.smoothing);
-    this.counter.set(Streams.dropPath, step, 0);
+    this.counter.set(Streams.dropPath, it.index, 0);
     const u = this.counter.noise(2 * model.config.depth, N);
     const logits = model.forward(x, { u, rates: this.rates });
     const [rows, lse, dlogits] = [empty([N], logits), empty([N], logits), empty([N, K], logits)];
     ops.soft_cross_entropy_forward(rows, lse, logits, targets);
     ops.soft_cross_entropy_backward(dlogits, logits, lse, targets, this.dloss);
     model.backward(dlogits, this.firstBlock);
-    this.optim.update(lr);
+    this.accum.add(it.k);
     return (await rows.toFloat32Array()).reduce((a, b) => a + b, 0) / N;
+  }
+
+  /** The window's update: the gradients clipped (with --clip-grad), then AdamW at lr. */
+  async update(lr: number): Promise<void> {
+    const clip = this.r.settings.clipGrad;
+    if (clip !== undefined) await clipGradNorm(this.r.model.params, this.optim.trainable, clip);
+    this.optim.update(lr);
   }
 }
 
-/** Fine-tunes the model; resolves to every epoch's record and the best one. */
-export async function runFinetune(r: FinetuneRun): Promise<{ epochs: FinetuneEpoch[]; best: FinetuneEpoch }> {
+/** Fine-tunes the model; resolves to this run's epochs and the best one. */
+export async function runFinetune(
+  r: FinetuneRun,
+): Promise<{ epochs: FinetuneEpoch[]; best?: FinetuneEpoch }> {
   const s = r.settings;
-  const stepper = new Stepper(r);
+  const stepper = new FinetuneStepper(r);
+  const o = { trainable: s.trainable, ...(r.record ? { extra: r.record } : {}) };
   return runEpochs({
     name: 'finetune',
     images: r.train.images.length,
     batchSize: s.batchSize,
+    accumIter: s.accumIter ?? 1,
     seed: s.seed,
     schedule: epochSchedule(s),
     outputDir: s.outputDir,
-    step: async (idx, epoch, lr) => {
-      const imgs = await trainBatch(r.train.images, idx, s.seed, epoch, s.device, s.augment);
-      return stepper.step(imgs, labelsTensor(r.train.labels, idx, s.device), lr);
+    start: r.resume?.start,
+    micro: async (idx, it) => {
+      const imgs = await trainBatch(r.train.images, idx, s.seed, it.epoch, s.device, s.augment);
+      return stepper.micro(imgs, labelsTensor(r.train.labels, idx, s.device), it);
     },
+    update: (lr) => stepper.update(lr),
     evaluate: () => evaluateClassifier(r),
-    saveBest: (e, steps) => saveBest(r, e, steps),
+    saveBest: (e, step) => saveBestClassifier(s.outputDir, r.model, { ...o, e, step }),
+    saveLast: (e, best) => saveLastClassifier(s.outputDir, r.model, stepper.optim, { ...o, e, best }),
     ...(r.onStep ? { onStep: r.onStep } : {}),
     ...(r.onEpoch ? { onEpoch: r.onEpoch } : {}),
   });
-}
-
-/** The classifier under models_vit's names, in a mae-cuda checkpoint (the model's configuration in it). */
-async function saveBest(r: FinetuneRun, e: FinetuneEpoch, step: number): Promise<void> {
-  const state = await r.model.params.toState();
-  const model = Object.fromEntries(
-    [...state].map(([name, t]) => [name, { dtype: 'F32' as const, shape: t.shape, data: t.data }]),
-  );
-  await saveCheckpoint(
-    join(r.settings.outputDir, 'checkpoint-best.safetensors'),
-    {
-      model,
-      step,
-      epoch: e.epoch,
-      config: { model: r.model.config, classes: r.model.classes, pool: r.model.pool, ...r.record },
-      extra: { top1: String(e.top1), top5: String(e.top5) },
-    },
-    { requireFinite: true },
-  );
 }

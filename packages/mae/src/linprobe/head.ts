@@ -2,7 +2,9 @@
 // eps=1e-6) then Linear(D, K) with a trunc-normal(std 0.01) weight and a zero bias, trained with
 // the official LARS (momentum 0.9, trust coefficient 0.001; the weight is adapted and decayed, the
 // bias not) on softmax cross-entropy. Every step is generated ops on the head's device; the
-// features come in frozen (no gradient flows back to the encoder).
+// features come in frozen (no gradient flows back to the encoder). With accum_iter, each
+// iteration's gradients (of the loss divided by accum_iter) are summed and LARS steps once per
+// window; the running statistics move on every iteration, as BatchNorm1d's in train mode.
 import { type DeviceSpec, ops, Tensor } from '@mae-cuda/native';
 import { truncNormal } from '../init/random_init.js';
 import { PhiloxStream } from '../rng/stream.js';
@@ -31,8 +33,12 @@ export class ProbeHead {
   readonly bias: F32;
   readonly runningMean: F32;
   readonly runningVar: F32;
-  private readonly muW: F32;
-  private readonly muB: F32;
+  /** LARS's momentum buffers ('mu') of the weight [K * D] and the bias [K] */
+  readonly muW: F32;
+  readonly muB: F32;
+  /** the gradients summed over the window: weight [1, K, D], bias [K] */
+  private readonly gradW: F32;
+  private readonly gradB: F32;
   private readonly noNorms: F32;
 
   constructor(
@@ -49,6 +55,8 @@ export class ProbeHead {
     this.muW = Tensor.zeros('f32', [classes * dim], device);
     this.muB = Tensor.zeros('f32', [classes], device);
     this.noNorms = Tensor.zeros('f32', [2], device);
+    this.gradW = Tensor.zeros('f32', [1, classes, dim], device);
+    this.gradB = Tensor.zeros('f32', [classes], device);
   }
 
   private empty(shape: number[]): F32 {
@@ -57,6 +65,17 @@ export class ProbeHead {
 
   /** One training step on frozen features [B, D] with labels [B]; returns the mean loss. */
   async trainStep(feats: F32, labels: Tensor<'i64'>, lr: number, weightDecay: number): Promise<number> {
+    const loss = await this.accumulate(feats, labels, 0, 1);
+    this.update(lr, weightDecay);
+    return loss;
+  }
+
+  /**
+   * Iteration k of a window of frozen features [B, D] with labels [B]: BatchNorm (its running
+   * statistics updated), the logits and the gradients of loss * scale, summed into the window's
+   * (k 0 starts it); returns the mean loss.
+   */
+  async accumulate(feats: F32, labels: Tensor<'i64'>, k: number, scale: number): Promise<number> {
     const [B, D, K] = [feats.shape[0]!, this.dim, this.classes];
     const [mean, rstd, xn, logits] = [
       this.empty([D]),
@@ -79,19 +98,30 @@ export class ProbeHead {
     ops.linear_forward(logits, xn, this.weight, this.bias);
     const [rows, lse, dlogits] = [this.empty([B]), this.empty([B]), this.empty([B, K])];
     ops.cross_entropy_forward(rows, lse, logits, labels);
-    const dloss = Tensor.fromArray('f32', [1], [1], this.device);
+    const dloss = Tensor.fromArray('f32', [1], [scale], this.device);
     ops.cross_entropy_backward(dlogits, logits, lse, labels, dloss);
-    const [dW, dB] = [this.empty([1, K, D]), this.empty([K])];
+    const [dW, dB] = k === 0 ? [this.gradW, this.gradB] : [this.empty([1, K, D]), this.empty([K])];
     ops.matmul_tn(dW, dlogits.view([1, B, K]), xn.view([1, B, D]), 1);
     ops.sum_forward(dB, dlogits, 0);
-    const w = this.weight.view([K * D]);
+    if (k > 0) {
+      ops.residual_forward(this.gradW.view([K * D]), this.gradW.view([K * D]), dW.view([K * D]));
+      ops.residual_forward(this.gradB, this.gradB, dB);
+    }
+    const r = await rows.toFloat32Array();
+    return r.reduce((s, v) => s + v, 0) / B;
+  }
+
+  /** LARS on the window's gradients at lr (the weight decayed and adapted, the bias neither). */
+  update(lr: number, weightDecay: number): void {
+    const n = this.classes * this.dim;
+    const [w, dW] = [this.weight.view([n]), this.gradW.view([n])];
     const norms = this.empty([2]);
-    ops.lars_norms_forward(norms, w, dW.view([K * D]), weightDecay);
+    ops.lars_norms_forward(norms, w, dW, weightDecay);
     ops.lars_forward(
       w,
       this.muW,
       w,
-      dW.view([K * D]),
+      dW,
       this.muW,
       norms,
       lr,
@@ -104,7 +134,7 @@ export class ProbeHead {
       this.bias,
       this.muB,
       this.bias,
-      dB,
+      this.gradB,
       this.muB,
       this.noNorms,
       lr,
@@ -113,8 +143,6 @@ export class ProbeHead {
       LARS_TRUST_COEFFICIENT,
       0,
     );
-    const r = await rows.toFloat32Array();
-    return r.reduce((s, v) => s + v, 0) / B;
   }
 
   /** Eval-mode logits [B, K] of features [B, D] (the running statistics), on the host. */

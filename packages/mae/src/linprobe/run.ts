@@ -1,16 +1,19 @@
 // run.ts: main_linprobe.py's loop: the frozen encoder's features of RandomResizedCrop + flip views
-// through the BatchNorm1d + linear head, trained by LARS with lr = blr * batch / 256, warm-up and
-// half-cosine per iteration (the pretraining schedule), drop_last batches; after each epoch top-1 and
-// top-5 on the held-out images' centre crops, a line in log.jsonl, and the best head (by top-1) kept
-// in checkpoint-best.safetensors (written to a temporary file, then renamed).
-import { join } from 'node:path';
+// through the BatchNorm1d + linear head, the loss divided by accum_iter, LARS every accum_iter
+// iterations with lr = blr * batch * accum_iter / 256, warm-up and half-cosine per iteration (the
+// pretraining schedule), drop_last batches (eval/epochs.ts); after each epoch top-1 and top-5 on
+// the held-out images' centre crops, a line in log.jsonl, the best head (by top-1) kept in
+// checkpoint-best.safetensors and the state to resume from in checkpoint-last.safetensors
+// (checkpoint.ts). The views are keyed by (seed, epoch, image), so a resumed run is the
+// uninterrupted one.
 import { type DeviceSpec, Tensor } from '@mae-cuda/native';
 import { type EvalEpoch, epochSchedule, runEpochs } from '../eval/epochs.js';
 import type { LabelledImages } from '../eval/images.js';
-import { writeSafetensorsAtomic } from '../io/safetensors.js';
+import type { Resumed } from '../eval/resume.js';
 import type { MaskedAutoencoder } from '../model/mae.js';
 import type { ProgressUpdate } from '../train/progress.js';
 import { topKAccuracy } from './accuracy.js';
+import { restoreHead, saveBestHead, saveLastHead } from './checkpoint.js';
 import { type ProbePool, probeFeatures } from './features.js';
 import { ProbeHead } from './head.js';
 import { evalBatch, trainBatch } from './views.js';
@@ -23,6 +26,8 @@ export interface ProbeSettings {
   lr?: number;
   minLr: number;
   batchSize: number;
+  /** iterations whose gradients are summed for one LARS step (the loss divided by it; default 1) */
+  accumIter?: number | undefined;
   weightDecay: number;
   pool: ProbePool;
   seed: number;
@@ -39,6 +44,10 @@ export interface ProbeRun {
   test: LabelledImages;
   classes: number;
   settings: ProbeSettings;
+  /** what checkpoint-last records besides the head (e.g. the command's settings) */
+  record?: Record<string, unknown>;
+  /** checkpoint-last's state when resuming (checkpoint.ts resumeHead reads it for this head) */
+  resume?: { head: ProbeHead; from: Resumed } | undefined;
   onStep?: (u: ProgressUpdate) => void;
   onEpoch?: (e: ProbeEpoch) => void;
 }
@@ -66,49 +75,45 @@ export async function evaluateProbe(r: ProbeRun, head: ProbeHead): Promise<[numb
   return [top1!, top5!];
 }
 
-/** Trains the probe; resolves to every epoch's record and the best one. */
-export async function runLinprobe(r: ProbeRun): Promise<{ epochs: ProbeEpoch[]; best: ProbeEpoch }> {
+/** The head a run trains: fresh, or the one a resumed checkpoint was read for (restored). */
+function headOf(r: ProbeRun): ProbeHead {
+  const s = r.settings;
+  if (!r.resume) return new ProbeHead(r.model.config.embed_dim, r.classes, s.seed, s.device);
+  restoreHead(r.resume.head, r.resume.from.read);
+  return r.resume.head;
+}
+
+/** Trains the probe; resolves to this run's epochs and the best one. */
+export async function runLinprobe(r: ProbeRun): Promise<{ epochs: ProbeEpoch[]; best?: ProbeEpoch }> {
   const s = r.settings;
   if (s.batchSize < 2)
     throw new RangeError(`linprobe: a batch of ${s.batchSize} (BatchNorm needs at least 2)`);
-  const head = new ProbeHead(r.model.config.embed_dim, r.classes, s.seed, s.device);
+  const head = headOf(r);
+  const record = { model: r.model.config, classes: r.classes, pool: s.pool, ...r.record };
   return runEpochs({
     name: 'linprobe',
     images: r.train.images.length,
     batchSize: s.batchSize,
+    accumIter: s.accumIter ?? 1,
     seed: s.seed,
     schedule: epochSchedule(s),
     outputDir: s.outputDir,
-    step: async (idx, epoch, lr) => {
-      const imgs = await trainBatch(r.train.images, idx, s.seed, epoch, s.device);
+    start: r.resume?.from.start,
+    micro: async (idx, it) => {
+      const imgs = await trainBatch(r.train.images, idx, s.seed, it.epoch, s.device);
       const feats = await probeFeatures(r.model, imgs, s.pool);
-      return head.trainStep(feats, labelsTensor(r.train.labels, idx, s.device), lr, s.weightDecay);
+      return head.accumulate(
+        feats,
+        labelsTensor(r.train.labels, idx, s.device),
+        it.k,
+        1 / (s.accumIter ?? 1),
+      );
     },
+    update: async (lr) => head.update(lr, s.weightDecay),
     evaluate: () => evaluateProbe(r, head),
-    saveBest: (e) => saveHead(join(s.outputDir, 'checkpoint-best.safetensors'), head, e, s),
+    saveBest: (e) => saveBestHead(s.outputDir, head, e, s.pool),
+    saveLast: (e, best, steps) => saveLastHead(s.outputDir, head, { e, best, steps, record }),
     ...(r.onStep ? { onStep: r.onStep } : {}),
     ...(r.onEpoch ? { onEpoch: r.onEpoch } : {}),
   });
-}
-
-/** The head (official names: head.1 the linear layer, head.0 the BatchNorm's running statistics). */
-async function saveHead(path: string, head: ProbeHead, e: ProbeEpoch, s: ProbeSettings): Promise<void> {
-  const st = await head.state();
-  const f32 = (data: Float32Array, shape: number[]) => ({ dtype: 'F32' as const, shape, data });
-  const [K, D] = [head.classes, head.dim];
-  await writeSafetensorsAtomic(
-    path,
-    {
-      'head.0.running_mean': f32(st.running_mean, [D]),
-      'head.0.running_var': f32(st.running_var, [D]),
-      'head.1.weight': f32(st.weight, [K, D]),
-      'head.1.bias': f32(st.bias, [K]),
-    },
-    {
-      epoch: String(e.epoch),
-      top1: String(e.top1),
-      top5: String(e.top5),
-      pool: s.pool,
-    },
-  );
 }

@@ -2,7 +2,8 @@
 // runs torch.optim.AdamW on param_groups_lrd with util/lr_sched.py setting each group's lr to
 // lr * lr_scale: one adamw_forward launch per group, over the group's contiguous range of the
 // store's flat buffers (the store is laid out by storeGroups), with the group's lr and weight decay.
-// The untrained parameters are never touched.
+// The untrained parameters are never touched. The moments stay addressable per parameter (m, v),
+// so a checkpoint holds and restores them as pretraining's AdamW's (train/state.ts).
 import { ops } from '@mae-cuda/native';
 import type { OptimGroup } from '../finetune/groups.js';
 import { FLAT_ROW } from '../model/flat_layout.js';
@@ -24,6 +25,11 @@ export class LayerDecayAdamW {
   /** exp_avg and exp_avg_sq of the trained part of the flat layout */
   readonly flatM: F32;
   readonly flatV: F32;
+  /** the trained parameters, in the groups' order */
+  readonly trainable: readonly string[];
+  /** exp_avg and exp_avg_sq per trained parameter: views into flatM and flatV */
+  readonly m = new Map<string, F32>();
+  readonly v = new Map<string, F32>();
   private steps = 0;
 
   constructor(
@@ -36,10 +42,22 @@ export class LayerDecayAdamW {
     const n = params.layout.trainableRows * FLAT_ROW;
     this.flatM = params.tensor([n], new Float32Array(n));
     this.flatV = params.tensor([n], new Float32Array(n));
+    this.trainable = groups.flatMap((g) => g.names);
+    for (const name of this.trainable) {
+      const p = params.get(name);
+      this.m.set(name, this.flatM.view(p.shape, params.offset(name)));
+      this.v.set(name, this.flatV.view(p.shape, params.offset(name)));
+    }
   }
 
   get step(): number {
     return this.steps;
+  }
+  /** Sets the update count (a restored checkpoint's: the next bias corrections use n + 1). */
+  set step(n: number) {
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new RangeError(`AdamW: step must be a non-negative integer, got ${n}`);
+    this.steps = n;
   }
 
   /** One update of every group at lr * its lr_scale. */

@@ -29,7 +29,8 @@ export interface StepLoss {
   lr: number;
 }
 
-function lines(path: string): string[] {
+/** The non-empty lines of a text file (none when it does not exist). */
+export function readLines(path: string): string[] {
   if (!existsSync(path)) return [];
   return readFileSync(path, 'utf8').split('\n').filter(Boolean);
 }
@@ -61,25 +62,27 @@ export interface RunHistory {
  */
 export async function startHistory(out: string, upTo?: number, from = out): Promise<RunHistory> {
   const keepLog =
-    upTo === undefined ? [] : lines(join(from, LOG_FILE)).filter((l) => (logStep(l) ?? -1) <= upTo);
+    upTo === undefined ? [] : readLines(join(from, LOG_FILE)).filter((l) => (logStep(l) ?? -1) <= upTo);
   const losses =
     upTo === undefined
       ? []
-      : lines(join(from, LOSS_FILE))
+      : readLines(join(from, LOSS_FILE))
           .map(parseLoss)
           .filter((s): s is StepLoss => s !== undefined && s.step <= upTo);
-  await writeFileAtomic(join(out, LOG_FILE), text(keepLog));
-  await writeFileAtomic(join(out, LOSS_FILE), text([LOSS_HEADER, ...losses.map(lossLine)]));
+  await writeFileAtomic(join(out, LOG_FILE), linesText(keepLog));
+  await writeFileAtomic(join(out, LOSS_FILE), linesText([LOSS_HEADER, ...losses.map(lossLine)]));
   return { losses };
 }
 
-const text = (ls: readonly string[]) => new TextEncoder().encode(ls.map((l) => `${l}\n`).join(''));
+/** Lines as the bytes of a text file, each ended by a newline. */
+export const linesText = (ls: readonly string[]) =>
+  new TextEncoder().encode(ls.map((l) => `${l}\n`).join(''));
 const lossLine = (s: StepLoss) => `${s.step},${s.loss},${s.lr}`;
 
 /** Appends an epoch's line to log.jsonl and its steps to loss.csv. */
 export function appendHistory(out: string, epochRecord: object, steps: readonly StepLoss[]): void {
-  appendFileSync(join(out, LOSS_FILE), text(steps.map(lossLine)));
-  appendFileSync(join(out, LOG_FILE), text([JSON.stringify(epochRecord)]));
+  appendFileSync(join(out, LOSS_FILE), linesText(steps.map(lossLine)));
+  appendFileSync(join(out, LOG_FILE), linesText([JSON.stringify(epochRecord)]));
 }
 
 /**

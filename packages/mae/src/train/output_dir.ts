@@ -111,6 +111,25 @@ export function ensureWritable(dir: string): void {
   }
 }
 
+/**
+ * Readies the folder for a run about to write: writable (else refused), killed writers' temp files
+ * removed, and with --overwrite on a new run the old checkpoints (and `also`, e.g. a fine-tune's
+ * checkpoint-best) removed; says what it removed.
+ */
+export function prepareOutputDir(
+  dir: string,
+  o: { resume?: string | undefined; overwrite: boolean; also?: readonly string[] },
+  log: (m: string) => void,
+): void {
+  ensureWritable(dir);
+  const removed = removeStaleTemps(dir);
+  if (removed.length) log(`removed ${removed.length} temp file(s) of a killed run: ${removed.join(', ')}`);
+  if (o.resume || !o.overwrite) return;
+  const old = [...checkpointsIn(dir), ...(o.also ?? []).map((f) => join(dir, f)).filter(isFile)];
+  for (const f of old) unlinkSync(f);
+  if (old.length) log(`--overwrite: removed ${old.join(', ')}`);
+}
+
 const TEMP_FILE = /\.tmp-(\d+)-[0-9a-f]+$/;
 
 function processAlive(pid: number): boolean {

@@ -3,7 +3,6 @@
 // decided (output_dir.ts: never another run's checkpoint replaced silently), the model and
 // optimiser fresh or from the checkpoint (refused when any value is non-finite), rank 0's state
 // broadcast to every rank, and rank 0's outputs (config.json, the continued log) set up.
-import { unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type DeviceSpec, Tensor } from '@mae-cuda/native';
 import type { MaeConfig } from '../config/model.js';
@@ -18,7 +17,7 @@ import { ParamStore } from '../model/params.js';
 import { AdamW, DEFAULT_ADAMW } from '../optim/adamw.js';
 import type { PretrainConfig } from './config.js';
 import { startHistory } from './history.js';
-import { checkpointsIn, ensureWritable, planOutputDir, removeStaleTemps } from './output_dir.js';
+import { planOutputDir, prepareOutputDir } from './output_dir.js';
 import { RunOutputs } from './outputs.js';
 import { PretrainSetupError } from './run_plan.js';
 import { loadTrainingState, type RunMetadata, restoreOptimizer } from './state.js';
@@ -120,14 +119,7 @@ async function broadcastState(coll: Collective, params: ParamStore, optim: AdamW
 
 async function startOutputs(a: StartArgs, resume: string | undefined, step: number): Promise<RunOutputs> {
   const out = a.c.output_dir;
-  ensureWritable(out);
-  const removed = removeStaleTemps(out);
-  if (removed.length) a.log(`removed ${removed.length} temp file(s) of a killed run: ${removed.join(', ')}`);
-  if (!resume && a.c.overwrite) {
-    const old = checkpointsIn(out);
-    for (const f of old) unlinkSync(f);
-    if (old.length) a.log(`--overwrite: removed ${old.join(', ')}`);
-  }
+  prepareOutputDir(out, { resume, overwrite: a.c.overwrite }, a.log);
   try {
     await writeFileAtomic(
       join(out, 'config.json'),

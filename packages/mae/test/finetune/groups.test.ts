@@ -2,7 +2,6 @@
 // out for a depth-2 model (layer ids, lr_scale = layer_decay ** (num_layers - layer_id), no weight
 // decay for 1-D parameters, pos_embed and cls_token), and the partial fine-tuning selections.
 import assert from 'node:assert/strict';
-import { parseMaeConfig } from '../../src/config/model.js';
 import {
   firstTrainedBlock,
   isTrainable,
@@ -11,21 +10,8 @@ import {
   storeGroups,
 } from '../../src/finetune/groups.js';
 import { classifierSpec } from '../../src/finetune/state.js';
+import { depth2Config as config } from './helpers.js';
 
-const config = parseMaeConfig({
-  img_size: 8,
-  patch_size: 4,
-  in_chans: 1,
-  embed_dim: 8,
-  depth: 2,
-  num_heads: 2,
-  decoder_embed_dim: 4,
-  decoder_depth: 1,
-  decoder_num_heads: 1,
-  mlp_ratio: 2,
-  norm_pix_loss: false,
-  mask_ratio: 0.75,
-});
 const spec = classifierSpec(config, { classes: 3, pool: 'global' });
 const entries = spec.map((s) => [s.name, s] as const);
 

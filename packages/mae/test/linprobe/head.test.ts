@@ -1,6 +1,9 @@
 // head.test.ts: the probe head's step (the generated ops on the CPU) against the same step written
 // out in f64: BatchNorm1d in train mode, the linear layer, the cross-entropy's gradient and
-// util/lars.py's update (the weight adapted, the bias not), and the running statistics.
+// util/lars.py's update (the weight adapted, the bias not), and the running statistics. With
+// accum_iter the loss is divided and the gradients summed: a window of the same features twice at
+// accum_iter 2 moves the weight and bias to exactly the bits of one step on them (halving is
+// exact), while the running statistics move once per iteration, as BatchNorm1d's do.
 import assert from 'node:assert/strict';
 import { Tensor } from '@mae-cuda/native';
 import { LARS_MOMENTUM, LARS_TRUST_COEFFICIENT, PROBE_BN_EPS, ProbeHead } from '../../src/linprobe/head.js';
@@ -57,5 +60,28 @@ describe('ProbeHead', () => {
     assert.ok(LARS_MOMENTUM === 0.9);
     const rv = await head.runningVar.toFloat32Array();
     assert.ok(rv.every((v) => Number.isFinite(v) && v > 0.9));
+  });
+
+  it('accum_iter 2 on the same features twice: the weights of one step, the statistics moved twice', async () => {
+    const [B, D, K, lr, wd] = [6, 4, 3, 0.5, 0.01];
+    const x = Tensor.fromArray(
+      'f32',
+      [B, D],
+      Array.from({ length: B * D }, (_, i) => Math.cos(i * 0.9) * 3 + (i % D)),
+    );
+    const y = Tensor.fromArray('i64', [B], [2, 1, 0, 0, 1, 2]);
+    const two = new ProbeHead(D, K, 1, 'cpu');
+    const losses = [await two.accumulate(x, y, 0, 0.5), await two.accumulate(x, y, 1, 0.5)];
+    two.update(lr, wd);
+    const one = new ProbeHead(D, K, 1, 'cpu');
+    const loss = await one.trainStep(x, y, lr, wd);
+    assert.deepEqual(losses, [loss, loss], 'the reported loss is the undivided one');
+    const [a, b] = [await two.state(), await one.state()];
+    assert.deepEqual([a.weight, a.bias], [b.weight, b.bias]);
+    assert.notDeepEqual(a.running_mean, b.running_mean);
+    for (let d = 0; d < D; d++) {
+      const m = b.running_mean[d]! / 0.1; // the batch mean, after one move from 0
+      assert.ok(Math.abs(a.running_mean[d]! - m * (1 - 0.9 * 0.9)) < 1e-5, `running_mean[${d}]`);
+    }
   });
 });

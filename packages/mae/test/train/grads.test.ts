@@ -1,5 +1,6 @@
 // grads.test.ts: gradient accumulation sums micro-batch gradients into params.grads, the global
-// norm matches a host computation, and clipping caps it (and leaves small gradients alone).
+// norm matches a host computation, and clipping caps it (and leaves small gradients alone), as a
+// transcription of torch.nn.utils.clip_grad_norm_ (f32 tensors, norm_type 2) computes it.
 import assert from 'node:assert/strict';
 import { Tensor } from '@mae-cuda/native';
 import type { ModelState } from '../../src/init/state.js';
@@ -70,4 +71,41 @@ describe('clipGradNorm', () => {
     await clipGradNorm(p, ['a', 'b'], 10);
     assert.deepEqual([...(await p.grad('a').toArray())], [...Float32Array.from([0.1, 0.2, 0, 0, 0, 0])]);
   });
+});
+
+/**
+ * torch.nn.utils.clip_grad_norm_(parameters, max_norm) on f32 gradients, written out: the norm of
+ * each gradient (f32), the norm of those norms (f32), clip_coef = max_norm / (total_norm + 1e-6),
+ * clamped to 1, every gradient multiplied by it in f32; returns total_norm.
+ */
+function torchClipGradNorm(grads: Float32Array[], maxNorm: number): number {
+  const f = Math.fround;
+  const norm = (xs: ArrayLike<number>) => f(Math.sqrt(Array.from(xs).reduce((s, v) => s + v * v, 0)));
+  const total = norm(grads.map(norm));
+  const coef = Math.min(f(maxNorm / f(total + 1e-6)), 1);
+  for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = f(g[i]! * coef);
+  return total;
+}
+
+describe('clipGradNorm against torch clip_grad_norm_', () => {
+  const a = Float32Array.from([0.31, -2.7, 1.5, 0.002, -0.9, 4.1]);
+  const b = Float32Array.from([-1.25, 3.3, 0.07, -0.6]);
+  for (const maxNorm of [0.5, 1, 100])
+    it(`max_norm ${maxNorm}`, async () => {
+      const p = store();
+      setGrad(p, 'a', [...a]);
+      setGrad(p, 'b', [...b]);
+      const want = [Float32Array.from(a), Float32Array.from(b)];
+      const total = torchClipGradNorm(want, maxNorm);
+      const got = await clipGradNorm(p, ['a', 'b'], maxNorm);
+      assert.ok(Math.abs(got - total) <= 1e-6 * total, `norm ${got} vs torch ${total}`);
+      const have = [await p.grad('a').toFloat32Array(), await p.grad('b').toFloat32Array()];
+      for (const [k, g] of have.entries())
+        for (let i = 0; i < g.length; i++)
+          assert.ok(
+            Math.abs(g[i]! - want[k]![i]!) <= 1e-6 * Math.abs(want[k]![i]!),
+            `grad ${k}[${i}] ${g[i]} vs ${want[k]![i]}`,
+          );
+      if (maxNorm > total) assert.deepEqual(have, [a, b], 'under the limit: untouched');
+    });
 });
