@@ -163,7 +163,7 @@ function maskRatioFigure(results: VariantResult[]): void {
       { name: 'fine-tune', x, y: curve.map((r) => r.finetune.value) },
       { name: 'linear probe', x, y: curve.map((r) => r.linprobe.value) },
     ],
-    { xLabel: 'masking ratio (%)', yLabel: 'top-1 accuracy on Fashion-MNIST t10k (%)' },
+    { xLabel: 'masking ratio (%)', yLabel: `top-1 accuracy on ${o.test} held-out images (%)` },
   );
   writeFileSync(join(OUT, 'mask_ratio.png'), encodePng(img));
 }
