@@ -6,7 +6,7 @@
 // this emits the per-op cases (sizes, dtypes, input ranges, params) and the table main runs.
 import { DTYPE_ENUM } from '../ir/dtype.js';
 import { type OpDef, resolveDType, variantSuffix } from '../ir/op.js';
-import { constrainSizes, inputRange, TEST_PARAMS } from '../ir/test_values.js';
+import { constrainSizes, inputRange, ODD_SIZES, TEST_PARAMS } from '../ir/test_values.js';
 import { cudaVariants, GENERATED_BY } from './signature.js';
 
 /** Realistic sizes per op family (ViT-B/16, batch 64, 224 px, 75% masking, decoder 512 wide). */
@@ -71,8 +71,6 @@ const EXTRA: Record<string, Record<string, number>[]> = {
   ],
 };
 
-/** The odd sizes rotated over an op's dimensions. */
-const ODD = [7, 33, 197, 1, 5];
 /**
  * The same with 19 in place of 197, for the ops whose rotation makes one case cost the CUDA
  * emulator (a thread or a block per element or row, each emulated) more than the rest of the
@@ -80,8 +78,8 @@ const ODD = [7, 33, 197, 1, 5];
  * the loss (33 x 197 rows of a block each) and the patch layouts (197 images). Before, these four
  * were 60-70% of the emulator's op check under each schedule.
  */
-const ODD_19 = [7, 33, 19, 1, 5];
-const ODD_FOR: Record<string, number[]> = {
+const ODD_19 = ODD_SIZES.map((n) => (n === 197 ? 19 : n));
+const ODD_FOR: Record<string, readonly number[]> = {
   attention: ODD_19,
   mae_loss: ODD_19,
   patchify: ODD_19,
@@ -90,7 +88,7 @@ const ODD_FOR: Record<string, number[]> = {
 
 /** Size cases: odd small ones past tile edges, and (with --big) one realistic ViT-B shape. */
 function cases(op: OpDef): { sizes: Record<string, number>; big: boolean }[] {
-  const odd = ODD_FOR[op.name.replace(/_(forward|backward)$/, '')] ?? ODD;
+  const odd = ODD_FOR[op.name.replace(/_(forward|backward)$/, '')] ?? ODD_SIZES;
   const out = [0, 1, 2].map((r) => ({
     sizes: Object.fromEntries(op.sizes.map((s, j) => [s, odd[(r + j) % odd.length]!])),
     big: false,

@@ -3,6 +3,9 @@
 // op's size relations applied to a size case.
 import type { OpDef } from './op.js';
 
+/** The odd sizes the op suites rotate over an op's size symbols: past tile edges, one, a prime. */
+export const ODD_SIZES: readonly number[] = [7, 33, 197, 1, 5];
+
 /** Input ranges by tensor name; a string bound is a size (index tensors point into a dimension). */
 export const INPUT_RANGES: Readonly<Record<string, readonly [number, number | string]>> = {
   rstd: [0.5, 2],

@@ -5,6 +5,7 @@ import {
   type DType,
   evaluateOp,
   inputRange,
+  ODD_SIZES,
   type OpDef,
   resolveDType,
   TEST_PARAMS,
@@ -57,7 +58,7 @@ function shrink(c: Record<string, number>, cap: number): Record<string, number> 
 
 /** Sizes to try: all ones, then odd sizes rotated across the op's size symbols. */
 export function sizeCases(op: OpDef): Record<string, number>[] {
-  const odd = [7, 33, 197, 1, 5];
+  const odd = ODD_SIZES;
   const cases = [Object.fromEntries(op.sizes.map((s) => [s, 1]))];
   for (let r = 0; r < 4; r++)
     cases.push(Object.fromEntries(op.sizes.map((s, j) => [s, odd[(r + j) % odd.length]!])));
