@@ -10,15 +10,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint } from '@mae-cuda/mae';
-import { tmp } from './pretrain_helpers.js';
-import {
-  assertRefused,
-  assertResumesExactly,
-  logOf,
-  mae,
-  tinyPretrain,
-  withRecord,
-} from './resume_helpers.js';
+import { smallPretrain, tmp } from './pretrain_helpers.js';
+import { assertRefused, assertResumesExactly, logOf, mae, withRecord } from './resume_helpers.js';
 
 const LAST = 'checkpoint-last.safetensors';
 
@@ -29,7 +22,7 @@ describe('mae-cuda linprobe --resume, --accum-iter', function () {
   before(() => {
     dir = tmp();
     // 4 iterations an epoch, 2 LARS steps with --accum-iter 2
-    args = ['linprobe', '--checkpoint', tinyPretrain(dir), '--train', '32', '--test', '8', '--blr', '20'];
+    args = ['linprobe', '--checkpoint', smallPretrain(dir), '--train', '32', '--test', '8', '--blr', '20'];
   });
 
   it('killed in epoch 1 and resumed: the bytes of the uninterrupted run', async () => {

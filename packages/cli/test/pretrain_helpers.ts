@@ -16,22 +16,15 @@ export const tmp = () => mkdtempSync(join(tmpdir(), 'mae-pretrain-'));
 export const SMALL = ['--embed-dim', '16', '--depth', '1', '--num-heads', '2', '--decoder-embed-dim', '16'];
 
 /**
- * Pretrains the default model for 2 steps of 16 on 64 digits into `dir`/run (the checkpoint the
- * evaluation commands' tests start from); returns its checkpoint-last's path.
+ * Pretrains the default model for 2 steps of 16 on 64 digits (no evaluation, no preview) into
+ * `dir`/run, the checkpoint the evaluation commands' tests start from; returns its checkpoint-last.
  */
 export function smallPretrain(dir: string): string {
-  const args = [
-    'pretrain',
-    '--steps',
-    '2',
-    '--batch-size',
-    '16',
-    '--limit',
-    '64',
-    '--output-dir',
-    join(dir, 'run'),
-  ];
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 300000 });
+  const flags = ['--steps', '2', '--batch-size', '16', '--limit', '64', '--eval', 'none', '--preview', '0'];
+  const r = spawnSync(process.execPath, [bin, 'pretrain', ...flags, '--output-dir', join(dir, 'run')], {
+    encoding: 'utf8',
+    timeout: 300000,
+  });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   return join(dir, 'run', 'checkpoint-last.safetensors');
 }

@@ -1,5 +1,5 @@
 // resume_helpers.ts: what the linprobe and finetune resume tests share: the CLI run in a child
-// process, a small pretraining checkpoint to start from, a run killed (SIGKILL) as soon as it has
+// process, a run killed (SIGKILL) as soon as it has
 // printed epoch 0 (so its checkpoint-last is epoch 0's and it dies inside epoch 1), a copy of a
 // checkpoint with its recorded settings changed, a refused run, and the comparison of two runs' outputs: every
 // tensor of checkpoint-last and checkpoint-best byte for byte, the step, epochs and best epoch, and
@@ -14,15 +14,6 @@ import { bin } from './pretrain_helpers.js';
 
 export const mae = (...args: string[]) =>
   spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 300000 });
-
-/** A 2-step pretraining run of the tiny preset (no evaluation): its checkpoint-last. */
-export function tinyPretrain(dir: string): string {
-  const out = join(dir, 'pretrain');
-  const flags = ['--steps', '2', '--batch-size', '16', '--limit', '64', '--eval', 'none', '--preview', '0'];
-  const r = mae('pretrain', ...flags, '--output-dir', out);
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  return join(out, 'checkpoint-last.safetensors');
-}
 
 /** Runs `args`, killing the process once it has printed epoch 0's line; its log's lines then. */
 export async function killedAfterEpoch0(args: string[], out: string): Promise<number> {

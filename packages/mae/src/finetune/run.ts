@@ -10,7 +10,13 @@
 // (checkpoint.ts). The mixing draws and drop path's uniforms are keyed by (seed, iteration of the
 // run), the views by (seed, epoch, image), so a resumed run is the uninterrupted one.
 import { type DeviceSpec, ops, Tensor } from '@mae-cuda/native';
-import { type EvalEpoch, epochSchedule, type Iteration, runEpochs } from '../eval/epochs.js';
+import {
+  type EvalEpoch,
+  epochSchedule,
+  type Iteration,
+  runEpochs,
+  type ScheduleSettings,
+} from '../eval/epochs.js';
 import type { LabelledImages } from '../eval/images.js';
 import type { Resumed } from '../eval/resume.js';
 import { topKAccuracy } from '../linprobe/accuracy.js';
@@ -29,16 +35,11 @@ import { saveBestClassifier, saveLastClassifier } from './checkpoint.js';
 import { firstTrainedBlock, type OptimGroup, type Trainable } from './groups.js';
 import { drawMix, type MixupSettings, mixBatch } from './mixup.js';
 
-export interface FinetuneSettings {
-  epochs: number;
-  warmupEpochs: number;
-  blr: number;
-  /** the absolute lr; else blr * batchSize / 256 */
-  lr?: number;
-  minLr: number;
-  batchSize: number;
-  /** iterations whose gradients are summed for one update (the loss divided by it; default 1) */
-  accumIter?: number | undefined;
+/**
+ * The schedule's flags (eval/epochs.ts; accumIter: iterations whose gradients are summed for one
+ * update, the loss divided by it), and the rest.
+ */
+export interface FinetuneSettings extends ScheduleSettings {
   /** the global gradient norm the update clips to (none when absent) */
   clipGrad?: number | undefined;
   dropPath: number;

@@ -7,7 +7,7 @@
 // (checkpoint.ts). The views are keyed by (seed, epoch, image), so a resumed run is the
 // uninterrupted one.
 import { type DeviceSpec, Tensor } from '@mae-cuda/native';
-import { type EvalEpoch, epochSchedule, runEpochs } from '../eval/epochs.js';
+import { type EvalEpoch, epochSchedule, runEpochs, type ScheduleSettings } from '../eval/epochs.js';
 import type { LabelledImages } from '../eval/images.js';
 import type { Resumed } from '../eval/resume.js';
 import type { MaskedAutoencoder } from '../model/mae.js';
@@ -18,16 +18,11 @@ import { type ProbePool, probeFeatures } from './features.js';
 import { ProbeHead } from './head.js';
 import { evalBatch, trainBatch } from './views.js';
 
-export interface ProbeSettings {
-  epochs: number;
-  warmupEpochs: number;
-  blr: number;
-  /** the absolute lr; else blr * batchSize / 256 */
-  lr?: number;
-  minLr: number;
-  batchSize: number;
-  /** iterations whose gradients are summed for one LARS step (the loss divided by it; default 1) */
-  accumIter?: number | undefined;
+/**
+ * The schedule's flags (eval/epochs.ts; accumIter: iterations whose gradients are summed for one
+ * LARS step, the loss divided by it), and the rest.
+ */
+export interface ProbeSettings extends ScheduleSettings {
   weightDecay: number;
   pool: ProbePool;
   seed: number;
