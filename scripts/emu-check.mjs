@@ -29,6 +29,7 @@ const TESTS = [
   'mae_emu_check_test',
   'mae_emu_count_test',
   'mae_emu_hopper_test',
+  'mae_emu_cluster_test',
   'mae_nccl_emu_test',
 ];
 // `+z2`: the same schedule with the grid's z limit lowered to 2 (MAE_EMU_MAX_GRID_Z), so that the
@@ -36,13 +37,15 @@ const TESTS = [
 // `+sm1`: a device of one SM (MAE_EMU_SM_COUNT), so that the launchers' choices by the SM count
 // take their other branch at small sizes (the 128x128 GEMM tile, a thread per output in column
 // reductions); other kernels, other roundings: its hashes are not compared with the rest.
+// `+cl1`, `+cl4`: the wgmma GEMMs in clusters of at most 1 or 4 CTAs (MAE_WG_CLUSTER) rather than 2:
+// the same bytes (a cluster changes which CTA loads a tile, not the sums), compared with the rest.
 // `+mma`: the GEMMs on the mma.sync kernels (MAE_CUDA_GEMM=mma) where the emulated device (an sm_90
 // part) takes the wgmma ones; its hashes are not compared either.
 const ALL = [
   'forward',
   'reverse',
-  'shuffle:17',
-  'warp',
+  'shuffle:17+cl4',
+  'warp+cl1',
   'warp-reverse',
   'warp+z2',
   'forward+sm1',
@@ -135,9 +138,13 @@ async function main() {
   const tests = o.sanitize
     ? TESTS.filter(
         (t) =>
-          !['mae_emu_check_test', 'mae_emu_count_test', 'mae_emu_async_test', 'mae_emu_hopper_test'].includes(
-            t,
-          ),
+          ![
+            'mae_emu_check_test',
+            'mae_emu_count_test',
+            'mae_emu_async_test',
+            'mae_emu_hopper_test',
+            'mae_emu_cluster_test',
+          ].includes(t),
       )
     : TESTS;
   for (const t of [...tests, 'libnccl_emu.so', 'mae_op_check_emu']) {
@@ -166,11 +173,12 @@ async function main() {
       const args = ['--device', 'cuda:0', '--small', '--reps', '1', '--hash', '--seed', o.seed];
       const [schedule, ...mods] = s.split('+');
       const mod = (p) => mods.find((m) => m.startsWith(p))?.slice(p.length);
-      const [z, sm] = [mod('z'), mod('sm')];
+      const [z, sm, cl] = [mod('z'), mod('sm'), mod('cl')];
       results[k] = await run(bin('mae_op_check_emu'), args, {
         MAE_EMU_SCHEDULE: schedule,
         ...(z ? { MAE_EMU_MAX_GRID_Z: z } : {}),
         ...(sm ? { MAE_EMU_SM_COUNT: sm } : {}),
+        ...(cl ? { MAE_WG_CLUSTER: cl } : {}),
         ...(mods.includes('mma') ? { MAE_CUDA_GEMM: 'mma' } : {}),
       });
       const r = results[k];

@@ -217,9 +217,9 @@ const MUTANTS = [
   {
     name: 'wgmma-release-early',
     file: GEMM_WGMMA,
-    find: '    mae_wgmma_wait<0>(d);\n    __syncwarp();\n    if ((threadIdx.x & 31) == 0) mae_mbar_arrive(&empty[s]);',
+    find: '    mae_wgmma_wait<0>(d);\n    __syncwarp();\n    if ((threadIdx.x & 31) == 0)\n      for (unsigned r = 0; r < n; ++r) mae_mbar_arrive_cluster(&empty[s], r);',
     replace:
-      '    __syncwarp();\n    if ((threadIdx.x & 31) == 0) mae_mbar_arrive(&empty[s]);\n    mae_wgmma_wait<0>(d);',
+      '    __syncwarp();\n    if ((threadIdx.x & 31) == 0)\n      for (unsigned r = 0; r < n; ++r) mae_mbar_arrive_cluster(&empty[s], r);\n    mae_wgmma_wait<0>(d);',
     ops: OPS.wgmma,
     what: 'wgmma GEMM: a stage released to the producer before its wgmma group completed (refilled while read)',
   },
@@ -254,6 +254,22 @@ const MUTANTS = [
     replace: 'mae_wgmma_desc(tile + ks * 1024, 8192, 1024, 1)',
     ops: OPS.wgmma,
     what: 'wgmma GEMM: MN-major descriptors step 8 k instead of 16 per wgmma',
+  },
+  {
+    name: 'wgmma-cluster-release-local',
+    file: GEMM_WGMMA,
+    find: 'for (unsigned r = 0; r < n; ++r) mae_mbar_arrive_cluster(&empty[s], r);',
+    replace: 'mae_mbar_arrive_cluster(&empty[s], mae_cluster_ctarank());',
+    ops: OPS.wgmma,
+    what: "wgmma GEMM: consumers release a stage to their own CTA's producer only (the other CTA's waits forever)",
+  },
+  {
+    name: 'wgmma-cluster-exit-early',
+    file: GEMM_WGMMA,
+    find: '  mae_cluster_sync();  // no CTA exits while another may still arrive on its mbarriers',
+    replace: '',
+    ops: OPS.wgmma,
+    what: 'wgmma GEMM: a CTA exits while the other CTA of its cluster may still arrive on its mbarriers',
   },
   {
     name: 'wgmma-trans-b',

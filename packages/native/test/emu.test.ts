@@ -34,12 +34,13 @@ describe('emu-check', () => {
     assert.match(r.stdout, /mae_emu_device_test: device_test: all passed/);
     assert.match(r.stdout, /mae_emu_async_test: device_async_test: all passed/);
     assert.match(r.stdout, /mae_emu_hopper_test: mae_emu_hopper_test: all passed/);
+    assert.match(r.stdout, /mae_emu_cluster_test: mae_emu_cluster_test: all passed/);
     assert.match(r.stdout, /mae_nccl_emu_test: all nccl_emu checks passed/);
     for (const s of [
       'forward',
       'reverse',
-      'shuffle:17',
-      'warp',
+      'shuffle:17\\+cl4',
+      'warp\\+cl1',
       'warp-reverse',
       'warp\\+z2',
       'forward\\+sm1',
@@ -48,7 +49,7 @@ describe('emu-check', () => {
       assert.match(r.stdout, new RegExp(`op_check under ${s}: op_check: \\d+ checked, 0 failed`));
     assert.match(
       r.stdout,
-      /emu-check: all passed under forward, reverse, shuffle:17, warp, warp-reverse, warp\+z2, forward\+sm1, forward\+mma/,
+      /emu-check: all passed under forward, reverse, shuffle:17\+cl4, warp\+cl1, warp-reverse, warp\+z2, forward\+sm1, forward\+mma/,
     );
   });
 });

@@ -41,7 +41,7 @@ const BIG: Record<string, Record<string, number>> = {
  * Sizes whose contiguous dimensions are multiples of 8 (the GEMMs' asynchronous kernels: 16-byte
  * copies; the odd cases take the other kernels): tiles past every edge, a partial last k tile, k
  * shorter than the pipeline's stages, 3 samples (a block loops over two when gridDim.z is 2),
- * split-K, and a wgmma ring that wraps under a full tile.
+ * split-K, a wgmma ring that wraps under a full tile, and wgmma grids padded to whole clusters.
  */
 const GEMM_ALIGNED: Record<string, number>[] = [
   { BT: 3, M: 72, N: 136, K: 200 },
@@ -51,6 +51,11 @@ const GEMM_ALIGNED: Record<string, number>[] = [
   // a full 128-row tile (the wgmma consumers' every warp inside the matrix) over 5 k tiles of 64:
   // the 4-stage ring of gemm_wgmma.cuh wraps
   { BT: 1, M: 130, N: 16, K: 320 },
+  // wgmma clusters (gemm_wgmma.cuh): four 128-row tiles over 9 k tiles (clusters of 2, or 4 under
+  // MAE_WG_CLUSTER=4, with split-K), and 9 tiles of two samples (a grid padded to whole clusters of
+  // 2: a block wholly outside the matrix)
+  { BT: 1, M: 512, N: 16, K: 576 },
+  { BT: 2, M: 1096, N: 24, K: 64 },
 ];
 /** More small cases for ops whose schedules depend on a size (attention: the compiled head sizes). */
 const EXTRA: Record<string, Record<string, number>[]> = {
@@ -61,6 +66,7 @@ const EXTRA: Record<string, Record<string, number>[]> = {
   linear: GEMM_ALIGNED,
   linear_gelu: GEMM_ALIGNED,
   linear_residual: GEMM_ALIGNED,
+  linear_gelu_dx: GEMM_ALIGNED,
   // LayerNorm's dweight and dbias over 300 rows: the column reductions split into 9 slices of rows
   layernorm: [{ M: 300, N: 40 }],
   attention: [

@@ -421,9 +421,10 @@ export class CudaEmitter {
    * The sm_90a branch of a contraction's launcher (`if (...) { ... } else {`, closed after the
    * mma.sync launches): on a device that takes wgmma (mae_wgmma_enabled), for samples that fit the
    * grid's z (one block per tile and sample; the mma.sync kernels loop beyond), the operands' TMA maps
-   * (dims {contiguous, other, batch}; boxes of 64 x the tile's rows, or 64 x 64 for an operand
-   * contiguous along its rows) and the wgmma kernel over the whole grid, or for one sample whose
-   * tiles do not fill the GPU, split-K over slices of k summed by the mma kernels' reduce.
+   * (dims {contiguous, other, batch}; boxes of 64 x A's tile rows or B's part of them, or 64 x 64
+   * for an operand contiguous along its rows) and the wgmma kernel over the whole grid, in clusters
+   * along m that share B's tiles (gemm_wgmma.cuh), or for one sample whose tiles do not fill the GPU,
+   * split-K over slices of k summed by the mma kernels' reduce.
    */
   private wgmma(
     name: string,
@@ -433,18 +434,18 @@ export class CudaEmitter {
   ): string[] {
     const kernel = `${name}_wgmma`;
     emitWgmmaKernels(ctx, s, kernel);
-    const map = (v: string, d: DirectOperand, rows: number, row: IndexVar) => {
+    const map = (v: string, d: DirectOperand, rows: string, row: IndexVar) => {
       const dims = d.load.t.dims.map((x) => `(uint64_t)(${this.r.dim(x)})`);
       const batch = dims.slice(0, -2).join(' * ') || '(uint64_t)1';
       const rowMajor = rowContiguous(d.load, row);
       return `  if (mae_tma_map_3d(&${v}, ${d.load.t.name}_k, ${dims.at(-1)}, ${dims.at(-2)}, ${batch}, 64, ${rowMajor ? 64 : rows}, OP)) return MAE_ERROR;`;
     };
     const kt = `(${this.prod(s.kvars)} + ${WGMMA.BK - 1}) / ${WGMMA.BK}`;
-    const grid = (x: string) => `dim3((unsigned)(${x}), (unsigned)((_M + ${WGMMA.BM - 1}) / ${WGMMA.BM}), `;
+    const grid = (x: string) => `dim3((unsigned)(${x}), (unsigned)mae_wg_grid_m(_M, _wcl), `;
     const launch = (k: string, g: string, extra: string) => [
       `  { const cudaError_t _e = cudaFuncSetAttribute(reinterpret_cast<const void*>(${k}), cudaFuncAttributeMaxDynamicSharedMemorySize, (int)MAE_WG_SMEM);`,
       '    if (_e != cudaSuccess) return mae_fail("%s: cannot allow %zu bytes of shared memory: %s", OP, MAE_WG_SMEM, cudaGetErrorString(_e)); }',
-      `  MAE_LAUNCH(${k}, ${g}, ${WGMMA.THREADS}, MAE_WG_SMEM, _st, ${this.launchArgs}, _ta, _tb${extra});`,
+      `  MAE_LAUNCH_CLUSTER(${k}, dim3(1, (unsigned)_wcl, 1), ${g}, ${WGMMA.THREADS}, MAE_WG_SMEM, _st, ${this.launchArgs}, _ta, _tb${extra});`,
       '  if (mae_launched(OP)) return MAE_ERROR;',
     ];
     const tilesN = `((_N + ${WGMMA.BN - 1}) / ${WGMMA.BN})`;
@@ -452,10 +453,12 @@ export class CudaEmitter {
       '  const int _wg = _async ? mae_wgmma_enabled(device) : 0;',
       '  if (_wg < 0) return mae_fail("%s: MAE_CUDA_GEMM must be auto, wgmma or mma", OP);',
       '  if (_wg > 0 && _BATCH <= _zmax) {',
+      '  const int64_t _wcl = mae_wg_cluster(_M);',
+      '  if (_wcl < 1) return mae_fail("%s: MAE_WG_CLUSTER must be 1, 2 or 4", OP);',
       '  MaeTmaMap _ta, _tb;',
-      map('_ta', ops[0], WGMMA.BM, s.m),
-      map('_tb', ops[1], WGMMA.BN, s.n),
-      `  const int64_t _wtiles = ((_M + ${WGMMA.BM - 1}) / ${WGMMA.BM}) * ${tilesN}, _WKT = ${kt};`,
+      map('_ta', ops[0], 'MAE_WG_BM', s.m),
+      map('_tb', ops[1], 'MAE_WG_BN / MAE_WG_B_PARTS', s.n),
+      `  const int64_t _wtiles = mae_wg_grid_m(_M, _wcl) * ${tilesN}, _WKT = ${kt};`,
       `  const int64_t _wsplit = _BATCH == 1 ? mae_split_k_waves(_wtiles, _WKT, mae_sm_count(device), ${SPLIT.MAX}, ${WGMMA.MIN_TILES}) : 1;`,
       '  if (_wsplit >= 2) {',
       `  const int64_t _KS = (_WKT + _wsplit - 1) / _wsplit * ${WGMMA.BK}, _S = (_WKT * ${WGMMA.BK} + _KS - 1) / _KS;`,

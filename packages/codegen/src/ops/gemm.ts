@@ -1,11 +1,13 @@
 // gemm.ts: batched C = op(A) op(B) with fp32 accumulation in the four transpose combinations, and
 // the linear layer y = x W^T + b with its fused epilogues (bias, bias + GELU saving the
 // pre-activation, bias + residual). The backward of C = A B is dA = dC B^T (matmul_nt) and
-// dB = A^T dC (matmul_tn); of y = x W^T it is dx = dy W (matmul_nn) and dW = dy^T x (matmul_tn).
+// dB = A^T dC (matmul_tn); of y = x W^T it is dx = dy W (matmul_nn) and dW = dy^T x (matmul_tn);
+// of y = gelu(pre) W^T (an MLP's second layer) the pre-activation's gradient is
+// (dy W) gelu'(pre), the GELU's backward in the dx GEMM's epilogue (linear_gelu_dx_backward).
 import { type Ex, loop, sum } from '../ir/expr.js';
 import { op } from '../ir/op.js';
 import { assign } from '../ir/tensor.js';
-import { FLOATS, gelu } from './elementwise.js';
+import { dgelu, FLOATS, gelu } from './elementwise.js';
 
 function matmul(ta: boolean, tb: boolean) {
   const name = `matmul_${ta ? 't' : 'n'}${tb ? 't' : 'n'}`;
@@ -84,4 +86,23 @@ export const linear_residual_forward = op(
   .define(({ out, x, weight, bias, residual }, { M, N, K }) => {
     const [m, n] = [loop('m', M), loop('n', N)];
     return assign(out, [m, n], residual.at(m, n).add(linearAcc(x, weight, m, n, K).add(bias.at(n))));
+  });
+
+/**
+ * The input gradient of a linear layer whose input is gelu(pre), through the GELU: dpre = (dy
+ * weight) gelu'(pre), weight [K, N] (K outputs, N inputs). One GEMM with gelu_backward in its
+ * epilogue, in place of matmul_nn then gelu_backward (the product is never stored).
+ */
+export const linear_gelu_dx_backward = op(
+  'linear_gelu_dx_backward',
+  "dpre = (dy weight) * gelu'(pre): a linear layer's dx through the GELU before it (in the GEMM epilogue)",
+)
+  .typeVar('T', FLOATS)
+  .output('dpre', '$T', ['M', 'N'])
+  .input('dy', '$T', ['M', 'K'])
+  .input('weight', '$T', ['K', 'N'])
+  .input('pre', '$T', ['M', 'N'])
+  .define(({ dpre, dy, weight, pre }, { M, N, K }) => {
+    const [m, n, k] = [loop('m', M), loop('n', N), loop('k', K)];
+    return assign(dpre, [m, n], sum([k], dy.at(m, k).mul(weight.at(k, n))).mul(dgelu(pre.at(m, n))));
   });

@@ -20,7 +20,10 @@ export const KERNEL_CLASSES = [
 export type KernelClass = (typeof KERNEL_CLASSES)[number];
 
 const RULES: readonly [RegExp, KernelClass][] = [
-  [/^(linear_|linear_gelu_|linear_residual_)forward$|^matmul_(nn|nt|tn|tt)$/, 'GEMM'],
+  [
+    /^(linear_|linear_gelu_|linear_residual_)forward$|^linear_gelu_dx_backward$|^matmul_(nn|nt|tn|tt)$/,
+    'GEMM',
+  ],
   [/^(attention|softmax)_(forward|backward)$/, 'attention'],
   [/^layernorm_(forward|backward)$|^batchnorm1d_(stats_|eval_)?(forward|backward)$/, 'norms'],
   [/^mae_loss_(forward|backward)$|^masked_mean_forward$|^(soft_)?cross_entropy_(forward|backward)$/, 'loss'],

@@ -1,6 +1,6 @@
 // block.ts: the pre-norm ViT block of timm/the official MAE, forward and backward:
 //   x1 = x + proj(attn(norm1(x)))      attn: qkv with bias, scale head_dim^-0.5, softmax
-//   x2 = x1 + fc2(gelu(fc1(norm2(x1))))
+//   x2 = x1 + fc2(gelu(fc1(norm2(x1))))   (the GELU's backward in fc2's dx GEMM: linear_gelu_dx_backward)
 // With drop path (fine-tuning), each branch goes through timm's DropPath before its residual add.
 // Attention is one fused flash-attention op each way (attention_forward / attention_backward): it
 // reads the qkv linear's output [N, T, 3, H, E] and writes the heads merged [N, T, H, E] (the proj
@@ -17,6 +17,7 @@ import {
   layerNormForward,
   linearBackward,
   linearForward,
+  linearGeluBackward,
   linearGeluForward,
   type NormParams,
   type NormSaved,
@@ -104,9 +105,7 @@ export function blockBackward(dy: F32, s: BlockSaved, p: BlockParams): F32 {
   const E = D / H;
   const scale = E ** -0.5;
   // MLP branch: x2 = x1 + fc2(gelu(fc1(norm2(x1))))
-  const dact = linearBackward(s.drop ? dropPathBackward(dy, s.drop.mlp) : dy, s.act, p.fc2);
-  const dpre = empty(s.pre.shape, dy);
-  ops.gelu_backward(dpre.view([dpre.numel]), s.pre.view([s.pre.numel]), dact.view([dact.numel]));
+  const dpre = linearGeluBackward(s.drop ? dropPathBackward(dy, s.drop.mlp) : dy, s.act, s.pre, p.fc2);
   const dh2 = linearBackward(dpre, s.h2, p.fc1);
   const dx1 = add(dy, layerNormBackward(dh2, s.n2, p.norm2));
   // attention branch: x1 = x + proj(attn(norm1(x)))

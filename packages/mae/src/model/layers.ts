@@ -55,6 +55,18 @@ export function linearBackward(dy: F32, x: F32, p: LinearParams): F32 {
   return dx;
 }
 
+/**
+ * Given dy of a linear layer whose input was gelu(pre) (an MLP's second layer), writes dW and db;
+ * returns dpre = (dy W) gelu'(pre), the GELU's backward fused into the dx GEMM.
+ */
+export function linearGeluBackward(dy: F32, x: F32, pre: F32, p: LinearParams): F32 {
+  const [out, inp] = [p.w.shape[0]!, p.w.shape[1]!];
+  linearBackwardParams(dy, x, p);
+  const dpre = empty(pre.shape, pre);
+  ops.linear_gelu_dx_backward(as2d(dpre, inp), as2d(dy, out), p.w, as2d(pre, inp));
+  return dpre;
+}
+
 export interface NormParams {
   readonly w: F32;
   readonly b: F32;

@@ -265,15 +265,18 @@ void set_alloc_fill(bool on);
 // Provided by the DEVICE side: runs `body` once per CUDA thread of grid x block with `smem` bytes of
 // dynamic shared memory; returns cudaSuccess or the error a fault produced (it may describe the
 // fault with set_last_error_detail). `flat`: the kernel has no barrier and no warp collective (its
-// threads may run as plain calls; reaching one is a fault).
+// threads may run as plain calls; reaching one is a fault). `cluster`: the thread block cluster's
+// shape (its blocks run together; grid a multiple of it).
 cudaError_t run_grid(const char* name, const std::function<void()>& body, dim3 grid, dim3 block, size_t smem,
-                     bool flat);
+                     bool flat, dim3 cluster = dim3(1, 1, 1));
 
 // Validates a launch as an H100 would, then runs it through run_grid now, or records it as a graph
-// node when `stream` is capturing. `func` (the kernel's address) keys cudaFuncSetAttribute. On failure
-// sets the last error (and its detail) and returns it.
+// node when `stream` is capturing. `func` (the kernel's address) keys cudaFuncSetAttribute. A
+// cluster (cudaLaunchKernelEx's cudaLaunchAttributeClusterDimension) has at most 8 blocks and
+// divides the grid. On failure sets the last error (and its detail) and returns it.
 cudaError_t launch_kernel(cudaStream_t stream, const void* func, const char* name, dim3 grid, dim3 block,
-                          size_t smem, std::function<void()> body, bool flat = false);
+                          size_t smem, std::function<void()> body, bool flat = false,
+                          dim3 cluster = dim3(1, 1, 1));
 
 // What the calling host thread's most recent failure was about, in words ("kernel foo: 96 KiB of
 // dynamic shared memory without cudaFuncSetAttribute (limit 48 KiB)"); "" before any failure. Kept

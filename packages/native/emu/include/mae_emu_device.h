@@ -137,17 +137,34 @@ void wgmma(float* d, int n, uint64_t desc_a, uint64_t desc_b, bool scale_d, bool
 void wgmma_fence();
 void wgmma_commit();
 void wgmma_wait(int pending);
+// Thread block clusters (device_cluster.cpp): %cluster_ctarank and %cluster_nctarank (a plain launch
+// is a cluster of one); barrier.cluster.arrive + wait (every live thread of the cluster); an
+// mbarrier arrival on the barrier at bar's shared address in CTA `cta` of the cluster (mapa +
+// mbarrier.arrive.release.cluster.shared::cluster); a TMA tile load multicast to the CTAs of
+// `mask`: the box read once, landing at dst's shared address in each and completing transactions
+// on the mbarrier at bar's shared address there (.multicast::cluster).
+unsigned cluster_ctarank();
+unsigned cluster_nctarank();
+void cluster_sync();
+void mbarrier_arrive_cluster(uint64_t* bar, unsigned cta);
+void tma_load_multicast(void* dst, const void* map128, const int32_t* c, uint64_t* bar, uint16_t mask);
 
 // ---- launches: the arguments converted and copied as CUDA does at the launch ----
 // flat: launched with MAE_LAUNCH_FLAT (no barrier, no warp collective: threads run without fibers).
+// cluster: the thread block cluster's shape (MAE_LAUNCH_CLUSTER; 1 x 1 x 1 otherwise).
 template <typename... P, typename... A>
-cudaError_t launch(const char* name, bool flat, void (*kernel)(P...), dim3 grid, dim3 block, size_t smem,
-                   cudaStream_t stream, A&&... args) {
+cudaError_t launch_in(const char* name, bool flat, dim3 cluster, void (*kernel)(P...), dim3 grid, dim3 block,
+                      size_t smem, cudaStream_t stream, A&&... args) {
   static_assert(sizeof...(P) == sizeof...(A), "kernel launched with the wrong number of arguments");
   std::tuple<std::decay_t<P>...> packed(std::forward<A>(args)...);
   return launch_kernel(
       stream, reinterpret_cast<const void*>(kernel), name, grid, block, smem,
-      [kernel, packed]() { std::apply(kernel, packed); }, flat);
+      [kernel, packed]() { std::apply(kernel, packed); }, flat, cluster);
+}
+template <typename... P, typename... A>
+cudaError_t launch(const char* name, bool flat, void (*kernel)(P...), dim3 grid, dim3 block, size_t smem,
+                   cudaStream_t stream, A&&... args) {
+  return launch_in(name, flat, dim3(1, 1, 1), kernel, grid, block, smem, stream, std::forward<A>(args)...);
 }
 }  // namespace mae_emu
 
@@ -180,6 +197,8 @@ inline std::common_type_t<A, B> max(A a, B b) {
   ::mae_emu::launch(#kernel, false, kernel, dim3(grid), dim3(block), (smem), (stream), __VA_ARGS__)
 #define MAE_LAUNCH_FLAT(kernel, grid, block, smem, stream, ...) \
   ::mae_emu::launch(#kernel, true, kernel, dim3(grid), dim3(block), (smem), (stream), __VA_ARGS__)
+#define MAE_LAUNCH_CLUSTER(kernel, cluster, grid, block, smem, stream, ...) \
+  ::mae_emu::launch_in(#kernel, false, dim3(cluster), kernel, dim3(grid), dim3(block), (smem), (stream), __VA_ARGS__)
 #define MAE_SHARED(type, name, dims)                                                   \
   static ::mae_emu::SharedSlot name##_mae_slot(sizeof(type dims), alignof(type), #name); \
   type(&name) dims = *reinterpret_cast<type(*) dims>(name##_mae_slot.get())

@@ -5,7 +5,8 @@
 // cudaFuncSetAttribute(cudaFuncAttributeMaxDynamicSharedMemorySize) allowed, itself at most the
 // opt-in limit) is cudaErrorInvalidValue. A valid launch runs through the device side's run_grid at
 // once, or becomes a graph node on a capturing stream (a refused launch invalidates that capture, as
-// in CUDA). Every failure sets the last error and a detail naming the kernel and the limit
+// in CUDA). A cluster launch over 8 blocks, or whose shape does not divide the grid, is
+// cudaErrorInvalidConfiguration. Every failure sets the last error and a detail naming the kernel and the limit
 // (mae_emu::last_error_detail).
 #include <unordered_map>
 
@@ -69,6 +70,19 @@ std::string geometry_problem(const cudaDeviceProp& p, dim3 grid, dim3 block) {
   return "";
 }
 
+// The problem with a launch's cluster shape, or "" when it is valid: at most 8 blocks (the portable
+// limit), each grid dimension a multiple of the cluster's.
+std::string cluster_problem(dim3 grid, dim3 cluster, bool flat) {
+  if (cluster.x == 0 || cluster.y == 0 || cluster.z == 0) return "cluster " + dims(cluster) + " has a zero dimension";
+  const unsigned long long n = 1ull * cluster.x * cluster.y * cluster.z;
+  if (n == 1) return "";
+  if (n > 8) return format("cluster %s has %llu blocks (portable limit 8)", dims(cluster).c_str(), n);
+  if (grid.x % cluster.x || grid.y % cluster.y || grid.z % cluster.z)
+    return "grid " + dims(grid) + " is not a multiple of cluster " + dims(cluster);
+  if (flat) return "a cluster launch of a kernel launched as barrier-free (MAE_LAUNCH_FLAT)";
+  return "";
+}
+
 // The problem with a launch's dynamic shared memory, or "" when it fits.
 std::string smem_problem(const cudaDeviceProp& p, const void* func, size_t smem) {
   int allowed = -1;
@@ -104,18 +118,20 @@ cudaError_t check_stream_device(const std::string& who, cudaStream_t stream) {
 namespace mae_emu {
 
 cudaError_t launch_kernel(cudaStream_t stream, const void* func, const char* name, dim3 grid, dim3 block, size_t smem,
-                          std::function<void()> body, bool flat) {
+                          std::function<void()> body, bool flat, dim3 cluster) {
   const std::string kernel = name ? name : "<unnamed>";
   const std::string who = "kernel " + kernel;
   const cudaDeviceProp& p = config().prop;
   std::string problem = geometry_problem(p, grid, block);
   if (!problem.empty()) return invalidate_on_error(stream, fail(cudaErrorInvalidConfiguration, who + ": " + problem));
+  problem = cluster_problem(grid, cluster, flat);
+  if (!problem.empty()) return invalidate_on_error(stream, fail(cudaErrorInvalidConfiguration, who + ": " + problem));
   problem = smem_problem(p, func, smem);
   if (!problem.empty()) return invalidate_on_error(stream, fail(cudaErrorInvalidValue, who + ": " + problem));
   if (cudaError_t e = check_stream_device(who, stream)) return e;
-  auto run = [kernel, body = std::move(body), grid, block, smem, flat]() {
+  auto run = [kernel, body = std::move(body), grid, block, smem, flat, cluster]() {
     const unsigned long long before = detail_generation();
-    const cudaError_t e = run_grid(kernel.c_str(), body, grid, block, smem, flat);
+    const cudaError_t e = run_grid(kernel.c_str(), body, grid, block, smem, flat, cluster);
     if (e != cudaSuccess && detail_generation() == before)
       set_detail(format("kernel %s: %s (%s) while running grid %s x block %s", kernel.c_str(), cudaGetErrorName(e),
                         cudaGetErrorString(e), dims(grid).c_str(), dims(block).c_str()));

@@ -192,6 +192,18 @@ void count_end(Block& b) {
   g.block.clear();
 }
 
+void count_merge(Block& into, Block& from) {
+  if (into.count == nullptr || from.count == nullptr) return;
+  GridCounts& g = into.count->grid;
+  const GridCounts& f = from.count->grid;
+  for (int k = 0; k < 4; ++k) g.req[k] += f.req[k], g.units[k] += f.units[k], g.ideal[k] += f.ideal[k];
+  g.mma_lanes += f.mma_lanes, g.wgmma_flops += f.wgmma_flops;
+  g.blocks += f.blocks, g.warps += f.warps, g.block_sectors += f.block_sectors;
+  g.sectors.insert(f.sectors.begin(), f.sectors.end());
+  delete from.count;
+  from.count = nullptr;
+}
+
 namespace {
 // DRAM bytes of the whole grid from the distinct sectors of `ran` of its `total` blocks: per
 // allocation, min(the span of the sectors there, their count scaled to the grid), in bytes.

@@ -144,9 +144,13 @@ std::string thread_name(const Block& b, unsigned linear) { return thread_name(b.
 
 namespace {
 
-// After a pass nothing is ready: release full warp collectives, else the block barrier; false
-// when every fiber is done (or the block faulted).
-bool release(Block& b) {
+// After a pass nothing is ready: release full warp collectives, else the threads whose mbarrier
+// phase completed, else the block barrier. Done when every fiber is done; Stuck when the rest wait
+// on what this block alone cannot release (mbarriers, barrier.cluster: the cluster decides), or the
+// block faulted (a divergent barrier, a collective after lanes exited).
+enum class Step { Progress, Done, Stuck };
+
+Step release(Block& b) {
   const unsigned nw = (b.nthreads + 31) / 32;
   bool released = false;
   for (unsigned w = 0; w < nw; ++w) {
@@ -161,32 +165,60 @@ bool release(Block& b) {
           fault(b, "warp " + std::to_string(w) + ": lanes wait at a warp collective while others wait at __syncthreads");
     }
   }
-  if (released || b.faulted) return !b.faulted;
-  if (release_mbarrier_waiters(b)) return !b.faulted;
-  unsigned at_barrier = 0, done = 0, at_mbarrier = 0;
+  if (b.faulted) return Step::Stuck;
+  if (released || release_mbarrier_waiters(b)) return b.faulted ? Step::Stuck : Step::Progress;
+  unsigned at_barrier = 0, done = 0;
   const Fiber* exited = nullptr;
   for (const Fiber& f : b.fibers) {
     if (f.state == FiberState::AtBarrier) ++at_barrier;
-    if (f.state == FiberState::AtMbarrier) ++at_mbarrier;
     if (f.state == FiberState::Done) {
       ++done;
       exited = exited ? exited : &f;
     }
   }
-  if (done == b.nthreads) return false;
-  if (at_mbarrier > 0) {  // nothing can run, and they wait on phases no one can complete
-    fault(b, mbarrier_deadlock(b) + (at_barrier ? " (" + std::to_string(at_barrier) + " threads wait at __syncthreads)" : ""));
-    return false;
-  }
-  if (at_barrier + done == b.nthreads && done > 0) {
+  if (done == b.nthreads) return Step::Done;
+  if (at_barrier == 0 || at_barrier + done < b.nthreads) return Step::Stuck;
+  if (done > 0) {
     fault(b, std::to_string(at_barrier) + " threads wait at __syncthreads that " + std::to_string(done) +
                  " threads (the first " + thread_name(*exited) + ") exited before reaching (a divergent barrier)");
-    return false;
+    return Step::Stuck;
   }
   for (Fiber& f : b.fibers)
     if (f.state == FiberState::AtBarrier) f.state = FiberState::Ready;
   ++b.epoch;  // accesses before the barrier are ordered before those after it
+  return Step::Progress;
+}
+
+// barrier.cluster: released when every live thread of every block of the cluster waits at it.
+bool release_cluster_barrier(const std::vector<Block*>& cl) {
+  unsigned at = 0, live = 0;
+  for (const Block* b : cl)
+    for (const Fiber& f : b->fibers) {
+      live += f.state != FiberState::Done;
+      at += f.state == FiberState::AtClusterBarrier;
+    }
+  if (at == 0 || at != live) return false;
+  for (Block* b : cl) {
+    for (Fiber& f : b->fibers)
+      if (f.state == FiberState::AtClusterBarrier) f.state = FiberState::Ready;
+    ++b->epoch;
+  }
   return true;
+}
+
+// Why a block that nothing left running can release is stuck (a deadlock).
+std::string stuck(const Block& b) {
+  unsigned at_barrier = 0, at_cluster = 0;
+  for (const Fiber& f : b.fibers) {
+    at_barrier += f.state == FiberState::AtBarrier;
+    at_cluster += f.state == FiberState::AtClusterBarrier;
+  }
+  const std::string bars = mbarrier_deadlock(b);
+  if (!bars.empty())
+    return bars + (at_barrier ? " (" + std::to_string(at_barrier) + " threads wait at __syncthreads)" : "") +
+           (at_cluster ? " (" + std::to_string(at_cluster) + " threads wait at barrier.cluster)" : "");
+  return std::to_string(at_cluster) + " threads wait at barrier.cluster while " + std::to_string(at_barrier) +
+         " threads wait at __syncthreads or threads of another block of the cluster wait elsewhere (a deadlock)";
 }
 
 // Starts a block: shared memory poisoned, epochs and exchange areas fresh, thread indices set.
@@ -211,25 +243,63 @@ void start_block(Block& b) {
   b.wg_operands.clear();  // poisoned afresh
 }
 
-void run_block(Block& b) {
-  start_block(b);
-  for (Fiber& f : b.fibers) prepare_fiber(f);
+// Makes b the running block (its blockIdx too).
+void enter(Block& b) {
+  tl_block = &b;
+  blockIdx = b.block_idx;
+}
+
+bool any_fault(const std::vector<Block*>& cl) {
+  for (const Block* b : cl)
+    if (b->faulted) return true;
+  return false;
+}
+
+// Runs a cluster's blocks together (one block: a plain launch, an implicit cluster of one): each
+// pass runs every block's ready fibers; when none is ready, each block releases what it can, then
+// barrier.cluster; a cluster where nothing can be released is a deadlock.
+void run_cluster(const std::vector<Block*>& cl) {
+  for (Block* b : cl) {
+    enter(*b);
+    start_block(*b);
+    for (Fiber& f : b->fibers) prepare_fiber(f);
+  }
   for (uint64_t p = 0;; ++p) {
-    pass(b, p);
-    if (b.faulted) break;
+    for (Block* b : cl) {
+      enter(*b);
+      pass(*b, p);
+      if (b->faulted) break;
+    }
+    if (any_fault(cl)) break;
     // a thread that yielded (an mbarrier arrival) runs again in the next pass, with the threads
     // its arrival released: no barrier is released while one is still running
     bool yielded = false;
-    for (const Fiber& f : b.fibers) yielded = yielded || f.state == FiberState::Ready;
+    for (const Block* b : cl)
+      for (const Fiber& f : b->fibers) yielded = yielded || f.state == FiberState::Ready;
     if (yielded) {
-      release_mbarrier_waiters(b);
+      for (Block* b : cl) enter(*b), release_mbarrier_waiters(*b);
       continue;
     }
-    if (!release(b)) break;
+    bool progress = false, done = true;
+    Block* blocked = nullptr;
+    for (Block* b : cl) {
+      enter(*b);
+      const Step s = release(*b);
+      progress = progress || s == Step::Progress;
+      done = done && s == Step::Done;
+      if (s == Step::Stuck && blocked == nullptr) blocked = b;
+    }
+    if (any_fault(cl) || done) break;
+    if (progress || release_cluster_barrier(cl)) continue;
+    enter(*blocked);
+    fault(*blocked, stuck(*blocked));
+    break;
   }
-  if (!b.faulted) {
-    const std::string unwaited = unwaited_copies(b);
-    if (!unwaited.empty()) fault(b, unwaited);
+  for (Block* b : cl) {
+    if (any_fault(cl)) break;
+    enter(*b);
+    const std::string unwaited = unwaited_copies(*b);
+    if (!unwaited.empty()) fault(*b, unwaited);
   }
 }
 
@@ -313,12 +383,9 @@ void trace(const char* name, dim3 grid, dim3 block, size_t smem) {
 }
 }  // namespace
 
-cudaError_t run_grid(const char* name, const std::function<void()>& body, dim3 grid, dim3 block, size_t smem,
-                     bool flat) {
-  static const bool flat_allowed = std::getenv("MAE_EMU_FLAT") == nullptr || std::strcmp(std::getenv("MAE_EMU_FLAT"), "0") != 0;
-  flat = flat && flat_allowed;  // MAE_EMU_FLAT=0: barrier-free kernels on fibers too (to compare)
-  trace(name, grid, block, smem);
-  Block b;
+namespace {
+// A grid's blocks: one, or a cluster's, each with its fibers, stacks and shared memory.
+void setup_block(Block& b, const char* name, const std::function<void()>& body, dim3 block, size_t smem, bool flat) {
   b.body = &body;
   b.kernel = name;
   b.flat = flat;
@@ -328,30 +395,67 @@ cudaError_t run_grid(const char* name, const std::function<void()>& body, dim3 g
     for (Fiber& f : b.fibers) f.stack = take_stack();
   map_shared(b, smem);
   prepare_checks(b);
-  Block* const outer = tl_block;
-  const dim3 outer_grid = gridDim, outer_block = blockDim;
-  tl_block = &b;
-  gridDim = grid;
-  blockDim = block;
-  std::string fault;
-  const uint64_t total = uint64_t{grid.x} * grid.y * grid.z, runs = g_sample && total > g_sample ? g_sample : total;
-  for (uint64_t j = 0; j < runs && fault.empty(); ++j) {
-    // every block, or the middle block of each of `runs` equal strata of the grid (an unbiased sample
-    // of its blocks: edge blocks, often partial tiles, weigh no more than their share)
-    const uint64_t at =
-        runs == total ? j : static_cast<uint64_t>(static_cast<unsigned __int128>(2 * j + 1) * total / (2 * runs));
-    blockIdx = {static_cast<unsigned>(at % grid.x), static_cast<unsigned>(at / grid.x % grid.y),
-                static_cast<unsigned>(at / (uint64_t{grid.x} * grid.y))};
-    count_start(b);
-    if (flat) run_block_flat(b);
-    else run_block(b);
-    count_end(b);
-    if (b.faulted) fault = block_name(name) + ": " + b.fault;
-  }
-  count_finish(b, name, grid, block, smem);
+}
+
+void teardown_block(Block& b) {
   for (Fiber& f : b.fibers)
     if (f.stack) give_stack(f.stack);
   unmap_shared(b);
+}
+
+// Block index of rank r of cluster number `at` (clusters numbered x fastest, ranks x fastest within).
+uint3 cluster_block(uint64_t at, unsigned r, dim3 grid, dim3 cluster) {
+  const uint64_t nx = grid.x / cluster.x, ny = grid.y / cluster.y;
+  const uint64_t cx = at % nx, cy = at / nx % ny, cz = at / (nx * ny);
+  return {static_cast<unsigned>(cx * cluster.x + r % cluster.x),
+          static_cast<unsigned>(cy * cluster.y + r / cluster.x % cluster.y),
+          static_cast<unsigned>(cz * cluster.z + r / (cluster.x * cluster.y))};
+}
+}  // namespace
+
+cudaError_t run_grid(const char* name, const std::function<void()>& body, dim3 grid, dim3 block, size_t smem,
+                     bool flat, dim3 cluster) {
+  static const bool flat_allowed = std::getenv("MAE_EMU_FLAT") == nullptr || std::strcmp(std::getenv("MAE_EMU_FLAT"), "0") != 0;
+  flat = flat && flat_allowed;  // MAE_EMU_FLAT=0: barrier-free kernels on fibers too (to compare)
+  trace(name, grid, block, smem);
+  const unsigned cs = cluster.x * cluster.y * cluster.z;
+  std::vector<Block> blocks(cs);
+  std::vector<Block*> members;
+  for (Block& b : blocks) {
+    setup_block(b, name, body, block, smem, flat);
+    b.cluster = cs > 1 ? &members : nullptr;
+    b.cluster_rank = static_cast<unsigned>(members.size());
+    members.push_back(&b);
+  }
+  Block* const outer = tl_block;
+  const dim3 outer_grid = gridDim, outer_block = blockDim;
+  gridDim = grid;
+  blockDim = block;
+  std::string fault;
+  const uint64_t total = uint64_t{grid.x} * grid.y * grid.z / cs;  // clusters
+  const uint64_t want = g_sample ? std::max<uint64_t>(1, g_sample / cs) : total, runs = std::min(want, total);
+  for (uint64_t j = 0; j < runs && fault.empty(); ++j) {
+    // every cluster, or the middle cluster of each of `runs` equal strata of the grid (an unbiased
+    // sample of its blocks: edge blocks, often partial tiles, weigh no more than their share)
+    const uint64_t at =
+        runs == total ? j : static_cast<uint64_t>(static_cast<unsigned __int128>(2 * j + 1) * total / (2 * runs));
+    for (Block& b : blocks) {
+      b.block_idx = cluster_block(at, b.cluster_rank, grid, cluster);
+      enter(b);
+      count_start(b);
+    }
+    if (flat) enter(blocks[0]), run_block_flat(blocks[0]);
+    else run_cluster(members);
+    for (Block& b : blocks) {
+      enter(b);
+      count_end(b);
+      if (b.faulted && fault.empty()) fault = block_name(name) + ": " + b.fault;
+    }
+  }
+  for (unsigned r = 1; r < cs; ++r) count_merge(blocks[0], blocks[r]);
+  tl_block = &blocks[0];
+  count_finish(blocks[0], name, grid, block, smem);
+  for (Block& b : blocks) teardown_block(b);
   tl_block = outer;
   gridDim = outer_grid;
   blockDim = outer_block;

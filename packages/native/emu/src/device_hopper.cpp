@@ -42,18 +42,12 @@ std::string hexa(uint32_t a) {
   return buf;
 }
 
-Mbarrier* find_bar(Block& b, uint32_t a) {
-  for (Mbarrier& m : b.mbarriers)
-    if (m.addr == a) return &m;
-  return nullptr;
-}
-
 Mbarrier& bar_at(uint64_t* p, const char* what) {
   Block& b = *tl_block;
   const uintptr_t u = reinterpret_cast<uintptr_t>(p);
   if (u % 8 != 0) fault_in_fiber(std::string(what) + ": mbarrier address not 8-byte aligned");
   const uint32_t a = shared_address(p);
-  Mbarrier* m = find_bar(b, a);
+  Mbarrier* m = find_mbarrier(b, a);
   if (m == nullptr) fault_in_fiber(std::string(what) + " on shared " + hexa(a) + ", which no mbarrier.init set up");
   return *m;
 }
@@ -81,17 +75,11 @@ void advance(Mbarrier& m, bool waiting) {
 bool passed(const Mbarrier& m, unsigned parity) { return (m.phases & 1u) != (parity & 1u); }
 
 void arrive(Mbarrier& m, const char* what) {
-  if (m.pending == 0)
-    fault_in_fiber(std::string(what) + " on shared " + hexa(m.addr) + ": every arrival of the current phase is in (" +
-                   std::to_string(m.tx) + " transaction bytes pending)");
-  --m.pending;
-  const uint32_t before = m.phases;
-  advance(m, false);
   // an arrival that completes a phase is a scheduling point: the threads it releases may run
   // before the caller goes on (so that a buffer released too early is refilled before the
   // caller's pending reads)
   Block& b = *tl_block;
-  if (!b.flat && m.phases != before) {
+  if (mbarrier_arrive_on(m, what) && !b.flat) {
     b.current->state = FiberState::Ready;
     suspend(b);
   }
@@ -111,6 +99,22 @@ uint32_t swizzled(uint32_t addr, unsigned swizzle_bytes) {
   return addr ^ (((addr >> 7) & mask) << 4);
 }
 }  // namespace
+
+Mbarrier* find_mbarrier(Block& b, uint32_t a) {
+  for (Mbarrier& m : b.mbarriers)
+    if (m.addr == a) return &m;
+  return nullptr;
+}
+
+bool mbarrier_arrive_on(Mbarrier& m, const char* what) {
+  if (m.pending == 0)
+    fault_in_fiber(std::string(what) + " on shared " + hexa(m.addr) + ": every arrival of the current phase is in (" +
+                   std::to_string(m.tx) + " transaction bytes pending)");
+  --m.pending;
+  const uint32_t before = m.phases;
+  advance(m, false);
+  return m.phases != before;
+}
 
 uint32_t shared_address(const void* p) {
   const Block& b = *tl_block;
@@ -136,7 +140,7 @@ void mbarrier_init(uint64_t* p, unsigned count) {
   check_async(reinterpret_cast<uintptr_t>(p), 8, kAsyncBounds);
   if (count == 0 || count >= (1u << 20)) fault_in_fiber("mbarrier.init: count " + std::to_string(count) + " outside [1, 2^20)");
   const uint32_t a = shared_address(p);
-  Mbarrier* m = find_bar(b, a);
+  Mbarrier* m = find_mbarrier(b, a);
   if (m == nullptr) {
     b.mbarriers.emplace_back();
     m = &b.mbarriers.back();
@@ -169,7 +173,7 @@ bool release_mbarrier_waiters(Block& b) {
   bool any = false;
   for (Fiber& f : b.fibers) {
     if (f.state != FiberState::AtMbarrier) continue;
-    Mbarrier* m = find_bar(b, f.wait_bar);
+    Mbarrier* m = find_mbarrier(b, f.wait_bar);
     if (m == nullptr) continue;  // re-initialised away: a deadlock, reported below
     Fiber* const was = b.current;
     b.current = &f;  // a landing's checks name the waiting thread
@@ -228,10 +232,9 @@ const char* tma_encode(void* map128, const TmaSpec& s) {
   return "";
 }
 
-void tma_load(void* dst, const void* map128, const int32_t* c, uint64_t* bar) {
-  const TmaSpec& s = decode(map128).spec;
-  Mbarrier& m = bar_at(bar, "cp.async.bulk.tensor");
-  const uint32_t d0 = shared_address(dst);
+const TmaSpec& tma_spec(const void* map128) { return decode(map128).spec; }
+
+TmaCopy tma_box(const TmaSpec& s, const int32_t* c, uint32_t d0) {
   const uint32_t align = s.swizzle_bytes ? 8 * s.swizzle_bytes : 128;
   if (d0 % align != 0)
     fault_in_fiber("cp.async.bulk.tensor: shared destination " + hexa(d0) + " not " + std::to_string(align) +
@@ -269,10 +272,22 @@ void tma_load(void* dst, const void* map128, const int32_t* c, uint64_t* bar) {
     }
   }
   count_tma(*tl_block, reinterpret_cast<uintptr_t>(s.base), read);
-  copy.dst = static_cast<unsigned char*>(dst);
-  check_async(reinterpret_cast<uintptr_t>(dst), copy.bytes.size(), kAsyncBounds);  // written when it lands
+  return copy;
+}
+
+// In the block that owns m (the running one, or InBlock's).
+void tma_deliver(Mbarrier& m, TmaCopy copy) {
+  check_async(reinterpret_cast<uintptr_t>(copy.dst), copy.bytes.size(), kAsyncBounds);  // written when it lands
   m.inflight.push_back(std::move(copy));
   advance(m, false);
+}
+
+void tma_load(void* dst, const void* map128, const int32_t* c, uint64_t* bar) {
+  const TmaSpec& s = tma_spec(map128);
+  Mbarrier& m = bar_at(bar, "cp.async.bulk.tensor");
+  TmaCopy copy = tma_box(s, c, shared_address(dst));
+  copy.dst = static_cast<unsigned char*>(dst);
+  tma_deliver(m, std::move(copy));
 }
 
 }  // namespace mae_emu

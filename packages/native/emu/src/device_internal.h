@@ -12,7 +12,7 @@
 
 namespace mae_emu {
 
-enum class FiberState { Ready, AtBarrier, AtWarpSync, AtMbarrier, Done };
+enum class FiberState { Ready, AtBarrier, AtWarpSync, AtMbarrier, AtClusterBarrier, Done };
 
 // A cp.async copy a thread issued and has not waited for (device_async.cpp): the bytes were read
 // at the issue, they reach shared memory when the thread waits for their group.
@@ -119,6 +119,11 @@ struct Block {
     std::vector<float> v;      // [rows][16]
   };
   std::vector<WgmmaOperand> wg_operands;  // at most kWgmmaOperands
+  // the thread block cluster this block runs in (device_grid.cpp: its blocks run together on this
+  // OS thread, fibers interleaved), its rank there (%cluster_ctarank) and its own blockIdx
+  std::vector<Block*>* cluster = nullptr;
+  unsigned cluster_rank = 0;
+  uint3 block_idx{0, 0, 0};
   // performance counters, while counting (device_count.cpp)
   struct CountState* count = nullptr;
   // the first fault seen (the grid stops)
@@ -128,6 +133,16 @@ struct Block {
 
 extern thread_local Block* tl_block;
 
+// Makes another block of the running block's cluster the current one for the emulator's own
+// bookkeeping (a remote mbarrier arrival, a multicast copy landing there), and back.
+struct InBlock {
+  explicit InBlock(Block& b) : was(tl_block) { tl_block = &b; }
+  ~InBlock() { tl_block = was; }
+  InBlock(const InBlock&) = delete;
+  InBlock& operator=(const InBlock&) = delete;
+  Block* was;
+};
+
 // Performance counters (device_count.cpp; MAE_EMU_COUNT=FILE): a block's warps' accesses grouped
 // into warp-level requests, summed over the grid run and written as one JSON line at its end.
 bool counting();
@@ -135,6 +150,7 @@ void count_start(Block& b);  // at block start
 void count_access(Block& b, uintptr_t pc, uintptr_t a, size_t n, bool write, bool shared);
 void count_mma(Block& b);
 void count_end(Block& b);  // at block end
+void count_merge(Block& into, Block& from);  // a cluster's other blocks' counts, before count_finish
 void count_finish(Block& b, const char* kernel, dim3 grid, dim3 block, size_t smem);
 
 // Stacks (device_fiber.cpp).
@@ -190,6 +206,14 @@ inline void note_shared_write(Block& b, uintptr_t a, size_t n) {
 // (true if any), and the fault's words for threads left waiting when nothing else can run.
 bool release_mbarrier_waiters(Block& b);
 std::string mbarrier_deadlock(const Block& b);
+// The mbarrier at shared address a of block b (nullptr if none was initialised there); one arrival
+// on it (faults name `what`; true when the arrival completed its phase); the TMA box a copy reads
+// (`d0`: its shared destination address), counted as the running block's global load.
+Mbarrier* find_mbarrier(Block& b, uint32_t a);
+bool mbarrier_arrive_on(Mbarrier& m, const char* what);
+TmaCopy tma_box(const TmaSpec& s, const int32_t* c, uint32_t d0);
+const TmaSpec& tma_spec(const void* map128);
+void tma_deliver(Mbarrier& m, TmaCopy copy);
 // Whether asynchronous results arrive late (TMA copies land only when a thread waits on their
 // mbarrier, wgmma reads its operands at the issue) or early (copies land as soon as their phase's
 // arrivals are in, wgmma reads at the wait): the reverse schedules late, the others early, so that

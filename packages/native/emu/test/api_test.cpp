@@ -20,7 +20,8 @@ namespace {
 std::atomic<int> g_inject_fault{0};  // != 0: run_grid returns this error instead of running
 }
 
-cudaError_t mae_emu::run_grid(const char*, const std::function<void()>& body, dim3 grid, dim3 block, size_t, bool) {
+cudaError_t mae_emu::run_grid(const char*, const std::function<void()>& body, dim3 grid, dim3 block, size_t, bool,
+                              dim3) {
   if (g_inject_fault.load() != 0) return static_cast<cudaError_t>(g_inject_fault.load());
   const unsigned long long n = 1ull * grid.x * grid.y * grid.z * block.x * block.y * block.z;
   for (unsigned long long i = 0; i < n; ++i) body();

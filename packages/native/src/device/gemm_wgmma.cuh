@@ -9,30 +9,82 @@
 //   - each consumer waits for the stage, issues 4 wgmma m64n256k16 (one per 16 k) reading both
 //     operands from shared memory through descriptors (MN-major operands transposed), waits for
 //     them and releases the stage (its `empty` mbarrier, one arrival per consumer warp);
-//   - the epilogue runs out(bb, m, n, acc) on each accumulator inside the matrix.
+//   - the epilogue runs out(bb, m, n, acc) on each accumulator inside the matrix;
+//   - blocks run in thread block clusters of n = 1, 2 or 4 CTAs along m (grid y, padded to a
+//     multiple: mae_wg_cluster, mae_wg_grid_m; launched with MAE_LAUNCH_CLUSTER) whose CTAs share
+//     B's tile: it comes in MAE_WG_B_PARTS parts of 64 rows (K-major: a box of 64 k x 64 rows;
+//     MN-major: a box of 64 rows x 64 k), CTA r loading the parts p with p % n == r and multicasting
+//     each to every CTA of the cluster, so that a CTA reads from L2 its A tile and 1/n of B's (with
+//     n = 2, 128 + 128 rows per k tile: 128 FLOP per byte; n = 4: 170; alone: 85). A stage goes back
+//     to the producers when the consumer warps of every CTA have released it (each warp arrives on
+//     the `empty` mbarrier of every CTA: 8 x n arrivals), and no CTA exits while another may still
+//     reach its shared memory (barrier.cluster at the end; another after the mbarriers are
+//     initialised).
 // Out-of-range rows and k (edge tiles, k not a multiple of 64) arrive as zeros from TMA. Split-K
 // (mae_gemm_wgmma_split) writes f32 partials over slices of k, summed by gemm_async.cuh's
 // mae_gemm_split_reduce. Launch with MAE_WG_THREADS threads and MAE_WG_SMEM bytes of dynamic shared
 // memory; the launcher builds the tensor maps (mae_tma_map_3d: dims {contiguous, other, batch}, box
-// {64, rows}) and checks the operands as for gemm_async.cuh.
+// {64, rows}: MAE_WG_BM rows of A, MAE_WG_BN / MAE_WG_B_PARTS of B, 64 where MN-major) and checks the
+// operands as for gemm_async.cuh.
 #pragma once
+#include <cstdlib>
+#include <cstring>
+
 #include "hopper.cuh"
 
 constexpr int MAE_WG_BM = 128, MAE_WG_BN = 256, MAE_WG_BK = 64, MAE_WG_STAGES = 4, MAE_WG_THREADS = 384;
 constexpr unsigned MAE_WG_A_BYTES = MAE_WG_BM * MAE_WG_BK * 2, MAE_WG_B_BYTES = MAE_WG_BN * MAE_WG_BK * 2;
 constexpr unsigned MAE_WG_STAGE_BYTES = MAE_WG_A_BYTES + MAE_WG_B_BYTES;
 constexpr size_t MAE_WG_SMEM = size_t{MAE_WG_STAGES} * MAE_WG_STAGE_BYTES + 1024;  // + alignment slack
+constexpr int MAE_WG_B_PARTS = 4;  // B's tile in parts of 64 rows: clusters of 1, 2 or 4 CTAs
+constexpr unsigned MAE_WG_B_PART_BYTES = MAE_WG_B_BYTES / MAE_WG_B_PARTS;
+
+// Host side. The largest cluster the GEMMs may take: MAE_WG_CLUSTER = 1, 2 (the default) or 4; -1 for
+// another value.
+inline int mae_wg_cluster_limit() {
+  static const int limit = [] {
+    const char* e = std::getenv("MAE_WG_CLUSTER");
+    if (e == nullptr || *e == 0) return 2;
+    for (int c : {1, 2, 4})
+      if (std::strtol(e, nullptr, 10) == c && std::strlen(e) == 1) return c;
+    return -1;
+  }();
+  return limit;
+}
+inline int64_t mae_wg_pad(int64_t tiles, int64_t c) { return (tiles + c - 1) / c * c; }
+// The CTAs of a cluster for M rows: the largest power of two up to the limit whose padding of the m
+// tiles to a multiple of it adds at most an eighth (a padded block's rows all lie outside the
+// matrix); 1 for a single tile; -1 when MAE_WG_CLUSTER is invalid.
+inline int64_t mae_wg_cluster(int64_t M) {
+  const int64_t limit = mae_wg_cluster_limit(), tiles = (M + MAE_WG_BM - 1) / MAE_WG_BM;
+  if (limit < 1) return -1;
+  for (int64_t c = limit; c > 1; c /= 2)
+    if (tiles >= c && (mae_wg_pad(tiles, c) - tiles) * 8 <= tiles) return c;
+  return 1;
+}
+// The grid's y: the m tiles padded to whole clusters.
+inline int64_t mae_wg_grid_m(int64_t M, int64_t cluster) {
+  return mae_wg_pad((M + MAE_WG_BM - 1) / MAE_WG_BM, cluster);
+}
 
 namespace {
-// The producer: k tiles [kt0, kt1) of both operands into the ring.
+// A box of B into this CTA's ring (n == 1) or multicast to the n CTAs of the cluster.
+__device__ __forceinline__ void mae_wg_load_b(void* dst, const MaeTmaMap& tb, int c0, int c1, int bb, uint64_t* bar,
+                                              unsigned n) {
+  if (n == 1) mae_tma_load_3d(dst, &tb, c0, c1, bb, bar);
+  else mae_tma_load_3d_multicast(dst, &tb, c0, c1, bb, bar, static_cast<uint16_t>((1u << n) - 1));
+}
+
+// The producer: k tiles [kt0, kt1) of A and of this CTA's parts of B into the ring(s).
 template <bool ARow, bool BRow>
 __device__ __forceinline__ void mae_wg_produce(unsigned char* ring, uint64_t* full, uint64_t* empty,
                                                const MaeTmaMap& ta, const MaeTmaMap& tb, int bb, int m0, int n0,
                                                int64_t kt0, int64_t kt1) {
+  const unsigned rank = mae_cluster_ctarank(), n = mae_cluster_nctarank();
   for (int64_t i = 0; i < kt1 - kt0; ++i) {
     const int s = static_cast<int>(i % MAE_WG_STAGES);
     if (i >= MAE_WG_STAGES) mae_mbar_wait(&empty[s], static_cast<unsigned>((i / MAE_WG_STAGES - 1) & 1));
-    mae_mbar_arrive_expect_tx(&full[s], MAE_WG_STAGE_BYTES);
+    mae_mbar_arrive_expect_tx(&full[s], MAE_WG_STAGE_BYTES);  // A and all of B, whichever CTA loads it
     unsigned char* const as = ring + s * MAE_WG_STAGE_BYTES;
     unsigned char* const bs = as + MAE_WG_A_BYTES;
     const int k = static_cast<int>((kt0 + i) * MAE_WG_BK);
@@ -41,10 +93,15 @@ __device__ __forceinline__ void mae_wg_produce(unsigned char* ring, uint64_t* fu
     } else {
       mae_tma_load_3d(as, &ta, k, m0, bb, &full[s]);
     }
-    if (BRow) {
-      for (int h = 0; h < MAE_WG_BN / 64; ++h) mae_tma_load_3d(bs + h * 8192, &tb, n0 + 64 * h, k, bb, &full[s]);
-    } else {
-      mae_tma_load_3d(bs, &tb, k, n0, bb, &full[s]);
+    for (unsigned p = rank; p < MAE_WG_B_PARTS; p += n) {
+      unsigned char* const part = bs + p * MAE_WG_B_PART_BYTES;
+      const int r0 = n0 + static_cast<int>(p) * (MAE_WG_BN / MAE_WG_B_PARTS);
+      if (BRow) {
+        for (int h = 0; h < MAE_WG_BN / MAE_WG_B_PARTS / 64; ++h)
+          mae_wg_load_b(part + h * 8192, tb, r0 + 64 * h, k, bb, &full[s], n);
+      } else {
+        mae_wg_load_b(part, tb, k, r0, bb, &full[s], n);
+      }
     }
   }
 }
@@ -56,10 +113,11 @@ template <bool Row> __device__ __forceinline__ uint64_t mae_wg_desc(const unsign
   return Row ? mae_wgmma_desc(tile + ks * 2048, 8192, 1024, 1) : mae_wgmma_desc(tile + ks * 32, 16, 1024, 1);
 }
 
-// A consumer warpgroup (c = 0, 1: rows 64 c of the tile): the product over k tiles [0, nk) into d.
+// A consumer warpgroup (c = 0, 1: rows 64 c of the tile): the product over k tiles [0, nk) into d,
+// each stage released to the producers of the cluster's n CTAs.
 template <bool ARow, bool BRow>
 __device__ __forceinline__ void mae_wg_consume(float (&d)[128], const unsigned char* ring, uint64_t* full,
-                                               uint64_t* empty, int c, int64_t nk) {
+                                               uint64_t* empty, int c, int64_t nk, unsigned n) {
   if (nk == 0) {  // no k: the product is zero (otherwise the first wgmma ignores d: scale-d 0)
 #pragma unroll
     for (int i = 0; i < 128; ++i) d[i] = 0.f;
@@ -79,7 +137,8 @@ __device__ __forceinline__ void mae_wg_consume(float (&d)[128], const unsigned c
     // warpgroup keeps the tensor cores busy meanwhile.)
     mae_wgmma_wait<0>(d);
     __syncwarp();
-    if ((threadIdx.x & 31) == 0) mae_mbar_arrive(&empty[s]);
+    if ((threadIdx.x & 31) == 0)
+      for (unsigned r = 0; r < n; ++r) mae_mbar_arrive_cluster(&empty[s], r);
   }
 }
 
@@ -94,27 +153,29 @@ __device__ __forceinline__ void mae_gemm_wgmma_block(int64_t M, int64_t N, const
   MAE_SHARED_ALIGNED(8, uint64_t, mae_wg_empty, [MAE_WG_STAGES]);
   unsigned char* const ring = mae_wg_smem + ((1024u - (mae_smem_u32(mae_wg_smem) & 1023u)) & 1023u);
   const int wg = threadIdx.x / 128;
+  const unsigned ctas = mae_cluster_nctarank();
   if (threadIdx.x == 0) {
     for (int s = 0; s < MAE_WG_STAGES; ++s) {
       mae_mbar_init(&mae_wg_full[s], 1);
-      mae_mbar_init(&mae_wg_empty[s], 8);  // one arrival per consumer warp
+      mae_mbar_init(&mae_wg_empty[s], 8 * ctas);  // one arrival per consumer warp of each CTA
     }
     mae_mbar_fence_init();
   }
-  __syncthreads();
+  mae_cluster_sync();  // every CTA's mbarriers initialised before any copy or arrival reaches them
   if (wg == 0) {
     if (threadIdx.x == 0) mae_wg_produce<ARow, BRow>(ring, mae_wg_full, mae_wg_empty, ta, tb, bb, m0, n0, kt0, kt1);
-    return;
-  }
-  float d[128];
-  mae_wg_consume<ARow, BRow>(d, ring, mae_wg_full, mae_wg_empty, wg - 1, kt1 - kt0);
-  const int lane = threadIdx.x & 31, w = (threadIdx.x >> 5) & 3, g = lane >> 2, q = lane & 3;
-  const int64_t r0 = m0 + 64 * (wg - 1) + 16 * w + g;
+  } else {
+    float d[128];
+    mae_wg_consume<ARow, BRow>(d, ring, mae_wg_full, mae_wg_empty, wg - 1, kt1 - kt0, ctas);
+    const int lane = threadIdx.x & 31, w = (threadIdx.x >> 5) & 3, g = lane >> 2, q = lane & 3;
+    const int64_t r0 = m0 + 64 * (wg - 1) + 16 * w + g;
 #pragma unroll
-  for (int i = 0; i < 128; ++i) {
-    const int64_t m = r0 + 8 * ((i & 3) >> 1), n = n0 + 8 * (i >> 2) + 2 * q + (i & 1);
-    if (m < M && n < N) sink(m, n, d[i]);
+    for (int i = 0; i < 128; ++i) {
+      const int64_t m = r0 + 8 * ((i & 3) >> 1), n = n0 + 8 * (i >> 2) + 2 * q + (i & 1);
+      if (m < M && n < N) sink(m, n, d[i]);
+    }
   }
+  mae_cluster_sync();  // no CTA exits while another may still arrive on its mbarriers
 }
 
 // The whole product: block (x, y, z) computes tile (n tile x, m tile y) of sample z.

@@ -5,7 +5,10 @@
 //   - MaeTmaMap, a CUtensorMap's 128 bytes, encoded on the host (mae_tma_map: the driver's
 //     cuTensorMapEncodeTiled, or the emulator's), passed to kernels as a __grid_constant__ parameter;
 //   - mbarriers in shared memory: init, arrive, arrive.expect_tx, wait on a phase's parity;
-//   - TMA tile loads (cp.async.bulk.tensor.3d) completing transactions on an mbarrier;
+//   - TMA tile loads (cp.async.bulk.tensor.3d) completing transactions on an mbarrier, also
+//     multicast to the CTAs of a thread block cluster;
+//   - clusters: the CTA's rank and the cluster's size, barrier.cluster, an mbarrier arrival on the
+//     same barrier in another CTA of the cluster (mapa);
 //   - wgmma: the shared-memory matrix descriptor, fence / commit_group / wait_group, and
 //     mma_async m64n256k16 (bf16 operands from shared memory, f32 accumulators).
 #pragma once
@@ -100,6 +103,81 @@ __device__ __forceinline__ void mae_tma_load_3d(void* dst, const MaeTmaMap* map,
           "r"(mae_smem_u32(dst)),
       "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(mae_smem_u32(bar))
       : "memory");
+#elif defined(__CUDA_ARCH__)
+  __trap();
+#endif
+}
+
+// The box of mae_tma_load_3d, read once and written at dst's shared address in every CTA of the
+// cluster that `mask` names, completing transactions on the mbarrier at bar's address in each.
+__device__ __forceinline__ void mae_tma_load_3d_multicast(void* dst, const MaeTmaMap* map, int c0, int c1, int c2,
+                                                          uint64_t* bar, uint16_t mask) {
+#if defined(MAE_CUDA_EMULATOR)
+  const int32_t c[3] = {c0, c1, c2};
+  mae_emu::tma_load_multicast(dst, map, c, bar, mask);
+#elif defined(MAE_SM90A)
+  asm volatile(
+      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster"
+      " [%0], [%1, {%2, %3, %4}], [%5], %6;\n" ::"r"(mae_smem_u32(dst)),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(mae_smem_u32(bar)), "h"(mask)
+      : "memory");
+#elif defined(__CUDA_ARCH__)
+  __trap();
+#endif
+}
+
+// This CTA's rank in its cluster (%cluster_ctarank) and the cluster's CTAs (%cluster_nctarank); a
+// launch without clusters is a cluster of one.
+__device__ __forceinline__ unsigned mae_cluster_ctarank() {
+#if defined(MAE_CUDA_EMULATOR)
+  return mae_emu::cluster_ctarank();
+#elif defined(MAE_SM90A)
+  unsigned r;
+  asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(r));
+  return r;
+#elif defined(__CUDA_ARCH__)
+  __trap();
+  return 0;
+#else
+  return 0;
+#endif
+}
+
+__device__ __forceinline__ unsigned mae_cluster_nctarank() {
+#if defined(MAE_CUDA_EMULATOR)
+  return mae_emu::cluster_nctarank();
+#elif defined(MAE_SM90A)
+  unsigned n;
+  asm volatile("mov.u32 %0, %%cluster_nctarank;\n" : "=r"(n));
+  return n;
+#elif defined(__CUDA_ARCH__)
+  __trap();
+  return 1;
+#else
+  return 1;
+#endif
+}
+
+// barrier.cluster: every (non-exited) thread of the cluster arrives (release) and waits (acquire).
+__device__ __forceinline__ void mae_cluster_sync() {
+#if defined(MAE_CUDA_EMULATOR)
+  mae_emu::cluster_sync();
+#elif defined(MAE_SM90A)
+  asm volatile("barrier.cluster.arrive.release;\nbarrier.cluster.wait.acquire;\n" ::: "memory");
+#elif defined(__CUDA_ARCH__)
+  __trap();
+#endif
+}
+
+// One arrival (release, cluster scope) on the mbarrier at bar's shared address in CTA `cta` of the
+// cluster (this CTA's own when cta is its rank).
+__device__ __forceinline__ void mae_mbar_arrive_cluster(uint64_t* bar, unsigned cta) {
+#if defined(MAE_CUDA_EMULATOR)
+  mae_emu::mbarrier_arrive_cluster(bar, cta);
+#elif defined(MAE_SM90A)
+  uint32_t remote;
+  asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(mae_smem_u32(bar)), "r"(cta));
+  asm volatile("mbarrier.arrive.release.cluster.shared::cluster.b64 _, [%0];\n" ::"r"(remote) : "memory");
 #elif defined(__CUDA_ARCH__)
   __trap();
 #endif

@@ -5,6 +5,9 @@
 //   MAE_LAUNCH_FLAT(kernel, grid, block, smem, stream, args...)  the same, for a kernel with no
 //       __syncthreads and no warp collective: the emulator runs its threads as plain calls, without
 //       fibers (and faults if one reaches a barrier)
+//   MAE_LAUNCH_CLUSTER(kernel, cluster, grid, block, smem, stream, args...)  in thread block
+//       clusters of shape `cluster` (cudaLaunchKernelEx with cudaLaunchAttributeClusterDimension;
+//       the emulator runs each cluster's blocks together)
 //   MAE_SHARED(type, name, dims)                              __shared__ type name dims;
 //   MAE_SHARED_ALIGNED(align, type, name, dims)               __shared__ __align__(align) type name dims;
 //   MAE_DYNAMIC_SHARED(align, type, name)                     extern __shared__ __align__(align) type name[];
@@ -17,6 +20,26 @@
 #define MAE_LAUNCH(kernel, grid, block, smem, stream, ...) kernel<<<(grid), (block), (smem), (stream)>>>(__VA_ARGS__)
 #define MAE_LAUNCH_FLAT(kernel, grid, block, smem, stream, ...) \
   kernel<<<(grid), (block), (smem), (stream)>>>(__VA_ARGS__)
+#include <utility>
+template <typename... P, typename... A>
+inline cudaError_t mae_launch_cluster(void (*kernel)(P...), dim3 cluster, dim3 grid, dim3 block, size_t smem,
+                                      cudaStream_t stream, A&&... args) {
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeClusterDimension;
+  attr[0].val.clusterDim.x = cluster.x;
+  attr[0].val.clusterDim.y = cluster.y;
+  attr[0].val.clusterDim.z = cluster.z;
+  cudaLaunchConfig_t cfg{};
+  cfg.gridDim = grid;
+  cfg.blockDim = block;
+  cfg.dynamicSmemBytes = smem;
+  cfg.stream = stream;
+  cfg.attrs = attr;
+  cfg.numAttrs = 1;
+  return cudaLaunchKernelEx(&cfg, kernel, std::forward<A>(args)...);
+}
+#define MAE_LAUNCH_CLUSTER(kernel, cluster, grid, block, smem, stream, ...) \
+  mae_launch_cluster(kernel, dim3(cluster), dim3(grid), dim3(block), (smem), (stream), __VA_ARGS__)
 #define MAE_SHARED(type, name, dims) __shared__ type name dims
 #define MAE_SHARED_ALIGNED(align, type, name, dims) __shared__ __align__(align) type name dims
 #define MAE_DYNAMIC_SHARED(align, type, name) extern __shared__ __align__(align) type name[]

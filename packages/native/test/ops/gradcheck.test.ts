@@ -118,6 +118,21 @@ describe('finite-difference gradient checks (f64, CPU)', () => {
     assertGrad('dbias', db, numericGrad(bias, fwd));
   });
 
+  it("linear_gelu_dx_backward: an MLP's second layer, dpre through its GELU input", () => {
+    // y = gelu(pre) w^T + b (w [K, N]): d(sum(g * y))/d pre = (g w) gelu'(pre), in one fused GEMM
+    const [M, N, K] = [5, 7, 3];
+    const [pre, w, bias, g] = [t64([M, N], -3, 3), t64([K, N]), t64([K]), t64([M, K])];
+    const [act, y] = [empty([M, N]), empty([M, K])];
+    const fwd = () => {
+      ops.gelu_forward(act.view([M * N]), pre.view([M * N]));
+      ops.linear_forward(y, act, w, bias);
+      return dot(g, y);
+    };
+    const dpre = empty([M, N]);
+    ops.linear_gelu_dx_backward(dpre, g, w, pre);
+    assertGrad('dpre', dpre, numericGrad(pre, fwd));
+  });
+
   it('linear_residual_forward: the residual passes the gradient through', () => {
     const [M, N, K] = [3, 4, 2];
     const [x, w, bias, r, g] = [t64([M, K]), t64([N, K]), t64([N]), t64([M, N]), t64([M, N])];
