@@ -37,13 +37,14 @@ describe('generateAll', () => {
   it('gives every transpose of a bf16 GEMM the sm_90a kernels with TMA maps along the contiguous axis', () => {
     const cu = a['ops_cuda.cu']!;
     // matmul_{nt,nn,tn,tt}: A [BT, M, K] or [BT, K, M], B [BT, N, K] or [BT, K, N]; an operand
-    // contiguous along k comes as boxes of 64 k x its tile's rows, one contiguous along its rows as
-    // boxes of 64 rows x 64 k
+    // contiguous along k comes as boxes of 64 k x its tile's rows (B's in parts, shared by the CTAs
+    // of a cluster), one contiguous along its rows as boxes of 64 rows x 64 k
+    const [A, B] = ['MAE_WG_BM', 'MAE_WG_BN / MAE_WG_B_PARTS'];
     const cases = [
-      ['matmul_nt', 'false, false', '(K), (uint64_t)(M)', '128', '(K), (uint64_t)(N)', '256'],
-      ['matmul_nn', 'false, true', '(K), (uint64_t)(M)', '128', '(N), (uint64_t)(K)', '64'],
+      ['matmul_nt', 'false, false', '(K), (uint64_t)(M)', A, '(K), (uint64_t)(N)', B],
+      ['matmul_nn', 'false, true', '(K), (uint64_t)(M)', A, '(N), (uint64_t)(K)', '64'],
       ['matmul_tn', 'true, true', '(M), (uint64_t)(K)', '64', '(N), (uint64_t)(K)', '64'],
-      ['matmul_tt', 'true, false', '(M), (uint64_t)(K)', '64', '(K), (uint64_t)(N)', '256'],
+      ['matmul_tt', 'true, false', '(M), (uint64_t)(K)', '64', '(K), (uint64_t)(N)', B],
     ] as const;
     for (const [name, flags, adims, abox, bdims, bbox] of cases) {
       const kernel = cu.slice(cu.indexOf(`${name}_cuda_bf16_k0_wgmma(`));
@@ -56,6 +57,13 @@ describe('generateAll', () => {
       assert.ok(
         launcher.includes(`mae_tma_map_3d(&_tb, b_k, (uint64_t)${bdims}, (uint64_t)(BT), 64, ${bbox}, OP)`),
         `${name} B map`,
+      );
+      assert.ok(
+        launcher.includes('const int64_t _wcl = mae_wg_cluster(_M);') &&
+          launcher.includes(
+            `MAE_LAUNCH_CLUSTER(${name}_cuda_bf16_k0_wgmma, dim3(1, (unsigned)_wcl, 1), dim3((unsigned)(((_N + 255) / 256)), (unsigned)mae_wg_grid_m(_M, _wcl), `,
+          ),
+        `${name}: launched in clusters along m, the grid padded to whole clusters`,
       );
     }
   });
@@ -179,7 +187,7 @@ describe('generateAll', () => {
       ),
     );
     const asyncKernels = [...cu.matchAll(/__global__ void __launch_bounds__\(\d+, 1\) (\w+_async)\(/g)];
-    assert.equal(asyncKernels.length, 14, 'the 7 bf16 GEMM ops, two tiles each');
+    assert.equal(asyncKernels.length, 16, 'the 8 bf16 GEMM ops, two tiles each');
     assert.ok(!cu.includes('f32_k0_mma'), 'no f32 tensor-core kernels');
   });
   it('launches barrier-free only kernels with no barrier or warp collective (MAE_LAUNCH_FLAT)', () => {
