@@ -200,8 +200,11 @@ export function emitMmaSplitKernels(g: GemmCtx, c: Contraction, name: string, cf
   });
 }
 
-/** The sm_90a wgmma GEMM's tile (gemm_wgmma.cuh: MAE_WG_*), and split-K's least k tiles per slice. */
-export const WGMMA = { BM: 128, BN: 256, BK: 64, THREADS: 384, MIN_TILES: 4 } as const;
+/**
+ * The sm_90a wgmma GEMM's tile width and depth and its threads (gemm_wgmma.cuh: MAE_WG_*; the rows
+ * and the grid's y come from there, mae_wg_grid_m), and split-K's least k tiles per slice.
+ */
+export const WGMMA = { BN: 256, BK: 64, THREADS: 384, MIN_TILES: 4 } as const;
 const TMA_PARAMS = 'const __grid_constant__ MaeTmaMap _ta, const __grid_constant__ MaeTmaMap _tb';
 
 /**

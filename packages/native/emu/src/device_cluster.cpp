@@ -67,7 +67,7 @@ void mbarrier_arrive_cluster(uint64_t* bar, unsigned cta) {
   if (reinterpret_cast<uintptr_t>(bar) % 8 != 0) fault_in_fiber(std::string(what) + ": address not 8-byte aligned");
   Block& t = member(cta, what);
   Mbarrier& m = remote_bar(t, shared_address(bar), cta, what);
-  if (m.pending == 0)
+  if (m.pending == 0)  // checked here, so that the fault names this thread (not one of CTA cta's)
     fault_in_fiber(std::string(what) + " on CTA " + std::to_string(cta) +
                    ": every arrival of the current phase is in (an arrival too many)");
   bool completed = false;

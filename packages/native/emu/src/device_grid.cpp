@@ -1,6 +1,7 @@
-// device_grid.cpp: runs a launched grid on the calling OS thread: block after block, each CUDA
-// thread of a block a fiber that runs until it reaches a scheduling point (__syncthreads, a warp
-// collective) or ends. The scheduler resumes the ready fibers in the chosen order, releases a warp
+// device_grid.cpp: runs a launched grid on the calling OS thread: block after block (or cluster
+// after cluster, a cluster's blocks together, their fibers interleaved), each CUDA thread of a
+// block a fiber that runs until it reaches a scheduling point (__syncthreads, a warp collective,
+// barrier.cluster) or ends. The scheduler resumes the ready fibers in the chosen order, releases a warp
 // when all its live lanes wait at a warp collective and the block when all its live threads wait
 // at __syncthreads, and reports what CUDA leaves undefined: a barrier some threads exited before,
 // lanes of one warp split between a warp collective and a block barrier. Orders (MAE_EMU_SCHEDULE):
@@ -453,7 +454,6 @@ cudaError_t run_grid(const char* name, const std::function<void()>& body, dim3 g
     }
   }
   for (unsigned r = 1; r < cs; ++r) count_merge(blocks[0], blocks[r]);
-  tl_block = &blocks[0];
   count_finish(blocks[0], name, grid, block, smem);
   for (Block& b : blocks) teardown_block(b);
   tl_block = outer;

@@ -1,6 +1,6 @@
 // device_internal.h: the emulator's device-side state shared by its .cpp files: fibers (one per
 // CUDA thread, on their own stacks), the block being run (its fibers, shared memory, warp exchange
-// areas) and the scheduling orders. One OS thread runs one block at a time.
+// areas) and the scheduling orders. One OS thread runs one block, or one cluster's blocks, at a time.
 #pragma once
 #include <cstddef>
 #include <cstdint>

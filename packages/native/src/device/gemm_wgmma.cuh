@@ -38,6 +38,7 @@ constexpr unsigned MAE_WG_STAGE_BYTES = MAE_WG_A_BYTES + MAE_WG_B_BYTES;
 constexpr size_t MAE_WG_SMEM = size_t{MAE_WG_STAGES} * MAE_WG_STAGE_BYTES + 1024;  // + alignment slack
 constexpr int MAE_WG_B_PARTS = 4;  // B's tile in parts of 64 rows: clusters of 1, 2 or 4 CTAs
 constexpr unsigned MAE_WG_B_PART_BYTES = MAE_WG_B_BYTES / MAE_WG_B_PARTS;
+static_assert(MAE_WG_BN / MAE_WG_B_PARTS == 64, "a part of B is one TMA box in either layout");
 
 // Host side. The largest cluster the GEMMs may take: MAE_WG_CLUSTER = 1, 2 (the default) or 4; -1 for
 // another value.
@@ -45,9 +46,7 @@ inline int mae_wg_cluster_limit() {
   static const int limit = [] {
     const char* e = std::getenv("MAE_WG_CLUSTER");
     if (e == nullptr || *e == 0) return 2;
-    for (int c : {1, 2, 4})
-      if (std::strtol(e, nullptr, 10) == c && std::strlen(e) == 1) return c;
-    return -1;
+    return !std::strcmp(e, "1") ? 1 : !std::strcmp(e, "2") ? 2 : !std::strcmp(e, "4") ? 4 : -1;
   }();
   return limit;
 }
@@ -95,13 +94,9 @@ __device__ __forceinline__ void mae_wg_produce(unsigned char* ring, uint64_t* fu
     }
     for (unsigned p = rank; p < MAE_WG_B_PARTS; p += n) {
       unsigned char* const part = bs + p * MAE_WG_B_PART_BYTES;
-      const int r0 = n0 + static_cast<int>(p) * (MAE_WG_BN / MAE_WG_B_PARTS);
-      if (BRow) {
-        for (int h = 0; h < MAE_WG_BN / MAE_WG_B_PARTS / 64; ++h)
-          mae_wg_load_b(part + h * 8192, tb, r0 + 64 * h, k, bb, &full[s], n);
-      } else {
-        mae_wg_load_b(part, tb, k, r0, bb, &full[s], n);
-      }
+      const int r0 = n0 + 64 * static_cast<int>(p);
+      if (BRow) mae_wg_load_b(part, tb, r0, k, bb, &full[s], n);
+      else mae_wg_load_b(part, tb, k, r0, bb, &full[s], n);
     }
   }
 }
