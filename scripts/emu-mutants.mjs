@@ -300,19 +300,18 @@ const MUTANTS = [
   {
     name: 'colsplit-join-last',
     file: COLSPLIT,
-    find: 'for (int64_t _z = 1; _z < _S; ++_z)',
-    replace: 'for (int64_t _z = 1; _z + 1 < _S; ++_z)',
+    find: 'for (int _w = 1; _w < ${JOIN_WARPS}; ++_w)',
+    replace: 'for (int _w = 1; _w + 1 < ${JOIN_WARPS}; ++_w)',
     ops: OPS.colsplit,
-    what: "column reductions split across blocks: the join leaves out the last slice's partials",
+    what: "column reductions split across blocks: the join leaves out its last warp's slices",
   },
   {
     name: 'flash-fragment-b-swap',
     file: FLASH_COMMON,
-    find: 'b[0] = *reinterpret_cast<const uint32_t*>(p);\n  b[1] = *reinterpret_cast<const uint32_t*>(p + 8);',
-    replace:
-      'b[0] = *reinterpret_cast<const uint32_t*>(p + 8);\n  b[1] = *reinterpret_cast<const uint32_t*>(p);',
+    find: 'k0 + ((l >> 3) & 1) * 8',
+    replace: 'k0 + (((l >> 3) & 1) ^ 1) * 8',
     ops: OPS.attnFwd,
-    what: 'flash (tensor cores): the two B fragment registers of mae_fa_b swapped (k 0-7 <-> k 8-15)',
+    what: 'flash (tensor cores): the two B fragment registers of mae_fa_b2 swapped (k 0-7 <-> k 8-15)',
   },
   {
     name: 'flash-fwd-tail-mask',
@@ -325,10 +324,10 @@ const MUTANTS = [
   {
     name: 'flash-stage-stride',
     file: FLASH_COMMON,
-    find: 's[r * (E + 8) + c] = ',
-    replace: 's[r * (E + 4) + c] = ',
+    find: 'mae_st16(s + r * (E + 8) + c, v);',
+    replace: 'mae_st16(s + r * (E + 8) + (c ^ 8), v);',
     ops: OPS.attnFwd,
-    what: 'flash staging: shared rows written E + 4 apart while the fragment loads read E + 8 (LD)',
+    what: 'flash staging: each 16-byte chunk stored 8 columns off its place in the row',
   },
   {
     name: 'gemm-stage-row-walk',

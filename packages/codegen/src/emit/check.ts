@@ -69,8 +69,11 @@ const EXTRA: Record<string, Record<string, number>[]> = {
   linear_gelu_dx: GEMM_ALIGNED,
   // LayerNorm's dweight and dbias over 300 rows: the column reductions split into 9 slices of rows
   layernorm: [{ M: 300, N: 40 }],
+  layernorm_residual: [{ M: 300, N: 40 }],
+  // head size 32 takes two 16-row tiles a warp: 150 tokens are a full and a partial CTA of 128 rows
   attention: [
     { N: 3, T: 50, H: 2, E: 32 },
+    { N: 2, T: 150, H: 1, E: 32 },
     { N: 2, T: 197, H: 3, E: 80 },
     { N: 1, T: 7, H: 1, E: 128 },
     { N: 2, T: 65, H: 1, E: 64 },

@@ -13,13 +13,25 @@ import type { CudaTemplateOut, TemplateCtx } from './templates.js';
 export const FLASH_HEAD_SIZES = [32, 64, 80, 128] as const;
 const THREADS = 128;
 
-/** Query rows per step of the dK/dV kernel: fewer for wide heads, keeping the accumulators in registers. */
-const dkdvRows = (E: number) => (E > 80 ? 32 : 64);
+/**
+ * The tile shapes by head size E: wm, 16-row tiles per warp (two for narrow heads, where each K or
+ * V fragment then feeds two MMAs: half the shared-memory reads per MMA; one where the accumulators
+ * would not fit in registers), so 64 wm rows (queries, or keys for dK/dV) per CTA; the forward's key
+ * tile `bn`; the dK/dV kernel's query tile `bq` (fewer rows for wide heads or two tiles a warp,
+ * keeping the accumulators in registers); the dQ kernel's key tile `bk`.
+ */
+export function flashTiles(E: number) {
+  const wm = E <= 32 ? 2 : 1;
+  return { wm, rows: 64 * wm, bn: 64, bq: E > 80 || wm === 2 ? 32 : 64, bk: wm === 2 ? 32 : 64 };
+}
 const ld = (E: number) => E + 8;
 export const flashSmem = {
-  forward: (E: number) => (64 + 2 * 64) * ld(E) * 2,
-  dkdv: (E: number) => (2 * 64 + 2 * dkdvRows(E)) * ld(E) * 2 + 2 * dkdvRows(E) * 4,
-  dq: (E: number) => 4 * 64 * ld(E) * 2,
+  forward: (E: number) => (flashTiles(E).rows + 2 * flashTiles(E).bn) * ld(E) * 2,
+  dkdv: (E: number) => {
+    const { rows, bq } = flashTiles(E);
+    return (2 * rows + 2 * bq) * ld(E) * 2 + 2 * bq * 4;
+  },
+  dq: (E: number) => (2 * flashTiles(E).rows + 2 * flashTiles(E).bk) * ld(E) * 2,
 };
 
 export const CUDA_FLASH_SHARED = {
@@ -61,10 +73,16 @@ function dispatch(
     '  if (N > 0 && T > 0 && H > 0) {',
     '    const int64_t _zmax = mae_max_grid_z(device);',
     '    const unsigned _gz = (unsigned)(N < _zmax ? N : _zmax);',
-    '    const dim3 _tiles((unsigned)((T + 63) / 64), (unsigned)H, _gz), _rows((unsigned)T, (unsigned)H, _gz);',
+    '    const dim3 _rows((unsigned)T, (unsigned)H, _gz);',
     ...flashLayout(ctx, '_ly', '    '),
     '    switch (E) {',
-    ...cases.flatMap((c) => [`    case ${c.E}: {`, ...c.body, '      break;', '    }']),
+    ...cases.flatMap((c) => [
+      `    case ${c.E}: {`,
+      `      const dim3 _tiles((unsigned)((T + ${flashTiles(c.E).rows - 1}) / ${flashTiles(c.E).rows}), (unsigned)H, _gz);`,
+      ...c.body,
+      '      break;',
+      '    }',
+    ]),
     '    default: {',
     ...fallback,
     '    }',
@@ -80,7 +98,8 @@ export function cudaFlashForward(ctx: TemplateCtx<CudaRenderer>, prefix: string)
   const kernels: string[] = [];
   const cases = FLASH_HEAD_SIZES.map((E) => {
     const name = `${prefix}_e${E}`;
-    kernels.push(wrapper(ctx, 'forward', name, `mae_fa_forward<${TS}, ${E}, 64>`));
+    const { wm, bn } = flashTiles(E);
+    kernels.push(wrapper(ctx, 'forward', name, `mae_fa_forward<${TS}, ${E}, ${bn}, ${wm}>`));
     return { E, body: launch(ctx, name, '_tiles', String(flashSmem.forward(E))) };
   });
   const simt = `${prefix}_simt`;
@@ -95,8 +114,9 @@ export function cudaFlashBackward(ctx: TemplateCtx<CudaRenderer>, prefix: string
   const kernels: string[] = [];
   const cases = FLASH_HEAD_SIZES.map((E) => {
     const [kv, q] = [`${prefix}_dkdv_e${E}`, `${prefix}_dq_e${E}`];
-    kernels.push(wrapper(ctx, 'backward', kv, `mae_fa_dkdv<${TS}, ${E}, ${dkdvRows(E)}>`));
-    kernels.push(wrapper(ctx, 'backward', q, `mae_fa_dq<${TS}, ${E}, 64>`));
+    const { wm, bq, bk } = flashTiles(E);
+    kernels.push(wrapper(ctx, 'backward', kv, `mae_fa_dkdv<${TS}, ${E}, ${bq}, ${wm}>`));
+    kernels.push(wrapper(ctx, 'backward', q, `mae_fa_dq<${TS}, ${E}, ${bk}, ${wm}>`));
     return {
       E,
       body: [

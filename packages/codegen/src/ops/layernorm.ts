@@ -1,8 +1,8 @@
 // layernorm.ts: LayerNorm over the last axis (biased variance, eps a parameter) and its backward.
 // Statistics (mean, rstd) are kept in the accumulation type (f32, or f64 for f64).
-import { loop, rsqrt, sum } from '../ir/expr.js';
+import { type Ex, loop, rsqrt, sum } from '../ir/expr.js';
 import { op } from '../ir/op.js';
-import { assign } from '../ir/tensor.js';
+import { assign, type TensorDecl } from '../ir/tensor.js';
 import { FLOATS } from './elementwise.js';
 
 export const layernorm_forward = op(
@@ -42,6 +42,31 @@ export const layernorm_forward = op(
     ];
   });
 
+/** LayerNorm's backward from its saved statistics: dx (plus `dres` when given), dweight, dbias. */
+type Rows = TensorDecl<readonly ['M', 'N']>;
+type Cols = TensorDecl<readonly ['N']>;
+type Stats = TensorDecl<readonly ['M']>;
+
+function backwardBody(
+  t: { dx: Rows; dweight: Cols; dbias: Cols; dout: Rows; x: Rows; weight: Cols; mean: Stats; rstd: Stats },
+  { M, N }: { M: Ex; N: Ex },
+  dres?: Rows,
+) {
+  const { dx, dweight, dbias, dout, x, weight, mean, rstd } = t;
+  const [m, n, k] = [loop('m', M), loop('n', N), loop('k', N)];
+  const xhat = (i: typeof m, j: typeof m) => x.at(i, j).sub(mean.at(i)).mul(rstd.at(i));
+  const g = (i: typeof m, j: typeof m) => dout.at(i, j).mul(weight.at(j));
+  const meanG = sum([k], g(m, k)).div(N);
+  const meanGX = sum([k], g(m, k).mul(xhat(m, k))).div(N);
+  const [j, i] = [loop('j', N), loop('i', M)];
+  const d = rstd.at(m).mul(g(m, n).sub(meanG).sub(xhat(m, n).mul(meanGX)));
+  return [
+    assign(dx, [m, n], dres ? dres.at(m, n).add(d) : d),
+    assign(dweight, [j], sum([i], dout.at(i, j).mul(xhat(i, j)))),
+    assign(dbias, [j], sum([i], dout.at(i, j))),
+  ];
+}
+
 export const layernorm_backward = op(
   'layernorm_backward',
   'dx, dweight, dbias of layernorm_forward from dout and the saved mean/rstd',
@@ -56,16 +81,22 @@ export const layernorm_backward = op(
   .input('mean', 'acc:$T', ['M'])
   .input('rstd', 'acc:$T', ['M'])
   .cudaHints({ threads: 256 })
-  .define(({ dx, dweight, dbias, dout, x, weight, mean, rstd }, { M, N }) => {
-    const [m, n, k] = [loop('m', M), loop('n', N), loop('k', N)];
-    const xhat = (i: typeof m, j: typeof m) => x.at(i, j).sub(mean.at(i)).mul(rstd.at(i));
-    const g = (i: typeof m, j: typeof m) => dout.at(i, j).mul(weight.at(j));
-    const meanG = sum([k], g(m, k)).div(N);
-    const meanGX = sum([k], g(m, k).mul(xhat(m, k))).div(N);
-    const [j, i] = [loop('j', N), loop('i', M)];
-    return [
-      assign(dx, [m, n], rstd.at(m).mul(g(m, n).sub(meanG).sub(xhat(m, n).mul(meanGX)))),
-      assign(dweight, [j], sum([i], dout.at(i, j).mul(xhat(i, j)))),
-      assign(dbias, [j], sum([i], dout.at(i, j))),
-    ];
-  });
+  .define((t, sizes) => backwardBody(t, sizes));
+
+/** A pre-norm block's backward: the residual's gradient dres added to the norm's dx in one pass. */
+export const layernorm_residual_backward = op(
+  'layernorm_residual_backward',
+  'dx = dres + (dx of layernorm_backward), with its dweight and dbias',
+)
+  .typeVar('T', FLOATS)
+  .output('dx', '$T', ['M', 'N'])
+  .output('dweight', '$T', ['N'])
+  .output('dbias', '$T', ['N'])
+  .input('dout', '$T', ['M', 'N'])
+  .input('dres', '$T', ['M', 'N'])
+  .input('x', '$T', ['M', 'N'])
+  .input('weight', '$T', ['N'])
+  .input('mean', 'acc:$T', ['M'])
+  .input('rstd', 'acc:$T', ['M'])
+  .cudaHints({ threads: 256 })
+  .define((t, sizes) => backwardBody(t, sizes, t.dres));

@@ -94,11 +94,24 @@ describe('generateAll', () => {
       'the slice, 4 loads at a time',
     );
     assert.ok(part.includes('_ws[(_z * 1 + 0) * _total + _f] = r0;'));
-    // the join: the partials in slice order, then the op's stores
+    // the join: 32 outputs a block, warp w sums slices w, w + 8, ...; after a barrier warp 0 adds
+    // the 8 sums in warp order, then the op's stores
     const join = body('layernorm_backward_cuda_bf16_k1_join');
-    const r2 = join.indexOf('for (int64_t _z = 1; _z < _S; ++_z) r2 += _ws[(_z * 2 + 0) * _total + _f];');
-    const r3 = join.indexOf('for (int64_t _z = 1; _z < _S; ++_z) r3 += _ws[(_z * 2 + 1) * _total + _f];');
-    assert.ok(r2 > 0 && r3 > r2 && join.indexOf('dweight[j] =') > r2);
+    const r2 = join.indexOf(
+      'for (int64_t _z = _jw; _z < _S; _z += 8) r2 += _ws[(_z * 2 + 0) * _total + _f];',
+    );
+    const r3 = join.indexOf(
+      'for (int64_t _z = _jw; _z < _S; _z += 8) r3 += _ws[(_z * 2 + 1) * _total + _f];',
+    );
+    const sync = join.indexOf('__syncthreads();');
+    const w2 = join.indexOf('for (int _w = 1; _w < 8; ++_w) r2 += _jsum[0][_w][_lane];');
+    assert.ok(r2 > 0 && r3 > r2 && sync > r3 && w2 > sync && join.indexOf('dweight[j] =') > w2);
+    assert.ok(
+      cu.includes(
+        'MAE_LAUNCH(layernorm_backward_cuda_bf16_k1_join, (unsigned)mae_blocks(_work, 32, 1 << 20), 256,',
+      ),
+      'a block per 32 outputs, launched with fibers (it has barriers)',
+    );
     assert.ok(!cu.includes('_slices'), 'no shared-memory slice kernels left');
   });
   it('loads REDUCE_UNROLL terms of a reduction before adding them, in order', () => {

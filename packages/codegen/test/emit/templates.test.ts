@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { emitCudaFile } from '../../src/emit/cuda.js';
-import { FLASH_HEAD_SIZES, flashSmem } from '../../src/emit/cuda_flash.js';
+import { FLASH_HEAD_SIZES, flashSmem, flashTiles } from '../../src/emit/cuda_flash.js';
 import { emitCpuFile } from '../../src/emit/files.js';
 import { contiguousStrides } from '../../src/emit/signature.js';
 import { generateAll } from '../../src/generate.js';
@@ -50,6 +50,25 @@ describe('schedule templates', () => {
         assert.ok(cu.includes(`MAE_LAUNCH(attention_backward_cuda_${dt}_dq_e${E}, `));
         assert.ok(cu.includes(`    case ${E}: {`));
       }
+      // two 16-row tiles a warp at head size 32 (128 rows a CTA), one at 64
+      const TS = dt === 'bf16' ? '__nv_bfloat16' : 'float';
+      assert.deepEqual(flashTiles(32), { wm: 2, rows: 128, bn: 64, bq: 32, bk: 32 });
+      assert.deepEqual(flashTiles(64), { wm: 1, rows: 64, bn: 64, bq: 64, bk: 64 });
+      assert.ok(
+        cu.includes(`mae_fa_forward<${TS}, 32, 64, 2>(`) && cu.includes(`mae_fa_forward<${TS}, 64, 64, 1>(`),
+      );
+      assert.ok(cu.includes(`mae_fa_dkdv<${TS}, 32, 32, 2>(`) && cu.includes(`mae_fa_dq<${TS}, 32, 32, 2>(`));
+      assert.ok(
+        cu.includes(`mae_fa_dkdv<${TS}, 128, 32, 1>(`) && cu.includes(`mae_fa_dq<${TS}, 64, 64, 1>(`),
+      );
+      assert.ok(
+        cu.includes(
+          '    case 32: {\n      const dim3 _tiles((unsigned)((T + 127) / 128), (unsigned)H, _gz);',
+        ),
+      );
+      assert.ok(
+        cu.includes('    case 64: {\n      const dim3 _tiles((unsigned)((T + 63) / 64), (unsigned)H, _gz);'),
+      );
       assert.ok(cu.includes(`MAE_LAUNCH(attention_forward_cuda_${dt}_simt, _rows`));
       assert.ok(cu.includes(`MAE_LAUNCH(attention_backward_cuda_${dt}_dq_simt, _rows`));
     }
@@ -100,7 +119,7 @@ describe('schedule templates', () => {
     assert.equal(cu.split(head).length, 2);
     assert.ok(cu.indexOf(head) < cu.indexOf('// ---- attention_backward:'));
     const only = emitCudaFile([getOp('attention_forward')]);
-    assert.ok(only.includes(head) && only.includes('mae_fa_forward<float, 64, 64>'));
+    assert.ok(only.includes(head) && only.includes('mae_fa_forward<float, 64, 64, 1>'));
     assert.ok(!emitCudaFile([getOp('softmax_forward')]).includes(head));
   });
 

@@ -25,7 +25,7 @@ const RULES: readonly [RegExp, KernelClass][] = [
     'GEMM',
   ],
   [/^(attention|softmax)_(forward|backward)$/, 'attention'],
-  [/^layernorm_(forward|backward)$|^batchnorm1d_(stats_|eval_)?(forward|backward)$/, 'norms'],
+  [/^layernorm_(residual_)?(forward|backward)$|^batchnorm1d_(stats_|eval_)?(forward|backward)$/, 'norms'],
   [/^mae_loss_(forward|backward)$|^masked_mean_forward$|^(soft_)?cross_entropy_(forward|backward)$/, 'loss'],
   [/^adamw_(flat_bf16_|flat_|hyper_)?forward$|^lars_(norms_)?forward$/, 'optimiser'],
   [

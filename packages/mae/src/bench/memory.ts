@@ -50,9 +50,9 @@ export function blockTensors(T: number, D: number, heads: number, hidden: number
   const stat = T * F32;
   // forward: norm1 (y, mean, rstd), qkv, merged, lse, x1, norm2 (y, mean, rstd), fc1 out and pre, y
   const forward = [d, stat, stat, 3 * d, d, T * heads * F32, d, d, stat, stat, h, h, d];
-  // backward: d pre (fc2's dx through the GELU, one fused GEMM: no d act), d h2, norm2's dx, d x1,
-  // d merged, d qkv, d h1, norm1's dx, d x
-  const backward = [h, d, d, d, d, 3 * d, d, d, d];
+  // backward: d pre (fc2's dx through the GELU, one fused GEMM: no d act), d h2, d x1 (norm2's dx
+  // plus the residual's, one op), d merged, d qkv, d h1, d x (likewise)
+  const backward = [h, d, d, d, 3 * d, d, d];
   return [...forward, ...backward];
 }
 

@@ -1,20 +1,20 @@
 // block.ts: the pre-norm ViT block of timm/the official MAE, forward and backward:
 //   x1 = x + proj(attn(norm1(x)))      attn: qkv with bias, scale head_dim^-0.5, softmax
 //   x2 = x1 + fc2(gelu(fc1(norm2(x1))))   (the GELU's backward in fc2's dx GEMM: linear_gelu_dx_backward)
+// The backward's residual adds ride in LayerNorm's backward (layernorm_residual_backward).
 // With drop path (fine-tuning), each branch goes through timm's DropPath before its residual add.
 // Attention is one fused flash-attention op each way (attention_forward / attention_backward): it
 // reads the qkv linear's output [N, T, 3, H, E] and writes the heads merged [N, T, H, E] (the proj
 // linear's input), keeping only the log-sum-exp of each score row for the backward.
 import { ops, Tensor } from '@mae-cuda/native';
 import {
-  add,
   type DropPath,
   dropPathAdd,
   dropPathBackward,
   empty,
   type LinearParams,
-  layerNormBackward,
   layerNormForward,
+  layerNormResidualBackward,
   linearBackward,
   linearForward,
   linearGeluBackward,
@@ -107,7 +107,7 @@ export function blockBackward(dy: F32, s: BlockSaved, p: BlockParams): F32 {
   // MLP branch: x2 = x1 + fc2(gelu(fc1(norm2(x1))))
   const dpre = linearGeluBackward(s.drop ? dropPathBackward(dy, s.drop.mlp) : dy, s.act, s.pre, p.fc2);
   const dh2 = linearBackward(dpre, s.h2, p.fc1);
-  const dx1 = add(dy, layerNormBackward(dh2, s.n2, p.norm2));
+  const dx1 = layerNormResidualBackward(dh2, dy, s.n2, p.norm2);
   // attention branch: x1 = x + proj(attn(norm1(x)))
   const dmerged = linearBackward(s.drop ? dropPathBackward(dx1, s.drop.attn) : dx1, s.merged, p.proj);
   const dqkv = empty([N, T, 3 * D], dy);
@@ -120,5 +120,5 @@ export function blockBackward(dy: F32, s: BlockSaved, p: BlockParams): F32 {
     scale,
   );
   const dh1 = linearBackward(dqkv, s.h1, p.qkv);
-  return add(dx1, layerNormBackward(dh1, s.n1, p.norm1));
+  return layerNormResidualBackward(dh1, dx1, s.n1, p.norm1);
 }

@@ -98,6 +98,24 @@ export function layerNormBackward(dy: F32, s: NormSaved, p: NormParams): F32 {
   return dx;
 }
 
+/** dres + the norm's dx in one pass (a pre-norm block's residual meeting its branch); writes dweight, dbias. */
+export function layerNormResidualBackward(dy: F32, dres: F32, s: NormSaved, p: NormParams): F32 {
+  const D = p.w.shape[0]!;
+  const dx = empty(s.x.shape, s.x);
+  ops.layernorm_residual_backward(
+    as2d(dx, D),
+    p.dw,
+    p.db,
+    as2d(dy, D),
+    as2d(dres, D),
+    as2d(s.x, D),
+    p.w,
+    s.mean,
+    s.rstd,
+  );
+  return dx;
+}
+
 /** Drop path on one residual branch: each sample's uniform u [N] and the keep probability. */
 export interface DropPath {
   readonly u: F32;

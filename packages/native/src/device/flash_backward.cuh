@@ -1,21 +1,24 @@
 // flash_backward.cuh: attention_backward on tensor cores (flash-attention-2, no atomics), with the
-// forward's fragments and staging (flash_common.cuh), 128 threads = 4 warps. dK and dV: a CTA per
-// (64 keys, head, samples) accumulates both over every query tile of BQ rows; dQ: a CTA per (64
-// query rows, head, samples) accumulates it over every key tile of BK keys. D = rowsum(dO O) is
-// computed inline from global memory in both; P is recomputed from the forward's lse. Parameters:
-// attention_backward's signature (the size E is the template's), then the layout.
+// forward's ldmatrix fragments and 16-byte staging (flash_common.cuh), 128 threads = 4 warps, each
+// owning WM tiles of 16 rows (WM = 2 where the accumulators fit: each B fragment then feeds two
+// MMAs). dK and dV: a CTA per (64 WM keys, head, samples) accumulates both over every query tile of
+// BQ rows; dQ: a CTA per (64 WM query rows, head, samples) accumulates it over every key tile of BK
+// keys. D = rowsum(dO O) is computed inline from global memory in both; P is recomputed from the
+// forward's lse. Parameters: attention_backward's signature (the size E is the template's), then
+// the layout.
 #pragma once
 #include "flash_common.cuh"
 
 namespace {
-// Backward dK, dV: a CTA per (64 keys, head, samples); each warp owns 16 keys and walks the
+// Backward dK, dV: a CTA per (64 WM keys, head, samples); each warp owns WM x 16 keys and walks the
 // query tiles of BQ rows: S^T = K Q^T, dP^T = V dO^T, P^T = exp(S^T - lse), dS^T = P^T (dP^T - D),
 // dV += P^T dO, dK += dS^T Q.
-template <typename TS, int E, int BQ>
+template <typename TS, int E, int BQ, int WM>
 __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
                                             const TS* __restrict__ out, const float* __restrict__ lse, float scale,
                                             int64_t N, int64_t T, int64_t /*H*/, int64_t /*E*/, const mae_flash_layout lay) {
-  constexpr int BK = 64, LD = E + 8, NE = E / 8, NQ = BQ / 8;
+  constexpr int BK = 64 * WM, LD = E + 8, NE = E / 8, NQ = BQ / 8;
+  static_assert(E % 16 == 0 && BQ % 16 == 0, "ldmatrix takes B two 8-wide tiles at a time");
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Ks = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);
   __nv_bfloat16* Vs = Ks + BK * LD;
@@ -35,9 +38,12 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
     __syncthreads();
     mae_fa_stage<BK, E>(Ks, qb + part, rs, k0, T);
     mae_fa_stage<BK, E>(Vs, qb + 2 * part, rs, k0, T);
-    float dk[NE][4], dv[NE][4];
-    mae_fa_zero(dk);
-    mae_fa_zero(dv);
+    float dk[WM][NE][4], dv[WM][NE][4];
+#pragma unroll
+    for (int w = 0; w < WM; ++w) {
+      mae_fa_zero(dk[w]);
+      mae_fa_zero(dv[w]);
+    }
     for (int64_t q0 = 0; q0 < T; q0 += BQ) {
       __syncthreads();
       mae_fa_stage<BQ, E>(Qs, qb, rs, q0, T);
@@ -54,68 +60,98 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
         }
       }
       __syncthreads();
-      float s[NQ][4], dp[NQ][4];
-      mae_fa_zero(s);
-      mae_fa_zero(dp);
+      float s[WM][NQ][4], dp[WM][NQ][4];
+#pragma unroll
+      for (int w = 0; w < WM; ++w) {
+        mae_fa_zero(s[w]);
+        mae_fa_zero(dp[w]);
+      }
 #pragma unroll
       for (int kk = 0; kk < E; kk += 16) {
-        uint32_t ak[4], av[4];
-        mae_fa_a<LD>(ak, Ks, warp * 16, kk, g, t);
-        mae_fa_a<LD>(av, Vs, warp * 16, kk, g, t);
+        uint32_t ak[WM][4], av[WM][4];
 #pragma unroll
-        for (int j = 0; j < NQ; ++j) {
-          uint32_t b[2];
-          mae_fa_b<LD>(b, Qs, j * 8, kk, g, t);
-          mae_mma_bf16_16816(s[j], ak, b);
-          mae_fa_b<LD>(b, Os, j * 8, kk, g, t);
-          mae_mma_bf16_16816(dp[j], av, b);
+        for (int w = 0; w < WM; ++w) {
+          mae_fa_a<LD>(ak[w], Ks, (warp * WM + w) * 16, kk);
+          mae_fa_a<LD>(av[w], Vs, (warp * WM + w) * 16, kk);
+        }
+#pragma unroll
+        for (int j = 0; j < NQ; j += 2) {
+          uint32_t b0[2], b1[2];
+          mae_fa_b2<LD>(b0, b1, Qs, j * 8, kk);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(s[w][j], ak[w], b0);
+            mae_mma_bf16_16816(s[w][j + 1], ak[w], b1);
+          }
+          mae_fa_b2<LD>(b0, b1, Os, j * 8, kk);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(dp[w][j], av[w], b0);
+            mae_mma_bf16_16816(dp[w][j + 1], av[w], b1);
+          }
         }
       }
 #pragma unroll
-      for (int j = 0; j < NQ; ++j)
+      for (int w = 0; w < WM; ++w)
 #pragma unroll
-        for (int c = 0; c < 4; ++c) {
-          const int qi = j * 8 + 2 * t + (c & 1);
-          const float p = q0 + qi < T ? exp2f(s[j][c] * sl2 - Ls[qi]) : 0.f;
-          s[j][c] = p;
-          dp[j][c] = p * (dp[j][c] - Ds[qi]);
-        }
+        for (int j = 0; j < NQ; ++j)
+#pragma unroll
+          for (int c = 0; c < 4; ++c) {
+            const int qi = j * 8 + 2 * t + (c & 1);
+            const float p = q0 + qi < T ? exp2f(s[w][j][c] * sl2 - Ls[qi]) : 0.f;
+            s[w][j][c] = p;
+            dp[w][j][c] = p * (dp[w][j][c] - Ds[qi]);
+          }
 #pragma unroll
       for (int kk = 0; kk < NQ / 2; ++kk) {
-        uint32_t ap[4], as[4];
-        mae_fa_acc_a(ap, s[2 * kk], s[2 * kk + 1]);
-        mae_fa_acc_a(as, dp[2 * kk], dp[2 * kk + 1]);
+        uint32_t ap[WM][4], as[WM][4];
 #pragma unroll
-        for (int i = 0; i < NE; ++i) {
-          uint32_t b[2];
-          mae_fa_bt<LD>(b, Os, kk * 16, i * 8, g, t);
-          mae_mma_bf16_16816(dv[i], ap, b);
-          mae_fa_bt<LD>(b, Qs, kk * 16, i * 8, g, t);
-          mae_mma_bf16_16816(dk[i], as, b);
+        for (int w = 0; w < WM; ++w) {
+          mae_fa_acc_a(ap[w], s[w][2 * kk], s[w][2 * kk + 1]);
+          mae_fa_acc_a(as[w], dp[w][2 * kk], dp[w][2 * kk + 1]);
+        }
+#pragma unroll
+        for (int i = 0; i < NE; i += 2) {
+          uint32_t b0[2], b1[2];
+          mae_fa_bt2<LD>(b0, b1, Os, kk * 16, i * 8);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(dv[w][i], ap[w], b0);
+            mae_mma_bf16_16816(dv[w][i + 1], ap[w], b1);
+          }
+          mae_fa_bt2<LD>(b0, b1, Qs, kk * 16, i * 8);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(dk[w][i], as[w], b0);
+            mae_mma_bf16_16816(dk[w][i + 1], as[w], b1);
+          }
         }
       }
     }
 #pragma unroll
-    for (int i = 0; i < NE; ++i)
+    for (int w = 0; w < WM; ++w)
 #pragma unroll
-      for (int c = 0; c < 4; ++c) {
-        const int64_t key = k0 + warp * 16 + g + (c >> 1) * 8;
-        if (key < T) {
-          TS* d = db + key * rs + i * 8 + 2 * t + (c & 1);
-          mae_stf(d + part, dk[i][c] * scale);
-          mae_stf(d + 2 * part, dv[i][c]);
+      for (int i = 0; i < NE; ++i)
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+          const int64_t key = k0 + (warp * WM + w) * 16 + g + (c >> 1) * 8;
+          if (key < T) {
+            TS* d = db + key * rs + i * 8 + 2 * t + (c & 1);
+            mae_stf(d + part, dk[w][i][c] * scale);
+            mae_stf(d + 2 * part, dv[w][i][c]);
+          }
         }
-      }
   }
 }
 
-// Backward dQ: a CTA per (64 query rows, head, samples); each warp owns 16 rows and walks the key
-// tiles: S = Q K^T, dP = dO V^T, dS = exp(S - lse) (dP - D), dQ += dS K.
-template <typename TS, int E, int BK>
+// Backward dQ: a CTA per (64 WM query rows, head, samples); each warp owns WM x 16 rows and walks
+// the key tiles: S = Q K^T, dP = dO V^T, dS = exp(S - lse) (dP - D), dQ += dS K.
+template <typename TS, int E, int BK, int WM>
 __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
                                           const TS* __restrict__ out, const float* __restrict__ lse, float scale,
                                           int64_t N, int64_t T, int64_t /*H*/, int64_t /*E*/, const mae_flash_layout lay) {
-  constexpr int BM = 64, LD = E + 8, NE = E / 8, NK = BK / 8;
+  constexpr int BM = 64 * WM, LD = E + 8, NE = E / 8, NK = BK / 8;
+  static_assert(E % 16 == 0 && BK % 16 == 0, "ldmatrix takes B two 8-wide tiles at a time");
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Qs = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);
   __nv_bfloat16* Os = Qs + BM * LD;  // dO
@@ -133,69 +169,101 @@ __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __res
     __syncthreads();
     mae_fa_stage<BM, E>(Qs, qb, rs, q0, T);
     mae_fa_stage<BM, E>(Os, dob, os, q0, T);
-    const int64_t r0 = q0 + warp * 16 + g;
-    float L[2], D[2] = {0.f, 0.f};
-    L[0] = r0 < T ? lb[r0] * MAE_LOG2E : 0.f;
-    L[1] = r0 + 8 < T ? lb[r0 + 8] * MAE_LOG2E : 0.f;
-    for (int rr = 0; rr < 16; ++rr) {
-      const int64_t row = q0 + warp * 16 + rr;
+    // this thread's rows g and g + 8 of each of the warp's WM tiles: lse (log2 units) and D
+    float L[WM][2], D[WM][2];
+#pragma unroll
+    for (int w = 0; w < WM; ++w) {
+      const int64_t r0 = q0 + (warp * WM + w) * 16 + g;
+      L[w][0] = r0 < T ? lb[r0] * MAE_LOG2E : 0.f;
+      L[w][1] = r0 + 8 < T ? lb[r0 + 8] * MAE_LOG2E : 0.f;
+      D[w][0] = D[w][1] = 0.f;
+    }
+    for (int rr = 0; rr < 16 * WM; ++rr) {
+      const int64_t row = q0 + warp * 16 * WM + rr;
       float d = 0.f;
       if (row < T)
         for (int c = lane; c < E; c += 32) d += mae_ldf(dob + row * os + c) * mae_ldf(ob + row * os + c);
       d = mae_warp_sum(d);
-      if (rr == g) D[0] = d;
-      if (rr == g + 8) D[1] = d;
+#pragma unroll
+      for (int w = 0; w < WM; ++w) {
+        if (rr == w * 16 + g) D[w][0] = d;
+        if (rr == w * 16 + g + 8) D[w][1] = d;
+      }
     }
-    float dq[NE][4];
-    mae_fa_zero(dq);
+    float dq[WM][NE][4];
+#pragma unroll
+    for (int w = 0; w < WM; ++w) mae_fa_zero(dq[w]);
     for (int64_t k0 = 0; k0 < T; k0 += BK) {
       __syncthreads();
       mae_fa_stage<BK, E>(Ks, qb + part, rs, k0, T);
       mae_fa_stage<BK, E>(Vs, qb + 2 * part, rs, k0, T);
       __syncthreads();
-      float s[NK][4], dp[NK][4];
-      mae_fa_zero(s);
-      mae_fa_zero(dp);
+      float s[WM][NK][4], dp[WM][NK][4];
+#pragma unroll
+      for (int w = 0; w < WM; ++w) {
+        mae_fa_zero(s[w]);
+        mae_fa_zero(dp[w]);
+      }
 #pragma unroll
       for (int kk = 0; kk < E; kk += 16) {
-        uint32_t aq[4], ao[4];
-        mae_fa_a<LD>(aq, Qs, warp * 16, kk, g, t);
-        mae_fa_a<LD>(ao, Os, warp * 16, kk, g, t);
+        uint32_t aq[WM][4], ao[WM][4];
 #pragma unroll
-        for (int j = 0; j < NK; ++j) {
-          uint32_t b[2];
-          mae_fa_b<LD>(b, Ks, j * 8, kk, g, t);
-          mae_mma_bf16_16816(s[j], aq, b);
-          mae_fa_b<LD>(b, Vs, j * 8, kk, g, t);
-          mae_mma_bf16_16816(dp[j], ao, b);
+        for (int w = 0; w < WM; ++w) {
+          mae_fa_a<LD>(aq[w], Qs, (warp * WM + w) * 16, kk);
+          mae_fa_a<LD>(ao[w], Os, (warp * WM + w) * 16, kk);
+        }
+#pragma unroll
+        for (int j = 0; j < NK; j += 2) {
+          uint32_t b0[2], b1[2];
+          mae_fa_b2<LD>(b0, b1, Ks, j * 8, kk);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(s[w][j], aq[w], b0);
+            mae_mma_bf16_16816(s[w][j + 1], aq[w], b1);
+          }
+          mae_fa_b2<LD>(b0, b1, Vs, j * 8, kk);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(dp[w][j], ao[w], b0);
+            mae_mma_bf16_16816(dp[w][j + 1], ao[w], b1);
+          }
         }
       }
 #pragma unroll
-      for (int j = 0; j < NK; ++j)
+      for (int w = 0; w < WM; ++w)
 #pragma unroll
-        for (int c = 0; c < 4; ++c) {
-          const float p = k0 + j * 8 + 2 * t + (c & 1) < T ? exp2f(s[j][c] * sl2 - L[c >> 1]) : 0.f;
-          s[j][c] = p * (dp[j][c] - D[c >> 1]);
-        }
+        for (int j = 0; j < NK; ++j)
+#pragma unroll
+          for (int c = 0; c < 4; ++c) {
+            const float p = k0 + j * 8 + 2 * t + (c & 1) < T ? exp2f(s[w][j][c] * sl2 - L[w][c >> 1]) : 0.f;
+            s[w][j][c] = p * (dp[w][j][c] - D[w][c >> 1]);
+          }
 #pragma unroll
       for (int kk = 0; kk < NK / 2; ++kk) {
-        uint32_t a[4];
-        mae_fa_acc_a(a, s[2 * kk], s[2 * kk + 1]);
+        uint32_t a[WM][4];
 #pragma unroll
-        for (int i = 0; i < NE; ++i) {
-          uint32_t b[2];
-          mae_fa_bt<LD>(b, Ks, kk * 16, i * 8, g, t);
-          mae_mma_bf16_16816(dq[i], a, b);
+        for (int w = 0; w < WM; ++w) mae_fa_acc_a(a[w], s[w][2 * kk], s[w][2 * kk + 1]);
+#pragma unroll
+        for (int i = 0; i < NE; i += 2) {
+          uint32_t b0[2], b1[2];
+          mae_fa_bt2<LD>(b0, b1, Ks, kk * 16, i * 8);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(dq[w][i], a[w], b0);
+            mae_mma_bf16_16816(dq[w][i + 1], a[w], b1);
+          }
         }
       }
     }
 #pragma unroll
-    for (int i = 0; i < NE; ++i)
+    for (int w = 0; w < WM; ++w)
 #pragma unroll
-      for (int c = 0; c < 4; ++c) {
-        const int64_t row = r0 + (c >> 1) * 8;
-        if (row < T) mae_stf(db + row * rs + i * 8 + 2 * t + (c & 1), dq[i][c] * scale);
-      }
+      for (int i = 0; i < NE; ++i)
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+          const int64_t row = q0 + (warp * WM + w) * 16 + g + (c >> 1) * 8;
+          if (row < T) mae_stf(db + row * rs + i * 8 + 2 * t + (c & 1), dq[w][i][c] * scale);
+        }
   }
 }
 }  // namespace

@@ -1,21 +1,64 @@
 // flash_forward.cuh: attention_forward on tensor cores, flash-attention-2 style: mma.sync
 // m16n8k16 with bf16 operands (f32 tensors are rounded to bf16 as they are staged in shared memory)
-// and fp32 accumulators, 128 threads = 4 warps x 16 query rows. A CTA per (64 query rows, head,
-// samples n = blockIdx.z + k gridDim.z); K/V tiles of BN keys staged in shared memory; online
-// softmax in fp32 registers (log2 units); out = P V / l and lse = m + log(l) written out. Any
-// sequence length: tails are zero-staged and masked. Dynamic shared memory: (64 + 2 BN)(E + 8) bf16.
+// and fp32 accumulators, 128 threads = 4 warps x WM x 16 query rows. A CTA per (64 WM query rows,
+// head, samples n = blockIdx.z + k gridDim.z); K/V tiles of BN keys staged in shared memory
+// (16-byte stores), mma fragments by ldmatrix (V's transposed), each warp's Q fragments held in
+// registers, each K or V fragment feeding the warp's WM row tiles (WM = 2 halves the shared-memory
+// reads per MMA where the accumulators fit); online softmax in fp32 registers (log2 units); out =
+// P V / l and lse = m + log(l) written out. Any sequence length: tails are zero-staged and masked.
+// Dynamic shared memory: (64 WM + 2 BN)(E + 8) bf16.
 #pragma once
 #include "flash_common.cuh"
 
 namespace {
-// Forward: a CTA per (64 query rows, head h, samples n = blockIdx.z + k gridDim.z).
+// One key tile's online softmax for a warp's 16 query rows: scores s (in place: the scores in log2
+// units, keys at or past T masked, then their exponentials) against the running maximum m and sum l
+// of rows g (c < 2) and g + 8 of this thread, rescaling the output accumulators o.
+template <int NS, int NE>
+__device__ __forceinline__ void mae_fa_online_softmax(float (&s)[NS][4], float (&o)[NE][4], float (&m)[2], float (&l)[2],
+                                                      int64_t k0, int64_t T, float sl2, int t) {
+  float mx[2] = {m[0], m[1]};
+#pragma unroll
+  for (int j = 0; j < NS; ++j)
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      s[j][c] = k0 + j * 8 + 2 * t + (c & 1) < T ? s[j][c] * sl2 : -INFINITY;
+      mx[c >> 1] = fmaxf(mx[c >> 1], s[j][c]);
+    }
+  float corr[2];
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+    mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+    corr[r] = exp2f(m[r] - mx[r]);
+    m[r] = mx[r];
+    l[r] *= corr[r];
+  }
+#pragma unroll
+  for (int j = 0; j < NS; ++j)
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      s[j][c] = exp2f(s[j][c] - m[c >> 1]);
+      l[c >> 1] += s[j][c];
+    }
+#pragma unroll
+  for (int i = 0; i < NE; ++i) {
+    o[i][0] *= corr[0];
+    o[i][1] *= corr[0];
+    o[i][2] *= corr[1];
+    o[i][3] *= corr[1];
+  }
+}
+
+// Forward: a CTA per (64 WM query rows, head h, samples n = blockIdx.z + k gridDim.z).
 // The parameters are attention_forward's signature (outputs, inputs, params, sizes; the size E is the
 // template's), then the layout.
-template <typename TS, int E, int BN>
+template <typename TS, int E, int BN, int WM>
 __device__ __forceinline__ void mae_fa_forward(TS* __restrict__ out, float* __restrict__ lse, const TS* __restrict__ qkv,
                                                float scale, int64_t N, int64_t T, int64_t /*H*/, int64_t /*E*/,
                                                const mae_flash_layout lay) {
-  constexpr int BM = 64, LD = E + 8, NE = E / 8, NS = BN / 8;
+  constexpr int BM = 64 * WM, LD = E + 8, NE = E / 8, NS = BN / 8;
+  static_assert(E % 16 == 0 && BN % 16 == 0, "ldmatrix takes B two 8-wide tiles at a time");
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Qs = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);
   __nv_bfloat16* Ks = Qs + BM * LD;
@@ -27,90 +70,82 @@ __device__ __forceinline__ void mae_fa_forward(TS* __restrict__ out, float* __re
     const TS* qb = qkv + n * lay.qkv_n + h * lay.qkv_h;
     __syncthreads();
     mae_fa_stage<BM, E>(Qs, qb, lay.qkv_t, q0, T);
-    float o[NE][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
-    mae_fa_zero(o);
+    __syncthreads();
+    // this warp's WM x 16 query rows as mma A fragments, held for every key tile
+    uint32_t aq[WM][E / 16][4];
+#pragma unroll
+    for (int w = 0; w < WM; ++w)
+#pragma unroll
+      for (int kk = 0; kk < E / 16; ++kk) mae_fa_a<LD>(aq[w][kk], Qs, (warp * WM + w) * 16, kk * 16);
+    float o[WM][NE][4], m[WM][2], l[WM][2];
+#pragma unroll
+    for (int w = 0; w < WM; ++w) {
+      mae_fa_zero(o[w]);
+      m[w][0] = m[w][1] = -INFINITY;
+      l[w][0] = l[w][1] = 0.f;
+    }
     for (int64_t k0 = 0; k0 < T; k0 += BN) {
       __syncthreads();
       mae_fa_stage<BN, E>(Ks, qb + lay.qkv_part, lay.qkv_t, k0, T);
       mae_fa_stage<BN, E>(Vs, qb + 2 * lay.qkv_part, lay.qkv_t, k0, T);
       __syncthreads();
-      float s[NS][4];
-      mae_fa_zero(s);
+      float s[WM][NS][4];
 #pragma unroll
-      for (int kk = 0; kk < E; kk += 16) {
-        uint32_t a[4];
-        mae_fa_a<LD>(a, Qs, warp * 16, kk, g, t);
+      for (int w = 0; w < WM; ++w) mae_fa_zero(s[w]);
 #pragma unroll
-        for (int j = 0; j < NS; ++j) {
-          uint32_t b[2];
-          mae_fa_b<LD>(b, Ks, j * 8, kk, g, t);
-          mae_mma_bf16_16816(s[j], a, b);
-        }
-      }
-      // scores in log2 units, keys past T masked; this thread holds rows g (c < 2) and g + 8
-      float mx[2] = {m[0], m[1]};
+      for (int kk = 0; kk < E / 16; ++kk)
 #pragma unroll
-      for (int j = 0; j < NS; ++j)
+        for (int j = 0; j < NS; j += 2) {
+          uint32_t b0[2], b1[2];
+          mae_fa_b2<LD>(b0, b1, Ks, j * 8, kk * 16);
 #pragma unroll
-        for (int c = 0; c < 4; ++c) {
-          s[j][c] = k0 + j * 8 + 2 * t + (c & 1) < T ? s[j][c] * sl2 : -INFINITY;
-          mx[c >> 1] = fmaxf(mx[c >> 1], s[j][c]);
-        }
-      float corr[2];
-#pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
-        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-        corr[r] = exp2f(m[r] - mx[r]);
-        m[r] = mx[r];
-        l[r] *= corr[r];
-      }
-#pragma unroll
-      for (int j = 0; j < NS; ++j)
-#pragma unroll
-        for (int c = 0; c < 4; ++c) {
-          s[j][c] = exp2f(s[j][c] - m[c >> 1]);
-          l[c >> 1] += s[j][c];
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(s[w][j], aq[w][kk], b0);
+            mae_mma_bf16_16816(s[w][j + 1], aq[w][kk], b1);
+          }
         }
 #pragma unroll
-      for (int i = 0; i < NE; ++i) {
-        o[i][0] *= corr[0];
-        o[i][1] *= corr[0];
-        o[i][2] *= corr[1];
-        o[i][3] *= corr[1];
-      }
+      for (int w = 0; w < WM; ++w) mae_fa_online_softmax<NS, NE>(s[w], o[w], m[w], l[w], k0, T, sl2, t);
 #pragma unroll
       for (int kk = 0; kk < NS / 2; ++kk) {
-        uint32_t a[4];
-        mae_fa_acc_a(a, s[2 * kk], s[2 * kk + 1]);
+        uint32_t a[WM][4];
 #pragma unroll
-        for (int i = 0; i < NE; ++i) {
-          uint32_t b[2];
-          mae_fa_bt<LD>(b, Vs, kk * 16, i * 8, g, t);
-          mae_mma_bf16_16816(o[i], a, b);
+        for (int w = 0; w < WM; ++w) mae_fa_acc_a(a[w], s[w][2 * kk], s[w][2 * kk + 1]);
+#pragma unroll
+        for (int i = 0; i < NE; i += 2) {
+          uint32_t b0[2], b1[2];
+          mae_fa_bt2<LD>(b0, b1, Vs, kk * 16, i * 8);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(o[w][i], a[w], b0);
+            mae_mma_bf16_16816(o[w][i + 1], a[w], b1);
+          }
         }
       }
     }
-    float inv[2];
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
-      l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
-      inv[r] = 1.f / l[r];
-    }
-    const int64_t r0 = q0 + warp * 16 + g;
     TS* ob = out + n * lay.out_n + h * lay.out_h;
     float* lb = lse + n * lay.lse_n + h * lay.lse_h;
 #pragma unroll
-    for (int i = 0; i < NE; ++i)
+    for (int w = 0; w < WM; ++w) {
+      float inv[2];
 #pragma unroll
-      for (int c = 0; c < 4; ++c) {
-        const int64_t row = r0 + (c >> 1) * 8;
-        if (row < T) mae_stf(ob + row * lay.out_t + i * 8 + 2 * t + (c & 1), o[i][c] * inv[c >> 1]);
+      for (int r = 0; r < 2; ++r) {
+        l[w][r] += __shfl_xor_sync(0xffffffffu, l[w][r], 1);
+        l[w][r] += __shfl_xor_sync(0xffffffffu, l[w][r], 2);
+        inv[r] = 1.f / l[w][r];
       }
-    if (t == 0) {
-      if (r0 < T) lb[r0] = (m[0] + log2f(l[0])) * MAE_LN2;
-      if (r0 + 8 < T) lb[r0 + 8] = (m[1] + log2f(l[1])) * MAE_LN2;
+      const int64_t r0 = q0 + (warp * WM + w) * 16 + g;
+#pragma unroll
+      for (int i = 0; i < NE; ++i)
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+          const int64_t row = r0 + (c >> 1) * 8;
+          if (row < T) mae_stf(ob + row * lay.out_t + i * 8 + 2 * t + (c & 1), o[w][i][c] * inv[c >> 1]);
+        }
+      if (t == 0) {
+        if (r0 < T) lb[r0] = (m[w][0] + log2f(l[w][0])) * MAE_LN2;
+        if (r0 + 8 < T) lb[r0 + 8] = (m[w][1] + log2f(l[w][1])) * MAE_LN2;
+      }
     }
   }
 }

@@ -44,3 +44,27 @@ inline cudaError_t mae_launch_cluster(void (*kernel)(P...), dim3 cluster, dim3 g
 #define MAE_SHARED_ALIGNED(align, type, name, dims) __shared__ __align__(align) type name dims
 #define MAE_DYNAMIC_SHARED(align, type, name) extern __shared__ __align__(align) type name[]
 #endif
+
+// 16 bytes as one access (a GPU's 128-bit load or store; in the emulator a GCC vector, which the
+// host compiler keeps as one 16-byte access where it would split a struct's copy in four, so the
+// emulator counts the request the GPU makes): `p` 16-byte aligned.
+#ifdef MAE_CUDA_EMULATOR
+typedef uint32_t mae_u32x4_t __attribute__((vector_size(16)));
+typedef float mae_f32x4_t __attribute__((vector_size(16)));
+#define MAE_V16(v, i) (v)[i]
+#else
+typedef uint4 mae_u32x4_t;
+typedef float4 mae_f32x4_t;
+#define MAE_V16(v, i) ((i) == 0 ? (v).x : (i) == 1 ? (v).y : (i) == 2 ? (v).z : (v).w)
+#endif
+__device__ __forceinline__ void mae_ld16(uint32_t (&r)[4], const void* p) {
+  const mae_u32x4_t v = *static_cast<const mae_u32x4_t*>(p);
+  r[0] = MAE_V16(v, 0), r[1] = MAE_V16(v, 1), r[2] = MAE_V16(v, 2), r[3] = MAE_V16(v, 3);
+}
+__device__ __forceinline__ void mae_ld16(float (&r)[4], const float* p) {
+  const mae_f32x4_t v = *reinterpret_cast<const mae_f32x4_t*>(p);
+  r[0] = MAE_V16(v, 0), r[1] = MAE_V16(v, 1), r[2] = MAE_V16(v, 2), r[3] = MAE_V16(v, 3);
+}
+__device__ __forceinline__ void mae_st16(void* p, const uint32_t (&r)[4]) {
+  *static_cast<mae_u32x4_t*>(p) = mae_u32x4_t{r[0], r[1], r[2], r[3]};
+}

@@ -60,6 +60,24 @@ describe('finite-difference gradient checks (f64, CPU)', () => {
     assertGrad('dbias', db, numericGrad(b, fwd));
   });
 
+  it("layernorm_residual_backward: dx = dres + the norm's dx", () => {
+    const [M, N] = [3, 7];
+    const x = t64([M, N], -2, 2);
+    const [w, b, g, r] = [t64([N]), t64([N]), t64([M, N]), t64([M, N])];
+    const [y, mean, rstd] = [empty([M, N]), empty([M]), empty([M])];
+    // F(x) = <g, norm(x)> + <r, x>: the residual's gradient r meets the norm's
+    const fwd = () => {
+      ops.layernorm_forward(y, mean, rstd, x, w, b, 1e-5);
+      return dot(g, y) + dot(r, x);
+    };
+    fwd();
+    const [dx, dw, db] = [empty([M, N]), empty([N]), empty([N])];
+    ops.layernorm_residual_backward(dx, dw, db, g, r, x, w, mean, rstd);
+    assertGrad('dx', dx, numericGrad(x, fwd));
+    assertGrad('dweight', dw, numericGrad(w, fwd));
+    assertGrad('dbias', db, numericGrad(b, fwd));
+  });
+
   it('matmul backward: dA = dC B^T (matmul_nt), dB = A^T dC (matmul_tn)', () => {
     const [BT, M, N, K] = [2, 3, 5, 4];
     const a = t64([BT, M, K]);

@@ -23,7 +23,7 @@ function random(dtype: Dt, shape: number[], rand: () => number, scale: number): 
   return t as T;
 }
 
-function both(dtype: Dt, M: number, N: number, K: number, seed: number) {
+async function both(dtype: Dt, M: number, N: number, K: number, seed: number) {
   const rand = rng(seed);
   const [dy, w, pre] = [
     random(dtype, [M, K], rand, 1),
@@ -35,7 +35,8 @@ function both(dtype: Dt, M: number, N: number, K: number, seed: number) {
   const [dact, unfused] = [Tensor.empty(dtype, [1, M, N]) as T, Tensor.empty(dtype, [M * N]) as T];
   ops.matmul_nn(dact, dy.view([1, M, K]), w.view([1, K, N]), 1);
   ops.gelu_backward(unfused, pre.view([M * N]), dact.view([M * N]));
-  return [fused.toArraySync(), unfused.toArraySync(), dact.toArraySync()] as const;
+  // values as f32 (a bf16 tensor's raw array would be its bit patterns)
+  return Promise.all([fused.toFloat32Array(), unfused.toFloat32Array(), dact.toFloat32Array()]);
 }
 
 describe('linear_gelu_dx_backward against matmul_nn then gelu_backward (CPU)', () => {
@@ -46,15 +47,15 @@ describe('linear_gelu_dx_backward against matmul_nn then gelu_backward (CPU)', (
     [197, 65, 48],
     [130, 256, 96],
   ] as const) {
-    it(`f32 ${M}x${N}x${K}: within 8 units in the last place of dy W (seed ${seed})`, () => {
-      const [a, b, p] = both('f32', M, N, K, seed);
+    it(`f32 ${M}x${N}x${K}: within 8 units in the last place of dy W (seed ${seed})`, async () => {
+      const [a, b, p] = await both('f32', M, N, K, seed);
       for (let i = 0; i < a.length; i++) {
         const tol = 8 * 2 ** -23 * Math.max(Math.abs(p[i]!), 2 ** -20);
         assert.ok(Math.abs(a[i]! - b[i]!) <= tol, `element ${i}: ${a[i]} against ${b[i]}`);
       }
     });
-    it(`bf16 ${M}x${N}x${K}: within one bf16 rounding of the product (seed ${seed})`, () => {
-      const [a, b] = both('bf16', M, N, K, seed + 1);
+    it(`bf16 ${M}x${N}x${K}: within one bf16 rounding of the product (seed ${seed})`, async () => {
+      const [a, b] = await both('bf16', M, N, K, seed + 1);
       for (let i = 0; i < a.length; i++) {
         const tol = 2 ** -7 * (Math.abs(b[i]!) + 2 ** -126) * 2;
         assert.ok(Math.abs(a[i]! - b[i]!) <= tol, `element ${i}: ${a[i]} against ${b[i]}`);
