@@ -1,14 +1,18 @@
 // cpu.ts: the C++ emitter. Lowers each kernel's loop tree to plain loops with OpenMP over the
-// outer loops and `omp simd` sum reductions; contractions become a packed, register-blocked GEMM
+// outer loops and `omp simd` sum reductions (column sums inside out: a loop over the range outside,
+// one over a chunk of outputs inside); contractions become a packed, register-blocked GEMM
 // (the micro-kernel in native/src/cpu/cpu_gemm.h) whose epilogue is the op's remaining expression.
 import type { IndexVar } from '../ir/expr.js';
 import type { OpDef, Variant } from '../ir/op.js';
 import { type Contraction, type Kernel, lowerOp, type Stmt } from '../lower/lower.js';
+import { alongOutputs, type Reduce, splittable } from './outreduce.js';
 import { CppRenderer } from './render.js';
 import { kernelArgs, kernelName } from './signature.js';
 import { cpuTemplate, templateCtx } from './templates.js';
 
 const PAR_MIN_WORK = 32768;
+/** Outputs per OpenMP iteration of an outreduce kernel in its column form (columns()). */
+const COLUMNS = 64;
 /** Inner indices per OpenMP iteration of a chunked pointwise loop (chunked()). */
 const CHUNK = 1024;
 
@@ -80,6 +84,11 @@ export class CpuEmitter {
 
   private generic(k: Kernel) {
     const { root } = k;
+    if (k.schedule.kind === 'outreduce') {
+      const { vars, body } = k.schedule;
+      const reds = splittable(body);
+      if (reds && alongOutputs(vars, reds)) return this.columns(vars, body, reds);
+    }
     // parallelise the outer loop (collapsed with a perfectly nested second loop)
     const second =
       root.body.length === 1 && root.body[0]!.k === 'loop' ? (root.body[0] as typeof root) : undefined;
@@ -109,6 +118,66 @@ export class CpuEmitter {
     this.w(`for (int64_t ${c} = _c0; ${c} < _c1; ++${c}) {`);
     this.ind++;
     inner.body.forEach((b) => this.stmt(b));
+    this.ind--;
+    this.w('}');
+    this.ind--;
+    this.w('}');
+  }
+
+  /**
+   * An outreduce kernel whose outputs lie along the contiguous axis of what its reductions read (a
+   * bias gradient, LayerNorm's dweight and dbias: column sums), turned inside out: OpenMP over
+   * (outer outputs, chunk of COLUMNS outputs), each chunk's partial sums in an array while the
+   * reduction's range is walked once, an `omp simd` loop over the chunk's outputs at each step
+   * (contiguous loads, where a loop per output read one element a cache line); then the rest of the
+   * body per output. Each output still sums its terms in order, whatever the threads.
+   */
+  private columns(vars: readonly IndexVar[], body: readonly Stmt[], reds: readonly Reduce[]) {
+    const ct = this.r.ctype;
+    const outer = vars.slice(0, -1);
+    const last = vars[vars.length - 1]!;
+    const range = reds[0]!.vars;
+    this.w(
+      `const int64_t _OC = ${this.prod(outer)}, _IC = ${this.ext(last)}, _CB = (_IC + ${COLUMNS - 1}) / ${COLUMNS};`,
+    );
+    this.w(
+      `#pragma omp parallel for schedule(static) if(_OC * _IC * ${this.prod(range)} >= ${PAR_MIN_WORK})`,
+    );
+    this.w('for (int64_t _f = 0; _f < _OC * _CB; ++_f) {');
+    this.ind++;
+    this.w(`const int64_t _c0 = (_f % _CB) * ${COLUMNS}, _cn = std::min<int64_t>(${COLUMNS}, _IC - _c0);`);
+    if (outer.length) this.decompose(outer, '_f / _CB');
+    for (const r of reds) {
+      const init = r.op === 'sum' ? `(${ct})0` : '(-INFINITY)';
+      this.w(`${ct} _acc_${r.name}[${COLUMNS}];`);
+      this.w(`for (int64_t _i = 0; _i < _cn; ++_i) _acc_${r.name}[_i] = ${init};`);
+    }
+    for (const v of range) {
+      this.w(`for (int64_t ${v.name} = 0; ${v.name} < ${this.ext(v)}; ++${v.name}) {`);
+      this.ind++;
+    }
+    this.w('#pragma omp simd');
+    this.w('for (int64_t _i = 0; _i < _cn; ++_i) {');
+    this.ind++;
+    this.w(`const int64_t ${last.name} = _c0 + _i;`);
+    for (const r of reds) {
+      const [acc, v] = [`_acc_${r.name}[_i]`, this.r.value(r.body)];
+      this.w(r.op === 'sum' ? `${acc} += ${v};` : `${acc} = std::fmax(${acc}, ${v});`);
+    }
+    this.ind--;
+    this.w('}');
+    for (const _ of range) {
+      this.ind--;
+      this.w('}');
+    }
+    this.w('for (int64_t _i = 0; _i < _cn; ++_i) {');
+    this.ind++;
+    this.w(`const int64_t ${last.name} = _c0 + _i;`);
+    for (const s of body) {
+      const r = reds.find((x) => x === s);
+      if (r) this.w(`const ${ct} ${r.name} = _acc_${r.name}[_i];`);
+      else this.stmt(s);
+    }
     this.ind--;
     this.w('}');
     this.ind--;
@@ -179,7 +248,8 @@ export class CpuEmitter {
     );
     this.w('if (_BATCH == 0 || _M == 0 || _N == 0) return;');
     this.w(`using _Tl = mae_gemm_tiles<${ct}>;`);
-    this.w('constexpr int64_t _MR = _Tl::MR, _NR = _Tl::NR, _KB = _Tl::KB, _MB = _Tl::MB, _NB = _Tl::NB;');
+    this.w('constexpr int64_t _MR = _Tl::MR, _NR = _Tl::NR, _KB = _Tl::KB, _NB = _Tl::NB;');
+    this.w(`const int64_t _MB = mae_gemm_rows<${ct}>(_M, _N, _K, mae_cpu_threads());`);
     this.w('const int64_t _NPAN = (_N + _NR - 1) / _NR;');
     this.w('// B in panels of _NR columns: [batch][panel][K][_NR], zero past N; read _NR columns at a time');
     this.w(`const mae_gemm_buffer<${ct}, 2> _Bbuf((size_t)(_BATCH * _NPAN * _K * _NR));`);

@@ -6,7 +6,7 @@ import { CPU_STORAGE } from '../ir/dtype.js';
 import type { IndexVar, Node } from '../ir/expr.js';
 import { computeDType, type OpDef, resolveDType, type Variant } from '../ir/op.js';
 import { type Contraction, type Kernel, lowerOp, type Stmt } from '../lower/lower.js';
-import { emitColsplit, splittable } from './cuda_colsplit.js';
+import { emitColsplit } from './cuda_colsplit.js';
 import {
   type DirectOperand,
   directOperand,
@@ -23,6 +23,7 @@ import {
   SPLIT_REDUCE_THREADS,
   WGMMA,
 } from './cuda_gemm.js';
+import { splittable } from './outreduce.js';
 import { CudaRenderer } from './render.js';
 import {
   cudaKernelParams,

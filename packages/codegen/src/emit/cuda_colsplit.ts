@@ -9,16 +9,14 @@
 // loads in flight rather than one thread per output walking every slice. It applies to an
 // outreduce kernel whose reductions share their range and read no local (no other reduction, no
 // let: each partial then is that reduction over its slice).
-import type { IndexVar, Node } from '../ir/expr.js';
-import { walk } from '../ir/expr.js';
+import type { IndexVar } from '../ir/expr.js';
 import type { Stmt } from '../lower/lower.js';
+import type { Reduce } from './outreduce.js';
 
 /** Slices: at most COLSPLIT.MAX, each at least COLSPLIT.MIN_ROWS rows; THREADS a block. */
 export const COLSPLIT = { MAX: 128, MIN_ROWS: 32, THREADS: 256 } as const;
 /** the join's warps per block (each block combines 32 outputs) */
 const JOIN_WARPS = COLSPLIT.THREADS / 32;
-
-type Reduce = Extract<Stmt, { k: 'reduce' }>;
 
 export interface ColsplitCtx {
   w(s: string): void;
@@ -31,20 +29,6 @@ export interface ColsplitCtx {
   serial(s: Stmt): void;
   readonly args: string;
   readonly ctype: string;
-}
-
-/** The reductions of an outreduce body the split can take (undefined: keep the one-pass kernels). */
-export function splittable(body: readonly Stmt[]): Reduce[] | undefined {
-  const reds = body.filter((s): s is Reduce => s.k === 'reduce');
-  if (reds.length === 0) return undefined;
-  const range = (r: Reduce) => r.vars.map((v) => v.name).join();
-  if (reds.some((r) => range(r) !== range(reds[0]!))) return undefined;
-  let readsVar = false;
-  for (const r of reds)
-    walk(r.body, (n: Node) => {
-      if (n.k === 'var') readsVar = true;
-    });
-  return readsVar ? undefined : reds;
 }
 
 /** Emits `${name}_part` and `${name}_join`; returns the launcher lines (inside `if (_work > 0)`). */

@@ -114,6 +114,20 @@ describe('generateAll', () => {
     );
     assert.ok(!cu.includes('_slices'), 'no shared-memory slice kernels left');
   });
+  it('sums columns on the CPU inside out: the range outside, a chunk of contiguous outputs inside', () => {
+    const cpu = a['ops_cpu.cpp']!;
+    const k = cpu.slice(cpu.indexOf('void MAE_CPU_FN(layernorm_backward_cpu_f32)('));
+    const k1 = k.slice(k.indexOf('// layernorm_backward_k1: outreduce'), k.indexOf('\n}\n'));
+    const range = k1.indexOf('for (int64_t i = 0; i < M; ++i) {');
+    const simd = k1.indexOf('#pragma omp simd\n        for (int64_t _i = 0; _i < _cn; ++_i) {', range);
+    const sum = k1.indexOf('_acc_r3[_i] += dout[(i) * N + j];', simd);
+    const store = k1.indexOf('dbias[j] = v_dbias;', sum);
+    assert.ok(range > 0 && simd > range && sum > simd && store > sum, k1);
+    assert.ok(k1.includes('std::min<int64_t>(64, _IC - _c0)'), 'chunks of 64 outputs');
+    // a reduction along the contiguous axis (a row's sum) keeps the loop per output
+    const masked = cpu.slice(cpu.indexOf('void MAE_CPU_FN(masked_mean_forward_cpu_f32)('));
+    assert.ok(!masked.slice(0, masked.indexOf('\n}\n')).includes('_acc_'));
+  });
   it('loads REDUCE_UNROLL terms of a reduction before adding them, in order', () => {
     const cu = a['ops_cuda.cu']!;
     const k = cu.slice(cu.indexOf('void __launch_bounds__(256) sum_forward_cuda_f32_k0_thread('));

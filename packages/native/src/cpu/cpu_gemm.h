@@ -38,9 +38,25 @@ struct mae_gemm_tiles {
   static constexpr int NR = NV * W;                                 // columns per B panel
   static constexpr int MR = MAE_GEMM_MR;                            // rows per A micro-panel
   static constexpr int64_t KB = 256;                                // k per block (B panel: KB x NR in L1)
-  static constexpr int64_t MB = 10 * MR;                            // rows per A block (in L2)
+  static constexpr int64_t MB = 10 * MR;                            // rows per A block (in L2; mae_gemm_rows)
   static constexpr int64_t NB = 16 * NR;                            // columns per accumulator tile
 };
+
+/**
+ * Rows per task (an A block) of an M x N x K product on `threads` threads: MB, or where B packed
+ * (K x N) outgrows what stays cached between tasks (16 MiB: the weight gradients, summing over every
+ * token, K in the tens of thousands) more, up to 64 MR, since each task streams its columns of B
+ * once over all of K, so that B is read M / rows times; never so many that a thread has fewer than
+ * two tasks.
+ */
+template <typename T>
+static inline int64_t mae_gemm_rows(int64_t M, int64_t N, int64_t K, int threads) {
+  using Tl = mae_gemm_tiles<T>;
+  if (K * N * (int64_t)sizeof(T) <= (int64_t{16} << 20)) return Tl::MB;
+  const int64_t col_blocks = (N + Tl::NB - 1) / Tl::NB;
+  const int64_t rows = M * col_blocks / (2 * (int64_t)(threads < 1 ? 1 : threads)) / Tl::MR * Tl::MR;
+  return rows < Tl::MB ? Tl::MB : rows > 64 * Tl::MR ? 64 * Tl::MR : rows;
+}
 
 /**
  * c[i * ldc + j] += sum over k < kn of a[k * MR + i] * b[k * NR + j], for i < MR and j < NR: one
