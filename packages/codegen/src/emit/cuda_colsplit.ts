@@ -42,34 +42,28 @@ export function emitColsplit(
 ): string[] {
   const T = COLSPLIT.THREADS;
   const rows = g.prod(reds[0]!.vars);
-  const head = (kernel: string, params: string) => {
-    g.w(`__global__ void __launch_bounds__(${T}) ${kernel}(${g.args}, ${params}) {`);
-    g.indent(1);
-    g.w(`const int64_t _total = ${g.prod(vars)};`);
-  };
-  // a thread per output, grid-stride; closes the kernel too
-  const loop = (emit: () => void) => {
-    g.w(
-      'for (int64_t _f = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _f < _total; _f += (int64_t)gridDim.x * blockDim.x) {',
-    );
-    g.indent(1);
-    g.decompose(vars, '_f');
-    emit();
-    g.indent(-1);
-    g.w('}');
-    g.indent(-1);
-    g.w('}');
-  };
   const slot = (z: string, i: number) => `_ws[(${z} * ${reds.length} + ${i}) * _total + _f]`;
-  head(`${name}_part`, `${g.ctype}* __restrict__ _ws, int64_t _RS`);
+  // the part: a thread per output, grid-stride, over the block's slice of the rows
+  g.w(
+    `__global__ void __launch_bounds__(${T}) ${name}_part(${g.args}, ${g.ctype}* __restrict__ _ws, int64_t _RS) {`,
+  );
+  g.indent(1);
+  g.w(`const int64_t _total = ${g.prod(vars)};`);
   g.w(`const int64_t _z = blockIdx.y, _lo = _z * _RS, _hi = _lo + _RS < ${rows} ? _lo + _RS : ${rows};`);
-  loop(() => {
-    reds.forEach((r, i) => {
-      g.w(`${g.ctype} ${r.name} = ${r.op === 'max' ? `(${g.ctype})(-INFINITY)` : `(${g.ctype})0`};`);
-      g.reduceLoop(r, '_lo', '1', '_hi');
-      g.w(`${slot('_z', i)} = ${r.name};`);
-    });
+  g.w(
+    'for (int64_t _f = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; _f < _total; _f += (int64_t)gridDim.x * blockDim.x) {',
+  );
+  g.indent(1);
+  g.decompose(vars, '_f');
+  reds.forEach((r, i) => {
+    g.w(`${g.ctype} ${r.name} = ${identity(r, g.ctype)};`);
+    g.reduceLoop(r, '_lo', '1', '_hi');
+    g.w(`${slot('_z', i)} = ${r.name};`);
   });
+  g.indent(-1);
+  g.w('}');
+  g.indent(-1);
+  g.w('}');
   emitJoin(g, name, vars, body, reds, slot);
   return [
     `  const int64_t _R = ${rows}, _cb = mae_blocks(_work, ${T}, 1 << 16);`,
@@ -83,6 +77,9 @@ export function emitColsplit(
   ];
 }
 
+/** A reduction's starting value: 0 for a sum, -inf for a max. */
+const identity = (r: Reduce, ctype: string) => (r.op === 'max' ? `(${ctype})(-INFINITY)` : `(${ctype})0`);
+
 /** `${name}_join`: 32 outputs a block; warp w sums slices w, w + 8, ...; warp 0 adds the 8 sums in order. */
 function emitJoin(
   g: ColsplitCtx,
@@ -94,7 +91,6 @@ function emitJoin(
 ) {
   const combine = (r: Reduce, v: string) =>
     r.op === 'max' ? `${r.name} = fmax(${r.name}, ${v});` : `${r.name} += ${v};`;
-  const zero = (r: Reduce) => (r.op === 'max' ? `(${g.ctype})(-INFINITY)` : `(${g.ctype})0`);
   g.w(
     `__global__ void __launch_bounds__(${COLSPLIT.THREADS}) ${name}_join(${g.args}, const ${g.ctype}* __restrict__ _ws, int64_t _S) {`,
   );
@@ -109,7 +105,7 @@ function emitJoin(
   g.w('if (_f < _total) {');
   g.indent(1);
   reds.forEach((r, i) => {
-    g.w(`${g.ctype} ${r.name} = ${zero(r)};`);
+    g.w(`${g.ctype} ${r.name} = ${identity(r, g.ctype)};`);
     g.w('#pragma unroll 4');
     g.w(`for (int64_t _z = _jw; _z < _S; _z += ${JOIN_WARPS}) ${combine(r, slot('_z', i))}`);
     g.w(`_jsum[${i}][_jw][_lane] = ${r.name};`);

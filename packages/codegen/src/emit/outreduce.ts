@@ -1,6 +1,6 @@
 // outreduce.ts: what the emitters ask of an outreduce kernel (a reduction per output, lower.ts):
 // whether its reductions can be taken apart from the rest of its body (the CUDA column split,
-// cuda_colsplit.ts, and the CPU's column form, cpu_columns.ts), and whether its outputs lie along
+// cuda_colsplit.ts, and the CPU's column form, columns() in cpu.ts), and whether its outputs lie along
 // the contiguous axis of what it reads.
 import type { IndexVar, Node } from '../ir/expr.js';
 import { walk } from '../ir/expr.js';

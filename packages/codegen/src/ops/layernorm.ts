@@ -42,11 +42,11 @@ export const layernorm_forward = op(
     ];
   });
 
-/** LayerNorm's backward from its saved statistics: dx (plus `dres` when given), dweight, dbias. */
 type Rows = TensorDecl<readonly ['M', 'N']>;
 type Cols = TensorDecl<readonly ['N']>;
 type Stats = TensorDecl<readonly ['M']>;
 
+/** LayerNorm's backward from its saved statistics: dx (plus `dres` when given), dweight, dbias. */
 function backwardBody(
   t: { dx: Rows; dweight: Cols; dbias: Cols; dout: Rows; x: Rows; weight: Cols; mean: Stats; rstd: Stats },
   { M, N }: { M: Ex; N: Ex },
