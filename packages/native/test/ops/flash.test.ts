@@ -1,6 +1,7 @@
 // Flash attention (attention_forward / attention_backward) beyond the generic suites: the CPU
-// template against the reference on the shapes that matter (sequence lengths 1, 7, 50, 197; head
-// sizes 32, 80 and an odd 13; one and three heads), the backward against central differences of
+// template against the reference on the shapes that matter (sequence lengths 1, 7, 50, 65, 197: one
+// to four blocks of 64 query rows; head sizes 8, 32, 80 and an odd 13; one to three heads; head size 8
+// takes the transposed dK/dV sums), the backward against central differences of
 // the forward in f64 and against the composed ops the model used before, and, on a GPU, every
 // compiled head size (32, 64, 80, 128) and the SIMT fallback on CUDA.
 import assert from 'node:assert/strict';
@@ -20,6 +21,7 @@ const shapes = [
   { N: 1, T: 197, H: 1, E: 32 },
   { N: 1, T: 50, H: 3, E: 80 },
   { N: 1, T: 197, H: 3, E: 13 },
+  { N: 2, T: 65, H: 2, E: 8 },
 ];
 const label = (s: Record<string, number>) =>
   Object.entries(s)
