@@ -248,7 +248,8 @@ export class CpuEmitter {
     );
     this.w('if (_BATCH == 0 || _M == 0 || _N == 0) return;');
     this.w(`using _Tl = mae_gemm_tiles<${ct}>;`);
-    this.w('constexpr int64_t _MR = _Tl::MR, _NR = _Tl::NR, _KB = _Tl::KB, _NB = _Tl::NB;');
+    this.w('constexpr int64_t _MR = _Tl::MR, _KB = _Tl::KB, _NB = _Tl::NB;');
+    this.w(`const int64_t _NR = mae_gemm_nr<${ct}>(_N);`);
     this.w(`const int64_t _MB = mae_gemm_rows<${ct}>(_M, _N, _K, mae_cpu_threads());`);
     this.w('const int64_t _NPAN = (_N + _NR - 1) / _NR;');
     this.w('// B in panels of _NR columns: [batch][panel][K][_NR], zero past N; read _NR columns at a time');
@@ -272,16 +273,25 @@ export class CpuEmitter {
     this.ind--;
     this.w('}');
     this.w('const int64_t _MBLK = (_M + _MB - 1) / _MB, _NBLK = (_N + _NB - 1) / _NB;');
+    this.w(`const int64_t _KS = mae_gemm_ksplit<${ct}>(_BATCH * _MBLK * _NBLK, _K, mae_cpu_threads());`);
+    this.w('const int64_t _KC = _KS == 1 ? _K : ((_K + _KS - 1) / _KS + _KB - 1) / _KB * _KB;');
+    this.w("// with K split: each part's sums, [batch][n block][m block][part][_MB][_NB]");
     this.w(
-      `#pragma omp parallel for collapse(3) schedule(dynamic) if(_BATCH * _M * _N * _K >= ${PAR_MIN_WORK})`,
+      `const mae_gemm_buffer<${ct}, 3> _Pbuf(_KS > 1 ? (size_t)(_BATCH * _NBLK * _MBLK * _KS * _MB * _NB) : 0);`,
+    );
+    this.epilogueFn(c);
+    this.w(
+      `#pragma omp parallel for collapse(4) schedule(dynamic) if(_BATCH * _M * _N * _K >= ${PAR_MIN_WORK})`,
     );
     this.w(
-      'for (int64_t _bb = 0; _bb < _BATCH; ++_bb) for (int64_t _nb = 0; _nb < _NBLK; ++_nb) for (int64_t _mb = 0; _mb < _MBLK; ++_mb) {',
+      'for (int64_t _bb = 0; _bb < _BATCH; ++_bb) for (int64_t _nb = 0; _nb < _NBLK; ++_nb) for (int64_t _mb = 0; _mb < _MBLK; ++_mb) for (int64_t _ks = 0; _ks < _KS; ++_ks) {',
     );
     this.ind++;
     if (batch.length) this.decompose(batch, '_bb');
     this.w(`${ct}* _Ap = mae_gemm_scratch<${ct}, 0>((size_t)(_MB * _KB));`);
-    this.w(`${ct}* _acc = mae_gemm_scratch<${ct}, 1>((size_t)(_MB * _NB));`);
+    this.w(
+      `${ct}* _acc = _KS > 1 ? &_Pbuf.p[(size_t)((((_bb * _NBLK + _nb) * _MBLK + _mb) * _KS + _ks) * _MB * _NB)] : mae_gemm_scratch<${ct}, 1>((size_t)(_MB * _NB));`,
+    );
     this.w(
       'const int64_t _m0 = _mb * _MB, _mn = std::min<int64_t>(_MB, _M - _m0), _mp = (_mn + _MR - 1) / _MR;',
     );
@@ -289,9 +299,10 @@ export class CpuEmitter {
       'const int64_t _n0 = _nb * _NB, _nn = std::min<int64_t>(_NB, _N - _n0), _np = (_nn + _NR - 1) / _NR;',
     );
     this.w(`std::fill(_acc, _acc + _mp * _MR * _NB, (${ct})0);`);
-    this.w('for (int64_t _k0 = 0; _k0 < _K; _k0 += _KB) {');
+    this.w('const int64_t _kend = std::min<int64_t>(_K, (_ks + 1) * _KC);');
+    this.w('for (int64_t _k0 = _ks * _KC; _k0 < _kend; _k0 += _KB) {');
     this.ind++;
-    this.w('const int64_t _kn = std::min<int64_t>(_KB, _K - _k0);');
+    this.w('const int64_t _kn = std::min<int64_t>(_KB, _kend - _k0);');
     this.w('// A rows in micro-panels of _MR: [panel][kq][_MR], zero past M; read _MR rows at a time');
     this.w('for (int64_t _ip = 0; _ip < _mp; ++_ip) {');
     this.ind++;
@@ -313,11 +324,53 @@ export class CpuEmitter {
     this.w(
       '  mae_gemm_micro<' +
         ct +
-        '>(_kn, &_Ap[(size_t)(_ip * _kn * _MR)], _Bk + _p * _K * _NR, &_acc[(size_t)(_ip * _MR * _NB + _p * _NR)], _NB);',
+        '>(_NR, _kn, &_Ap[(size_t)(_ip * _kn * _MR)], _Bk + _p * _K * _NR, &_acc[(size_t)(_ip * _MR * _NB + _p * _NR)], _NB);',
     );
     this.ind--;
     this.w('}');
-    // epilogue
+    this.w('if (_KS == 1) _epilogue(_acc, _bb, _m0, _mn, _n0, _nn);');
+    this.ind--;
+    this.w('}');
+    this.gemmJoinParts();
+  }
+
+  /** With K split (_KS > 1): each tile's parts added in order into the first, then the epilogue. */
+  private gemmJoinParts() {
+    const ct = this.r.ctype;
+    this.w('if (_KS > 1) {');
+    this.ind++;
+    this.w("// the parts' sums added in order (into the first), then the epilogue");
+    this.w('#pragma omp parallel for collapse(3) schedule(static)');
+    this.w(
+      'for (int64_t _bb = 0; _bb < _BATCH; ++_bb) for (int64_t _nb = 0; _nb < _NBLK; ++_nb) for (int64_t _mb = 0; _mb < _MBLK; ++_mb) {',
+    );
+    this.ind++;
+    this.w(`${ct}* _acc = &_Pbuf.p[(size_t)(((_bb * _NBLK + _nb) * _MBLK + _mb) * _KS * _MB * _NB)];`);
+    this.w('const int64_t _m0 = _mb * _MB, _mn = std::min<int64_t>(_MB, _M - _m0);');
+    this.w('const int64_t _n0 = _nb * _NB, _nn = std::min<int64_t>(_NB, _N - _n0);');
+    this.w('for (int64_t _ks = 1; _ks < _KS; ++_ks) {');
+    this.w(`  const ${ct}* _part = _acc + _ks * _MB * _NB;`);
+    this.w('  for (int64_t _i = 0; _i < _mn; ++_i)');
+    this.w('#pragma omp simd');
+    this.w('    for (int64_t _j = 0; _j < _nn; ++_j) _acc[_i * _NB + _j] += _part[_i * _NB + _j];');
+    this.w('}');
+    this.w('_epilogue(_acc, _bb, _m0, _mn, _n0, _nn);');
+    this.ind--;
+    this.w('}');
+    this.ind--;
+    this.w('}');
+  }
+
+  /** The contraction's epilogue as a lambda over one accumulator tile (rows m0.., columns n0..). */
+  private epilogueFn(c: Contraction) {
+    const ct = this.r.ctype;
+    const { batch, m, n } = c;
+    this.w(
+      `const auto _epilogue = [&](const ${ct}* _acc, int64_t _bb, int64_t _m0, int64_t _mn, int64_t _n0, int64_t _nn) {`,
+    );
+    this.ind++;
+    if (batch.length) this.decompose(batch, '_bb');
+    else this.w('(void)_bb;');
     this.w('for (int64_t _i = 0; _i < _mn; ++_i) for (int64_t _j = 0; _j < _nn; ++_j) {');
     this.ind++;
     this.w(`const int64_t ${m.name} = _m0 + _i, ${n.name} = _n0 + _j;`);
@@ -326,7 +379,7 @@ export class CpuEmitter {
     this.ind--;
     this.w('}');
     this.ind--;
-    this.w('}');
+    this.w('};');
   }
 }
 

@@ -43,30 +43,50 @@ struct mae_gemm_tiles {
 };
 
 /**
- * Rows per task (an A block) of an M x N x K product on `threads` threads: MB, or where B packed
+ * Rows per task (an A block) of an M x N x K product on `threads` threads: about MB, or where B packed
  * (K x N) outgrows what stays cached between tasks (16 MiB: the weight gradients, summing over every
  * token, K in the tens of thousands) more, up to 64 MR, since each task streams its columns of B
  * once over all of K, so that B is read M / rows times; never so many that a thread has fewer than
- * two tasks.
+ * two tasks. Then evened out over the blocks M needs (64 rows are two tasks of 36 and 28, not 60
+ * and 4).
  */
 template <typename T>
 static inline int64_t mae_gemm_rows(int64_t M, int64_t N, int64_t K, int threads) {
   using Tl = mae_gemm_tiles<T>;
-  if (K * N * (int64_t)sizeof(T) <= (int64_t{16} << 20)) return Tl::MB;
-  const int64_t col_blocks = (N + Tl::NB - 1) / Tl::NB;
-  const int64_t rows = M * col_blocks / (2 * (int64_t)(threads < 1 ? 1 : threads)) / Tl::MR * Tl::MR;
-  return rows < Tl::MB ? Tl::MB : rows > 64 * Tl::MR ? 64 * Tl::MR : rows;
+  int64_t rows = Tl::MB;
+  if (K * N * (int64_t)sizeof(T) > (int64_t{16} << 20)) {
+    const int64_t col_blocks = (N + Tl::NB - 1) / Tl::NB;
+    rows = M * col_blocks / (2 * (int64_t)(threads < 1 ? 1 : threads)) / Tl::MR * Tl::MR;
+    rows = rows < Tl::MB ? Tl::MB : rows > 64 * Tl::MR ? 64 * Tl::MR : rows;
+  }
+  const int64_t blocks = (M + rows - 1) / rows;
+  if (blocks < 1) return rows;
+  return ((M + blocks - 1) / blocks + Tl::MR - 1) / Tl::MR * Tl::MR;
 }
 
 /**
- * c[i * ldc + j] += sum over k < kn of a[k * MR + i] * b[k * NR + j], for i < MR and j < NR: one
- * packed A micro-panel times one packed B panel into a row-major tile of the accumulator.
+ * Parts to split K into when an M x N product has fewer tasks (row and column blocks) than threads:
+ * the weight gradients of narrow layers, e.g. a 32 x 32 dW summed over thousands of tokens is one
+ * task. Each part takes whole KB blocks, at least two; the parts' sums are added in order before
+ * the epilogue. 1 (no split) otherwise.
  */
 template <typename T>
-static inline void mae_gemm_micro(int64_t kn, const T* __restrict__ a, const T* __restrict__ b, T* __restrict__ c,
-                                  int64_t ldc) {
+static inline int64_t mae_gemm_ksplit(int64_t tasks, int64_t K, int threads) {
   using Tl = mae_gemm_tiles<T>;
-  constexpr int W = Tl::W, NV = Tl::NV, NR = Tl::NR, MR = Tl::MR;
+  if (threads < 2 || tasks >= threads) return 1;
+  const int64_t want = (threads + tasks - 1) / tasks, most = K / (2 * Tl::KB);
+  return want < most ? want : most < 1 ? 1 : most;
+}
+
+/**
+ * c[i * ldc + j] += sum over k < kn of a[k * MR + i] * b[k * NR + j], for i < MR and j < NR = NV
+ * vectors: one packed A micro-panel times one packed B panel into a row-major tile of the accumulator.
+ */
+template <typename T, int NV>
+static inline void mae_gemm_micro_nv(int64_t kn, const T* __restrict__ a, const T* __restrict__ b, T* __restrict__ c,
+                                     int64_t ldc) {
+  using Tl = mae_gemm_tiles<T>;
+  constexpr int W = Tl::W, NR = NV * W, MR = Tl::MR;
   typedef T V __attribute__((vector_size(W * sizeof(T))));
   V acc[MR][NV];
 #pragma GCC unroll 16
@@ -95,6 +115,27 @@ static inline void mae_gemm_micro(int64_t kn, const T* __restrict__ a, const T* 
       std::memcpy(c + i * ldc + j * W, &cv, sizeof(V));
     }
   }
+}
+
+/**
+ * Columns per B panel for a product N wide: NR, or half of it where N fits in half (a 32-wide
+ * layer's products on AVX-512 would leave half of every 64-column panel zero).
+ */
+template <typename T>
+static inline int64_t mae_gemm_nr(int64_t N) {
+  using Tl = mae_gemm_tiles<T>;
+  return Tl::NV >= 2 && N <= Tl::NR / 2 ? Tl::NR / 2 : Tl::NR;
+}
+
+/** mae_gemm_micro_nv for panels of nr (mae_gemm_nr) columns. */
+template <typename T>
+static inline void mae_gemm_micro(int64_t nr, int64_t kn, const T* __restrict__ a, const T* __restrict__ b,
+                                  T* __restrict__ c, int64_t ldc) {
+  using Tl = mae_gemm_tiles<T>;
+  if (nr == Tl::NR)
+    mae_gemm_micro_nv<T, Tl::NV>(kn, a, b, c, ldc);
+  else
+    mae_gemm_micro_nv<T, (Tl::NV >= 2 ? Tl::NV / 2 : 1)>(kn, a, b, c, ldc);
 }
 
 /** A buffer of at least n elements for this thread, kept for the next GEMM (slot: which one). */

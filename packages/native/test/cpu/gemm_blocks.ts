@@ -2,7 +2,9 @@
 // GEMM against a plain float64 transcription of its definition, on fresh random values at sizes
 // that cross every blocking boundary of every build (more than two MB row blocks, NB column blocks
 // and KB k blocks, each with a ragged tail; MR and NR tails) and at tiny ones: linear_forward (bias
-// fused), and matmul in all four transpose combinations with a batch of 2 and alpha. Prints one
+// fused), and matmul in all four transpose combinations with a batch of 2 and alpha. Also products
+// at most half a panel wide (the half-width micro-kernel), 64 rows (two even row blocks) and, with
+// one task for two or more threads, K split into parts (mae_gemm_ksplit; a ragged last part). Prints one
 // line per product and exits 1 at the first difference over 1e-5 of the result's largest value.
 import * as ops from '../../generated/ops.js';
 import { binding } from '../../src/binding.js';
@@ -98,3 +100,7 @@ for (const [ta, tb] of [
   matmul(ta, tb, 2, 127, 1093, 517);
   matmul(ta, tb, 3, 5, 7, 1);
 }
+linear(64, 32, 40);
+linear(61, 17, 300);
+matmul(true, false, 1, 30, 20, 2100);
+matmul(false, false, 1, 7, 32, 1500);
