@@ -280,6 +280,22 @@ const MUTANTS = [
     what: 'wgmma GEMM: B read with the wrong major-ness (transpose flag flipped)',
   },
   {
+    name: 'wgmma-epilogue-stage-early',
+    file: GEMM_WGMMA,
+    find: "  __syncthreads();  // the ring holds the epilogue's tile from here",
+    replace: '',
+    ops: OPS.wgmma,
+    what: "wgmma GEMM: the epilogue stages its tile in the ring while the other warpgroup's wgmma may still read it",
+  },
+  {
+    name: 'wgmma-epilogue-read-early',
+    file: GEMM_WGMMA,
+    find: '  __syncthreads();\n  if (wg > 0) mae_wg_sink(',
+    replace: '  if (wg > 0) mae_wg_sink(',
+    ops: OPS.wgmma,
+    what: "wgmma GEMM: the epilogue reads the staged tile before every warp's stores to it",
+  },
+  {
     name: 'wgmma-split-overlap',
     file: GEMM_WGMMA,
     find: 'const int64_t kt1 = kt0 + KS / MAE_WG_BK < KT ? kt0 + KS / MAE_WG_BK : KT;',

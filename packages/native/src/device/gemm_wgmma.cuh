@@ -9,7 +9,9 @@
 //   - each consumer waits for the stage, issues 4 wgmma m64n256k16 (one per 16 k) reading both
 //     operands from shared memory through descriptors (MN-major operands transposed), waits for
 //     them and releases the stage (its `empty` mbarrier, one arrival per consumer warp);
-//   - the epilogue runs out(bb, m, n, acc) on each accumulator inside the matrix;
+//   - the epilogue stages each consumer's accumulators in the ring (mae_wg_stage, between block
+//     barriers) and runs out(bb, m, n, acc) on each one inside the matrix, a warp's lanes along a
+//     row (mae_wg_sink);
 //   - blocks run in thread block clusters of n = 1, 2 or 4 CTAs along m (grid y, padded to a
 //     multiple: mae_wg_cluster, mae_wg_grid_m; launched with MAE_LAUNCH_CLUSTER) whose CTAs share
 //     B's tile: it comes in MAE_WG_B_PARTS parts of 64 rows (K-major: a box of 64 k x 64 rows;
@@ -39,6 +41,11 @@ constexpr size_t MAE_WG_SMEM = size_t{MAE_WG_STAGES} * MAE_WG_STAGE_BYTES + 1024
 constexpr int MAE_WG_B_PARTS = 4;  // B's tile in parts of 64 rows: clusters of 1, 2 or 4 CTAs
 constexpr unsigned MAE_WG_B_PART_BYTES = MAE_WG_B_BYTES / MAE_WG_B_PARTS;
 static_assert(MAE_WG_BN / MAE_WG_B_PARTS == 64, "a part of B is one TMA box in either layout");
+// The epilogue's staged tile: floats per row (8 past the tile's 256, so that the 8-byte stores of a
+// half-warp's fragments, 4 rows x 4 column pairs, fall on 32 distinct banks), 64 rows per consumer
+// warpgroup, in the ring.
+constexpr int MAE_WG_EPI_LD = MAE_WG_BN + 8;
+static_assert(2 * 64 * MAE_WG_EPI_LD * 4 <= MAE_WG_STAGES * MAE_WG_STAGE_BYTES, "the staged tile fits in the ring");
 
 // Host side. The largest cluster the GEMMs may take: MAE_WG_CLUSTER = 1, 2 (the default) or 4; -1 for
 // another value.
@@ -137,6 +144,32 @@ __device__ __forceinline__ void mae_wg_consume(float (&d)[128], const unsigned c
   }
 }
 
+// The epilogue, in two steps between block barriers (the ring is free once every wgmma is done with
+// it and every copy into it has landed): a consumer warpgroup (c = 0, 1: rows 64 c of the tile)
+// stages its accumulators in shared memory; then it runs sink(m, n, acc) row by row with a warp's
+// lanes on consecutive columns, so that the sink's loads and stores (outputs, bias, residual) are
+// whole sectors. From the fragments, a warp's access covered 8 rows of 16 bytes (2 bytes a lane).
+__device__ __forceinline__ void mae_wg_stage(const float (&d)[128], float* st) {
+  const int lane = threadIdx.x & 31, w = (threadIdx.x >> 5) & 3, g = lane >> 2, q = lane & 3;
+#pragma unroll
+  for (int i = 0; i < 128; i += 2)
+    mae_st8(st + (16 * w + g + 8 * ((i & 3) >> 1)) * MAE_WG_EPI_LD + 8 * (i >> 2) + 2 * q, d[i], d[i + 1]);
+}
+template <class Sink>
+__device__ __forceinline__ void mae_wg_sink(const float* st, int c, int64_t M, int64_t N, int m0, int n0,
+                                            const Sink& sink) {
+  const int lane = threadIdx.x & 31, w = (threadIdx.x >> 5) & 3;
+  for (int r = 16 * w; r < 16 * w + 16; ++r) {
+    const int64_t m = m0 + 64 * c + r;
+    if (m >= M) break;
+#pragma unroll
+    for (int j = 0; j < MAE_WG_BN / 32; ++j) {
+      const int64_t n = n0 + lane + 32 * j;
+      if (n < N) sink(m, n, st[r * MAE_WG_EPI_LD + lane + 32 * j]);
+    }
+  }
+}
+
 // One block's tile (bb, m0, n0) over k tiles [kt0, kt1): sink(m, n, acc) for each accumulator inside
 // the M x N matrix.
 template <bool ARow, bool BRow, class Sink>
@@ -157,19 +190,17 @@ __device__ __forceinline__ void mae_gemm_wgmma_block(int64_t M, int64_t N, const
     mae_mbar_fence_init();
   }
   mae_cluster_sync();  // every CTA's mbarriers initialised before any copy or arrival reaches them
+  float d[128];
   if (wg == 0) {
     if (threadIdx.x == 0) mae_wg_produce<ARow, BRow>(ring, mae_wg_full, mae_wg_empty, ta, tb, bb, m0, n0, kt0, kt1);
   } else {
-    float d[128];
     mae_wg_consume<ARow, BRow>(d, ring, mae_wg_full, mae_wg_empty, wg - 1, kt1 - kt0, ctas);
-    const int lane = threadIdx.x & 31, w = (threadIdx.x >> 5) & 3, g = lane >> 2, q = lane & 3;
-    const int64_t r0 = m0 + 64 * (wg - 1) + 16 * w + g;
-#pragma unroll
-    for (int i = 0; i < 128; ++i) {
-      const int64_t m = r0 + 8 * ((i & 3) >> 1), n = n0 + 8 * (i >> 2) + 2 * q + (i & 1);
-      if (m < M && n < N) sink(m, n, d[i]);
-    }
   }
+  __syncthreads();  // the ring holds the epilogue's tile from here
+  float* const st = reinterpret_cast<float*>(ring) + (wg > 0 ? wg - 1 : 0) * 64 * MAE_WG_EPI_LD;
+  if (wg > 0) mae_wg_stage(d, st);
+  __syncthreads();
+  if (wg > 0) mae_wg_sink(st, wg - 1, M, N, m0, n0, sink);
   mae_cluster_sync();  // no CTA exits while another may still arrive on its mbarriers
 }
 

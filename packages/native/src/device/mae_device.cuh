@@ -68,3 +68,14 @@ __device__ __forceinline__ void mae_ld16(float (&r)[4], const float* p) {
 __device__ __forceinline__ void mae_st16(void* p, const uint32_t (&r)[4]) {
   *static_cast<mae_u32x4_t*>(p) = mae_u32x4_t{r[0], r[1], r[2], r[3]};
 }
+
+// Two floats as one 8-byte store (as the 16-byte accesses above: a GCC vector in the emulator):
+// `p` 8-byte aligned.
+#ifdef MAE_CUDA_EMULATOR
+typedef float mae_f32x2_t __attribute__((vector_size(8)));
+#else
+typedef float2 mae_f32x2_t;
+#endif
+__device__ __forceinline__ void mae_st8(float* p, float a, float b) {
+  *reinterpret_cast<mae_f32x2_t*>(p) = mae_f32x2_t{a, b};
+}
