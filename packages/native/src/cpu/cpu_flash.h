@@ -75,7 +75,7 @@ struct mae_lanes<T, 1> {
 /** Elements per row of a block's scores: T padded to whole vectors of the build, so softmax has no tail. */
 template <class C>
 static inline int64_t mae_flash_score_ld(int64_t T) {
-  constexpr int64_t W = MAE_GEMM_VECTOR_BYTES / (int64_t)sizeof(C);
+  constexpr int64_t W = mae_gemm_tiles<C>::W;
   return (mae_small_pad(T) + W - 1) / W * W;
 }
 
@@ -85,7 +85,7 @@ static inline int64_t mae_flash_score_ld(int64_t T) {
  */
 template <class C>
 static inline C mae_flash_softmax_row(C* __restrict__ s, C scale, int64_t T, int64_t ld, C* mx_out) {
-  constexpr int W = MAE_GEMM_VECTOR_BYTES / (int)sizeof(C);
+  constexpr int W = mae_gemm_tiles<C>::W;
   typedef typename mae_lanes<C, W>::V V;
   for (int64_t j = T; j < ld; ++j) s[j] = (C)(-INFINITY);
   V m = V{} + (C)(-INFINITY);
@@ -153,7 +153,7 @@ static void mae_flash_forward_cpu(typename F::storage* out, typename L::storage*
  */
 template <class C>
 static inline bool mae_flash_kv_transposed(int64_t Tp, int64_t Ep) {
-  constexpr int64_t W = MAE_GEMM_VECTOR_BYTES / (int64_t)sizeof(C);
+  constexpr int64_t W = mae_gemm_tiles<C>::W;
   return Ep * ((Tp + W - 1) / W) < Tp * ((Ep + W - 1) / W);
 }
 

@@ -78,7 +78,7 @@ static inline void mae_small_tile(int64_t K, const T* __restrict__ a, int64_t sa
 template <typename T>
 static void mae_small_gemm(int64_t M, int64_t N, int64_t K, const T* a, int64_t sam, int64_t sak, const T* b,
                            int64_t ldb, T* c, int64_t ldc, bool add) {
-  constexpr int W = MAE_GEMM_VECTOR_BYTES / (int)sizeof(T);
+  constexpr int W = mae_gemm_tiles<T>::W;
   for (int64_t m = 0; m < M; m += MAE_SMALL_MR) {
     const T* am = a + m * sam;
     T* cm = c + m * ldc;
