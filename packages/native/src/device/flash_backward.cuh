@@ -76,8 +76,19 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
         }
 #pragma unroll
         for (int j = 0; j < NQ; j += 2) {
-          mae_fa_mma_b2<LD>(s, ak, j, Qs, j * 8, kk);
-          mae_fa_mma_b2<LD>(dp, av, j, Os, j * 8, kk);
+          uint32_t b0[2], b1[2];
+          mae_fa_b2<LD>(b0, b1, Qs, j * 8, kk);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(s[w][j], ak[w], b0);
+            mae_mma_bf16_16816(s[w][j + 1], ak[w], b1);
+          }
+          mae_fa_b2<LD>(b0, b1, Os, j * 8, kk);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(dp[w][j], av[w], b0);
+            mae_mma_bf16_16816(dp[w][j + 1], av[w], b1);
+          }
         }
       }
 #pragma unroll
@@ -101,8 +112,19 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
         }
 #pragma unroll
         for (int i = 0; i < NE; i += 2) {
-          mae_fa_mma_bt2<LD>(dv, ap, i, Os, kk * 16, i * 8);
-          mae_fa_mma_bt2<LD>(dk, as, i, Qs, kk * 16, i * 8);
+          uint32_t b0[2], b1[2];
+          mae_fa_bt2<LD>(b0, b1, Os, kk * 16, i * 8);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(dv[w][i], ap[w], b0);
+            mae_mma_bf16_16816(dv[w][i + 1], ap[w], b1);
+          }
+          mae_fa_bt2<LD>(b0, b1, Qs, kk * 16, i * 8);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(dk[w][i], as[w], b0);
+            mae_mma_bf16_16816(dk[w][i + 1], as[w], b1);
+          }
         }
       }
     }
@@ -192,8 +214,19 @@ __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __res
         }
 #pragma unroll
         for (int j = 0; j < NK; j += 2) {
-          mae_fa_mma_b2<LD>(s, aq, j, Ks, j * 8, kk);
-          mae_fa_mma_b2<LD>(dp, ao, j, Vs, j * 8, kk);
+          uint32_t b0[2], b1[2];
+          mae_fa_b2<LD>(b0, b1, Ks, j * 8, kk);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(s[w][j], aq[w], b0);
+            mae_mma_bf16_16816(s[w][j + 1], aq[w], b1);
+          }
+          mae_fa_b2<LD>(b0, b1, Vs, j * 8, kk);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(dp[w][j], ao[w], b0);
+            mae_mma_bf16_16816(dp[w][j + 1], ao[w], b1);
+          }
         }
       }
 #pragma unroll
@@ -211,8 +244,15 @@ __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __res
 #pragma unroll
         for (int w = 0; w < WM; ++w) mae_fa_acc_a(a[w], s[w][2 * kk], s[w][2 * kk + 1]);
 #pragma unroll
-        for (int i = 0; i < NE; i += 2)
-          mae_fa_mma_bt2<LD>(dq, a, i, Ks, kk * 16, i * 8);
+        for (int i = 0; i < NE; i += 2) {
+          uint32_t b0[2], b1[2];
+          mae_fa_bt2<LD>(b0, b1, Ks, kk * 16, i * 8);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(dq[w][i], a[w], b0);
+            mae_mma_bf16_16816(dq[w][i + 1], a[w], b1);
+          }
+        }
       }
     }
 #pragma unroll

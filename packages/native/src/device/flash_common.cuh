@@ -83,32 +83,6 @@ __device__ __forceinline__ void mae_fa_bt2(uint32_t (&b0)[2], uint32_t (&b1)[2],
   mae_ldmatrix_x4<true>(r, s + (k0 + (l & 15)) * LD + n0 + (l >> 4) * 8);
   b0[0] = r[0], b0[1] = r[1], b1[0] = r[2], b1[1] = r[3];
 }
-// acc[w][j] += a[w] b0 and acc[w][j + 1] += a[w] b1 for each of a warp's WM 16-row tiles: one pair of
-// B tiles from shared memory feeding WM x 2 MMAs. mae_fa_mma_b2 and mae_fa_mma_bt2 load the pair
-// (mae_fa_b2, mae_fa_bt2) for columns j, j + 1.
-template <int WM, int NC>
-__device__ __forceinline__ void mae_fa_mma2(float (&acc)[WM][NC][4], const uint32_t (&a)[WM][4], int j,
-                                            const uint32_t (&b0)[2], const uint32_t (&b1)[2]) {
-#pragma unroll
-  for (int w = 0; w < WM; ++w) {
-    mae_mma_bf16_16816(acc[w][j], a[w], b0);
-    mae_mma_bf16_16816(acc[w][j + 1], a[w], b1);
-  }
-}
-template <int LD, int WM, int NC>
-__device__ __forceinline__ void mae_fa_mma_b2(float (&acc)[WM][NC][4], const uint32_t (&a)[WM][4], int j,
-                                              const __nv_bfloat16* s, int n0, int k0) {
-  uint32_t b0[2], b1[2];
-  mae_fa_b2<LD>(b0, b1, s, n0, k0);
-  mae_fa_mma2(acc, a, j, b0, b1);
-}
-template <int LD, int WM, int NC>
-__device__ __forceinline__ void mae_fa_mma_bt2(float (&acc)[WM][NC][4], const uint32_t (&a)[WM][4], int j,
-                                               const __nv_bfloat16* s, int k0, int n0) {
-  uint32_t b0[2], b1[2];
-  mae_fa_bt2<LD>(b0, b1, s, k0, n0);
-  mae_fa_mma2(acc, a, j, b0, b1);
-}
 // A from fp32 accumulators: the 16 x 8 tiles c0 (columns 0-7) and c1 (8-15) as one 16 x 16 tile.
 __device__ __forceinline__ void mae_fa_acc_a(uint32_t (&a)[4], const float (&c0)[4], const float (&c1)[4]) {
   a[0] = mae_pack2(c0[0], c0[1]);

@@ -72,11 +72,11 @@ __device__ __forceinline__ void mae_fa_forward(TS* __restrict__ out, float* __re
     mae_fa_stage<BM, E>(Qs, qb, lay.qkv_t, q0, T);
     __syncthreads();
     // this warp's WM x 16 query rows as mma A fragments, held for every key tile
-    uint32_t aq[E / 16][WM][4];
+    uint32_t aq[WM][E / 16][4];
 #pragma unroll
-    for (int kk = 0; kk < E / 16; ++kk)
+    for (int w = 0; w < WM; ++w)
 #pragma unroll
-      for (int w = 0; w < WM; ++w) mae_fa_a<LD>(aq[kk][w], Qs, (warp * WM + w) * 16, kk * 16);
+      for (int kk = 0; kk < E / 16; ++kk) mae_fa_a<LD>(aq[w][kk], Qs, (warp * WM + w) * 16, kk * 16);
     float o[WM][NE][4], m[WM][2], l[WM][2];
 #pragma unroll
     for (int w = 0; w < WM; ++w) {
@@ -95,8 +95,15 @@ __device__ __forceinline__ void mae_fa_forward(TS* __restrict__ out, float* __re
 #pragma unroll
       for (int kk = 0; kk < E / 16; ++kk)
 #pragma unroll
-        for (int j = 0; j < NS; j += 2)
-          mae_fa_mma_b2<LD>(s, aq[kk], j, Ks, j * 8, kk * 16);
+        for (int j = 0; j < NS; j += 2) {
+          uint32_t b0[2], b1[2];
+          mae_fa_b2<LD>(b0, b1, Ks, j * 8, kk * 16);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(s[w][j], aq[w][kk], b0);
+            mae_mma_bf16_16816(s[w][j + 1], aq[w][kk], b1);
+          }
+        }
 #pragma unroll
       for (int w = 0; w < WM; ++w) mae_fa_online_softmax<NS, NE>(s[w], o[w], m[w], l[w], k0, T, sl2, t);
 #pragma unroll
@@ -105,8 +112,15 @@ __device__ __forceinline__ void mae_fa_forward(TS* __restrict__ out, float* __re
 #pragma unroll
         for (int w = 0; w < WM; ++w) mae_fa_acc_a(a[w], s[w][2 * kk], s[w][2 * kk + 1]);
 #pragma unroll
-        for (int i = 0; i < NE; i += 2)
-          mae_fa_mma_bt2<LD>(o, a, i, Vs, kk * 16, i * 8);
+        for (int i = 0; i < NE; i += 2) {
+          uint32_t b0[2], b1[2];
+          mae_fa_bt2<LD>(b0, b1, Vs, kk * 16, i * 8);
+#pragma unroll
+          for (int w = 0; w < WM; ++w) {
+            mae_mma_bf16_16816(o[w][i], a[w], b0);
+            mae_mma_bf16_16816(o[w][i + 1], a[w], b1);
+          }
+        }
       }
     }
     TS* ob = out + n * lay.out_n + h * lay.out_h;
