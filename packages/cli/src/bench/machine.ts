@@ -20,14 +20,26 @@ const ISA_FMA: Record<CpuIsa, string> = {
   avx512: 'AVX-512 FMA',
 };
 
-/** The CPU's f32 peak as measured now with the kernels' build and thread count. */
-export function measureCpuPeak(seconds = 0.5): CpuPeak {
+/** Windows the peak is measured in; the best counts (PEAK_WINDOWS). */
+const PEAK_WINDOWS = 5;
+
+/**
+ * The CPU's f32 peak as measured now with the kernels' build and thread count: the best of
+ * PEAK_WINDOWS windows of `seconds` each. A peak is what the cores reach at best: one window
+ * caught by another tenant's burst or a clock dip would understate it (a shared host's single
+ * half-second probe once read 166 GFLOP/s where every other read 216-233), and every CPU row's MFU
+ * with it.
+ */
+export function measureCpuPeak(seconds = 0.1): CpuPeak {
   const b = buildInfo();
-  return { gflops: cpuPeakGflops(seconds), isa: b.cpuIsa, threads: b.cpuThreads };
+  let gflops = 0;
+  for (let i = 0; i < PEAK_WINDOWS; i++) gflops = Math.max(gflops, cpuPeakGflops(seconds));
+  return { gflops, isa: b.cpuIsa, threads: b.cpuThreads };
 }
 
 export function describePeak(p: CpuPeak): string {
-  return `CPU peak ${p.gflops.toFixed(1)} GFLOP/s f32 (measured: ${p.threads} thread${p.threads === 1 ? '' : 's'} of ${ISA_FMA[p.isa]})`;
+  const threads = `${p.threads} thread${p.threads === 1 ? '' : 's'}`;
+  return `CPU peak ${p.gflops.toFixed(1)} GFLOP/s f32 (measured: ${threads} of ${ISA_FMA[p.isa]}, best of ${PEAK_WINDOWS} windows)`;
 }
 
 /** The CPUs' idle and total time so far (Linux), or undefined where /proc/stat is not there. */

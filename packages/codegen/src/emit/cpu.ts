@@ -252,27 +252,18 @@ export class CpuEmitter {
     this.w(`const int64_t _NR = mae_gemm_nr<${ct}>(_N);`);
     this.w(`const int64_t _MB = mae_gemm_rows<${ct}>(_M, _N, _K, mae_cpu_threads());`);
     this.w('const int64_t _NPAN = (_N + _NR - 1) / _NR;');
-    this.w('// B in panels of _NR columns: [batch][panel][K][_NR], zero past N; read _NR columns at a time');
-    this.w(`const mae_gemm_buffer<${ct}, 2> _Bbuf((size_t)(_BATCH * _NPAN * _K * _NR));`);
-    this.w(`${ct}* const _Bp = _Bbuf.p;`);
-    this.w(`#pragma omp parallel for collapse(2) schedule(static) if(_BATCH * _K * _N >= ${PAR_MIN_WORK})`);
-    this.w('for (int64_t _bb = 0; _bb < _BATCH; ++_bb) for (int64_t _p = 0; _p < _NPAN; ++_p) {');
-    this.ind++;
-    if (batch.length) this.decompose(batch, '_bb');
-    this.w(`${ct}* _dst = &_Bp[(size_t)((_bb * _NPAN + _p) * _K * _NR)];`);
-    this.w('const int64_t _jn = std::min<int64_t>(_NR, _N - _p * _NR);');
-    this.w('for (int64_t _kk = 0; _kk < _K; ++_kk) {');
-    this.ind++;
-    this.decompose(kvars, '_kk');
-    this.w(
-      `for (int64_t _j = 0; _j < _jn; ++_j) { const int64_t ${n.name} = _p * _NR + _j; _dst[_kk * _NR + _j] = ${r.value(c.b)}; }`,
-    );
-    this.w(`for (int64_t _j = _jn; _j < _NR; ++_j) _dst[_kk * _NR + _j] = (${ct})0;`);
-    this.ind--;
-    this.w('}');
-    this.ind--;
-    this.w('}');
     this.w('const int64_t _MBLK = (_M + _MB - 1) / _MB, _NBLK = (_N + _NB - 1) / _NB;');
+    this.packBFn(c);
+    this.w('// B in panels of _NR columns: [batch][panel][K][_NR], packed once up front; or, where B is');
+    this.w('// large and few row blocks read it (mae_gemm_b_per_task), by each task per k block');
+    this.w(`const bool _BTASK = mae_gemm_b_per_task<${ct}>(_MBLK, _N, _K);`);
+    this.w(`const mae_gemm_buffer<${ct}, 2> _Bbuf(_BTASK ? 0 : (size_t)(_BATCH * _NPAN * _K * _NR));`);
+    this.w(`${ct}* const _Bp = _Bbuf.p;`);
+    this.w(
+      `#pragma omp parallel for collapse(2) schedule(static) if(!_BTASK && _BATCH * _K * _N >= ${PAR_MIN_WORK})`,
+    );
+    this.w('for (int64_t _bb = 0; _bb < _BATCH; ++_bb) for (int64_t _p = 0; _p < _NPAN; ++_p)');
+    this.w('  if (!_BTASK) _pack_b(&_Bp[(size_t)((_bb * _NPAN + _p) * _K * _NR)], _bb, _p, 1, 0, _K);');
     this.w(`const int64_t _KS = mae_gemm_ksplit<${ct}>(_BATCH * _MBLK * _NBLK, _K, mae_cpu_threads());`);
     this.w('const int64_t _KC = _KS == 1 ? _K : ((_K + _KS - 1) / _KS + _KB - 1) / _KB * _KB;');
     this.w("// with K split: each part's sums, [batch][n block][m block][part][_MB][_NB]");
@@ -311,20 +302,29 @@ export class CpuEmitter {
     this.w('for (int64_t _kq = 0; _kq < _kn; ++_kq) {');
     this.ind++;
     this.decompose(kvars, '_k0 + _kq');
-    this.w(
-      `for (int64_t _r = 0; _r < _rn; ++_r) { const int64_t ${m.name} = _m0 + _ip * _MR + _r; _dst[_kq * _MR + _r] = ${r.value(c.a)}; }`,
-    );
-    this.w(`for (int64_t _r = _rn; _r < _MR; ++_r) _dst[_kq * _MR + _r] = (${ct})0;`);
+    // a whole micro-panel with the constant trip count, which the compiler unrolls
+    const row = (n: string) =>
+      `for (int64_t _r = 0; _r < ${n}; ++_r) { const int64_t ${m.name} = _m0 + _ip * _MR + _r; _dst[_kq * _MR + _r] = ${r.value(c.a)}; }`;
+    this.w(`if (_rn == _MR) ${row('_MR')}`);
+    this.w(`else { ${row('_rn')} for (int64_t _r = _rn; _r < _MR; ++_r) _dst[_kq * _MR + _r] = (${ct})0; }`);
     this.ind--;
     this.w('}');
     this.ind--;
     this.w('}');
-    this.w(`const ${ct}* _Bk = &_Bp[(size_t)(((_bb * _NPAN + _n0 / _NR) * _K + _k0) * _NR)];`);
+    this.w(`const ${ct}* _Bk; // this block's B panels, _bps apart`);
+    this.w('int64_t _bps;');
+    this.w('if (_BTASK) {');
+    this.w(`  ${ct}* _Bt = mae_gemm_scratch<${ct}, 4>((size_t)(_NB * _KB));`);
+    this.w('  _pack_b(_Bt, _bb, _n0 / _NR, _np, _k0, _kn);');
+    this.w('  _Bk = _Bt, _bps = _kn * _NR;');
+    this.w('} else {');
+    this.w('  _Bk = &_Bp[(size_t)(((_bb * _NPAN + _n0 / _NR) * _K + _k0) * _NR)], _bps = _K * _NR;');
+    this.w('}');
     this.w('for (int64_t _p = 0; _p < _np; ++_p) for (int64_t _ip = 0; _ip < _mp; ++_ip)');
     this.w(
       '  mae_gemm_micro<' +
         ct +
-        '>(_NR, _kn, &_Ap[(size_t)(_ip * _kn * _MR)], _Bk + _p * _K * _NR, &_acc[(size_t)(_ip * _MR * _NB + _p * _NR)], _NB);',
+        '>(_NR, _kn, &_Ap[(size_t)(_ip * _kn * _MR)], _Bk + _p * _bps, &_acc[(size_t)(_ip * _MR * _NB + _p * _NR)], _NB);',
     );
     this.ind--;
     this.w('}');
@@ -359,6 +359,39 @@ export class CpuEmitter {
     this.w('}');
     this.ind--;
     this.w('}');
+  }
+
+  /**
+   * B's packing as a lambda: rows k0..k0+kn of panels p0..p0+np into dst as [panel][kq][_NR], zero
+   * past N; each row of B read across the panels.
+   */
+  private packBFn(c: Contraction) {
+    const r = this.r;
+    const ct = r.ctype;
+    const { batch, n, kvars } = c;
+    this.w(
+      `const auto _pack_b = [&](${ct}* _dst, int64_t _bb, int64_t _p0, int64_t _pn, int64_t _k0, int64_t _kn) {`,
+    );
+    this.ind++;
+    if (batch.length) this.decompose(batch, '_bb');
+    else this.w('(void)_bb;');
+    this.w('for (int64_t _kq = 0; _kq < _kn; ++_kq) {');
+    this.ind++;
+    this.decompose(kvars, '_k0 + _kq');
+    this.w('for (int64_t _pp = 0; _pp < _pn; ++_pp) {');
+    this.ind++;
+    this.w(`${ct}* _d = &_dst[(size_t)((_pp * _kn + _kq) * _NR)];`);
+    this.w('const int64_t _p = _p0 + _pp, _jn = std::min<int64_t>(_NR, _N - _p * _NR);');
+    this.w(
+      `for (int64_t _j = 0; _j < _jn; ++_j) { const int64_t ${n.name} = _p * _NR + _j; _d[_j] = ${r.value(c.b)}; }`,
+    );
+    this.w(`for (int64_t _j = _jn; _j < _NR; ++_j) _d[_j] = (${ct})0;`);
+    this.ind--;
+    this.w('}');
+    this.ind--;
+    this.w('}');
+    this.ind--;
+    this.w('};');
   }
 
   /** The contraction's epilogue as a lambda over one accumulator tile (rows m0.., columns n0..). */

@@ -1,10 +1,11 @@
 // cpu_gemm.h: the register-blocked micro-kernel of the CPU backend's GEMMs (BLIS-style) and the
 // tile sizes around it, for the build being compiled (baseline, AVX2+FMA or AVX-512). The generated
-// GEMM (codegen/src/emit/cpu.ts) packs B once into panels of NR columns ([batch][panel][K][NR],
-// zero past N) and, per block of MB rows and KB of K, A into micro-panels of MR rows ([panel][kq][MR],
-// zero past M); mae_gemm_micro then adds the MR x NR product of one A micro-panel and one B panel
-// (kn steps of k) to a tile of the f32/f64 accumulator, every sum held in vector registers, and the
-// op's epilogue (bias, GELU, residual, dtype) runs once per output after the last k block.
+// GEMM (codegen/src/emit/cpu.ts) packs B into panels of NR columns ([batch][panel][K][NR], zero past
+// N; once up front, or per task and KB block where B is large: mae_gemm_b_per_task) and, per block
+// of MB rows and KB of K, A into micro-panels of MR rows ([panel][kq][MR], zero past M);
+// mae_gemm_micro then adds the MR x NR product of one A micro-panel and one B panel (kn steps of k)
+// to a tile of the f32/f64 accumulator, every sum held in vector registers, and the op's epilogue
+// (bias, GELU, residual, dtype) runs once per output after the last k block.
 // Written with GCC/Clang vector extensions: the same source becomes SSE2, AVX2 or AVX-512 code by the
 // compile flags; `acc += a * b` contracts to FMA where the build has it.
 #pragma once
@@ -40,6 +41,7 @@ struct mae_gemm_tiles {
   static constexpr int64_t KB = 256;                                // k per block (B panel: KB x NR in L1)
   static constexpr int64_t MB = 10 * MR;                            // rows per A block (in L2; mae_gemm_rows)
   static constexpr int64_t NB = 16 * NR;                            // columns per accumulator tile
+  static constexpr int64_t kCachedB = int64_t{16} << 20;            // bytes of packed B that stay cached
 };
 
 /**
@@ -54,7 +56,7 @@ template <typename T>
 static inline int64_t mae_gemm_rows(int64_t M, int64_t N, int64_t K, int threads) {
   using Tl = mae_gemm_tiles<T>;
   int64_t rows = Tl::MB;
-  if (K * N * (int64_t)sizeof(T) > (int64_t{16} << 20)) {
+  if (K * N * (int64_t)sizeof(T) > Tl::kCachedB) {
     const int64_t col_blocks = (N + Tl::NB - 1) / Tl::NB;
     rows = M * col_blocks / (2 * (int64_t)(threads < 1 ? 1 : threads)) / Tl::MR * Tl::MR;
     rows = rows < Tl::MB ? Tl::MB : rows > 64 * Tl::MR ? 64 * Tl::MR : rows;
@@ -62,6 +64,18 @@ static inline int64_t mae_gemm_rows(int64_t M, int64_t N, int64_t K, int threads
   const int64_t blocks = (M + rows - 1) / rows;
   if (blocks < 1) return rows;
   return ((M + blocks - 1) / blocks + Tl::MR - 1) / Tl::MR * Tl::MR;
+}
+
+/**
+ * Whether each task packs its own columns of B per KB block (into a thread's buffer that stays in
+ * L2) rather than B being packed once up front: where packed B outgrows what stays cached and at
+ * most two row blocks read it. Up front, such a B (ViT-B's fc2 weight gradient at batch 256: 768
+ * rows, 157 MB of B) is written out to memory, its pages faulted in on each call, and read back;
+ * per task it is read from its source once per row block, which the two threads do side by side.
+ */
+template <typename T>
+static inline bool mae_gemm_b_per_task(int64_t row_blocks, int64_t N, int64_t K) {
+  return row_blocks <= 2 && K * N * (int64_t)sizeof(T) > mae_gemm_tiles<T>::kCachedB;
 }
 
 /**

@@ -4,7 +4,9 @@
 // and KB k blocks, each with a ragged tail; MR and NR tails) and at tiny ones: linear_forward (bias
 // fused), and matmul in all four transpose combinations with a batch of 2 and alpha. Also products
 // at most half a panel wide (the half-width micro-kernel), 64 rows (two even row blocks) and, with
-// one task for two or more threads, K split into parts (mae_gemm_ksplit; a ragged last part). Prints one
+// one task for two or more threads, K split into parts (mae_gemm_ksplit; a ragged last part), and a
+// B over the size that stays cached read by one row block (B packed per task: mae_gemm_b_per_task;
+// ragged panels and k blocks; a batch of 2; one column block, so K split on AVX-512). Prints one
 // line per product and exits 1 at the first difference over 1e-5 of the result's largest value.
 import * as ops from '../../generated/ops.js';
 import { binding } from '../../src/binding.js';
@@ -104,3 +106,6 @@ linear(64, 32, 40);
 linear(61, 17, 300);
 matmul(true, false, 1, 30, 20, 2100);
 matmul(false, false, 1, 7, 32, 1500);
+matmul(true, false, 2, 13, 1031, 4300);
+matmul(true, false, 1, 13, 1000, 4300);
+matmul(false, false, 1, 5, 4150, 1100);
