@@ -346,6 +346,22 @@ const MUTANTS = [
     what: 'flash staging: each 16-byte chunk stored 8 columns off its place in the row',
   },
   {
+    name: 'flash-store-transpose-half',
+    file: FLASH_COMMON,
+    find: 'mae_fa_swap(q[1], q[3], 2, t);',
+    replace: '',
+    ops: OPS.attnFwd,
+    what: "flash stores (bf16): the quad's 4 x 4 transpose misses one exchange of its second round",
+  },
+  {
+    name: 'flash-store-pair-column',
+    file: FLASH_COMMON,
+    find: 'mae_st8(r + i * 8 + 2 * t, x[i][c0] * mul, x[i][c0 + 1] * mul);',
+    replace: 'mae_st8(r + i * 8 + 2 * t, x[i][c0] * mul, x[i][c0] * mul);',
+    ops: OPS.attnBwd,
+    what: 'flash stores (f32): the second column of each pair written with the first',
+  },
+  {
     name: 'gemm-stage-row-walk',
     file: GEMM,
     find: 'if (rowFast) r = e % ROWS, q = e / ROWS;',

@@ -24,6 +24,12 @@ export function flashTiles(E: number) {
   const wm = E <= 32 ? 2 : 1;
   return { wm, rows: 64 * wm, bn: 64, bq: E > 80 || wm === 2 ? 32 : 64, bk: wm === 2 ? 32 : 64 };
 }
+/**
+ * The dQ kernel's blocks an SM asked of ptxas: 3 at head size 32 (the decoders'), whose 128-row
+ * tiles fit 168 registers without spilling, so that three CTAs share an SM (left to ptxas, it took
+ * 170: two); 1 (no bound) otherwise.
+ */
+const dqMinBlocks = (E: number) => (E === 32 ? 3 : 1);
 const ld = (E: number) => E + 8;
 export const flashSmem = {
   forward: (E: number) => (flashTiles(E).rows + 2 * flashTiles(E).bn) * ld(E) * 2,
@@ -41,14 +47,20 @@ export const CUDA_FLASH_SHARED = {
 
 /**
  * One kernel wrapper (a concrete name for ptxas and profilers) around a device template, with the
- * op's kernel parameters and the layout. minBlocks 1, as the GEMMs: with the default bounds ptxas
- * spilled a few bytes even in the 96-register kernels.
+ * op's kernel parameters and the layout. minBlocks 1 unless given, as the GEMMs: with the default
+ * bounds ptxas spilled a few bytes even in the 96-register kernels.
  */
-function wrapper(ctx: TemplateCtx<CudaRenderer>, pass: FlashPass, name: string, template: string): string {
+function wrapper(
+  ctx: TemplateCtx<CudaRenderer>,
+  pass: FlashPass,
+  name: string,
+  template: string,
+  minBlocks = 1,
+): string {
   const { op, variant, r } = ctx;
   const params = cudaKernelParams(op, variant, (d) => r.storage(d), r.ctype);
   return [
-    `__global__ void __launch_bounds__(${THREADS}, 1) ${name}(${params}, const mae_flash_layout _ly) {`,
+    `__global__ void __launch_bounds__(${THREADS}, ${minBlocks}) ${name}(${params}, const mae_flash_layout _ly) {`,
     `  ${template}(${[...flashArgs(pass), '_ly'].join(', ')});`,
     '}',
   ].join('\n');
@@ -116,7 +128,7 @@ export function cudaFlashBackward(ctx: TemplateCtx<CudaRenderer>, prefix: string
     const [kv, q] = [`${prefix}_dkdv_e${E}`, `${prefix}_dq_e${E}`];
     const { wm, bq, bk } = flashTiles(E);
     kernels.push(wrapper(ctx, 'backward', kv, `mae_fa_dkdv<${TS}, ${E}, ${bq}, ${wm}>`));
-    kernels.push(wrapper(ctx, 'backward', q, `mae_fa_dq<${TS}, ${E}, ${bk}, ${wm}>`));
+    kernels.push(wrapper(ctx, 'backward', q, `mae_fa_dq<${TS}, ${E}, ${bk}, ${wm}>`, dqMinBlocks(E)));
     return {
       E,
       body: [

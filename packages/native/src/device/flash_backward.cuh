@@ -131,16 +131,11 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
 #pragma unroll
     for (int w = 0; w < WM; ++w)
 #pragma unroll
-      for (int i = 0; i < NE; ++i)
-#pragma unroll
-        for (int c = 0; c < 4; ++c) {
-          const int64_t key = k0 + (warp * WM + w) * 16 + g + (c >> 1) * 8;
-          if (key < T) {
-            TS* d = db + key * rs + i * 8 + 2 * t + (c & 1);
-            mae_stf(d + part, dk[w][i][c] * scale);
-            mae_stf(d + 2 * part, dv[w][i][c]);
-          }
-        }
+      for (int h8 = 0; h8 < 2; ++h8) {
+        const int64_t key = k0 + (warp * WM + w) * 16 + g + h8 * 8;
+        mae_fa_store_row<NE>(db + part, key, rs, dk[w], 2 * h8, scale, t, key < T);
+        mae_fa_store_row<NE>(db + 2 * part, key, rs, dv[w], 2 * h8, 1.f, t, key < T);
+      }
   }
 }
 
@@ -258,12 +253,10 @@ __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __res
 #pragma unroll
     for (int w = 0; w < WM; ++w)
 #pragma unroll
-      for (int i = 0; i < NE; ++i)
-#pragma unroll
-        for (int c = 0; c < 4; ++c) {
-          const int64_t row = q0 + (warp * WM + w) * 16 + g + (c >> 1) * 8;
-          if (row < T) mae_stf(db + row * rs + i * 8 + 2 * t + (c & 1), dq[w][i][c] * scale);
-        }
+      for (int h8 = 0; h8 < 2; ++h8) {
+        const int64_t row = q0 + (warp * WM + w) * 16 + g + h8 * 8;
+        mae_fa_store_row<NE>(db, row, rs, dq[w], 2 * h8, scale, t, row < T);
+      }
   }
 }
 }  // namespace

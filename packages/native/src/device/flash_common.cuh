@@ -3,7 +3,7 @@
 // flash_layout.h: element strides from the ops' declared shapes), loads and
 // stores of a storage type as float, bf16 packing, the staging of a row tile into shared memory as
 // bf16, the mma.m16n8k16 fragment loads from shared memory (g = lane / 4, t = lane % 4, as PTX's
-// fragment tables lay them out) and the opt-in to more than 48 KiB of dynamic shared memory.
+// fragment tables lay them out), the accumulator tiles' coalesced stores and the opt-in to more than 48 KiB of dynamic shared memory.
 #pragma once
 #include "async_copy.cuh"   // mae_ldmatrix_x4
 #include "flash_layout.h"  // mae_flash_layout (src/cpu: shared with the CPU templates)
@@ -35,15 +35,41 @@ __device__ __forceinline__ void mae_fa_ld8(uint32_t (&r)[4], const float* p) {
   r[0] = mae_pack2(a[0], a[1]), r[1] = mae_pack2(a[2], a[3]), r[2] = mae_pack2(b[0], b[1]), r[3] = mae_pack2(b[2], b[3]);
 }
 __device__ __forceinline__ void mae_fa_ld8(uint32_t (&r)[4], const __nv_bfloat16* p) { mae_ld16(r, p); }
+// The most 4-byte words any bank serves in one phase (8 lanes) of a warp's 16-byte stores into
+// shared [rows][E + 8] bf16, lane l taking 16-byte chunk l % CPR of row l / CPR (CPR = E / 8
+// chunks a row), or with rows fastest (row l % (32 / CPR), chunk l / (32 / CPR)): 1 is
+// conflict-free. At E = 32 (rows of 16 words at a pitch of 20) the first puts two rows in a phase
+// whose words share banks 0-3; eight rows at one chunk sit at 20 r mod 32, all apart.
+template <int E>
+constexpr int mae_fa_stage_wavefronts(bool rows_fast) {
+  constexpr int CPR = E / 8, PITCH = (E + 8) / 2;
+  int worst = 0;
+  for (int phase = 0; phase < 4; ++phase) {
+    int hits[32] = {};
+    for (int l = phase * 8; l < phase * 8 + 8; ++l) {
+      const int r = rows_fast ? l % (32 / CPR) : l / CPR, c = rows_fast ? l / (32 / CPR) : l % CPR;
+      for (int k = 0; k < 4; ++k) ++hits[(r * PITCH + c * 4 + k) % 32];
+    }
+    for (int b = 0; b < 32; ++b) worst = hits[b] > worst ? hits[b] : worst;
+  }
+  return worst;
+}
 // Rows [r0, r0 + ROWS) of a matrix whose rows are 'stride' elements apart (E wide) into shared
 // [ROWS][E + 8] as bf16; rows at or past T are zero. Eight elements a thread at a time (16-byte
-// loads and stores) where every row starts 16-byte aligned, else one at a time.
+// loads and stores) where every row starts 16-byte aligned, else one at a time. A warp's 32 chunks
+// cover whole rows either way (a warp's global loads stay whole sectors); they go rows fastest
+// where that has fewer bank conflicts (mae_fa_stage_wavefronts).
 template <int ROWS, int E, typename TS>
 __device__ __forceinline__ void mae_fa_stage(__nv_bfloat16* s, const TS* g, int64_t stride, int64_t r0, int64_t T) {
   static_assert(E % 8 == 0, "flash attention stages rows of a multiple of 8 elements");
+  constexpr int CPR = E / 8, RPW = 32 / CPR;
+  constexpr bool kRowsFast = 32 % CPR == 0 && ROWS % RPW == 0 &&
+                             mae_fa_stage_wavefronts<E>(true) < mae_fa_stage_wavefronts<E>(false);
   if (reinterpret_cast<uintptr_t>(g) % 16 == 0 && (stride * sizeof(TS)) % 16 == 0) {
-    for (int i = threadIdx.x; i < ROWS * E / 8; i += MAE_FA_THREADS) {
-      const int r = i / (E / 8), c = (i - r * (E / 8)) * 8;
+    for (int i = threadIdx.x; i < ROWS * CPR; i += MAE_FA_THREADS) {
+      const int l = i % 32;
+      const int r = kRowsFast ? i / 32 * RPW + l % RPW : i / CPR;
+      const int c = (kRowsFast ? l / RPW : i - r * CPR) * 8;
       const int64_t row = r0 + r;
       uint32_t v[4] = {0, 0, 0, 0};
       if (row < T) mae_fa_ld8(v, g + row * stride + c);
@@ -89,6 +115,64 @@ __device__ __forceinline__ void mae_fa_acc_a(uint32_t (&a)[4], const float (&c0)
   a[1] = mae_pack2(c0[2], c0[3]);
   a[2] = mae_pack2(c1[0], c1[1]);
   a[3] = mae_pack2(c1[2], c1[3]);
+}
+// Row `row` (rows `stride` elements apart from `base`) of a warp's 16-row accumulator tiles, times
+// mul, to global memory: x[i][c0] and x[i][c0 + 1] are columns 8i + 2t and 8i + 2t + 1 (c0 = 0:
+// the lane's row g, 2: row g + 8); `ok`: this lane's row is stored. Every lane of the warp calls it
+// with the same base and stride (the bf16 path exchanges values within each quad). f32: 8-byte
+// pairs, a quad's four lanes covering one 32-byte sector of each tile. bf16: a 4 x 4 transpose in
+// each quad (two rounds of xor shuffles) gives lane t the 8 columns of tile i + t, one 16-byte store,
+// so that the quad writes 64 contiguous bytes; 4-byte pairs where rows are not 16-byte aligned and
+// for the last NE % 4 tiles.
+template <int NE>
+__device__ __forceinline__ void mae_fa_store_row(float* base, int64_t row, int64_t stride, const float (&x)[NE][4], int c0,
+                                                 float mul, int t, bool ok) {
+  float* r = base + row * stride;
+  const bool pairs = reinterpret_cast<uintptr_t>(base) % 8 == 0 && stride % 2 == 0;
+#pragma unroll
+  for (int i = 0; i < NE; ++i) {
+    if (!ok) continue;
+    if (pairs) {
+      mae_st8(r + i * 8 + 2 * t, x[i][c0] * mul, x[i][c0 + 1] * mul);
+    } else {
+      r[i * 8 + 2 * t] = x[i][c0] * mul;
+      r[i * 8 + 2 * t + 1] = x[i][c0 + 1] * mul;
+    }
+  }
+}
+// One round of a quad's 4 x 4 transpose (mae_fa_store_row): of the slots (lo, hi) = (k, k + m), lane
+// t keeps the one whose bit m equals t's and takes the other from lane t ^ m, which sends the slot it
+// does not keep.
+__device__ __forceinline__ void mae_fa_swap(uint32_t& lo, uint32_t& hi, int m, int t) {
+  const bool upper = (t & m) != 0;
+  const uint32_t v = __shfl_xor_sync(0xffffffffu, upper ? lo : hi, m);
+  if (upper)
+    lo = v;
+  else
+    hi = v;
+}
+template <int NE>
+__device__ __forceinline__ void mae_fa_store_row(__nv_bfloat16* base, int64_t row, int64_t stride, const float (&x)[NE][4],
+                                                 int c0, float mul, int t, bool ok) {
+  __nv_bfloat16* r = base + row * stride;
+  uint32_t p[NE];
+#pragma unroll
+  for (int i = 0; i < NE; ++i) p[i] = mae_pack2(x[i][c0] * mul, x[i][c0 + 1] * mul);
+  const bool wide = reinterpret_cast<uintptr_t>(base) % 16 == 0 && stride % 8 == 0;
+  if (wide) {
+#pragma unroll
+    for (int i = 0; i + 4 <= NE; i += 4) {
+      uint32_t q[4] = {p[i], p[i + 1], p[i + 2], p[i + 3]};  // slot e: tile i + e of lane t's columns
+      mae_fa_swap(q[0], q[1], 1, t);
+      mae_fa_swap(q[2], q[3], 1, t);
+      mae_fa_swap(q[0], q[2], 2, t);
+      mae_fa_swap(q[1], q[3], 2, t);
+      if (ok) mae_st16(r + (i + t) * 8, q);  // slot e: lane e's pair of tile i + t
+    }
+  }
+#pragma unroll
+  for (int i = wide ? NE / 4 * 4 : 0; i < NE; ++i)
+    if (ok) *reinterpret_cast<uint32_t*>(r + i * 8 + 2 * t) = p[i];
 }
 template <int R, int C> __device__ __forceinline__ void mae_fa_zero(float (&x)[R][C]) {
 #pragma unroll

@@ -135,13 +135,8 @@ __device__ __forceinline__ void mae_fa_forward(TS* __restrict__ out, float* __re
         inv[r] = 1.f / l[w][r];
       }
       const int64_t r0 = q0 + (warp * WM + w) * 16 + g;
-#pragma unroll
-      for (int i = 0; i < NE; ++i)
-#pragma unroll
-        for (int c = 0; c < 4; ++c) {
-          const int64_t row = r0 + (c >> 1) * 8;
-          if (row < T) mae_stf(ob + row * lay.out_t + i * 8 + 2 * t + (c & 1), o[w][i][c] * inv[c >> 1]);
-        }
+      mae_fa_store_row<NE>(ob, r0, lay.out_t, o[w], 0, inv[0], t, r0 < T);
+      mae_fa_store_row<NE>(ob, r0 + 8, lay.out_t, o[w], 2, inv[1], t, r0 + 8 < T);
       if (t == 0) {
         if (r0 < T) lb[r0] = (m[w][0] + log2f(l[w][0])) * MAE_LN2;
         if (r0 + 8 < T) lb[r0 + 8] = (m[w][1] + log2f(l[w][1])) * MAE_LN2;
