@@ -5,7 +5,7 @@
 import { CPU_STORAGE } from '../ir/dtype.js';
 import type { IndexVar, Node } from '../ir/expr.js';
 import { computeDType, type OpDef, resolveDType, type Variant } from '../ir/op.js';
-import { type Contraction, type Kernel, lowerOp, type Stmt } from '../lower/lower.js';
+import { type Contraction, type Kernel, lowerOp, type Schedule, type Stmt } from '../lower/lower.js';
 import { emitColsplit } from './cuda_colsplit.js';
 import {
   type DirectOperand,
@@ -37,6 +37,8 @@ import { cudaTemplate, templateCtx } from './templates.js';
 
 /** Terms of a reduction each thread loads before adding them (cuda.ts's reduce loops). */
 export const REDUCE_UNROLL = 4;
+/** The longest row a rowwise op's warp-per-row kernel takes (longer rows: a block each). */
+const ROW_WARP_MAX = 4096;
 
 // The hand-written device code (reductions, the mma helper, launch helpers, the GEMM tiles) and the macros that
 // stand for CUDA syntax (launches, shared memory) live in packages/native/src/device/*.cuh, so that
@@ -95,17 +97,21 @@ export class CudaEmitter {
     const r = this.r;
     const ct = r.ctype;
     switch (s.k) {
-      case 'loop':
-        if (mode === 'block')
-          this.w(
-            `for (int64_t ${s.v.name} = threadIdx.x; ${s.v.name} < ${this.ext(s.v)}; ${s.v.name} += blockDim.x) {`,
-          );
-        else this.w(`for (int64_t ${s.v.name} = 0; ${s.v.name} < ${this.ext(s.v)}; ++${s.v.name}) {`);
+      case 'loop': {
+        const [start, step] = {
+          block: ['threadIdx.x', 'blockDim.x'],
+          warp: ['_lane', '32'],
+          serial: ['0', '1'],
+        }[mode];
+        this.w(
+          `for (int64_t ${s.v.name} = ${start}; ${s.v.name} < ${this.ext(s.v)}; ${s.v.name} += ${step}) {`,
+        );
         this.ind++;
         s.body.forEach((b) => this.stmt(b, 'serial'));
         this.ind--;
         this.w('}');
         break;
+      }
       case 'reduce': {
         const isMax = s.op === 'max';
         this.w(`${ct} ${s.name} = ${isMax ? `(${ct})(-INFINITY)` : `(${ct})0`};`);
@@ -161,6 +167,18 @@ export class CudaEmitter {
     this.w('}');
   }
 
+  /** A rowwise schedule's row: its statements in `mode` (a block's or a warp's threads), then the row loop and kernel closed. */
+  private rowwiseBody(s: Extract<Schedule, { kind: 'rowwise' }>, mode: 'block' | 'warp') {
+    this.ind++;
+    this.decompose(s.rows, '_row');
+    s.rowBody.forEach((b) => this.stmt(b, mode));
+    this.stmt(s.inner, mode);
+    s.after.forEach((b) => this.stmt(b, mode));
+    this.ind--;
+    this.w('}');
+    this.close();
+  }
+
   private kernelHead(name: string, threads: number) {
     this.w(`__global__ void __launch_bounds__(${threads}) ${name}(${this.args}) {`);
     this.ind++;
@@ -200,22 +218,31 @@ export class CudaEmitter {
         ];
       }
       case 'rowwise': {
+        // a block per row; and a warp per row (no block barriers, and a block's rows share the
+        // sectors of their per-column operands, a LayerNorm's weight and bias)
         this.kernelHead(k.name, T);
         this.w(`MAE_SHARED(${this.r.ctype}, _red, [32]);`);
         this.w(`const int64_t _rows = ${this.prod(s.rows)};`);
         this.w('for (int64_t _row = blockIdx.x; _row < _rows; _row += gridDim.x) {');
-        this.ind++;
-        this.decompose(s.rows, '_row');
-        s.rowBody.forEach((b) => this.stmt(b, 'block'));
-        this.stmt(s.inner, 'block');
-        s.after.forEach((b) => this.stmt(b, 'block'));
-        this.ind--;
-        this.w('}');
-        this.close();
+        this.rowwiseBody(s, 'block');
+        this.kernelHead(`${k.name}_warp`, T);
+        this.w(`const int64_t _rows = ${this.prod(s.rows)};`);
+        this.w('const int _lane = threadIdx.x & 31;');
+        this.w('const int64_t _nw = (int64_t)gridDim.x * (blockDim.x >> 5);');
+        this.w(
+          'for (int64_t _row = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5; _row < _rows; _row += _nw) {',
+        );
+        this.rowwiseBody(s, 'warp');
         return [
           `{ const int64_t _work = ${this.prod(s.rows)};`,
           '  if (_work > 0) {',
+          // a warp per row where the rows fill every SM twice over with blocks of warps and are
+          // short enough for one warp's lanes (ROW_WARP_MAX); else a block per row
+          `  if (_work >= 2 * ${T / 32} * mae_sm_count(device) && ${this.ext(s.inner.v)} <= ${ROW_WARP_MAX}) {`,
+          ...launch(`${k.name}_warp`, `(unsigned)mae_blocks(_work, ${T / 32}, 1 << 20)`, T),
+          '  } else {',
           ...launch(k.name, '(unsigned)mae_blocks(_work, 1, 1 << 20)', T),
+          '  }',
           '} }',
         ];
       }

@@ -67,6 +67,36 @@ describe('generateAll', () => {
       );
     }
   });
+  it('gives rowwise ops a warp-per-row kernel, launched for many rows of at most 4096', () => {
+    const cu = a['ops_cuda.cu']!;
+    const body = (kernel: string) => {
+      const k = cu.slice(cu.indexOf(` ${kernel}(`));
+      return k.slice(0, k.indexOf('\n}\n'));
+    };
+    const warp = body('layernorm_forward_cuda_bf16_k0_warp');
+    assert.ok(
+      warp.includes(
+        '_row = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5; _row < _rows; _row += _nw',
+      ),
+    );
+    assert.ok(
+      warp.includes('for (int64_t _f_r0 = _lane; _f_r0 < (N); _f_r0 += 4 * 32) {'),
+      'lanes stride the row',
+    );
+    assert.ok(warp.includes('r0 = mae_warp_sum(r0);'));
+    assert.ok(warp.includes('if (_lane == 0) mean[m] = v_mean;'), 'a row store by lane 0');
+    assert.ok(!warp.includes('__syncthreads') && !warp.includes('mae_block_reduce'), 'no block barrier');
+    assert.ok(
+      warp.includes('for (int64_t n = _lane; n < N; n += 32) {'),
+      'the elementwise tail over the lanes',
+    );
+    assert.ok(
+      cu.includes(
+        '  if (_work >= 2 * 8 * mae_sm_count(device) && N <= 4096) {\n  MAE_LAUNCH(layernorm_forward_cuda_bf16_k0_warp, (unsigned)mae_blocks(_work, 8, 1 << 20), 256,',
+      ),
+    );
+    assert.ok(body('layernorm_forward_cuda_bf16_k0').includes('r0 = mae_block_reduce<false>(r0, _red);'));
+  });
   it('splits column reductions with few outputs across blocks over slices of the rows (_part, _join)', () => {
     const cu = a['ops_cuda.cu']!;
     // layernorm's dweight and dbias: a thread per column only when the columns fill two waves
