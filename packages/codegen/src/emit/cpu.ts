@@ -234,10 +234,11 @@ export class CpuEmitter {
   }
 
   /**
-   * A contraction as a packed, register-blocked GEMM (native/src/cpu/cpu_gemm.h): B packed once into
-   * panels of NR columns; each task (batch, MB rows, NB columns) packs its A rows per KB block into
-   * micro-panels of MR rows, runs the micro-kernel over them into its accumulator tile, then the
-   * epilogue.
+   * A contraction as a packed, register-blocked GEMM (native/src/cpu/cpu_gemm.h): B packed into
+   * panels of NR columns, once up front (or, where B is large and at most two row blocks read it,
+   * by each task per KB block: mae_gemm_b_per_task); each task (batch, MB rows, NB columns) packs
+   * its A rows per KB block into micro-panels of MR rows, runs the micro-kernel over them into its
+   * accumulator tile, then the epilogue.
    */
   private gemm(c: Contraction) {
     const r = this.r;

@@ -54,6 +54,10 @@ constexpr int mae_fa_stage_wavefronts(bool rows_fast) {
   }
   return worst;
 }
+static_assert(mae_fa_stage_wavefronts<32>(false) == 2 && mae_fa_stage_wavefronts<32>(true) == 1,
+              "head size 32: rows fastest is the conflict-free staging order");
+static_assert(mae_fa_stage_wavefronts<64>(false) == 1 && mae_fa_stage_wavefronts<128>(false) == 1,
+              "head sizes 64 and 128: a row a phase is conflict-free");
 // Rows [r0, r0 + ROWS) of a matrix whose rows are 'stride' elements apart (E wide) into shared
 // [ROWS][E + 8] as bf16; rows at or past T are zero. Eight elements a thread at a time (16-byte
 // loads and stores) where every row starts 16-byte aligned, else one at a time. A warp's 32 chunks
