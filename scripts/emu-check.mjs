@@ -41,8 +41,11 @@ const TESTS = [
 // the same bytes (a cluster changes which CTA loads a tile, not the sums), compared with the rest.
 // `+mma`: the GEMMs on the mma.sync kernels (MAE_CUDA_GEMM=mma) where the emulated device (an sm_90
 // part) takes the wgmma ones; its hashes are not compared either.
+// `lead`: forward, with a cluster's first CTA run to its end before the others go on (a CTA that
+// exits while its peers may still arrive on its mbarriers is then a fault).
 const ALL = [
   'forward',
+  'lead',
   'reverse',
   'shuffle:17+cl4',
   'warp+cl1',
@@ -63,7 +66,7 @@ function parse(argv) {
     else if (a === '--jobs') o.jobs = Math.max(1, Number(argv[++i]));
     else {
       console.error(
-        'usage: emu-check [--no-build] [--sanitize] [--schedules forward,reverse,shuffle:N,warp,warp-reverse] [--seed N] [--jobs N]',
+        'usage: emu-check [--no-build] [--sanitize] [--schedules forward,reverse,shuffle:N,warp,warp-reverse,lead] [--seed N] [--jobs N]',
       );
       process.exit(2);
     }

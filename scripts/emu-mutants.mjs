@@ -7,7 +7,8 @@
 // reruns codegen, rebuilds only mae_op_check_emu, and runs it on the emulated cuda:0 with --only the
 // ops that reach the mutated code, under several schedules (default forward, warp, warp-reverse: the
 // warp orders run one warp to its next __syncthreads before the others start, which exposes missing
-// barriers the forward order hides). A mutant is killed by a FAIL line, a non-zero exit, a crash or
+// barriers the forward order hides; the wgmma GEMM's mutants also under lead, which runs a cluster's
+// first CTA to its end before the others go on). A mutant is killed by a FAIL line, a non-zero exit, a crash or
 // timeout, or an output hash that differs between schedules (a race); otherwise it survived. By
 // default the checks stop at the first kill (--full runs every schedule to the end). The source file
 // is always restored (after each mutant, on errors, on Ctrl-C / SIGTERM) and codegen is rerun at
@@ -610,6 +611,13 @@ async function runSchedules(o, bin, ops, env = {}) {
  */
 const envFor = (m) => (m.file === GEMM || m.file === GEMM_ASYNC ? { MAE_CUDA_GEMM: 'mma' } : {});
 
+/**
+ * The schedules a mutant runs under: the wgmma GEMM's also under lead (a cluster's first CTA runs to
+ * its end before the others go on: a CTA that exits while its peers may still reach it).
+ */
+const schedulesFor = (o, m) =>
+  m.file === GEMM_WGMMA && !o.schedules.includes('lead') ? [...o.schedules, 'lead'] : o.schedules;
+
 /** Applies, builds and checks one mutant; the file is restored before it returns. */
 async function runMutant(o, bin, m) {
   const path = join(root, m.file);
@@ -630,9 +638,9 @@ async function runMutant(o, bin, m) {
         how: `build failed: ${b.out.match(/error:.*$/m)?.[0] ?? ''}`,
         secs: secs(),
       };
-    const kills = await runSchedules(o, bin, m.ops, envFor(m));
+    const kills = await runSchedules({ ...o, schedules: schedulesFor(o, m) }, bin, m.ops, envFor(m));
     if (!kills.length)
-      return { verdict: 'survived', how: `passed under ${o.schedules.join(', ')}`, secs: secs() };
+      return { verdict: 'survived', how: `passed under ${schedulesFor(o, m).join(', ')}`, secs: secs() };
     const how = kills
       .map((k) =>
         k.kill === 'hash'

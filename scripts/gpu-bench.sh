@@ -6,7 +6,8 @@
 #   device run --carry .gpu --timeout 470 'bash scripts/gpu-bench.sh'
 # Stages, output under $OUT (the *.md files are the Markdown that goes into docs/PERFORMANCE.md):
 #  1. the card's measured dense bf16 matrix rate (bench/pytorch/matmul_peak.py, cuBLAS through
-#     PyTorch): the denominator of the MFU and of the step's arithmetic floor
+#     PyTorch): the denominator of the MFU and of the step's arithmetic floor; and the names of the
+#     cuBLAS kernels (tile, cluster): with the rate, a floor under the L2 rate the model assumes
 #  2. mae-cuda bench on cuda, bf16, CUDA graph: mae_vit_base_patch16 at batch 256, 10 steps, with
 #     the PyTorch reference (bf16 autocast, SDPA, fused AdamW) eager and torch.compile'd run right
 #     after ours, and the kernel-class breakdown

@@ -6,7 +6,9 @@
 // at __syncthreads, and reports what CUDA leaves undefined: a barrier some threads exited before,
 // lanes of one warp split between a warp collective and a block barrier. Orders (MAE_EMU_SCHEDULE):
 // forward, reverse, shuffle[:SEED] (a new permutation every pass), warp / warp-reverse (one warp
-// runs to its next block barrier before the next warp starts). A correct kernel gives the same bytes
+// runs to its next block barrier before the next warp starts), lead (forward, and in a cluster only
+// the lowest-ranked CTA with a ready thread runs: the others go on only where it cannot, so that it
+// runs ahead of them as far as the kernel lets it, to its end). A correct kernel gives the same bytes
 // under every order; a difference is a race. A kernel launched barrier-free (MAE_LAUNCH_FLAT: no
 // __syncthreads, no warp collective) runs without fibers, each thread a plain call in the same
 // orders (about 1.4x faster per launch of a small pointwise kernel); reaching a barrier there is
@@ -256,30 +258,55 @@ bool any_fault(const std::vector<Block*>& cl) {
   return false;
 }
 
+// Under lead: the lowest-ranked block of the cluster that can go on by itself (a thread ready, or
+// threads it can release: a warp collective, an mbarrier phase, its block barrier), or nullptr.
+Block* lead_block(const std::vector<Block*>& cl) {
+  for (Block* b : cl) {
+    enter(*b);
+    for (const Fiber& f : b->fibers)
+      if (f.state == FiberState::Ready) return b;
+    if (release(*b) == Step::Progress || b->faulted) return b;
+  }
+  return nullptr;
+}
+
 // Runs a cluster's blocks together (one block: a plain launch, an implicit cluster of one): each
-// pass runs every block's ready fibers; when none is ready, each block releases what it can, then
-// barrier.cluster; a cluster where nothing can be released is a deadlock.
+// pass runs every block's ready fibers (under lead, those of lead_block's alone); when none is
+// ready, each block releases what it can, then barrier.cluster; a cluster where nothing can be
+// released is a deadlock.
 void run_cluster(const std::vector<Block*>& cl) {
   for (Block* b : cl) {
     enter(*b);
     start_block(*b);
     for (Fiber& f : b->fibers) prepare_fiber(f);
   }
+  const bool lead = g_schedule.kind == Schedule::Lead && cl.size() > 1;
   for (uint64_t p = 0;; ++p) {
-    for (Block* b : cl) {
-      enter(*b);
-      pass(*b, p);
-      if (b->faulted) break;
-    }
-    if (any_fault(cl)) break;
-    // a thread that yielded (an mbarrier arrival) runs again in the next pass, with the threads
-    // its arrival released: no barrier is released while one is still running
-    bool yielded = false;
-    for (const Block* b : cl)
-      for (const Fiber& f : b->fibers) yielded = yielded || f.state == FiberState::Ready;
-    if (yielded) {
-      for (Block* b : cl) enter(*b), release_mbarrier_waiters(*b);
-      continue;
+    if (lead) {
+      Block* const b = lead_block(cl);
+      if (b != nullptr && !any_fault(cl)) {
+        enter(*b);
+        pass(*b, p);
+        if (any_fault(cl)) break;
+        continue;
+      }
+      if (any_fault(cl)) break;
+    } else {
+      for (Block* b : cl) {
+        enter(*b);
+        pass(*b, p);
+        if (b->faulted) break;
+      }
+      if (any_fault(cl)) break;
+      // a thread that yielded (an mbarrier arrival) runs again in the next pass, with the threads
+      // its arrival released: no barrier is released while one is still running
+      bool yielded = false;
+      for (const Block* b : cl)
+        for (const Fiber& f : b->fibers) yielded = yielded || f.state == FiberState::Ready;
+      if (yielded) {
+        for (Block* b : cl) enter(*b), release_mbarrier_waiters(*b);
+        continue;
+      }
     }
     bool progress = false, done = true;
     Block* blocked = nullptr;
@@ -337,6 +364,7 @@ bool parse_schedule(const std::string& v, Schedule* s) {
   else if (v == "reverse") s->kind = Schedule::Reverse;
   else if (v == "warp") s->kind = Schedule::Warp;
   else if (v == "warp-reverse") s->kind = Schedule::WarpReverse;
+  else if (v == "lead") s->kind = Schedule::Lead;
   else if (v == "shuffle" || v.rfind("shuffle:", 0) == 0) {
     s->kind = Schedule::Shuffle;
     if (v.size() > 8) s->seed = std::strtoull(v.c_str() + 8, nullptr, 10);
@@ -352,7 +380,7 @@ Schedule schedule_from_env() {
   const char* e = std::getenv("MAE_EMU_SCHEDULE");
   if (e == nullptr || *e == 0) return s;
   if (!parse_schedule(e, &s)) {
-    std::fprintf(stderr, "MAE_EMU_SCHEDULE=%s: expected forward, reverse, shuffle[:SEED], warp or warp-reverse\n", e);
+    std::fprintf(stderr, "MAE_EMU_SCHEDULE=%s: expected forward, reverse, shuffle[:SEED], warp, warp-reverse or lead\n", e);
     std::exit(2);
   }
   return s;

@@ -163,9 +163,10 @@ void resume(Block& b, Fiber& f);
 void suspend(Block& b);
 
 // Scheduling orders (device_grid.cpp): MAE_EMU_SCHEDULE = forward (default), reverse,
-// shuffle[:SEED], warp, warp-reverse.
+// shuffle[:SEED], warp, warp-reverse, lead (forward; a cluster's lowest-ranked CTA with a ready thread
+// runs alone).
 struct Schedule {
-  enum Kind { Forward, Reverse, Shuffle, Warp, WarpReverse } kind = Forward;
+  enum Kind { Forward, Reverse, Shuffle, Warp, WarpReverse, Lead } kind = Forward;
   uint64_t seed = 1;
 };
 Schedule schedule_from_env();

@@ -6,6 +6,9 @@
 //   - an arrival on another CTA's mbarrier (mapa) completes its phase, both ways;
 //   - a TMA box multicast to every CTA lands in each, each part loaded by one CTA, equal to the
 //     tensor under every schedule;
+//   - the lead schedule runs CTA 0 through its block barriers to its end before CTA 1 goes on, so
+//     that CTA 1's late arrival on a CTA that did not wait at barrier.cluster is a fault (the
+//     interleaved schedules run CTA 1's arrival before CTA 0's barrier is released);
 //   - faults: an arrival on a CTA that has exited, a wait no CTA can complete (a deadlock), a multicast
 //     mask outside the cluster; launches whose cluster does not divide the grid or has over 8 blocks
 //     are refused.
@@ -79,6 +82,20 @@ __global__ void arrive_after_exit(int* out) {
   __syncthreads();
   if (threadIdx.x == 0) mae_mbar_arrive_cluster(bar, 1);
   out[threadIdx.x] = 1;
+}
+
+// Defect (the wgmma GEMM without its final barrier.cluster): CTA 1 arrives on CTA 0's barrier, which
+// nobody waits on, while CTA 0 passes a block barrier and exits.
+__global__ void exit_unsynced(int* out) {
+  MAE_SHARED_ALIGNED(8, uint64_t, bar, [1]);
+  if (threadIdx.x == 0) {
+    mae_mbar_init(bar, 1);
+    mae_mbar_fence_init();
+  }
+  mae_cluster_sync();
+  if (mae_cluster_ctarank() == 1 && threadIdx.x == 0) mae_mbar_arrive_cluster(bar, 0);
+  __syncthreads();
+  out[blockIdx.x * blockDim.x + threadIdx.x] = 1;
 }
 
 // Defect: CTA 0 waits for an arrival CTA 1 never makes.
@@ -179,6 +196,11 @@ void check_faults() {
   cudaMalloc(reinterpret_cast<void**>(&out), 64 * sizeof(int));
   const std::string gone = run("forward", dim3(2, 1, 1), dim3(2, 1, 1), arrive_after_exit, 32, out);
   check(has(gone, "has exited"), "clusters: an arrival on a CTA that has exited is a fault: " + gone);
+  const std::string interleaved = run("forward", dim3(2, 1, 1), dim3(2, 1, 1), exit_unsynced, 32, out);
+  const std::string led = run("lead", dim3(2, 1, 1), dim3(2, 1, 1), exit_unsynced, 32, out);
+  check(interleaved.empty() && has(led, "has exited"),
+        "clusters: under lead, CTA 0 runs to its end first, so a peer's arrival on it after that is a fault "
+        "(forward: '" + interleaved + "'; lead: '" + led + "')");
   const std::string dead = run("forward", dim3(2, 1, 1), dim3(2, 1, 1), starved, 32, out);
   check(has(dead, "deadlock"), "clusters: a wait no CTA of the cluster can complete is a deadlock fault: " + dead);
   const std::string odd = run("forward", dim3(2, 1, 1), dim3(3, 1, 1), ping, 32, out);

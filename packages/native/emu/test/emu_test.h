@@ -23,7 +23,7 @@ inline int finish(const char* name) {
   return g_failed ? 1 : 0;
 }
 
-inline const char* const kSchedules[] = {"forward", "reverse", "shuffle:7", "warp", "warp-reverse"};
+inline const char* const kSchedules[] = {"forward", "reverse", "shuffle:7", "warp", "warp-reverse", "lead"};
 
 template <typename T>
 T* device_copy(const std::vector<T>& host) {
