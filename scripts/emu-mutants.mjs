@@ -315,6 +315,16 @@ const MUTANTS = [
     what: "column reductions split across blocks: each slice takes the next slice's first row too",
   },
   {
+    name: 'colsplit-part-last-warp',
+    file: COLSPLIT,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the emitter's own template text
+    find: 'for (int _w = 1; _w < ${SLICE_WARPS}; ++_w) {',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the emitter's own template text
+    replace: 'for (int _w = 1; _w + 1 < ${SLICE_WARPS}; ++_w) {',
+    ops: OPS.colsplit,
+    what: "column reductions split across blocks: a block's partial leaves out its last warp's slice",
+  },
+  {
     name: 'colsplit-join-last',
     file: COLSPLIT,
     find: 'for (int _w = 1; _w < ${JOIN_WARPS}; ++_w)',

@@ -68,8 +68,15 @@ const EXTRA: Record<string, Record<string, number>[]> = {
   linear_residual: GEMM_ALIGNED,
   linear_gelu_dx: GEMM_ALIGNED,
   // LayerNorm's dweight and dbias over 300 rows: the column reductions split into 9 slices of rows
+  // (two blocks of 8 slices), 40 columns a whole number of vectors (16-byte loads: cuda_colsplit.ts)
   layernorm: [{ M: 300, N: 40 }],
   layernorm_residual: [{ M: 300, N: 40 }],
+  // the same for a plain column sum (the bias gradients): 2 x 48 outputs, whole vectors, 300 rows;
+  // and 1,900 rows: 58 slices, 8 workspace rows, one for each of the join's warps
+  sum: [
+    { A: 2, R: 300, B: 48 },
+    { A: 2, R: 1900, B: 32 },
+  ],
   // head size 32 takes two 16-row tiles a warp: 150 tokens are a full and a partial CTA of 128 rows
   attention: [
     { N: 3, T: 50, H: 2, E: 32 },

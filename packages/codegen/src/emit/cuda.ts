@@ -34,6 +34,7 @@ import {
   kernelName,
 } from './signature.js';
 import { cudaTemplate, templateCtx } from './templates.js';
+import { vectorPlan } from './vector.js';
 
 /** Terms of a reduction each thread loads before adding them (cuda.ts's reduce loops). */
 export const REDUCE_UNROLL = 4;
@@ -262,6 +263,8 @@ export class CudaEmitter {
         // (not for outputs along a constant axis under 32 wide: the launcher never picks it)
         const narrow = inner.extent.k === 'iconst' && inner.extent.v < 32;
         const reds = narrow ? undefined : splittable(s.body);
+        const plan =
+          reds && this.r.ct === 'f32' ? vectorPlan(inner, reds, (l) => this.r.dtypeOf(l.t)) : undefined;
         const wide = reds
           ? emitColsplit(
               {
@@ -271,8 +274,17 @@ export class CudaEmitter {
                 },
                 prod: (v) => this.prod(v),
                 decompose: (v, f) => this.decompose(v, f),
-                reduceLoop: (r, start, step, end) => this.reduceLoop(r, start, step, end),
+                value: (n, loads) => {
+                  this.r.loadOverride = loads && ((l) => loads.get(l));
+                  const v = this.r.value(n);
+                  this.r.loadOverride = undefined;
+                  return v;
+                },
+                address: (l) => `&${l.t.name}[${this.r.offset(l.t, l.idx)}]`,
+                dim: (t, i) => this.r.dim(t.dims[i]!),
+                pointer: (t) => `${t.name}_k`,
                 serial: (x) => this.stmt(x, 'serial'),
+                unroll: REDUCE_UNROLL,
                 args: this.args,
                 ctype: this.r.ctype,
               },
@@ -280,6 +292,7 @@ export class CudaEmitter {
               s.vars,
               s.body,
               reds,
+              plan,
               launch,
             )
           : undefined;

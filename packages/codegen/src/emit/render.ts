@@ -18,6 +18,8 @@ export function floatLit(v: number, ct: 'f32' | 'f64'): string {
 
 export abstract class Renderer {
   readonly ct: 'f32' | 'f64';
+  /** What a load renders as where an emitter has loaded it already (a vector's element), if set. */
+  loadOverride: ((n: Extract<Node, { k: 'load' }>) => string | undefined) | undefined;
   constructor(
     readonly op: OpDef,
     readonly variant: Variant,
@@ -97,7 +99,9 @@ export abstract class Renderer {
       case 'var':
         return n.name;
       case 'load':
-        return this.load(this.dtypeOf(n.t), `${n.t.name}[${this.offset(n.t, n.idx)}]`);
+        return (
+          this.loadOverride?.(n) ?? this.load(this.dtypeOf(n.t), `${n.t.name}[${this.offset(n.t, n.idx)}]`)
+        );
       case 'bin':
         if (n.op === 'max' || n.op === 'min')
           return `${this.fmax(n.op)}(${this.value(n.a)}, ${this.value(n.b)})`;

@@ -101,29 +101,47 @@ describe('generateAll', () => {
     const cu = a['ops_cuda.cu']!;
     // layernorm's dweight and dbias: a thread per column only when the columns fill two waves
     assert.ok(cu.includes('if (N >= 32 && _work >= 2 * 256 * mae_sm_count(device)) {'));
+    // 16-byte loads along the outputs where the columns and the tensors read along them allow
     assert.ok(
       cu.includes(
-        `MAE_LAUNCH_FLAT(layernorm_backward_cuda_bf16_k1_part, dim3((unsigned)_cb, (unsigned)_S), ${COLSPLIT.THREADS}, 0, _st,`,
+        '  const int64_t _R = (M), _V = (N) % 8 == 0 && mae_aligned16(dout_k) && mae_aligned16(x_k) ? 8 : 1;',
       ),
     );
     assert.ok(
-      cu.includes(`mae_colsplit(_cb, _R, mae_sm_count(device), ${COLSPLIT.MAX}, ${COLSPLIT.MIN_ROWS})`),
+      cu.includes(
+        '  if (_V > 1) {\n  MAE_LAUNCH(layernorm_backward_cuda_bf16_k1_partv, dim3((unsigned)_cb, (unsigned)_SB), 256, 0, _st,',
+      ),
+    );
+    assert.ok(
+      cu.includes(`mae_colsplit(_cb, _R, 8 * mae_sm_count(device), ${COLSPLIT.MAX}, ${COLSPLIT.MIN_ROWS})`),
     );
     const body = (kernel: string) => {
       const k = cu.slice(cu.indexOf(` ${kernel}(`));
       return k.slice(0, k.indexOf('\n}\n'));
     };
+    // one output a lane (where the rows are not whole vectors), warp w of block y over slice
+    // 8 y + w, 4 rows a step
     const part = body('sum_forward_cuda_f32_k0_part');
+    assert.ok(part.includes('const int64_t _lo = ((int64_t)blockIdx.y * 8 + _pwi) * _RS;'));
+    assert.ok(part.includes('const int64_t _hi = _lo + _RS < (R) ? _lo + _RS : (R);'));
+    assert.ok(part.includes('for (int64_t _r = _lo; _r < _hi; _r += 4) {'), 'the slice, 4 loads at a time');
+    // the block's 8 partials added in warp order into workspace row blockIdx.y
+    const stage = part.indexOf('_pw[0][_pwi][_e][_lane] = r0[_e];');
+    const barrier = part.indexOf('__syncthreads();');
+    const add = part.indexOf('for (int _e = 0; _e < 1; ++_e) r0[_e] += _pw[0][_w][_e][_lane];');
+    assert.ok(stage > 0 && barrier > stage && add > barrier, part);
+    assert.ok(part.includes('(_ws + ((int64_t)blockIdx.y * 1 + 0) * _total + _f0)[_e] = r0[_e];'));
+    // 8 bf16 outputs a lane: one 16-byte load a row for both of LayerNorm's sums, 2 rows a step
+    const partv = body('layernorm_backward_cuda_bf16_k1_partv');
+    assert.ok(partv.includes('const int64_t _f0 = ((int64_t)blockIdx.x * 32 + _lane) * 8;'));
+    assert.ok(partv.includes('for (int64_t _r = _lo; _r < _hi; _r += 2) {'));
+    assert.equal(partv.split('mae_ld_vec(_v0_0, &dout[(i) * N + j]);').length, 2, 'dout once a row');
+    assert.equal(partv.split('mae_ld_vec(').length - 1, 4, 'dout and x, two rows');
     assert.ok(
-      part.includes(
-        'const int64_t _z = blockIdx.y, _lo = _z * _RS, _hi = _lo + _RS < (R) ? _lo + _RS : (R);',
+      partv.includes(
+        'mae_st16(_ws + ((int64_t)blockIdx.y * 2 + 1) * _total + _f0 + 4, r3[4], r3[5], r3[6], r3[7]);',
       ),
     );
-    assert.ok(
-      part.includes('for (int64_t _f_r0 = _lo; _f_r0 < _hi; _f_r0 += 4 * 1) {'),
-      'the slice, 4 loads at a time',
-    );
-    assert.ok(part.includes('_ws[(_z * 1 + 0) * _total + _f] = r0;'));
     // the join: 32 outputs a block, warp w sums slices w, w + 8, ...; after a barrier warp 0 adds
     // the 8 sums in warp order, then the op's stores
     const join = body('layernorm_backward_cuda_bf16_k1_join');

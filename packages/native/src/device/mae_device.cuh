@@ -68,6 +68,9 @@ __device__ __forceinline__ void mae_ld16(float (&r)[4], const float* p) {
 __device__ __forceinline__ void mae_st16(void* p, const uint32_t (&r)[4]) {
   *static_cast<mae_u32x4_t*>(p) = mae_u32x4_t{r[0], r[1], r[2], r[3]};
 }
+__device__ __forceinline__ void mae_st16(float* p, float a, float b, float c, float d) {
+  *reinterpret_cast<mae_f32x4_t*>(p) = mae_f32x4_t{a, b, c, d};
+}
 
 // Two floats as one 8-byte store (as the 16-byte accesses above: a GCC vector in the emulator):
 // `p` 8-byte aligned.

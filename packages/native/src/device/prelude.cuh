@@ -1,5 +1,5 @@
 // prelude.cuh: device helpers every generated kernel file shares: warp and block reductions (warp
-// shuffles and a 32-entry shared scratch), the bf16 m16n8k16 tensor-core MMA (PTX mma.sync on
+// shuffles and a 32-entry shared scratch), 16-byte loads as floats, the bf16 m16n8k16 tensor-core MMA (PTX mma.sync on
 // sm_80+, the emulator's warp collective under
 // MAE_CUDA_EMULATOR, a trap on older devices rather than a silent no-op), and the host-side launch
 // helpers (errors, device selection, SM count, grid sizing). Included once, by the generated
@@ -28,6 +28,18 @@ template <bool IsMax, typename T> __device__ __forceinline__ T mae_block_reduce(
   T r = lane < nw ? smem[lane] : (IsMax ? (T)(-INFINITY) : (T)0);
   return IsMax ? mae_warp_max(r) : mae_warp_sum(r);
 }
+// The elements of 16 bytes at p as floats (the column reductions' loads along their outputs,
+// codegen's vector.ts): 8 bf16 or 4 f32.
+__device__ __forceinline__ void mae_ld_vec(float (&v)[8], const __nv_bfloat16* p) {
+  uint32_t r[4];
+  mae_ld16(r, p);
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    v[2 * i] = __bfloat162float(__ushort_as_bfloat16(static_cast<unsigned short>(r[i] & 0xffffu)));
+    v[2 * i + 1] = __bfloat162float(__ushort_as_bfloat16(static_cast<unsigned short>(r[i] >> 16)));
+  }
+}
+__device__ __forceinline__ void mae_ld_vec(float (&v)[4], const float* p) { mae_ld16(v, p); }
 // D = A B + C for one warp: A 16x16 bf16 (row), B 16x8 bf16 (col), C/D 16x8 f32, in the register
 // fragments of PTX's mma.m16n8k16 (a: 4 x b32, b: 2 x b32, c: 4 x f32 per lane).
 __device__ __forceinline__ void mae_mma_bf16_16816(float* c, const uint32_t* a, const uint32_t* b) {
@@ -107,13 +119,16 @@ int64_t mae_split_k_waves(int64_t tiles, int64_t k_tiles, int64_t sms, int64_t c
   return best;
 }
 // Row slices for a column reduction split across blocks (codegen's cuda_colsplit.ts): enough for
-// `col_blocks` blocks of columns to give 8 blocks per SM, at most `cap`, each at least `min_rows` rows.
+// `col_blocks` blocks of columns to give 8 blocks per SM (8 slices a block there: `sms` is 8 times
+// the SMs), at most `cap`, each at least `min_rows` rows.
 int64_t mae_colsplit(int64_t col_blocks, int64_t rows, int64_t sms, int64_t cap, int64_t min_rows) {
   int64_t s = (8 * sms + col_blocks - 1) / col_blocks;
   if (s > cap) s = cap;
   if (s > rows / min_rows) s = rows / min_rows;
   return s < 1 ? 1 : s;
 }
+// Whether p is 16-byte aligned (a tensor the vectorised column reductions load 16 bytes at a time).
+bool mae_aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 int64_t mae_blocks(int64_t work, int64_t per_block, int64_t cap) {
   const int64_t b = (work + per_block - 1) / per_block;
   return b < 1 ? 1 : (b > cap ? cap : b);

@@ -1,0 +1,56 @@
+// vector.ts: 16-byte loads along the outputs' last axis, for the column reductions split across
+// blocks (cuda_colsplit.ts): a lane takes V consecutive outputs when every tensor its reductions
+// read along that axis does so with stride 1 (its last index is the axis itself, no other index
+// depends on it: V elements are one 16-byte load) and every other read does not depend on the axis
+// (one load serves the V outputs). V = 16 bytes over the element size of the tensors read along the
+// axis (bf16: 8, f32: 4; one size for all of them); no plan for other types or uses of the axis.
+import type { DType } from '../ir/dtype.js';
+import { type IndexVar, type Node, walk } from '../ir/expr.js';
+import type { Reduce } from './outreduce.js';
+
+export type Load = Extract<Node, { k: 'load' }>;
+
+export interface VectorPlan {
+  /** outputs a lane takes (elements per 16-byte load) */
+  readonly width: number;
+  /** the loads along the axis, in the order the reductions' bodies reach them (repeats included) */
+  readonly loads: readonly Load[];
+}
+
+/** Element sizes of the types loaded 16 bytes at a time. */
+const BYTES: Partial<Record<DType, number>> = { bf16: 2, f32: 4 };
+
+/** The plan for reductions whose outputs run along `last`, or undefined (one output a lane). */
+export function vectorPlan(
+  last: IndexVar,
+  reds: readonly Reduce[],
+  dtypeOf: (l: Load) => DType,
+): VectorPlan | undefined {
+  const isLast = (n: Node) => n.k === 'idx' && n.v.name === last.name;
+  const mentions = (n: Node) => {
+    let m = false;
+    walk(n, (x) => {
+      m ||= isLast(x);
+    });
+    return m;
+  };
+  const loads: Load[] = [];
+  let uses = 0;
+  let bytes = 0;
+  let ok = true;
+  for (const r of reds)
+    walk(r.body, (n) => {
+      if (isLast(n)) uses++;
+      if (n.k !== 'load' || !n.idx.some(mentions)) return;
+      const size = BYTES[dtypeOf(n)];
+      const unit = isLast(n.idx[n.idx.length - 1]!) && !n.idx.slice(0, -1).some(mentions);
+      if (!unit || size === undefined || (bytes !== 0 && size !== bytes)) ok = false;
+      else {
+        bytes = size;
+        loads.push(n);
+      }
+    });
+  // every use of the axis is the last index of a load along it
+  if (!ok || loads.length === 0 || uses !== loads.length) return undefined;
+  return { width: 16 / bytes, loads };
+}
