@@ -67,12 +67,13 @@ const EXTRA: Record<string, Record<string, number>[]> = {
   linear_gelu: GEMM_ALIGNED,
   linear_residual: GEMM_ALIGNED,
   linear_gelu_dx: GEMM_ALIGNED,
-  // LayerNorm's dweight and dbias over 300 rows: the column reductions split into 9 slices of rows
-  // (two blocks of 8 slices), 40 columns a whole number of vectors (16-byte loads: cuda_colsplit.ts)
+  // LayerNorm's dweight and dbias over 300 rows: the column reductions split into slices of rows (on
+  // the emulated H100 34 slices of 9, 5 blocks of 8), 40 columns a whole number of vectors (16-byte
+  // loads: cuda_colsplit.ts)
   layernorm: [{ M: 300, N: 40 }],
   layernorm_residual: [{ M: 300, N: 40 }],
   // the same for a plain column sum (the bias gradients): 2 x 48 outputs, whole vectors, 300 rows;
-  // and 1,900 rows: 58 slices, 8 workspace rows, one for each of the join's warps
+  // and 1,900 rows: 212 slices, 27 workspace rows, some for each of the join's 8 warps
   sum: [
     { A: 2, R: 300, B: 48 },
     { A: 2, R: 1900, B: 32 },

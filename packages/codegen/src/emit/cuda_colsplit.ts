@@ -4,7 +4,7 @@
 // load per tensor read along the outputs, else one) over one slice of the rows, loading U rows before
 // adding them (REDUCE_UNROLL, or 2 with vectors); a block's 8 warps take 8 consecutive slices and
 // add their partials in warp order (through shared memory) into one workspace row
-// (runtime/workspace.cpp): slices of MIN_ROWS rows or more, enough for 8 blocks an SM. A second
+// (runtime/workspace.cpp): slices of MIN_ROWS rows or more, enough for BLOCKS_PER_SM blocks an SM. A second
 // kernel combines each output's partials and runs the rest of the op (lets, stores) in place. The
 // join takes 32 outputs a block (a warp's coalesced row of the workspace): its 8 warps sum the
 // workspace rows z = w, w + 8, ... and warp 0 adds the 8 sums in warp order. Every sum is in a fixed
@@ -16,8 +16,12 @@ import type { Stmt } from '../lower/lower.js';
 import type { Reduce } from './outreduce.js';
 import type { Load, VectorPlan } from './vector.js';
 
-/** Slices: at most COLSPLIT.MAX, each at least COLSPLIT.MIN_ROWS rows; THREADS a block. */
-export const COLSPLIT = { MAX: 2048, MIN_ROWS: 32, THREADS: 256 } as const;
+/**
+ * Slices: at most COLSPLIT.MAX, each at least COLSPLIT.MIN_ROWS rows, enough for BLOCKS_PER_SM
+ * blocks an SM (one wave of the vector kernels at their 40-77 registers: 3-6 blocks an SM);
+ * THREADS a block.
+ */
+export const COLSPLIT = { MAX: 2048, MIN_ROWS: 8, BLOCKS_PER_SM: 3, THREADS: 256 } as const;
 /** warps per block: the part's slices a block (SLICE_WARPS), the join's warps */
 const SLICE_WARPS = COLSPLIT.THREADS / 32;
 const JOIN_WARPS = COLSPLIT.THREADS / 32;
@@ -74,7 +78,7 @@ export function emitColsplit(
   return [
     `  const int64_t _R = ${g.prod(reds[0]!.vars)}, _V = ${fits ? `${fits.join(' && ')} ? ${V} : 1` : '1'};`,
     '  const int64_t _cb = mae_blocks(_work / _V, 32, 1 << 16);',
-    `  const int64_t _want = mae_colsplit(_cb, _R, ${SLICE_WARPS} * mae_sm_count(device), ${COLSPLIT.MAX}, ${COLSPLIT.MIN_ROWS});`,
+    `  const int64_t _want = mae_colsplit(_cb, _R, ${COLSPLIT.BLOCKS_PER_SM} * mae_sm_count(device), ${COLSPLIT.MAX}, ${COLSPLIT.MIN_ROWS});`,
     `  const int64_t _RS = (_R + _want - 1) / _want, _S = (_R + _RS - 1) / _RS, _SB = (_S + ${SLICE_WARPS - 1}) / ${SLICE_WARPS};`,
     '  void* _wsp = nullptr;',
     `  if (mae_cuda_workspace(device, stream, (size_t)(_SB * ${reds.length} * _work) * sizeof(${g.ctype}), &_wsp, OP)) return MAE_ERROR;`,

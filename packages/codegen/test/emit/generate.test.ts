@@ -113,7 +113,9 @@ describe('generateAll', () => {
       ),
     );
     assert.ok(
-      cu.includes(`mae_colsplit(_cb, _R, 8 * mae_sm_count(device), ${COLSPLIT.MAX}, ${COLSPLIT.MIN_ROWS})`),
+      cu.includes(
+        `mae_colsplit(_cb, _R, ${COLSPLIT.BLOCKS_PER_SM} * mae_sm_count(device), ${COLSPLIT.MAX}, ${COLSPLIT.MIN_ROWS})`,
+      ),
     );
     const body = (kernel: string) => {
       const k = cu.slice(cu.indexOf(` ${kernel}(`));

@@ -118,11 +118,11 @@ int64_t mae_split_k_waves(int64_t tiles, int64_t k_tiles, int64_t sms, int64_t c
   }
   return best;
 }
-// Row slices for a column reduction split across blocks (codegen's cuda_colsplit.ts): enough for
-// `col_blocks` blocks of columns to give 8 blocks per SM (8 slices a block there: `sms` is 8 times
-// the SMs), at most `cap`, each at least `min_rows` rows.
-int64_t mae_colsplit(int64_t col_blocks, int64_t rows, int64_t sms, int64_t cap, int64_t min_rows) {
-  int64_t s = (8 * sms + col_blocks - 1) / col_blocks;
+// Row slices for a column reduction split across blocks (codegen's cuda_colsplit.ts), 8 a block:
+// enough for `blocks` blocks over `col_blocks` blocks of columns, at most `cap`, each at least
+// `min_rows` rows.
+int64_t mae_colsplit(int64_t col_blocks, int64_t rows, int64_t blocks, int64_t cap, int64_t min_rows) {
+  int64_t s = (8 * blocks + col_blocks - 1) / col_blocks;
   if (s > cap) s = cap;
   if (s > rows / min_rows) s = rows / min_rows;
   return s < 1 ? 1 : s;
