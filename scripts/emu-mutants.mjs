@@ -33,6 +33,7 @@ const PNPM = ['-y', 'pnpm@10.34.9'];
 const DEVICE_DIR = 'packages/native/src/device';
 const EMIT_DIR = 'packages/codegen/src/emit';
 const COLSPLIT = `${EMIT_DIR}/cuda_colsplit.ts`;
+const ROWVEC = `${EMIT_DIR}/cuda_rowvec.ts`;
 const PRELUDE = `${DEVICE_DIR}/prelude.cuh`;
 const GEMM = `${DEVICE_DIR}/gemm.cuh`;
 const GEMM_ASYNC = `${DEVICE_DIR}/gemm_async.cuh`;
@@ -51,6 +52,7 @@ const OPS = {
   gemm: 'matmul_nn,linear_forward',
   wgmma: 'matmul_nn,matmul_tn,linear_forward',
   colsplit: 'sum_forward,layernorm_backward',
+  rowvec: 'layernorm_forward,softmax_forward',
   attnFwd: 'attention_forward',
   attnBwd: 'attention_backward',
 };
@@ -323,6 +325,26 @@ const MUTANTS = [
     replace: 'for (int _w = 1; _w + 1 < ${SLICE_WARPS}; ++_w) {',
     ops: OPS.colsplit,
     what: "column reductions split across blocks: a block's partial leaves out its last warp's slice",
+  },
+  {
+    name: 'rowvec-reduce-stride',
+    file: ROWVEC,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the emitter's own template text
+    find: '${f} += ${UNROLL * 32 * V}) {`);',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the emitter's own template text
+    replace: '${f} += ${32 * V}) {`);',
+    ops: OPS.rowvec,
+    what: "rowwise 16-byte kernels: a reduction's loop advancing one step where it took two (terms added twice)",
+  },
+  {
+    name: 'rowvec-tail-stride',
+    file: ROWVEC,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the emitter's own template text
+    find: '${v} += ${32 * V}) {`);',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the emitter's own template text
+    replace: '${v} += ${32 * V + V}) {`);',
+    ops: OPS.rowvec,
+    what: "rowwise 16-byte kernels: the elementwise loop's stride a vector too long (some outputs never written)",
   },
   {
     name: 'colsplit-join-last',

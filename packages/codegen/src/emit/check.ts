@@ -70,8 +70,19 @@ const EXTRA: Record<string, Record<string, number>[]> = {
   // LayerNorm's dweight and dbias over 300 rows: the column reductions split into slices of rows (on
   // the emulated H100 34 slices of 9, 5 blocks of 8), 40 columns a whole number of vectors (16-byte
   // loads: cuda_colsplit.ts)
-  layernorm: [{ M: 300, N: 40 }],
-  layernorm_residual: [{ M: 300, N: 40 }],
+  // and 2,200 rows of 264: a warp a row where the rows fill the emulated H100 (2 x 8 x 132), 16
+  // bytes a lane (whole vectors: cuda_rowvec.ts), 33 vectors a row (a lane's second step)
+  layernorm: [
+    { M: 300, N: 40 },
+    { M: 2200, N: 264 },
+  ],
+  layernorm_residual: [
+    { M: 300, N: 40 },
+    { M: 2200, N: 264 },
+  ],
+  softmax: [{ M: 2200, N: 264 }],
+  mae_loss: [{ N: 2, L: 1100, P: 264 }],
+  soft_cross_entropy: [{ N: 2200, K: 264 }],
   // the same for a plain column sum (the bias gradients): 2 x 48 outputs, whole vectors, 300 rows;
   // and 1,900 rows: 212 slices, 27 workspace rows, some for each of the join's 8 warps
   sum: [

@@ -23,6 +23,7 @@ import {
   SPLIT_REDUCE_THREADS,
   WGMMA,
 } from './cuda_gemm.js';
+import { emitRowVec, rowVecPlan } from './cuda_rowvec.js';
 import { splittable } from './outreduce.js';
 import { CudaRenderer } from './render.js';
 import {
@@ -34,7 +35,7 @@ import {
   kernelName,
 } from './signature.js';
 import { cudaTemplate, templateCtx } from './templates.js';
-import { vectorPlan } from './vector.js';
+import { type Load, type VectorEmitCtx, vectorPlan } from './vector.js';
 
 /** Terms of a reduction each thread loads before adding them (cuda.ts's reduce loops). */
 export const REDUCE_UNROLL = 4;
@@ -180,6 +181,46 @@ export class CudaEmitter {
     this.close();
   }
 
+  /** The rowwise kernel with 16-byte accesses where its plan allows (f32 compute): its launch condition. */
+  private rowVec(name: string, s: Extract<Schedule, { kind: 'rowwise' }>): string | undefined {
+    const plan = this.r.ct === 'f32' ? rowVecPlan(s, (t) => this.r.dtypeOf(t)) : undefined;
+    if (!plan) return undefined;
+    return emitRowVec(
+      {
+        ...this.vectorCtx(),
+        address: (t, idx) => `&${t.name}[${this.r.offset(t, idx)}]`,
+        dtypeOf: (t) => this.r.dtypeOf(t),
+        warp: (x) => this.stmt(x, 'warp'),
+      },
+      name,
+      s,
+      plan,
+    );
+  }
+  /** What the 16-byte kernels' emitters (cuda_colsplit.ts, cuda_rowvec.ts) share of this one. */
+  private vectorCtx(): VectorEmitCtx {
+    return {
+      w: (x) => this.w(x),
+      indent: (d) => {
+        this.ind += d;
+      },
+      prod: (v) => this.prod(v),
+      decompose: (v, f) => this.decompose(v, f),
+      value: (n, loads) => this.valueWith(n, loads),
+      dim: (t, i) => this.r.dim(t.dims[i]!),
+      pointer: (t) => `${t.name}_k`,
+      args: this.args,
+      ctype: this.r.ctype,
+    };
+  }
+  /** A value with some loads rendered as what an emitter loaded already (vector elements). */
+  private valueWith(n: Node, loads?: ReadonlyMap<Load, string>): string {
+    this.r.loadOverride = loads && ((l) => loads.get(l));
+    const v = this.r.value(n);
+    this.r.loadOverride = undefined;
+    return v;
+  }
+
   private kernelHead(name: string, threads: number) {
     this.w(`__global__ void __launch_bounds__(${threads}) ${name}(${this.args}) {`);
     this.ind++;
@@ -234,13 +275,18 @@ export class CudaEmitter {
           'for (int64_t _row = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5; _row < _rows; _row += _nw) {',
         );
         this.rowwiseBody(s, 'warp');
+        const warpGrid = `(unsigned)mae_blocks(_work, ${T / 32}, 1 << 20)`;
+        const vec = this.rowVec(`${k.name}_warpv`, s);
         return [
           `{ const int64_t _work = ${this.prod(s.rows)};`,
           '  if (_work > 0) {',
           // a warp per row where the rows fill every SM twice over with blocks of warps and are
-          // short enough for one warp's lanes (ROW_WARP_MAX); else a block per row
+          // short enough for one warp's lanes (ROW_WARP_MAX), 16 bytes a lane where they are whole
+          // vectors (cuda_rowvec.ts); else a block per row
           `  if (_work >= 2 * ${T / 32} * mae_sm_count(device) && ${this.ext(s.inner.v)} <= ${ROW_WARP_MAX}) {`,
-          ...launch(`${k.name}_warp`, `(unsigned)mae_blocks(_work, ${T / 32}, 1 << 20)`, T),
+          ...(vec ? [`  if (${vec}) {`, ...launch(`${k.name}_warpv`, warpGrid, T), '  } else {'] : []),
+          ...launch(`${k.name}_warp`, warpGrid, T),
+          ...(vec ? ['  }'] : []),
           '  } else {',
           ...launch(k.name, '(unsigned)mae_blocks(_work, 1, 1 << 20)', T),
           '  }',
@@ -268,25 +314,10 @@ export class CudaEmitter {
         const wide = reds
           ? emitColsplit(
               {
-                w: (x) => this.w(x),
-                indent: (d) => {
-                  this.ind += d;
-                },
-                prod: (v) => this.prod(v),
-                decompose: (v, f) => this.decompose(v, f),
-                value: (n, loads) => {
-                  this.r.loadOverride = loads && ((l) => loads.get(l));
-                  const v = this.r.value(n);
-                  this.r.loadOverride = undefined;
-                  return v;
-                },
+                ...this.vectorCtx(),
                 address: (l) => `&${l.t.name}[${this.r.offset(l.t, l.idx)}]`,
-                dim: (t, i) => this.r.dim(t.dims[i]!),
-                pointer: (t) => `${t.name}_k`,
                 serial: (x) => this.stmt(x, 'serial'),
                 unroll: REDUCE_UNROLL,
-                args: this.args,
-                ctype: this.r.ctype,
               },
               k.name,
               s.vars,

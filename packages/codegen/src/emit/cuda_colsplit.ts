@@ -10,11 +10,10 @@
 // workspace rows z = w, w + 8, ... and warp 0 adds the 8 sums in warp order. Every sum is in a fixed
 // order (deterministic). It applies to an outreduce kernel whose reductions share their range and
 // read no local (no other reduction, no let: each partial then is that reduction over its slice).
-import type { IndexVar, Node } from '../ir/expr.js';
-import type { TensorDecl } from '../ir/tensor.js';
+import type { IndexVar } from '../ir/expr.js';
 import type { Stmt } from '../lower/lower.js';
 import type { Reduce } from './outreduce.js';
-import type { Load, VectorPlan } from './vector.js';
+import type { Load, VectorEmitCtx, VectorPlan } from './vector.js';
 
 /**
  * Slices: at most COLSPLIT.MAX, each at least COLSPLIT.MIN_ROWS rows, enough for BLOCKS_PER_SM
@@ -26,24 +25,13 @@ export const COLSPLIT = { MAX: 2048, MIN_ROWS: 8, BLOCKS_PER_SM: 3, THREADS: 256
 const SLICE_WARPS = COLSPLIT.THREADS / 32;
 const JOIN_WARPS = COLSPLIT.THREADS / 32;
 
-export interface ColsplitCtx {
-  w(s: string): void;
-  indent(d: number): void;
-  prod(vars: readonly IndexVar[]): string;
-  decompose(vars: readonly IndexVar[], flat: string): void;
-  /** a value expression; `loads` (a load -> what it renders as) where set */
-  value(n: Node, loads?: ReadonlyMap<Load, string>): string;
+export interface ColsplitCtx extends VectorEmitCtx {
   /** a load's element address, `&t[offset]` */
   address(n: Load): string;
-  /** a tensor's dimension i and its pointer as the launcher names them */
-  dim(t: TensorDecl, i: number): string;
-  pointer(t: TensorDecl): string;
   /** a statement run by one thread */
   serial(s: Stmt): void;
   /** terms a thread loads before adding them, one output a lane */
   readonly unroll: number;
-  readonly args: string;
-  readonly ctype: string;
 }
 
 /** Emits `${name}_part` (and `${name}_partv` with a plan) and `${name}_join`; returns the launcher lines (inside `if (_work > 0)`). */
@@ -131,8 +119,11 @@ function emitPart(
   for (let u = 0; u < U; u++) partRow(g, reds, plan, u);
   for (const r of reds) {
     each(combineInto(r, `${r.name}[_e]`, `_u0_${r.name}[_e]`));
-    for (let u = 1; u < U; u++)
-      g.w(`if (_r + ${u} < _hi) ${oneEach(V, combineInto(r, `${r.name}[_e]`, `_u${u}_${r.name}[_e]`))}`);
+    for (let u = 1; u < U; u++) {
+      g.w(`if (_r + ${u} < _hi) {`);
+      each(combineInto(r, `${r.name}[_e]`, `_u${u}_${r.name}[_e]`));
+      g.w('}');
+    }
   }
   g.indent(-1);
   g.w('}');
@@ -193,9 +184,6 @@ function partRow(g: ColsplitCtx, reds: readonly Reduce[], plan: VectorPlan | und
 
 const combineInto = (r: Reduce, acc: string, v: string) =>
   r.op === 'max' ? `${acc} = fmax(${acc}, ${v});` : `${acc} += ${v};`;
-/** A statement over the V elements, as one line. */
-const oneEach = (V: number, s: string) =>
-  V === 1 ? s.replace(/\[_e\]/g, '[0]') : `for (int _e = 0; _e < ${V}; ++_e) ${s}`;
 
 /** A reduction's starting value: 0 for a sum, -inf for a max. */
 const identity = (r: Reduce, ctype: string) => (r.op === 'max' ? `(${ctype})(-INFINITY)` : `(${ctype})0`);

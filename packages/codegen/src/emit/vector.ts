@@ -6,6 +6,7 @@
 // axis (bf16: 8, f32: 4; one size for all of them); no plan for other types or uses of the axis.
 import type { DType } from '../ir/dtype.js';
 import { type IndexVar, type Node, walk } from '../ir/expr.js';
+import type { TensorDecl } from '../ir/tensor.js';
 import type { Reduce } from './outreduce.js';
 
 export type Load = Extract<Node, { k: 'load' }>;
@@ -18,12 +19,20 @@ export interface VectorPlan {
 }
 
 /** Element sizes of the types loaded 16 bytes at a time. */
-const BYTES: Partial<Record<DType, number>> = { bf16: 2, f32: 4 };
+export const BYTES: Partial<Record<DType, number>> = { bf16: 2, f32: 4 };
 
 /** The plan for reductions whose outputs run along `last`, or undefined (one output a lane). */
-export function vectorPlan(
+export const vectorPlan = (last: IndexVar, reds: readonly Reduce[], dtypeOf: (l: Load) => DType) =>
+  vectorPlanOf(
+    last,
+    reds.map((r) => r.body),
+    dtypeOf,
+  );
+
+/** The same over expressions (rowwise kernels: a reduction's terms, a row's elementwise values). */
+export function vectorPlanOf(
   last: IndexVar,
-  reds: readonly Reduce[],
+  bodies: readonly Node[],
   dtypeOf: (l: Load) => DType,
 ): VectorPlan | undefined {
   const isLast = (n: Node) => n.k === 'idx' && n.v.name === last.name;
@@ -38,8 +47,8 @@ export function vectorPlan(
   let uses = 0;
   let bytes = 0;
   let ok = true;
-  for (const r of reds)
-    walk(r.body, (n) => {
+  for (const body of bodies)
+    walk(body, (n) => {
       if (isLast(n)) uses++;
       if (n.k !== 'load' || !n.idx.some(mentions)) return;
       const size = BYTES[dtypeOf(n)];
@@ -53,4 +62,19 @@ export function vectorPlan(
   // every use of the axis is the last index of a load along it
   if (!ok || loads.length === 0 || uses !== loads.length) return undefined;
   return { width: 16 / bytes, loads };
+}
+
+/** What the emitters of 16-byte kernels (cuda_colsplit.ts, cuda_rowvec.ts) ask of cuda.ts. */
+export interface VectorEmitCtx {
+  w(s: string): void;
+  indent(d: number): void;
+  prod(vars: readonly IndexVar[]): string;
+  decompose(vars: readonly IndexVar[], flat: string): void;
+  /** a value expression; `loads` (a load -> what it renders as) where set */
+  value(n: Node, loads?: ReadonlyMap<Load, string>): string;
+  /** a tensor's dimension i and its pointer as the launcher names them */
+  dim(t: TensorDecl, i: number): string;
+  pointer(t: TensorDecl): string;
+  readonly args: string;
+  readonly ctype: string;
 }

@@ -90,12 +90,31 @@ describe('generateAll', () => {
       warp.includes('for (int64_t n = _lane; n < N; n += 32) {'),
       'the elementwise tail over the lanes',
     );
+    // 16 bytes a lane where the row and the tensors along it are whole aligned vectors, else 2
     assert.ok(
       cu.includes(
-        '  if (_work >= 2 * 8 * mae_sm_count(device) && N <= 4096) {\n  MAE_LAUNCH(layernorm_forward_cuda_bf16_k0_warp, (unsigned)mae_blocks(_work, 8, 1 << 20), 256,',
+        '  if (_work >= 2 * 8 * mae_sm_count(device) && N <= 4096) {\n' +
+          '  if ((N) % 8 == 0 && mae_aligned16(x_k) && mae_aligned16(weight_k) && mae_aligned16(bias_k) && mae_aligned16(out_k)) {\n' +
+          '  MAE_LAUNCH(layernorm_forward_cuda_bf16_k0_warpv, (unsigned)mae_blocks(_work, 8, 1 << 20), 256,',
+      ),
+    );
+    assert.ok(
+      cu.includes(
+        '  } else {\n  MAE_LAUNCH(layernorm_forward_cuda_bf16_k0_warp, (unsigned)mae_blocks(_work, 8, 1 << 20), 256,',
       ),
     );
     assert.ok(body('layernorm_forward_cuda_bf16_k0').includes('r0 = mae_block_reduce<false>(r0, _red);'));
+    const vec = body('layernorm_forward_cuda_bf16_k0_warpv');
+    assert.ok(
+      vec.includes('for (int64_t _f_r0 = (int64_t)_lane * 8; _f_r0 < (N); _f_r0 += 512) {'),
+      'two steps of 8',
+    );
+    assert.ok(vec.includes('mae_ld_vec(_v1_r0_0, &x[(m) * N + k]);'));
+    assert.ok(vec.includes('for (int _e = 0; _e < 8; ++_e) r0 += _u0_r0[_e];'), "a step's terms in order");
+    assert.ok(vec.includes('r0 = mae_warp_sum(r0);'));
+    assert.ok(vec.includes('for (int64_t n = (int64_t)_lane * 8; n < (N); n += 256) {'));
+    assert.ok(vec.includes('mae_st_vec(&out[(m) * N + n], _s0);'), 'one 16-byte store of 8 outputs');
+    assert.ok(!vec.includes('__syncthreads'), 'no block barrier');
   });
   it('splits column reductions with few outputs across blocks over slices of the rows (_part, _join)', () => {
     const cu = a['ops_cuda.cu']!;

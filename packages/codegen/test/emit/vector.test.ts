@@ -1,8 +1,9 @@
-// vector.ts: which column reductions a lane takes V outputs of, with one 16-byte load per tensor
+// vector.ts (and cuda_rowvec.ts's use of it): which column reductions a lane takes V outputs of, with one 16-byte load per tensor
 // read along them: every read of the outputs' last axis is a stride-1 last index, and the tensors
 // so read share one element size (bf16: 8, f32: 4); anything else (the axis in another index, as a
 // value, through a gather; other types) keeps one output a lane.
 import assert from 'node:assert/strict';
+import { rowVecPlan } from '../../src/emit/cuda_rowvec.js';
 import { splittable } from '../../src/emit/outreduce.js';
 import { type VectorPlan, vectorPlan } from '../../src/emit/vector.js';
 import { type DType, isFloat } from '../../src/ir/dtype.js';
@@ -61,5 +62,41 @@ describe('vectorPlan', () => {
     assert.equal(plan(colsum('strided', 'x[b, r]'), 'bf16'), undefined, 'the axis in another index');
     assert.equal(plan(colsum('as_value', 'x[r, b] * b'), 'bf16'), undefined, 'the axis as a value');
     assert.equal(plan(colsum('gather', 'x[r, ids[b]]'), 'bf16'), undefined, 'the axis through a gather');
+  });
+});
+
+describe('rowVecPlan', () => {
+  const rowwise = (o: OpDef) => {
+    const k = lowerOp(o)[0]!;
+    assert.equal(k.schedule.kind, 'rowwise');
+    return k.schedule as Extract<typeof k.schedule, { kind: 'rowwise' }>;
+  };
+  it("takes the rowwise ops' rows 16 bytes at a time: reads, reductions and stores along the row", () => {
+    const ln = rowVecPlan(rowwise(getOp('layernorm_forward')), (t) => resolveDType(t.dtype, { T: 'bf16' }));
+    assert.equal(ln?.width, 8);
+    assert.deepEqual(ln?.tensors.map((t) => t.name).sort(), ['bias', 'out', 'weight', 'x']);
+    const f32 = rowVecPlan(rowwise(getOp('softmax_forward')), (t) => resolveDType(t.dtype, { T: 'f32' }));
+    assert.equal(f32?.width, 4);
+  });
+  it('keeps the element kernel where the row position is a value', () => {
+    const iota = op('row_iota', 'out[m, n] = x[m, n] * n / sum_k x[m, k]: the position as a value')
+      .typeVar('T', ['bf16'])
+      .output('out', '$T', ['M', 'N'])
+      .input('x', '$T', ['M', 'N'])
+      .define(({ out, x }, { M, N }) => {
+        const [m, n, k] = [loop('m', M), loop('n', N), loop('k', N)];
+        return assign(
+          out,
+          [m, n],
+          x
+            .at(m, n)
+            .mul(n)
+            .div(sum([k], x.at(m, k))),
+        );
+      });
+    assert.equal(
+      rowVecPlan(rowwise(iota), () => 'bf16'),
+      undefined,
+    );
   });
 });

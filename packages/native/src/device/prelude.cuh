@@ -28,8 +28,8 @@ template <bool IsMax, typename T> __device__ __forceinline__ T mae_block_reduce(
   T r = lane < nw ? smem[lane] : (IsMax ? (T)(-INFINITY) : (T)0);
   return IsMax ? mae_warp_max(r) : mae_warp_sum(r);
 }
-// The elements of 16 bytes at p as floats (the column reductions' loads along their outputs,
-// codegen's vector.ts): 8 bf16 or 4 f32.
+// The elements of 16 bytes at p as floats (the column reductions' loads along their outputs, the
+// rowwise kernels' along their rows: codegen's vector.ts): 8 bf16 or 4 f32.
 __device__ __forceinline__ void mae_ld_vec(float (&v)[8], const __nv_bfloat16* p) {
   uint32_t r[4];
   mae_ld16(r, p);
@@ -40,6 +40,17 @@ __device__ __forceinline__ void mae_ld_vec(float (&v)[8], const __nv_bfloat16* p
   }
 }
 __device__ __forceinline__ void mae_ld_vec(float (&v)[4], const float* p) { mae_ld16(v, p); }
+// The same the other way: 8 floats rounded to bf16 (or 4 f32) as one 16-byte store (the rowwise
+// kernels' `_warpv`).
+__device__ __forceinline__ void mae_st_vec(__nv_bfloat16* p, const float (&v)[8]) {
+  uint32_t r[4];
+#pragma unroll
+  for (int i = 0; i < 4; ++i)
+    r[i] = static_cast<uint32_t>(__bfloat16_as_ushort(__float2bfloat16_rn(v[2 * i]))) |
+           static_cast<uint32_t>(__bfloat16_as_ushort(__float2bfloat16_rn(v[2 * i + 1]))) << 16;
+  mae_st16(p, r);
+}
+__device__ __forceinline__ void mae_st_vec(float* p, const float (&v)[4]) { mae_st16(p, v[0], v[1], v[2], v[3]); }
 // D = A B + C for one warp: A 16x16 bf16 (row), B 16x8 bf16 (col), C/D 16x8 f32, in the register
 // fragments of PTX's mma.m16n8k16 (a: 4 x b32, b: 2 x b32, c: 4 x f32 per lane).
 __device__ __forceinline__ void mae_mma_bf16_16816(float* c, const uint32_t* a, const uint32_t* b) {
