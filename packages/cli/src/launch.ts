@@ -106,7 +106,11 @@ function supervise(workers: Worker[]): Promise<number> {
         if (finished) return;
         const deaths = workers.flatMap((w) => (w.death ? [w.death] : []));
         if (cause === undefined) {
-          cause = firstFailure(deaths, stop);
+          cause = firstFailure(
+            deaths,
+            stop,
+            workers.every((w) => w.death?.status),
+          );
           if (cause && !stop) console.error(`mae-cuda pretrain: ${cause}; stopping the other workers`);
         }
         if (deaths.some((d) => d.status && failed(d.status))) stopAll();

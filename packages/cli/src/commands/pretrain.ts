@@ -15,6 +15,7 @@ import {
   type MaeConfig,
   NonFiniteLossError,
   openTrainData,
+  PeerLostError,
   type PretrainConfig,
   PretrainSetupError,
   ProgressBar,
@@ -32,6 +33,7 @@ import { z } from 'zod';
 import { defineCommand } from '../command.js';
 import { connectWorld, launchPlan } from '../distributed.js';
 import { evaluationLines } from '../eval/run_report.js';
+import { PEER_LOST_EXIT } from '../failure_order.js';
 import { type LaunchPlan, launchWorkers, workerArgs } from '../launch.js';
 import { isNumberText } from '../numbers.js';
 
@@ -309,7 +311,10 @@ export const pretrainCommand = defineCommand({
       bar.break();
       if (e instanceof PretrainSetupError) return fail(2, `${flagOf(e.field)}: ${e.message}`);
       if (e instanceof NonFiniteLossError) return fail(1, e.message);
-      if (worker) return fail(1, `rank ${worker.rank}: ${(e as Error).message}`);
+      if (worker) {
+        const code = e instanceof PeerLostError ? PEER_LOST_EXIT : 1;
+        return fail(code, `rank ${worker.rank}: ${(e as Error).message}`);
+      }
       return fail(1, (e as Error).message);
     } finally {
       collective?.close();

@@ -4,3 +4,4 @@ export * from './env.js';
 export * from './nccl.js';
 export * from './shard.js';
 export * from './tcp.js';
+export { PeerLostError } from './wire.js';

@@ -1,7 +1,14 @@
 // wire.ts: length-prefixed messages over a TCP socket (u32 little-endian byte count, then the
 // bytes), read with a queue so a message split over several packets, or several messages in one
-// packet, come out whole and in order. A closed or failed socket rejects every waiting read.
+// packet, come out whole and in order. A closed or failed socket rejects every waiting read (with
+// PeerLostError).
 import type { Socket } from 'node:net';
+
+/**
+ * A peer's connection closed or failed under a collective: the rank that sees it stops because
+ * another did (the launcher names that one, failure_order.ts in the CLI).
+ */
+export class PeerLostError extends Error {}
 
 export class Wire {
   private chunks: Buffer[] = [];
@@ -22,7 +29,7 @@ export class Wire {
     });
     const fail = (why: string) => {
       if (this.failure) return;
-      this.failure = new Error(`${this.peer} ${why}`);
+      this.failure = new PeerLostError(`${this.peer} ${why}`);
       for (const w of this.waiting.splice(0)) w.reject(this.failure);
     };
     socket.on('error', (e) => fail(`connection failed: ${e.message}`));
