@@ -3,10 +3,10 @@
 // the row does so with stride 1 (vector.ts's plan: 8 bf16 or 4 f32 elements a load) and the rest
 // does not depend on the row's position, a lane takes V consecutive elements a step, with one
 // 16-byte load per tensor (a 768-wide bf16 row: 3 loads a lane per tensor where `_warp` made 24 of 2
-// bytes), and stores V results with one 16-byte store. A reduction adds each step's V terms in order, steps in
-// order, then across the lanes (mae_warp_sum / max): other sums than `_warp`'s, in a fixed order.
-// The launcher takes it where the row length and each such tensor's rows are whole vectors and the
-// tensors 16-byte aligned.
+// bytes), and stores V results with one 16-byte store. A reduction adds each step's V terms in
+// order, steps in order, then across the lanes (mae_warp_sum / max): other sums than `_warp`'s, in
+// a fixed order. The launcher takes it where the row, each reduction's range and each such tensor's
+// rows are whole vectors and the tensors 16-byte aligned.
 import { type DType, isFloat } from '../ir/dtype.js';
 import { freeVars, type IndexVar, type Node } from '../ir/expr.js';
 import type { TensorDecl } from '../ir/tensor.js';
@@ -88,10 +88,11 @@ export function emitRowVec(g: RowVecCtx, name: string, s: Rowwise, plan: RowVecP
   g.w('}');
   g.indent(-1);
   g.w('}');
-  const n = s.inner.v;
+  // whole vectors: the row, each reduction's range, each tensor's rows along them; aligned
+  const ranges = [...s.rowBody, ...s.after].flatMap((st) => (st.k === 'reduce' ? [st.vars] : []));
   return [
     ...new Set([
-      `${g.prod([n])} % ${V} == 0`,
+      ...[[s.inner.v], ...ranges].map((vars) => `${g.prod(vars)} % ${V} == 0`),
       ...plan.tensors.flatMap((t) => [
         `(${g.dim(t, t.dims.length - 1)}) % ${V} == 0`,
         `mae_aligned16(${g.pointer(t)})`,
