@@ -145,9 +145,9 @@ export class CudaEmitter {
    * at a time, so the same result; their loads are in flight together instead of one global
    * latency each. Terms past the end are not combined (fmax would turn a NaN so far into padding).
    */
-  private reduceLoop(s: Extract<Stmt, { k: 'reduce' }>, start: string, step: string, end?: string) {
+  private reduceLoop(s: Extract<Stmt, { k: 'reduce' }>, start: string, step: string) {
     const ct = this.r.ctype;
-    const [f, n] = [`_f_${s.name}`, end ?? this.prod(s.vars)];
+    const [f, n] = [`_f_${s.name}`, this.prod(s.vars)];
     const term = (u: number) => `_u${u}_${s.name}`;
     const combine = (v: string) =>
       s.op === 'max' ? `${s.name} = fmax(${s.name}, ${v});` : `${s.name} += ${v};`;
@@ -191,6 +191,7 @@ export class CudaEmitter {
         address: (t, idx) => `&${t.name}[${this.r.offset(t, idx)}]`,
         dtypeOf: (t) => this.r.dtypeOf(t),
         warp: (x) => this.stmt(x, 'warp'),
+        warpRows: (name, rows) => this.warpRows(name, rows),
       },
       name,
       s,
@@ -219,6 +220,17 @@ export class CudaEmitter {
     const v = this.r.value(n);
     this.r.loadOverride = undefined;
     return v;
+  }
+
+  /** A warp-per-row kernel's head, up to its open loop over the rows (`_row`, `_lane`). */
+  private warpRows(name: string, rows: readonly IndexVar[]) {
+    this.kernelHead(name, this.op.cuda.threads ?? 256);
+    this.w(`const int64_t _rows = ${this.prod(rows)};`);
+    this.w('const int _lane = threadIdx.x & 31;');
+    this.w('const int64_t _nw = (int64_t)gridDim.x * (blockDim.x >> 5);');
+    this.w(
+      'for (int64_t _row = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5; _row < _rows; _row += _nw) {',
+    );
   }
 
   private kernelHead(name: string, threads: number) {
@@ -267,13 +279,7 @@ export class CudaEmitter {
         this.w(`const int64_t _rows = ${this.prod(s.rows)};`);
         this.w('for (int64_t _row = blockIdx.x; _row < _rows; _row += gridDim.x) {');
         this.rowwiseBody(s, 'block');
-        this.kernelHead(`${k.name}_warp`, T);
-        this.w(`const int64_t _rows = ${this.prod(s.rows)};`);
-        this.w('const int _lane = threadIdx.x & 31;');
-        this.w('const int64_t _nw = (int64_t)gridDim.x * (blockDim.x >> 5);');
-        this.w(
-          'for (int64_t _row = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5; _row < _rows; _row += _nw) {',
-        );
+        this.warpRows(`${k.name}_warp`, s.rows);
         this.rowwiseBody(s, 'warp');
         const warpGrid = `(unsigned)mae_blocks(_work, ${T / 32}, 1 << 20)`;
         const vec = this.rowVec(`${k.name}_warpv`, s);

@@ -23,6 +23,8 @@ export interface RowVecCtx extends VectorEmitCtx {
   dtypeOf(t: TensorDecl): DType;
   /** a row-level statement, the warp's (cuda.ts stmt in warp mode) */
   warp(s: Stmt): void;
+  /** a warp-per-row kernel's head, up to its open loop over the rows (`_row`, `_lane`) */
+  warpRows(name: string, rows: readonly IndexVar[]): void;
 }
 
 export interface RowVecPlan {
@@ -70,14 +72,7 @@ export function rowVecPlan(s: Rowwise, dtypeOf: (t: TensorDecl) => DType): RowVe
 /** Emits `${name}` (the kernel's name with `_warpv`); returns the launcher's condition for it. */
 export function emitRowVec(g: RowVecCtx, name: string, s: Rowwise, plan: RowVecPlan): string {
   const V = plan.width;
-  g.w(`__global__ void __launch_bounds__(256) ${name}(${g.args}) {`);
-  g.indent(1);
-  g.w(`const int64_t _rows = ${g.prod(s.rows)};`);
-  g.w('const int _lane = threadIdx.x & 31;');
-  g.w('const int64_t _nw = (int64_t)gridDim.x * (blockDim.x >> 5);');
-  g.w(
-    'for (int64_t _row = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5; _row < _rows; _row += _nw) {',
-  );
+  g.warpRows(name, s.rows);
   g.indent(1);
   g.decompose(s.rows, '_row');
   const row = (st: Stmt) => (st.k === 'reduce' ? reduce(g, st, plan) : g.warp(st));
