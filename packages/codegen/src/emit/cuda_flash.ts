@@ -31,13 +31,14 @@ export function flashTiles(E: number) {
  */
 const dqMinBlocks = (E: number) => (E === 32 ? 3 : 1);
 const ld = (E: number) => E + 8;
+/** Dynamic shared memory by kernel: the held tile(s), and two buffers of the walked tiles (K and V, or Q and dO). */
 export const flashSmem = {
-  forward: (E: number) => (flashTiles(E).rows + 2 * flashTiles(E).bn) * ld(E) * 2,
+  forward: (E: number) => (flashTiles(E).rows + 4 * flashTiles(E).bn) * ld(E) * 2,
   dkdv: (E: number) => {
     const { rows, bq } = flashTiles(E);
-    return (2 * rows + 2 * bq) * ld(E) * 2 + 2 * bq * 4;
+    return (2 * rows + 4 * bq) * ld(E) * 2 + 2 * bq * 4;
   },
-  dq: (E: number) => (2 * flashTiles(E).rows + 2 * flashTiles(E).bk) * ld(E) * 2,
+  dq: (E: number) => (2 * flashTiles(E).rows + 4 * flashTiles(E).bk) * ld(E) * 2,
 };
 
 export const CUDA_FLASH_SHARED = {

@@ -20,6 +20,10 @@ export const GridCounts = z.object({
   global_store: sectors,
   shared_load: wavefronts,
   shared_store: wavefronts,
+  /** of the global load requests, those of asynchronous copies (cp.async; absent from older builds' files) */
+  async_loads: n.default(0),
+  /** warp-level waits that landed asynchronous copies (cp.async.wait_group) */
+  async_waits: n.default(0),
   /** mma.m16n8k16 instructions (per warp) */
   mma: n,
   /** FLOPs of wgmma.mma_async (sm_90a; absent from counter files of older builds) */

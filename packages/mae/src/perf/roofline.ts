@@ -7,8 +7,9 @@
 // (bank conflicts), divided by the share of the GPU the grid keeps busy (occupancy.ts), and never
 // under a launch's floor. A model, not a
 // measurement: it knows nothing of instruction issue or overlap between kernels, and of latency
-// only through `serial`, the time if each warp's global loads waited one by one (an upper
-// estimate: a kernel that keeps several loads in flight beats it by up to their number).
+// only through `serial`, the time if each warp's global loads waited one by one, the copies of a
+// cp.async group all at once where the warp waits for them (an upper estimate: a kernel that keeps
+// several loads in flight beats it by up to their number).
 import { blockThreads, type GridCounts, gridBlocks } from './counts.js';
 import { type GpuModel, LOAD_LATENCY_SECONDS, MIN_KERNEL_SECONDS, REACH } from './gpus.js';
 import { type Occupancy, occupancy } from './occupancy.js';
@@ -37,7 +38,7 @@ export interface LaunchModel {
   readonly seconds: Readonly<Record<Exclude<Bound, 'launch'>, number>>;
   readonly bound: Bound;
   readonly time: number;
-  /** load requests per warp (of the blocks run) */
+  /** loads a warp waits for (of the blocks run): its load requests, a cp.async group's counted once at its wait */
   readonly loadsPerWarp: number;
   /** seconds if each warp's loads waited one by one: waves x loads per warp x the load latency */
   readonly serial: number;
@@ -76,7 +77,8 @@ export function modelLaunch(
   const busy = worst / occ.waveEfficiency;
   const time = Math.max(busy, MIN_KERNEL_SECONDS);
   const warps = c.blocks_run * Math.ceil(blockThreads(c) / 32);
-  const loadsPerWarp = warps > 0 ? c.global_load.requests / warps : 0;
+  const waited = c.global_load.requests - c.async_loads + c.async_waits;
+  const loadsPerWarp = warps > 0 ? waited / warps : 0;
   return {
     counts: c,
     scale,

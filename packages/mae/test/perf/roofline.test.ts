@@ -1,7 +1,7 @@
 // roofline.test.ts: a launch's modeled time from counters whose answer is known: a copy is DRAM
 // bound at what HBM reaches, a tensor-core kernel at what mma.sync (or wgmma) reaches, uncoalesced loads cost
 // in L1, a sampled grid is scaled to the whole grid, a tiny kernel takes the launch floor, the
-// serial estimate is waves x loads per warp x the load latency, and the report sums launches per
+// serial estimate is waves x loads waited per warp (a cp.async group once) x the load latency, and the report sums launches per
 // kernel and the step's MFU from the model FLOPs.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -30,6 +30,8 @@ function counts(kernel: string, blocks: number, over: Partial<GridCounts> = {}):
     global_store: zero,
     shared_load: zeroWf,
     shared_store: zeroWf,
+    async_loads: 0,
+    async_waits: 0,
     mma: 0,
     wgmma_flops: 0,
     block_sectors: 0,
@@ -115,7 +117,7 @@ describe('roofline model', () => {
     assert.ok(Math.abs(a.time - b.time) / a.time < 1e-9);
     assert.equal(b.dramBytes, full.dram_bytes);
   });
-  it('serial: waves x load requests per warp x the load latency, never under the modeled time', () => {
+  it('serial: waves x loads waited per warp x the load latency, never under the modeled time', () => {
     // 4 blocks run of a grid of 132 * 8 * 3 (3 waves at 8 blocks per SM), 8 warps each, 50 loads per warp
     const c = counts('sum_forward_cuda_f32_k0_part', 132 * 8 * 3, {
       blocks_run: 4,
@@ -128,6 +130,18 @@ describe('roofline model', () => {
     assert.ok(m.serial > m.time);
     const tiny = modelLaunch(counts('adamw_hyper_forward_cuda_f32_k0', 1), h100, 16);
     assert.equal(tiny.serial, tiny.time);
+  });
+  it('serial: a warp waits for its cp.async copies once per wait that lands them', () => {
+    // as above, but 40 of each warp's 50 loads are cp.async copies landed by 4 waits: 10 + 4 waited
+    const c = counts('attention_forward_cuda_bf16_e64', 132 * 8 * 3, {
+      blocks_run: 4,
+      global_load: { requests: 4 * 8 * 50, sectors: 4 * 8 * 50 * 2, ideal: 4 * 8 * 50 * 2 },
+      async_loads: 4 * 8 * 40,
+      async_waits: 4 * 8 * 4,
+    });
+    const m = modelLaunch(c, h100, 32);
+    assert.equal(m.loadsPerWarp, 14);
+    assert.ok(Math.abs(m.serial - Math.max(3 * 14 * LOAD_LATENCY_SECONDS, m.time)) < 1e-15);
   });
   it('a tiny kernel takes the launch floor', () => {
     const m = modelLaunch(counts('adamw_hyper_forward_cuda_f32_k0', 1), h100, 16);

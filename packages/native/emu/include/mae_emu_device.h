@@ -75,8 +75,9 @@ class SharedSlot {
 void* dynamic_shared();
 
 // ---- warp collectives (device_warp.cpp) ----
-template <typename T>
-T shfl_xor(T v, int lane_mask, int width) {
+// Every lane gives v and reads lane src(its own lane)'s.
+template <typename T, typename Src>
+T shfl_from(T v, const Src& src_of) {
   static_assert(sizeof(T) <= 8 && std::is_trivially_copyable<T>::value, "shuffle of a value over 8 bytes");
   const unsigned lane = lane_id();
   uint64_t* x = warp_exchange();
@@ -85,12 +86,22 @@ T shfl_xor(T v, int lane_mask, int width) {
   warp_sync();  // every lane has read the previous exchange
   x[lane] = bits;
   warp_sync();  // every lane has written
-  const unsigned w = static_cast<unsigned>(width);
-  const unsigned src = (lane & ~(w - 1)) | ((lane ^ static_cast<unsigned>(lane_mask)) & (w - 1));
+  const unsigned src = src_of(lane);
   T out;
   const uint64_t got = x[src];
   std::memcpy(&out, &got, sizeof(T));
   return out;
+}
+// shfl.sync.bfly and shfl.sync.idx within segments of `width` lanes.
+template <typename T>
+T shfl_xor(T v, int lane_mask, int width) {
+  const unsigned w = static_cast<unsigned>(width), m = static_cast<unsigned>(lane_mask);
+  return shfl_from(v, [&](unsigned lane) { return (lane & ~(w - 1)) | ((lane ^ m) & (w - 1)); });
+}
+template <typename T>
+T shfl_idx(T v, int src_lane, int width) {
+  const unsigned w = static_cast<unsigned>(width), s = static_cast<unsigned>(src_lane);
+  return shfl_from(v, [&](unsigned lane) { return (lane & ~(w - 1)) | (s & (w - 1)); });
 }
 void mma_bf16_16816(float* c, const uint32_t* a, const uint32_t* b);
 
@@ -173,6 +184,10 @@ inline void __syncwarp(unsigned = 0xffffffffu) { ::mae_emu::warp_sync(); }
 template <typename T>
 inline T __shfl_xor_sync(unsigned /*mask*/, T v, int lane_mask, int width = 32) {
   return ::mae_emu::shfl_xor(v, lane_mask, width);
+}
+template <typename T>
+inline T __shfl_sync(unsigned /*mask*/, T v, int src_lane, int width = 32) {
+  return ::mae_emu::shfl_idx(v, src_lane, width);
 }
 
 // Device math the kernels call that host C++ does not have under these names.

@@ -11,7 +11,8 @@
 //   - ldmatrix.m8n8 (.x1, .x2, .x4, optionally .trans; 16-bit elements): a warp collective; each
 //     lane deposits its row address, then reads its elements of every matrix from the rows the
 //     other lanes named, as the PTX ISA's fragment table for ldmatrix gives them.
-// The performance counters see a cp.async as one global load of its source bytes and one shared
+// The performance counters see a cp.async as one global load of its source bytes (an asynchronous
+// one: waited for at the wait_group that lands it, which they count as a wait) and one shared
 // store, and an ldmatrix as one shared load of 16 bytes per addressing lane (8 lanes per phase:
 // one phase per matrix, conflict-free when its eight rows fall in distinct banks).
 #include "device_internal.h"
@@ -55,7 +56,7 @@ void cp_async(void* smem, const void* gmem, int bytes, int src_bytes) {
   if (src_bytes > 0) {
     check_only(src, static_cast<size_t>(src_bytes), false);
     std::memcpy(c.data, gmem, static_cast<size_t>(src_bytes));
-    count_only(src, static_cast<size_t>(src_bytes), false, pc);
+    count_only(src, static_cast<size_t>(src_bytes), false, pc, true);
   }
   check_write_hazard(dst, static_cast<size_t>(bytes));  // it may land at once
   count_only(dst, static_cast<size_t>(bytes), true, pc + 1);  // another site: the shared store
@@ -67,7 +68,9 @@ void cp_async_commit() { ++tl_block->current->committed; }
 void cp_async_wait(int pending) {
   Fiber& f = *tl_block->current;
   const uint32_t n = static_cast<uint32_t>(pending < 0 ? 0 : pending);
+  const size_t before = f.copies.size();
   land(f, f.committed > n ? f.committed - n : 0);
+  if (f.copies.size() < before && tl_block->count != nullptr) count_async_wait(*tl_block, MAE_EMU_CALLER);
 }
 
 std::string unwaited_copies(const Block& b) {

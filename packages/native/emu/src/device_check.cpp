@@ -253,11 +253,11 @@ void check_write_hazard(uintptr_t a, size_t n) {
   for (size_t i = 0; i < n; ++i) check_cell(*b, p, i, true, false);
 }
 
-void count_only(uintptr_t a, size_t n, bool write, uintptr_t pc) {
+void count_only(uintptr_t a, size_t n, bool write, uintptr_t pc, bool async) {
   Block* b = tl_block;
   if (b == nullptr || b->current == nullptr || b->count == nullptr) return;
   const bool shared = a - reinterpret_cast<uintptr_t>(b->window) < b->window_bytes;
-  if (shared || device_address(reinterpret_cast<const void*>(a))) count_access(*b, pc, a, n, write, shared);
+  if (shared || device_address(reinterpret_cast<const void*>(a))) count_access(*b, pc, a, n, write, shared, async);
 }
 
 void set_checks(unsigned bits) { g_checks = bits; }

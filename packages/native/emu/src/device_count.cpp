@@ -9,6 +9,9 @@
 //     that hit distinct words of one bank take one wavefront per word, lanes that read one word share
 //     it; 8- and 16-byte accesses go in 2 and 4 phases of 16 and 8 lanes), and the ideal (one
 //     wavefront per phase): wavefronts above the ideal are bank conflicts;
+//   - the global loads of asynchronous copies (cp.async: requests, counted among the loads too) and
+//     the warp-level waits that landed some (cp.async.wait_group): a warp waits for its copies there,
+//     all at once, not at each load;
 //   - tensor-core instructions (mma.m16n8k16, counted per warp);
 //   - DRAM bytes estimated for the whole grid: per allocation, the distinct sectors the blocks run
 //     touched there, scaled to the grid, at most the span from the lowest to the highest of them
@@ -34,6 +37,7 @@ namespace mae_emu {
 // One warp-level memory instruction: what each lane accessed.
 struct CountRequest {
   uint8_t kind = 0;  // Kind below
+  bool async = false;  // a global load by an asynchronous copy (cp.async)
   uint32_t lanes = 0;  // mask of the lanes that took part
   uint64_t addr[32];
   uint8_t bytes[32];
@@ -51,6 +55,7 @@ struct GridCounts {
   uint64_t mma_lanes = 0;
   uint64_t wgmma_flops = 0;  // wgmma.mma_async, FLOPs (2 m n k per warpgroup instruction)
   uint64_t blocks = 0, warps = 0, block_sectors = 0;
+  uint64_t async_loads = 0, async_waits = 0;  // warp-level requests: cp.async loads, waits that landed some
   std::unordered_set<uint64_t> sectors, block;  // the run's, the current block's
 };
 struct CountState {
@@ -59,7 +64,7 @@ struct CountState {
 };
 
 namespace {
-enum Kind : uint8_t { kGlobalLoad, kGlobalStore, kSharedLoad, kSharedStore };
+enum Kind : uint8_t { kGlobalLoad, kGlobalStore, kSharedLoad, kSharedStore, kAsyncWait };
 
 std::string count_file_from_env() {
   const char* p = std::getenv("MAE_EMU_COUNT");
@@ -129,7 +134,9 @@ void count_start(Block& b) {
   b.count->warps.assign((b.nthreads + 31) / 32, WarpLog{});
 }
 
-void count_access(Block& b, uintptr_t pc, uintptr_t a, size_t n, bool write, bool shared) {
+namespace {
+// The running thread's k-th execution of site pc joins the warp's k-th request there (made of `kind`).
+CountRequest& site_request(Block& b, uintptr_t pc, uint8_t kind) {
   const unsigned t = b.current->linear, lane = t & 31;
   WarpLog& w = b.count->warps[t >> 5];
   CountSite& s = w.sites[pc];
@@ -137,9 +144,19 @@ void count_access(Block& b, uintptr_t pc, uintptr_t a, size_t n, bool write, boo
   if (k == s.requests.size()) {
     s.requests.push_back(static_cast<uint32_t>(w.requests.size()));
     w.requests.emplace_back();
-    w.requests.back().kind = shared ? (write ? kSharedStore : kSharedLoad) : (write ? kGlobalStore : kGlobalLoad);
+    w.requests.back().kind = kind;
   }
-  CountRequest& r = w.requests[s.requests[k]];
+  return w.requests[s.requests[k]];
+}
+}  // namespace
+
+void count_async_wait(Block& b, uintptr_t pc) { site_request(b, pc, kAsyncWait).lanes |= 1u << (b.current->linear & 31); }
+
+void count_access(Block& b, uintptr_t pc, uintptr_t a, size_t n, bool write, bool shared, bool async) {
+  const unsigned lane = b.current->linear & 31;
+  CountRequest& r =
+      site_request(b, pc, shared ? (write ? kSharedStore : kSharedLoad) : (write ? kGlobalStore : kGlobalLoad));
+  r.async = async;
   if (r.lanes >> lane & 1u) return;  // cannot happen: one execution per lane per request
   r.lanes |= 1u << lane;
   r.addr[lane] = a;
@@ -182,7 +199,12 @@ void count_end(Block& b) {
   for (WarpLog& w : b.count->warps) {
     if (!w.requests.empty()) ++g.warps;
     for (const CountRequest& r : w.requests) {
+      if (r.kind == kAsyncWait) {
+        ++g.async_waits;
+        continue;
+      }
       ++g.req[r.kind];
+      if (r.async) ++g.async_loads;
       if (r.kind == kGlobalLoad || r.kind == kGlobalStore) global_request(g, r);
       else shared_request(g, r, base);
     }
@@ -199,6 +221,7 @@ void count_merge(Block& into, Block& from) {
   for (int k = 0; k < 4; ++k) g.req[k] += f.req[k], g.units[k] += f.units[k], g.ideal[k] += f.ideal[k];
   g.mma_lanes += f.mma_lanes, g.wgmma_flops += f.wgmma_flops;
   g.blocks += f.blocks, g.warps += f.warps, g.block_sectors += f.block_sectors;
+  g.async_loads += f.async_loads, g.async_waits += f.async_waits;
   g.sectors.insert(f.sectors.begin(), f.sectors.end());
   delete from.count;
   from.count = nullptr;
@@ -246,6 +269,8 @@ void count_finish(Block& b, const char* kernel, dim3 grid, dim3 block, size_t sm
     kind("shared_load", kSharedLoad, "wavefronts");
     kind("shared_store", kSharedStore, "wavefronts");
     const double scale = g.blocks ? static_cast<double>(grid.x) * grid.y * grid.z / static_cast<double>(g.blocks) : 0;
+    std::fprintf(f, ",\"async_loads\":%llu,\"async_waits\":%llu", static_cast<unsigned long long>(g.async_loads),
+                 static_cast<unsigned long long>(g.async_waits));
     std::fprintf(f, ",\"mma\":%llu,\"wgmma_flops\":%llu,\"block_sectors\":%llu,\"unique_sectors\":%llu,\"dram_bytes\":%llu}\n",
                  static_cast<unsigned long long>(g.mma_lanes / 32), static_cast<unsigned long long>(g.wgmma_flops), static_cast<unsigned long long>(g.block_sectors),
                  static_cast<unsigned long long>(g.sectors.size()),

@@ -147,7 +147,10 @@ struct InBlock {
 // into warp-level requests, summed over the grid run and written as one JSON line at its end.
 bool counting();
 void count_start(Block& b);  // at block start
-void count_access(Block& b, uintptr_t pc, uintptr_t a, size_t n, bool write, bool shared);
+// async: a load an asynchronous copy makes (cp.async), which its thread waits for later, not at the
+// issue; count_async_wait: such a wait, the running thread's at site pc (one per warp-level request).
+void count_access(Block& b, uintptr_t pc, uintptr_t a, size_t n, bool write, bool shared, bool async = false);
+void count_async_wait(Block& b, uintptr_t pc);
 void count_mma(Block& b);
 void count_end(Block& b);  // at block end
 void count_merge(Block& into, Block& from);  // a cluster's other blocks' counts, before count_finish
@@ -187,7 +190,7 @@ void prepare_checks(Block& b);
 // the checks alone (as if the kernel's instrumented code made it), or the counters alone (a
 // warp-level request at site pc).
 void check_only(uintptr_t a, size_t n, bool write);
-void count_only(uintptr_t a, size_t n, bool write, uintptr_t pc);
+void count_only(uintptr_t a, size_t n, bool write, uintptr_t pc, bool async = false);
 // Whether a write by the running thread now would race (racecheck), without recording one: a
 // cp.async's destination at its issue, since the copy may land at any point until the wait.
 void check_write_hazard(uintptr_t a, size_t n);

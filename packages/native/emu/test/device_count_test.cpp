@@ -4,8 +4,9 @@
 // 32-way bank conflict and a broadcast, 16-byte shared reads (4 phases), tensor-core instructions
 // counted per warp, a barrier-free (flat) launch counted as the fibers count it, and block sampling
 // (MAE_EMU_SAMPLE_BLOCKS: the middle block of each stratum of a grid) and DRAM bytes estimated from
-// the sample: scaled, at most the span the sampled blocks reached in each buffer. One line per
-// check; exit 1 on any failure.
+// the sample: scaled, at most the span the sampled blocks reached in each buffer, and cp.async
+// copies (their loads counted as asynchronous, a warp's wait that lands them counted once). One line
+// per check; exit 1 on any failure.
 #include <cuda_runtime.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "emu_test.h"
+#include "async_copy.cuh"
 #include "mae_device.cuh"
 
 namespace {
@@ -55,6 +57,21 @@ __global__ void three_mmas(float* out) {
   float c[4] = {0.f, 0.f, 0.f, 0.f};
   for (int k = 0; k < 3; ++k) ::mae_emu::mma_bf16_16816(c, a, b);
   out[threadIdx.x] = c[0];
+}
+// Two groups of `per` 16-byte copies a thread (a float4 each; 64 threads), each waited for; a plain
+// load after.
+__global__ void async_groups(float* out, const float* in, int per) {
+  MAE_SHARED_ALIGNED(16, float, s, [2 * 8 * 32 * 4]);
+  for (int g = 0; g < 2; ++g) {
+    for (int i = 0; i < per; ++i) {
+      const int c = (g * per + i) * 64 + threadIdx.x;
+      mae_cp_async16(s + 4 * c, in + 4 * c, 16);
+    }
+    mae_cp_async_commit();
+    mae_cp_async_wait<0>();
+  }
+  mae_cp_async_wait<0>();  // nothing left to land: not a wait for loads
+  out[threadIdx.x] = s[4 * threadIdx.x] + in[threadIdx.x];
 }
 __global__ void mark_block(float* out) {
   if (threadIdx.x == 0) out[blockIdx.x] = 1.f;
@@ -146,6 +163,19 @@ void check_mma_and_flat() {
   cudaFree(out);
 }
 
+void check_async() {
+  float* in = device_zeros<float>(2 * 8 * 32 * 4);
+  float* out = device_zeros<float>(64);
+  MAE_LAUNCH(async_groups, 1, 64, 0, nullptr, out, in, 3);
+  const std::string l = last_line("async_groups");
+  // per warp: 2 groups of 3 copy requests, 2 waits that landed them, 1 plain load; 2 warps
+  check(field(l, "global_load", "requests") == 2 * 7 && field(l, "", "async_loads") == 2 * 6 &&
+            field(l, "", "async_waits") == 2 * 2 && field(l, "global_load", "sectors") == 2 * (6 * 16 + 4),
+        "cp.async: 6 asynchronous load requests a warp (16 sectors each), 2 waits, 1 plain load: " + l);
+  cudaFree(in);
+  cudaFree(out);
+}
+
 void check_sampling() {
   float* out = device_zeros<float>(100);
   ::mae_emu::set_block_sample(5);
@@ -183,6 +213,7 @@ int main() {
   check_shared();
   check_mma_and_flat();
   check_sampling();
+  check_async();
   std::remove(g_file.c_str());
   return finish("device_count_test");
 }

@@ -83,6 +83,12 @@ __global__ void too_much_static(float* out) {
 __global__ void traps(float*) { __trap(); }
 
 __global__ void lanes(int* out) { out[threadIdx.x] = __shfl_xor_sync(0xffffffffu, static_cast<int>(threadIdx.x), 5); }
+// lane l reads lane (3 l + 1) % 32, and within segments of 8 lanes, lane 5 of its segment.
+__global__ void lanes_idx(int* out) {
+  const int l = static_cast<int>(threadIdx.x);
+  out[l] = __shfl_sync(0xffffffffu, 100 + l, (3 * l + 1) % 32);
+  out[32 + l] = __shfl_sync(0xffffffffu, 100 + l, 5, 8);
+}
 
 // One warp: D (16x8) = A (16x16) B (16x8), fragments loaded as PTX's mma.m16n8k16 lays them out.
 __global__ void mma_tile(const __nv_bfloat16* A, const __nv_bfloat16* B, float* D) {
@@ -250,6 +256,13 @@ void check_shuffle_lanes() {
   bool ok = true;
   for (int i = 0; i < 32; ++i) ok = ok && out[i] == (i ^ 5);
   check(ok, "__shfl_xor_sync(v, 5) reads lane ^ 5");
+  cudaFree(d);
+  cudaMalloc(reinterpret_cast<void**>(&d), 64 * sizeof(int));
+  MAE_LAUNCH(lanes_idx, 1, 32, 0, nullptr, d);
+  const auto idx = host_copy(d, 64);
+  ok = true;
+  for (int i = 0; i < 32; ++i) ok = ok && idx[i] == 100 + (3 * i + 1) % 32 && idx[32 + i] == 100 + (i & ~7) + 5;
+  check(ok, "__shfl_sync(v, s) reads lane s, within segments of `width` lanes of the segment's");
   cudaFree(d);
 }
 

@@ -1,11 +1,12 @@
 // flash_backward.cuh: attention_backward on tensor cores (flash-attention-2, no atomics), with the
-// forward's ldmatrix fragments and 16-byte staging (flash_common.cuh), 128 threads = 4 warps, each
-// owning WM tiles of 16 rows (WM = 2 where the accumulators fit: each B fragment then feeds two
-// MMAs). dK and dV: a CTA per (64 WM keys, head, samples) accumulates both over every query tile of
-// BQ rows; dQ: a CTA per (64 WM query rows, head, samples) accumulates it over every key tile of BK
-// keys. D = rowsum(dO O) is computed inline from global memory in both; P is recomputed from the
-// forward's lse. Parameters: attention_backward's signature (the size E is the template's), then
-// the layout.
+// forward's ldmatrix fragments and 16-byte staging (flash_common.cuh), the walked tiles in two
+// buffers (bf16: cp.async copies, the next tile's in flight while the warps work on this one), 128
+// threads = 4 warps, each owning WM tiles of 16 rows (WM = 2 where the accumulators fit: each B
+// fragment then feeds two MMAs). dK and dV: a CTA per (64 WM keys, head, samples) accumulates both
+// over every query tile of BQ rows; dQ: a CTA per (64 WM query rows, head, samples) accumulates it
+// over every key tile of BK keys. D = rowsum(dO O) is computed inline from global memory in both
+// (16-byte loads, while the tile's copies are in flight: mae_fa_rowdot); P is recomputed from the forward's lse. Parameters:
+// attention_backward's signature (the size E is the template's), then the layout.
 #pragma once
 #include "flash_common.cuh"
 
@@ -22,9 +23,8 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Ks = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);
   __nv_bfloat16* Vs = Ks + BK * LD;
-  __nv_bfloat16* Qs = Vs + BK * LD;
-  __nv_bfloat16* Os = Qs + BQ * LD;  // dO
-  float* Ls = reinterpret_cast<float*>(Os + BQ * LD);
+  __nv_bfloat16* const QOs = Vs + BK * LD;  // two buffers of Q then dO, BQ rows each
+  float* Ls = reinterpret_cast<float*>(QOs + 4 * BQ * LD);
   float* Ds = Ls + BQ;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
   const int64_t h = blockIdx.y, k0 = (int64_t)blockIdx.x * BK, rs = lay.qkv_t, os = lay.out_t, part = lay.qkv_part;
@@ -35,20 +35,49 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
     const TS* dob = dout + n * lay.out_n + h * lay.out_h;
     const float* lb = lse + n * lay.lse_n + h * lay.lse_h;
     TS* db = dqkv + n * lay.qkv_n + h * lay.qkv_h;
-    __syncthreads();
-    mae_fa_stage<BK, E>(Ks, qb + part, rs, k0, T);
-    mae_fa_stage<BK, E>(Vs, qb + 2 * part, rs, k0, T);
+    const bool rowdot = mae_fa_rowdot_ok(dob, ob, os);
+    // query tile `it`'s Q and dO into buffer it % 2 (cp.async where they are bf16)
+    const auto stage_qo = [&](int64_t q0, int b) {
+      mae_fa_stage_async<BQ, E>(QOs + b * 2 * BQ * LD, qb, rs, q0, T);
+      mae_fa_stage_async<BQ, E>(QOs + (b * 2 + 1) * BQ * LD, dob, os, q0, T);
+    };
+    __syncthreads();  // the previous sample's last tile is done with shared memory
+    mae_fa_stage_async<BK, E>(Ks, qb + part, rs, k0, T);
+    mae_fa_stage_async<BK, E>(Vs, qb + 2 * part, rs, k0, T);
+    stage_qo(0, 0);
+    mae_cp_async_commit();
     float dk[WM][NE][4], dv[WM][NE][4];
 #pragma unroll
     for (int w = 0; w < WM; ++w) {
       mae_fa_zero(dk[w]);
       mae_fa_zero(dv[w]);
     }
-    for (int64_t q0 = 0; q0 < T; q0 += BQ) {
-      __syncthreads();
-      mae_fa_stage<BQ, E>(Qs, qb, rs, q0, T);
-      mae_fa_stage<BQ, E>(Os, dob, os, q0, T);
-      for (int r = warp; r < BQ; r += MAE_FA_THREADS / 32) {
+    for (int64_t q0 = 0, it = 0; q0 < T; q0 += BQ, ++it) {
+      const int b = static_cast<int>(it & 1);
+      __syncthreads();  // every warp is done with buffer b ^ 1, Ls and Ds (the previous tile)
+      if (q0 + BQ < T) stage_qo(q0 + BQ, b ^ 1);
+      mae_cp_async_commit();
+      // D and lse (log2 units) of the tile's rows: a warp's RW rows
+      constexpr int RW = BQ / (MAE_FA_THREADS / 32);
+      bool dotted = false;
+      if constexpr (mae_fa_rowdot_fits<E>(RW)) {
+        if (rowdot) {
+          constexpr int CPR = E / 8, RP = 32 / CPR;
+          float d[RW / RP];
+#pragma unroll
+          for (int p = 0; p < RW / RP; ++p) d[p] = mae_fa_rowdot<E>(dob, ob, os, q0 + warp * RW + p * RP, T);
+#pragma unroll
+          for (int p = 0; p < RW / RP; ++p) {
+            const int r = warp * RW + p * RP + lane / CPR;
+            if (lane % CPR == 0) {
+              Ds[r] = d[p];
+              Ls[r] = q0 + r < T ? lb[q0 + r] * MAE_LOG2E : 0.f;
+            }
+          }
+          dotted = true;
+        }
+      }
+      for (int r = warp; !dotted && r < BQ; r += MAE_FA_THREADS / 32) {
         const int64_t row = q0 + r;
         float d = 0.f;
         if (row < T)
@@ -59,7 +88,10 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
           Ls[r] = row < T ? lb[row] * MAE_LOG2E : 0.f;
         }
       }
+      mae_cp_async_wait<1>();  // this tile (and K, V) landed; the next one's copies stay in flight
       __syncthreads();
+      const __nv_bfloat16* const Qs = QOs + b * 2 * BQ * LD;
+      const __nv_bfloat16* const Os = Qs + BQ * LD;  // dO
       float s[WM][NQ][4], dp[WM][NQ][4];
 #pragma unroll
       for (int w = 0; w < WM; ++w) {
@@ -150,8 +182,7 @@ __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __res
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Qs = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);
   __nv_bfloat16* Os = Qs + BM * LD;  // dO
-  __nv_bfloat16* Ks = Os + BM * LD;
-  __nv_bfloat16* Vs = Ks + BK * LD;
+  __nv_bfloat16* const KVs = Os + BM * LD;  // two buffers of K then V, BK rows each
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
   const int64_t h = blockIdx.y, q0 = (int64_t)blockIdx.x * BM, rs = lay.qkv_t, os = lay.out_t, part = lay.qkv_part;
   const float sl2 = scale * MAE_LOG2E;
@@ -161,9 +192,16 @@ __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __res
     const TS* dob = dout + n * lay.out_n + h * lay.out_h;
     const float* lb = lse + n * lay.lse_n + h * lay.lse_h;
     TS* db = dqkv + n * lay.qkv_n + h * lay.qkv_h;
-    __syncthreads();
-    mae_fa_stage<BM, E>(Qs, qb, rs, q0, T);
-    mae_fa_stage<BM, E>(Os, dob, os, q0, T);
+    // key tile `it`'s K and V into buffer it % 2 (cp.async where they are bf16)
+    const auto stage_kv = [&](int64_t k0, int b) {
+      mae_fa_stage_async<BK, E>(KVs + b * 2 * BK * LD, qb + part, rs, k0, T);
+      mae_fa_stage_async<BK, E>(KVs + (b * 2 + 1) * BK * LD, qb + 2 * part, rs, k0, T);
+    };
+    __syncthreads();  // the previous sample's last tile is done with shared memory
+    mae_fa_stage_async<BM, E>(Qs, qb, rs, q0, T);
+    mae_fa_stage_async<BM, E>(Os, dob, os, q0, T);
+    stage_kv(0, 0);
+    mae_cp_async_commit();
     // this thread's rows g and g + 8 of each of the warp's WM tiles: lse (log2 units) and D
     float L[WM][2], D[WM][2];
 #pragma unroll
@@ -173,7 +211,29 @@ __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __res
       L[w][1] = r0 + 8 < T ? lb[r0 + 8] * MAE_LOG2E : 0.f;
       D[w][0] = D[w][1] = 0.f;
     }
-    for (int rr = 0; rr < 16 * WM; ++rr) {
+    bool dotted = false;
+    if constexpr (mae_fa_rowdot_fits<E>(16 * WM)) {
+      if (mae_fa_rowdot_ok(dob, ob, os)) {
+        constexpr int CPR = E / 8, RP = 32 / CPR, P = 16 * WM / RP;
+        float d[P];
+#pragma unroll
+        for (int p = 0; p < P; ++p) d[p] = mae_fa_rowdot<E>(dob, ob, os, q0 + warp * 16 * WM + p * RP, T);
+        // row rr of the warp's is held by lane (rr % RP) CPR of call rr / RP
+#pragma unroll
+        for (int w = 0; w < WM; ++w)
+#pragma unroll
+          for (int h8 = 0; h8 < 2; ++h8) {
+            const int rr = w * 16 + g + 8 * h8;
+#pragma unroll
+            for (int p = 0; p < P; ++p) {
+              const float x = __shfl_sync(0xffffffffu, d[p], (rr % RP) * CPR);
+              if (rr / RP == p) D[w][h8] = x;
+            }
+          }
+        dotted = true;
+      }
+    }
+    for (int rr = 0; !dotted && rr < 16 * WM; ++rr) {
       const int64_t row = q0 + warp * 16 * WM + rr;
       float d = 0.f;
       if (row < T)
@@ -188,11 +248,15 @@ __device__ __forceinline__ void mae_fa_dq(TS* __restrict__ dqkv, const TS* __res
     float dq[WM][NE][4];
 #pragma unroll
     for (int w = 0; w < WM; ++w) mae_fa_zero(dq[w]);
-    for (int64_t k0 = 0; k0 < T; k0 += BK) {
+    for (int64_t k0 = 0, it = 0; k0 < T; k0 += BK, ++it) {
+      const int b = static_cast<int>(it & 1);
+      __syncthreads();  // every warp is done with buffer b ^ 1 (the previous tile)
+      if (k0 + BK < T) stage_kv(k0 + BK, b ^ 1);
+      mae_cp_async_commit();
+      mae_cp_async_wait<1>();  // this tile (and Q, dO) landed; the next one's copies stay in flight
       __syncthreads();
-      mae_fa_stage<BK, E>(Ks, qb + part, rs, k0, T);
-      mae_fa_stage<BK, E>(Vs, qb + 2 * part, rs, k0, T);
-      __syncthreads();
+      const __nv_bfloat16* const Ks = KVs + b * 2 * BK * LD;
+      const __nv_bfloat16* const Vs = Ks + BK * LD;
       float s[WM][NK][4], dp[WM][NK][4];
 #pragma unroll
       for (int w = 0; w < WM; ++w) {

@@ -2,10 +2,10 @@
 // flash_simt.cuh) share: the block size, the layout of attention's tensors (mae_flash_layout,
 // flash_layout.h: element strides from the ops' declared shapes), loads and
 // stores of a storage type as float, bf16 packing, the staging of a row tile into shared memory as
-// bf16, the mma.m16n8k16 fragment loads from shared memory (g = lane / 4, t = lane % 4, as PTX's
+// bf16 (at once, or by cp.async to overlap the next tile's loads with this one's work), the mma.m16n8k16 fragment loads from shared memory (g = lane / 4, t = lane % 4, as PTX's
 // fragment tables lay them out), the accumulator tiles' coalesced stores and the opt-in to more than 48 KiB of dynamic shared memory.
 #pragma once
-#include "async_copy.cuh"   // mae_ldmatrix_x4
+#include "async_copy.cuh"   // mae_ldmatrix_x4, mae_cp_async16
 #include "flash_layout.h"  // mae_flash_layout (src/cpu: shared with the CPU templates)
 
 namespace {
@@ -60,20 +60,28 @@ static_assert(mae_fa_stage_wavefronts<64>(false) == 1 && mae_fa_stage_wavefronts
               "head sizes 64 and 128: a row a phase is conflict-free");
 // Rows [r0, r0 + ROWS) of a matrix whose rows are 'stride' elements apart (E wide) into shared
 // [ROWS][E + 8] as bf16; rows at or past T are zero. Eight elements a thread at a time (16-byte
-// loads and stores) where every row starts 16-byte aligned, else one at a time. A warp's 32 chunks
-// cover whole rows either way (a warp's global loads stay whole sectors); they go rows fastest
-// where that has fewer bank conflicts (mae_fa_stage_wavefronts).
-template <int ROWS, int E, typename TS>
-__device__ __forceinline__ void mae_fa_stage(__nv_bfloat16* s, const TS* g, int64_t stride, int64_t r0, int64_t T) {
-  static_assert(E % 8 == 0, "flash attention stages rows of a multiple of 8 elements");
+// loads and stores) where every row starts 16-byte aligned (mae_fa_wide), else one at a time. A
+// warp's 32 chunks cover whole rows either way (a warp's global loads stay whole sectors); they go
+// rows fastest where that has fewer bank conflicts (mae_fa_stage_wavefronts): chunk i is 16-byte
+// column c of row r (mae_fa_chunk).
+template <typename TS> __device__ __forceinline__ bool mae_fa_wide(const TS* g, int64_t stride) {
+  return reinterpret_cast<uintptr_t>(g) % 16 == 0 && (stride * sizeof(TS)) % 16 == 0;
+}
+template <int ROWS, int E> __device__ __forceinline__ void mae_fa_chunk(int i, int& r, int& c) {
   constexpr int CPR = E / 8, RPW = 32 / CPR;
   constexpr bool kRowsFast = 32 % CPR == 0 && ROWS % RPW == 0 &&
                              mae_fa_stage_wavefronts<E>(true) < mae_fa_stage_wavefronts<E>(false);
-  if (reinterpret_cast<uintptr_t>(g) % 16 == 0 && (stride * sizeof(TS)) % 16 == 0) {
-    for (int i = threadIdx.x; i < ROWS * CPR; i += MAE_FA_THREADS) {
-      const int l = i % 32;
-      const int r = kRowsFast ? i / 32 * RPW + l % RPW : i / CPR;
-      const int c = (kRowsFast ? l / RPW : i - r * CPR) * 8;
+  const int l = i % 32;
+  r = kRowsFast ? i / 32 * RPW + l % RPW : i / CPR;
+  c = (kRowsFast ? l / RPW : i - r * CPR) * 8;
+}
+template <int ROWS, int E, typename TS>
+__device__ __forceinline__ void mae_fa_stage(__nv_bfloat16* s, const TS* g, int64_t stride, int64_t r0, int64_t T) {
+  static_assert(E % 8 == 0, "flash attention stages rows of a multiple of 8 elements");
+  if (mae_fa_wide(g, stride)) {
+    for (int i = threadIdx.x; i < ROWS * E / 8; i += MAE_FA_THREADS) {
+      int r, c;
+      mae_fa_chunk<ROWS, E>(i, r, c);
       const int64_t row = r0 + r;
       uint32_t v[4] = {0, 0, 0, 0};
       if (row < T) mae_fa_ld8(v, g + row * stride + c);
@@ -86,6 +94,57 @@ __device__ __forceinline__ void mae_fa_stage(__nv_bfloat16* s, const TS* g, int6
     const int64_t row = r0 + r;
     s[r * (E + 8) + c] = __float2bfloat16_rn(row < T ? mae_ldf(g + row * stride + c) : 0.f);
   }
+}
+// The same rows, issued as 16-byte cp.async copies where the tensor is bf16 with 16-byte aligned
+// rows (rows at or past T zero-filled, naming the first row's address): they land in shared memory
+// by the mae_cp_async_wait that covers the thread's next commit, so that the staging of the next
+// tile overlaps the work on this one. f32 tensors (rounded to bf16 as they are staged) and
+// unaligned rows are staged at once as by mae_fa_stage.
+template <int ROWS, int E, typename TS>
+__device__ __forceinline__ void mae_fa_stage_async(__nv_bfloat16* s, const TS* g, int64_t stride, int64_t r0, int64_t T) {
+  if constexpr (sizeof(TS) == 2) {
+    if (mae_fa_wide(g, stride)) {
+      for (int i = threadIdx.x; i < ROWS * E / 8; i += MAE_FA_THREADS) {
+        int r, c;
+        mae_fa_chunk<ROWS, E>(i, r, c);
+        const int64_t row = r0 + r;
+        const bool in = row < T;
+        mae_cp_async16(s + r * (E + 8) + c, in ? g + row * stride + c : g + r0 * stride, in ? 16 : 0);
+      }
+      return;
+    }
+  }
+  mae_fa_stage<ROWS, E>(s, g, stride, r0, T);
+}
+// D = rowsum(dO O) of attention's backward, a warp's 32 / CPR rows at a time (CPR = E / 8 lanes a
+// row): each lane loads 16 bytes of both tensors (all of a call's loads in flight together), then the
+// row's lanes add their sums (xor shuffles); lane l gets the sum of row row0 + l / CPR (0 past T).
+// For bf16 rows 16-byte aligned (mae_fa_rowdot_ok) at head sizes whose CPR divides 32 and the rows
+// asked for (mae_fa_rowdot_fits); the kernels fall back to a lane-strided loop otherwise.
+template <int E> constexpr bool mae_fa_rowdot_fits(int rows) {
+  return E / 8 <= 32 && 32 % (E / 8) == 0 && rows % (32 / (E / 8)) == 0;
+}
+template <typename TS> __device__ __forceinline__ bool mae_fa_rowdot_ok(const TS* dob, const TS* ob, int64_t os) {
+  return sizeof(TS) == 2 && mae_fa_wide(dob, os) && mae_fa_wide(ob, os);
+}
+template <int E, typename TS>
+__device__ __forceinline__ float mae_fa_rowdot(const TS* dob, const TS* ob, int64_t os, int64_t row0, int64_t T) {
+  constexpr int CPR = E / 8;
+  const int lane = threadIdx.x & 31;
+  const int64_t row = row0 + lane / CPR;
+  float d = 0.f;
+  if constexpr (sizeof(TS) == 2) {
+    if (row < T) {
+      float a[8], b[8];
+      mae_ld_vec(a, dob + row * os + (lane % CPR) * 8);
+      mae_ld_vec(b, ob + row * os + (lane % CPR) * 8);
+#pragma unroll
+      for (int i = 0; i < 8; ++i) d += a[i] * b[i];
+    }
+  }
+#pragma unroll
+  for (int m = 1; m < CPR; m <<= 1) d += __shfl_xor_sync(0xffffffffu, d, m);
+  return d;
 }
 // mma fragments, by ldmatrix (async_copy.cuh) from rows 16-byte aligned (LD a multiple of 8). A:
 // 16 x 16 row-major at rows r0, columns k0 of s (lanes 0-15 name rows r0..r0+15 at k0, 16-31 the

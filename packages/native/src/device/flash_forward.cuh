@@ -1,12 +1,12 @@
 // flash_forward.cuh: attention_forward on tensor cores, flash-attention-2 style: mma.sync
 // m16n8k16 with bf16 operands (f32 tensors are rounded to bf16 as they are staged in shared memory)
 // and fp32 accumulators, 128 threads = 4 warps x WM x 16 query rows. A CTA per (64 WM query rows,
-// head, samples n = blockIdx.z + k gridDim.z); K/V tiles of BN keys staged in shared memory
-// (16-byte stores), mma fragments by ldmatrix (V's transposed), each warp's Q fragments held in
+// head, samples n = blockIdx.z + k gridDim.z); K/V tiles of BN keys staged in shared memory in two
+// buffers (bf16: cp.async copies, the next tile's in flight while the warps work on this one), mma fragments by ldmatrix (V's transposed), each warp's Q fragments held in
 // registers, each K or V fragment feeding the warp's WM row tiles (WM = 2 halves the shared-memory
 // reads per MMA where the accumulators fit); online softmax in fp32 registers (log2 units); out =
 // P V / l and lse = m + log(l) written out. Any sequence length: tails are zero-staged and masked.
-// Dynamic shared memory: (64 WM + 2 BN)(E + 8) bf16.
+// Dynamic shared memory: (64 WM + 4 BN)(E + 8) bf16.
 #pragma once
 #include "flash_common.cuh"
 
@@ -61,15 +61,23 @@ __device__ __forceinline__ void mae_fa_forward(TS* __restrict__ out, float* __re
   static_assert(E % 16 == 0 && BN % 16 == 0, "ldmatrix takes B two 8-wide tiles at a time");
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Qs = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);
-  __nv_bfloat16* Ks = Qs + BM * LD;
-  __nv_bfloat16* Vs = Ks + BN * LD;
+  __nv_bfloat16* const KVs = Qs + BM * LD;  // two buffers of K then V, BN rows each
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
   const int64_t h = blockIdx.y, q0 = (int64_t)blockIdx.x * BM;
   const float sl2 = scale * MAE_LOG2E;
   for (int64_t n = blockIdx.z; n < N; n += gridDim.z) {
     const TS* qb = qkv + n * lay.qkv_n + h * lay.qkv_h;
-    __syncthreads();
-    mae_fa_stage<BM, E>(Qs, qb, lay.qkv_t, q0, T);
+    // key tile `it`'s K and V into buffer it % 2 (cp.async where they are bf16: mae_fa_stage_async)
+    const auto stage_kv = [&](int64_t k0, int b) {
+      mae_fa_stage_async<BN, E>(KVs + b * 2 * BN * LD, qb + lay.qkv_part, lay.qkv_t, k0, T);
+      mae_fa_stage_async<BN, E>(KVs + (b * 2 + 1) * BN * LD, qb + 2 * lay.qkv_part, lay.qkv_t, k0, T);
+    };
+    __syncthreads();  // the previous sample's last tile is done with the buffers
+    mae_fa_stage_async<BM, E>(Qs, qb, lay.qkv_t, q0, T);
+    mae_cp_async_commit();
+    stage_kv(0, 0);
+    mae_cp_async_commit();
+    mae_cp_async_wait<1>();  // Q landed (the first key tile may still be in flight)
     __syncthreads();
     // this warp's WM x 16 query rows as mma A fragments, held for every key tile
     uint32_t aq[WM][E / 16][4];
@@ -84,11 +92,15 @@ __device__ __forceinline__ void mae_fa_forward(TS* __restrict__ out, float* __re
       m[w][0] = m[w][1] = -INFINITY;
       l[w][0] = l[w][1] = 0.f;
     }
-    for (int64_t k0 = 0; k0 < T; k0 += BN) {
+    for (int64_t k0 = 0, it = 0; k0 < T; k0 += BN, ++it) {
+      const int b = static_cast<int>(it & 1);
+      __syncthreads();  // every warp is done with buffer b ^ 1 (the previous tile)
+      if (k0 + BN < T) stage_kv(k0 + BN, b ^ 1);
+      mae_cp_async_commit();
+      mae_cp_async_wait<1>();  // this tile landed; the next one's copies stay in flight
       __syncthreads();
-      mae_fa_stage<BN, E>(Ks, qb + lay.qkv_part, lay.qkv_t, k0, T);
-      mae_fa_stage<BN, E>(Vs, qb + 2 * lay.qkv_part, lay.qkv_t, k0, T);
-      __syncthreads();
+      const __nv_bfloat16* const Ks = KVs + b * 2 * BN * LD;
+      const __nv_bfloat16* const Vs = Ks + BN * LD;
       float s[WM][NS][4];
 #pragma unroll
       for (int w = 0; w < WM; ++w) mae_fa_zero(s[w]);
