@@ -20,9 +20,9 @@ export const GridCounts = z.object({
   global_store: sectors,
   shared_load: wavefronts,
   shared_store: wavefronts,
-  /** of the global load requests, those of asynchronous copies (cp.async; absent from older builds' files) */
+  /** of the global load requests, those of asynchronous copies (cp.async, TMA; absent from older builds' files) */
   async_loads: n.default(0),
-  /** warp-level waits that landed asynchronous copies (cp.async.wait_group) */
+  /** warp-level waits for them (cp.async.wait_group that landed some, mbarrier waits on a TMA phase) */
   async_waits: n.default(0),
   /** mma.m16n8k16 instructions (per warp) */
   mma: n,

@@ -58,6 +58,6 @@ export const MIN_KERNEL_SECONDS = 2e-6;
  * 2026-11-30, the kernels of commit c0de93e) measured 0.18-0.22 us per load request per warp per
  * wave in the GEMMs, the attention kernels and LayerNorm's backward, whose warps issued their loads
  * one at a time. The report's `serial` estimate: the time if every warp's loads waited one by one
- * (a cp.async group's copies once, at the wait that lands them).
+ * (asynchronous copies once per wait for them: cp.async.wait_group, an mbarrier wait on TMA).
  */
 export const LOAD_LATENCY_SECONDS = 0.2e-6;

@@ -7,9 +7,9 @@
 // (bank conflicts), divided by the share of the GPU the grid keeps busy (occupancy.ts), and never
 // under a launch's floor. A model, not a
 // measurement: it knows nothing of instruction issue or overlap between kernels, and of latency
-// only through `serial`, the time if each warp's global loads waited one by one, the copies of a
-// cp.async group all at once where the warp waits for them (an upper estimate: a kernel that keeps
-// several loads in flight beats it by up to their number).
+// only through `serial`, the time if each warp's global loads waited one by one, asynchronous
+// copies (cp.async, TMA) all at once where the warp waits for them (an upper estimate: a kernel that
+// keeps several loads in flight beats it by up to their number).
 import { blockThreads, type GridCounts, gridBlocks } from './counts.js';
 import { type GpuModel, LOAD_LATENCY_SECONDS, MIN_KERNEL_SECONDS, REACH } from './gpus.js';
 import { type Occupancy, occupancy } from './occupancy.js';
@@ -38,7 +38,7 @@ export interface LaunchModel {
   readonly seconds: Readonly<Record<Exclude<Bound, 'launch'>, number>>;
   readonly bound: Bound;
   readonly time: number;
-  /** loads a warp waits for (of the blocks run): its load requests, a cp.async group's counted once at its wait */
+  /** loads a warp waits for (of the blocks run): its load requests, asynchronous copies once per wait for them */
   readonly loadsPerWarp: number;
   /** seconds if each warp's loads waited one by one: waves x loads per warp x the load latency */
   readonly serial: number;

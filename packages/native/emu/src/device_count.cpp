@@ -9,9 +9,10 @@
 //     that hit distinct words of one bank take one wavefront per word, lanes that read one word share
 //     it; 8- and 16-byte accesses go in 2 and 4 phases of 16 and 8 lanes), and the ideal (one
 //     wavefront per phase): wavefronts above the ideal are bank conflicts;
-//   - the global loads of asynchronous copies (cp.async: requests, counted among the loads too) and
-//     the warp-level waits that landed some (cp.async.wait_group): a warp waits for its copies there,
-//     all at once, not at each load;
+//   - the global loads of asynchronous copies (cp.async, TMA: requests, counted among the loads too)
+//     and the warp-level waits for them (a cp.async.wait_group that landed some, an mbarrier wait on
+//     a phase that carried TMA transactions): a warp waits for its copies there, all at once, not at
+//     each load;
 //   - tensor-core instructions (mma.m16n8k16, counted per warp);
 //   - DRAM bytes estimated for the whole grid: per allocation, the distinct sectors the blocks run
 //     touched there, scaled to the grid, at most the span from the lowest to the highest of them
@@ -172,7 +173,8 @@ void count_wgmma(Block& b, int n) {
   if (b.count != nullptr) b.count->grid.wgmma_flops += 2ull * 64 * static_cast<uint64_t>(n) * 16 / 128;
 }
 
-// A TMA copy: one global load request of the box's bytes (the runs it read), its sectors ideal.
+// A TMA copy: one global load request of the box's bytes (the runs it read), its sectors ideal; an
+// asynchronous one (the threads that wait on its mbarrier wait for it, counted there).
 void count_tma(Block& b, uintptr_t /*base*/, const std::vector<std::pair<uintptr_t, size_t>>& runs) {
   if (b.count == nullptr) return;
   GridCounts& g = b.count->grid;
@@ -185,6 +187,7 @@ void count_tma(Block& b, uintptr_t /*base*/, const std::vector<std::pair<uintptr
   std::sort(sec.begin(), sec.end());
   sec.erase(std::unique(sec.begin(), sec.end()), sec.end());
   ++g.req[kGlobalLoad];
+  ++g.async_loads;
   g.units[kGlobalLoad] += sec.size();
   g.ideal[kGlobalLoad] += (bytes + 31) / 32;
   g.sectors.insert(sec.begin(), sec.end());

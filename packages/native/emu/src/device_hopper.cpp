@@ -67,6 +67,8 @@ void advance(Mbarrier& m, bool waiting) {
   if (m.pending != 0) return;
   if (!m.inflight.empty() && (waiting || !async_late())) land(m);
   if (m.inflight.empty() && m.tx == 0) {
+    m.tx_done[m.phases & 1] = m.tx_now;
+    m.tx_now = false;
     ++m.phases;
     m.pending = m.count;
   }
@@ -154,6 +156,7 @@ void mbarrier_arrive(uint64_t* p) { arrive(bar_at(p, "mbarrier.arrive"), "mbarri
 void mbarrier_arrive_expect_tx(uint64_t* p, unsigned bytes) {
   Mbarrier& m = bar_at(p, "mbarrier.arrive.expect_tx");
   m.tx += bytes;
+  m.tx_now = true;
   arrive(m, "mbarrier.arrive.expect_tx");
 }
 
@@ -162,11 +165,15 @@ void mbarrier_wait(uint64_t* p, unsigned parity) {
   if (b.flat) fault_in_fiber("an mbarrier wait in a kernel launched as barrier-free (MAE_LAUNCH_FLAT)");
   Mbarrier& m = bar_at(p, "mbarrier.try_wait.parity");
   advance(m, true);
-  if (passed(m, parity)) return;
-  b.current->wait_bar = m.addr;
-  b.current->wait_parity = parity;
-  b.current->state = FiberState::AtMbarrier;
-  suspend(b);
+  if (!passed(m, parity)) {
+    b.current->wait_bar = m.addr;
+    b.current->wait_parity = parity;
+    b.current->state = FiberState::AtMbarrier;
+    suspend(b);
+  }
+  // the phase waited for (the last of its parity) carried TMA copies: a wait for loads
+  if (b.count != nullptr && bar_at(p, "mbarrier.try_wait.parity").tx_done[parity & 1])
+    count_async_wait(b, reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
 }
 
 bool release_mbarrier_waiters(Block& b) {

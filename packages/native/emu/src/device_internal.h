@@ -46,6 +46,9 @@ struct Mbarrier {
   unsigned count = 0, pending = 0;
   int64_t tx = 0;
   uint32_t phases = 0;
+  // whether the current phase carries transactions (TMA copies), and by parity whether the last
+  // completed phase of that parity did (a wait on it waited for copies: the performance counters)
+  bool tx_now = false, tx_done[2] = {false, false};
   std::vector<TmaCopy> inflight;
 };
 

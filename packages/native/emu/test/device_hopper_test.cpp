@@ -11,9 +11,12 @@
 //     bytes, placed by LBO and SBO, written here by the threads) and of the same operands loaded by
 //     TMA with the 128-byte swizzle in every transpose (K-major and MN-major A and B, the GEMM's
 //     descriptors), each against a double-precision product, with the accumulators read back
-//     through PTX's fragment layout; a thread that never waits for its wgmma fails the launch.
+//     through PTX's fragment layout; a thread that never waits for its wgmma fails the launch;
+//   - the performance counters: a TMA box is an asynchronous load, each warp's wait on the phase
+//     that carried it a wait for loads, and waits on phases without transactions none.
 // Every correct kernel runs under every schedule. One line per check; exit 1 on any failure.
 #include <cuda_runtime.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -320,8 +323,33 @@ void check_wgmma() {
 }
 }  // namespace
 
+void check_counts() {
+  const std::string file = "mae_emu_hopper_test." + std::to_string(getpid()) + ".jsonl";
+  ::mae_emu::set_count_file(file.c_str());
+  std::vector<uint16_t> h(64 * 64, 7);
+  uint16_t* g = device_copy(h);
+  uint16_t* out = nullptr;
+  cudaMalloc(reinterpret_cast<void**>(&out), 64 * 8 * 2);
+  const MaeTmaMap m = map3(g, 64, 64, 1, 64, 8, 128);
+  MAE_LAUNCH(tma_box, 1, 64, 0, nullptr, out, m, 0, 0, 0, 64 * 8 * 2);
+  int* o = nullptr;
+  cudaMalloc(reinterpret_cast<void**>(&o), 96 * sizeof(int));
+  MAE_LAUNCH(two_phases, 1, 96, 0, nullptr, o);
+  ::mae_emu::set_count_file(nullptr);
+  const std::string t = count_line(file, "tma_box"), p = count_line(file, "two_phases");
+  check(count_field(t, "global_load", "requests") == 1 && count_field(t, "", "async_loads") == 1 &&
+            count_field(t, "", "async_waits") == 2,
+        "counters: a TMA box is one asynchronous load, both warps' waits on its phase waits for loads: " + t);
+  check(count_field(p, "", "async_waits") == 0, "counters: waits on phases without transactions wait for no load: " + p);
+  std::remove(file.c_str());
+  cudaFree(g);
+  cudaFree(out);
+  cudaFree(o);
+}
+
 int main() {
   check_tma();
+  check_counts();
   check_mbarriers();
   check_wgmma();
   return finish("mae_emu_hopper_test");
