@@ -403,6 +403,14 @@ const MUTANTS = [
     what: "flash forward: the wait for a key tile's copies leaves that tile's group in flight too",
   },
   {
+    name: 'flash-dkdv-hold-wait',
+    file: FLASH_BWD,
+    find: 'mae_cp_async_wait<1>();  // K and V landed',
+    replace: 'mae_cp_async_wait<2>();  // K and V landed',
+    ops: OPS.attnBwd,
+    what: "flash backward dK/dV: the K and V fragments held in registers are read before their copies' wait",
+  },
+  {
     name: 'flash-dkdv-prefetch-buffer',
     file: FLASH_BWD,
     find: 'stage_qo(q0 + BQ, b ^ 1);',

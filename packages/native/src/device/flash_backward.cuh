@@ -3,7 +3,7 @@
 // buffers (bf16: cp.async copies, the next tile's in flight while the warps work on this one), 128
 // threads = 4 warps, each owning WM tiles of 16 rows (WM = 2 where the accumulators fit: each B
 // fragment then feeds two MMAs). dK and dV: a CTA per (64 WM keys, head, samples) accumulates both
-// over every query tile of BQ rows; dQ: a CTA per (64 WM query rows, head, samples) accumulates it
+// over every query tile of BQ rows, its K and V fragments held in registers at head sizes up to 64; dQ: a CTA per (64 WM query rows, head, samples) accumulates it
 // over every key tile of BK keys. D = rowsum(dO O) is computed inline from global memory in both
 // (16-byte loads, while the tile's copies are in flight: mae_fa_rowdot); P is recomputed from the forward's lse. Parameters:
 // attention_backward's signature (the size E is the template's), then the layout.
@@ -18,7 +18,7 @@ template <typename TS, int E, int BQ, int WM>
 __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __restrict__ dout, const TS* __restrict__ qkv,
                                             const TS* __restrict__ out, const float* __restrict__ lse, float scale,
                                             int64_t N, int64_t T, int64_t /*H*/, int64_t /*E*/, const mae_flash_layout lay) {
-  constexpr int BK = 64 * WM, LD = E + 8, NE = E / 8, NQ = BQ / 8;
+  constexpr int BK = 64 * WM, LD = E + 8, NE = E / 8, NQ = BQ / 8, HK = E <= 64 ? E / 16 : 1;
   static_assert(E % 16 == 0 && BQ % 16 == 0, "ldmatrix takes B two 8-wide tiles at a time");
   MAE_DYNAMIC_SHARED(16, unsigned char, mae_fa_smem_raw);
   __nv_bfloat16* Ks = reinterpret_cast<__nv_bfloat16*>(mae_fa_smem_raw);
@@ -44,8 +44,23 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
     __syncthreads();  // the previous sample's last tile is done with shared memory
     mae_fa_stage_async<BK, E>(Ks, qb + part, rs, k0, T);
     mae_fa_stage_async<BK, E>(Vs, qb + 2 * part, rs, k0, T);
+    mae_cp_async_commit();
     stage_qo(0, 0);
     mae_cp_async_commit();
+    // this warp's WM x 16 keys of K and V as mma A fragments: held for every query tile where they
+    // fit in registers (head sizes up to 64; wider heads would spill), else loaded per k step
+    uint32_t ak[WM][HK][4], av[WM][HK][4];
+    if constexpr (HK > 1) {
+      mae_cp_async_wait<1>();  // K and V landed (the first query tile may still be in flight)
+      __syncthreads();
+#pragma unroll
+      for (int w = 0; w < WM; ++w)
+#pragma unroll
+        for (int kk = 0; kk < HK; ++kk) {
+          mae_fa_a<LD>(ak[w][kk], Ks, (warp * WM + w) * 16, kk * 16);
+          mae_fa_a<LD>(av[w][kk], Vs, (warp * WM + w) * 16, kk * 16);
+        }
+    }
     float dk[WM][NE][4], dv[WM][NE][4];
 #pragma unroll
     for (int w = 0; w < WM; ++w) {
@@ -99,27 +114,29 @@ __device__ __forceinline__ void mae_fa_dkdv(TS* __restrict__ dqkv, const TS* __r
         mae_fa_zero(dp[w]);
       }
 #pragma unroll
-      for (int kk = 0; kk < E; kk += 16) {
-        uint32_t ak[WM][4], av[WM][4];
+      for (int kk = 0; kk < E / 16; ++kk) {
+        const int hk = HK > 1 ? kk : 0;
+        if constexpr (HK == 1) {
 #pragma unroll
-        for (int w = 0; w < WM; ++w) {
-          mae_fa_a<LD>(ak[w], Ks, (warp * WM + w) * 16, kk);
-          mae_fa_a<LD>(av[w], Vs, (warp * WM + w) * 16, kk);
+          for (int w = 0; w < WM; ++w) {
+            mae_fa_a<LD>(ak[w][0], Ks, (warp * WM + w) * 16, kk * 16);
+            mae_fa_a<LD>(av[w][0], Vs, (warp * WM + w) * 16, kk * 16);
+          }
         }
 #pragma unroll
         for (int j = 0; j < NQ; j += 2) {
           uint32_t b0[2], b1[2];
-          mae_fa_b2<LD>(b0, b1, Qs, j * 8, kk);
+          mae_fa_b2<LD>(b0, b1, Qs, j * 8, kk * 16);
 #pragma unroll
           for (int w = 0; w < WM; ++w) {
-            mae_mma_bf16_16816(s[w][j], ak[w], b0);
-            mae_mma_bf16_16816(s[w][j + 1], ak[w], b1);
+            mae_mma_bf16_16816(s[w][j], ak[w][hk], b0);
+            mae_mma_bf16_16816(s[w][j + 1], ak[w][hk], b1);
           }
-          mae_fa_b2<LD>(b0, b1, Os, j * 8, kk);
+          mae_fa_b2<LD>(b0, b1, Os, j * 8, kk * 16);
 #pragma unroll
           for (int w = 0; w < WM; ++w) {
-            mae_mma_bf16_16816(dp[w][j], av[w], b0);
-            mae_mma_bf16_16816(dp[w][j + 1], av[w], b1);
+            mae_mma_bf16_16816(dp[w][j], av[w][hk], b0);
+            mae_mma_bf16_16816(dp[w][j + 1], av[w][hk], b1);
           }
         }
       }
