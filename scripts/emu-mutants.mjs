@@ -301,10 +301,26 @@ const MUTANTS = [
   {
     name: 'wgmma-epilogue-read-early',
     file: GEMM_WGMMA,
-    find: '  __syncthreads();\n  if (wg > 0) mae_wg_sink(',
-    replace: '  if (wg > 0) mae_wg_sink(',
+    find: '  __syncthreads();\n  if (wg > 0) epi(',
+    replace: '  if (wg > 0) epi(',
     ops: OPS.wgmma,
     what: "wgmma GEMM: the epilogue reads the staged tile before every warp's stores to it",
+  },
+  {
+    name: 'wgmma-sinkv-halves',
+    file: GEMM_WGMMA,
+    find: 'st + r * MAE_WG_EPI_LD + j + q);',
+    replace: 'st + r * MAE_WG_EPI_LD + j + h);',
+    ops: OPS.wgmma,
+    what: "wgmma GEMM's 16-byte epilogue: lanes 4-7 of each phase read their staged halves into the wrong place",
+  },
+  {
+    name: 'wgmma-split-store-v',
+    file: GEMM_WGMMA,
+    find: 'mae_st16(part + m * N + n, a[0], a[1], a[2], a[3]);',
+    replace: 'mae_st16(part + m * N + n, a[1], a[0], a[2], a[3]);',
+    ops: OPS.wgmma,
+    what: "wgmma GEMM's split-K partials by 16-byte stores: a vector's first two columns swapped",
   },
   {
     name: 'wgmma-split-overlap',

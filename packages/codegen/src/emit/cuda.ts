@@ -15,6 +15,7 @@ import {
   emitMmaSplitKernels,
   emitSimtKernel,
   emitWgmmaKernels,
+  epilogueVecPlan,
   type GemmCtx,
   MMA_CONFIGS,
   type MmaConfig,
@@ -371,9 +372,12 @@ export class CudaEmitter {
           prod: (v) => this.prod(v),
           decompose: (v, f) => this.decompose(v, f),
           value: (n: Node) => this.r.value(n),
-          address: (n) => `&${n.t.name}[${this.r.offset(n.t, n.idx)}]`,
+          valueWith: (n, loads) => this.valueWith(n, loads),
+          addressOf: (n) => `&${n.t.name}[${this.r.offset(n.t, n.idx)}]`,
+          address: (t, idx) => `&${t.name}[${this.r.offset(t, idx)}]`,
           epilogue: () => s.epilogue.forEach((b) => this.stmt(b, 'serial')),
           args: this.args,
+          ctype: this.r.ctype,
         };
         const bf16 = [s.a, s.b].every(
           (n) => n.k === 'load' && resolveDType(n.t.dtype, this.variant) === 'bf16',
@@ -511,7 +515,19 @@ export class CudaEmitter {
     ops: readonly [DirectOperand, DirectOperand],
   ): string[] {
     const kernel = `${name}_wgmma`;
-    emitWgmmaKernels(ctx, s, kernel);
+    const vec = epilogueVecPlan(s, (t) => this.r.dtypeOf(t));
+    emitWgmmaKernels(ctx, s, kernel, vec);
+    // the epilogue's 16-byte form where n and every tensor it reads or writes along n are whole
+    // aligned vectors
+    const vecOk = vec
+      ? [
+          `_N % ${vec.width} == 0`,
+          ...vec.tensors.flatMap((t) => [
+            `(${this.r.dim(t.dims[t.dims.length - 1]!)}) % ${vec.width} == 0`,
+            `mae_aligned16(${t.name}_k)`,
+          ]),
+        ]
+      : [];
     const map = (v: string, d: DirectOperand, rows: string, row: IndexVar) => {
       const dims = d.load.t.dims.map((x) => `(uint64_t)(${this.r.dim(x)})`);
       const batch = dims.slice(0, -2).join(' * ') || '(uint64_t)1';
@@ -547,7 +563,8 @@ export class CudaEmitter {
       `  MAE_LAUNCH_FLAT(${name}_mma${MMA_CONFIGS[1]!.BM}x${MMA_CONFIGS[1]!.BN}_split_reduce, (unsigned)mae_blocks(_M * _N, ${SPLIT_REDUCE_THREADS}, 1 << 20), ${SPLIT_REDUCE_THREADS}, 0, _st, ${this.launchArgs}, _ws, _S);`,
       '  if (mae_launched(OP)) return MAE_ERROR;',
       '  } else {',
-      ...launch(kernel, `${grid(tilesN)}(unsigned)_BATCH)`, ''),
+      ...(vec ? [`  const int _wvec = ${[...new Set(vecOk)].join(' && ')};`] : []),
+      ...launch(kernel, `${grid(tilesN)}(unsigned)_BATCH)`, vec ? ', _wvec' : ''),
       '  }',
       '  } else {',
     ];

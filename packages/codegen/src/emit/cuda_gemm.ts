@@ -4,9 +4,13 @@
 // bf16 tensor operands whose contiguous axis is a multiple of 8, and an fp32 SIMT tiled kernel for
 // f32 operands. The tiling is hand-written in packages/native/src/device/gemm.cuh and
 // gemm_async.cuh; this emits per contraction the kernel that instantiates it with the op's operand
-// loads (or addresses) and its epilogue (bias, GELU, residual adds fused) as device lambdas.
+// loads (or addresses) and its epilogue (bias, GELU, residual adds fused) as device lambdas; for the
+// sm_90a kernel also the epilogue's 16-byte form (epilogueVecPlan) on V consecutive outputs.
+import { type DType, isFloat } from '../ir/dtype.js';
 import { type IndexVar, type Node, walk } from '../ir/expr.js';
-import type { Contraction } from '../lower/lower.js';
+import type { TensorDecl } from '../ir/tensor.js';
+import type { Contraction, Stmt } from '../lower/lower.js';
+import { BYTES, type Load, type PreloadCtx, preload, vectorPlanOf } from './vector.js';
 
 export interface MmaConfig {
   readonly BM: number;
@@ -29,7 +33,7 @@ export const MMA_CONFIGS: readonly MmaConfig[] = [
   { BM: 128, BN: 128, BK: 32, WM: 2, WN: 4, STAGES: 3 },
 ];
 
-export interface GemmCtx {
+export interface GemmCtx extends PreloadCtx {
   w(s: string): void;
   indent(d: number): void;
   ext(v: IndexVar): string;
@@ -37,7 +41,9 @@ export interface GemmCtx {
   decompose(vars: readonly IndexVar[], flat: string): void;
   value(n: Contraction['a']): string;
   /** the address of a load's element (`&t[offset]`) */
-  address(n: Extract<Node, { k: 'load' }>): string;
+  addressOf(n: Extract<Node, { k: 'load' }>): string;
+  /** a value expression with some loads rendered as what the emitter loaded already */
+  valueWith(n: Node, loads: ReadonlyMap<Load, string>): string;
   epilogue(): void;
   args: string;
 }
@@ -99,6 +105,85 @@ interface KernelCall {
   readonly lambdas?: readonly ('a' | 'b' | 'out')[]; // the lambdas the skeleton takes (default all)
   readonly params?: string; // kernel parameters after the op's
   readonly args?: string; // the skeleton's arguments (default _BATCH, _M, _N, _K, _a, _b, _out)
+  readonly vec?: EpilogueVec; // also the epilogue's 16-byte form, `_outv`
+}
+
+type Store = Extract<Stmt, { k: 'store' }>;
+
+/**
+ * The 16-byte form of a contraction's epilogue: every tensor its values read along n with stride 1
+ * (vector.ts's plan: one 16-byte load gives V consecutive outputs' elements; the other reads do not
+ * depend on n) and every store along n likewise, all of one element size (bf16: V = 8, f32: 4).
+ * Undefined where the epilogue has another shape (its scalar form serves).
+ */
+export interface EpilogueVec {
+  readonly width: number;
+  readonly loads: readonly Load[];
+  /** the tensors read or written along n: whole aligned vectors a row for the 16-byte form */
+  readonly tensors: readonly TensorDecl[];
+}
+export function epilogueVecPlan(c: Contraction, dtypeOf: (t: TensorDecl) => DType): EpilogueVec | undefined {
+  const body = c.epilogue;
+  if (!body.every((st) => st.k === 'let' || st.k === 'store')) return undefined;
+  const mentionsN = (x: Node) => {
+    let m = false;
+    walk(x, (y) => {
+      m ||= y.k === 'idx' && y.v.name === c.n.name;
+    });
+    return m;
+  };
+  const values = body.flatMap((st) => (st.k === 'let' ? [st.value] : []));
+  const widths = new Set<number>();
+  const tensors = new Set<TensorDecl>();
+  let loads: readonly Load[] = [];
+  if (values.some(mentionsN)) {
+    const p = vectorPlanOf(c.n, values, (l) => dtypeOf(l.t));
+    if (!p) return undefined;
+    widths.add(p.width);
+    loads = p.loads;
+    for (const l of p.loads) tensors.add(l.t);
+  }
+  for (const st of body) {
+    if (st.k !== 'store') continue;
+    const last = st.idx[st.idx.length - 1];
+    const size = BYTES[dtypeOf(st.t)];
+    if (last?.k !== 'idx' || last.v.name !== c.n.name || st.idx.slice(0, -1).some(mentionsN))
+      return undefined;
+    if (size === undefined || !isFloat(dtypeOf(st.t))) return undefined;
+    widths.add(16 / size);
+    tensors.add(st.t);
+  }
+  if (widths.size !== 1 || tensors.size === 0) return undefined;
+  return { width: [...widths][0]!, loads, tensors: [...tensors] };
+}
+
+/**
+ * `_outv(bb, m, n, acc)`: the epilogue on outputs n .. n + V - 1 of row m from their V accumulators,
+ * each tensor read along n with one 16-byte load, each output stored with one 16-byte store.
+ */
+function emitEpilogueVec(g: GemmCtx, c: Contraction, bb: string, batch: () => void, vec: EpilogueVec) {
+  const V = vec.width;
+  const stores = c.epilogue.filter((st): st is Store => st.k === 'store');
+  g.w(
+    `const auto _outv = [&](${bb}, int64_t ${c.m.name}, int64_t ${c.n.name}, const float (&_accv)[${V}]) {`,
+  );
+  g.indent(1);
+  batch();
+  const loads = preload(g, vec.loads, V, 'e');
+  stores.forEach((_, i) => g.w(`float _s${i}[${V}];`));
+  g.w('#pragma unroll');
+  g.w(`for (int _e = 0; _e < ${V}; ++_e) {`);
+  g.indent(1);
+  g.w(`const float ${c.acc} = _accv[_e];`);
+  for (const st of c.epilogue) {
+    if (st.k === 'let') g.w(`const ${g.ctype} ${st.name} = ${g.valueWith(st.value, loads)};`);
+    else if (st.k === 'store') g.w(`_s${stores.indexOf(st)}[_e] = ${st.local};`);
+  }
+  g.indent(-1);
+  g.w('}');
+  stores.forEach((st, i) => g.w(`mae_st_vec(${g.address(st.t, st.idx)}, _s${i});`));
+  g.indent(-1);
+  g.w('};');
 }
 
 /** The kernel: sizes, the op's operand loads (or addresses) and epilogue as device lambdas, and the skeleton's call. */
@@ -132,7 +217,7 @@ function emitKernel(g: GemmCtx, c: Contraction, name: string, k: KernelCall) {
     g.indent(1);
     batch();
     g.decompose(c.kvars, '_kf');
-    g.w(`return ${k.direct && operand.k === 'load' ? g.address(operand) : g.value(operand)};`);
+    g.w(`return ${k.direct && operand.k === 'load' ? g.addressOf(operand) : g.value(operand)};`);
     g.indent(-1);
     g.w('};');
   }
@@ -143,6 +228,7 @@ function emitKernel(g: GemmCtx, c: Contraction, name: string, k: KernelCall) {
     g.epilogue();
     g.indent(-1);
     g.w('};');
+    if (k.vec) emitEpilogueVec(g, c, bb, batch, k.vec);
   }
   g.w(`${k.call}(${args});`);
   g.indent(-1);
@@ -212,15 +298,20 @@ const TMA_PARAMS = 'const __grid_constant__ MaeTmaMap _ta, const __grid_constant
  * `${name}` the whole product through the op's epilogue, `${name}_split` the f32 partials of k
  * slices for split-K (summed by the mma kernels' `_reduce`); the operands come as TMA tensor maps.
  */
-export function emitWgmmaKernels(g: GemmCtx, c: Contraction, name: string) {
+export function emitWgmmaKernels(g: GemmCtx, c: Contraction, name: string, vec: EpilogueVec | undefined) {
   const flags = rowFlags(c);
   emitKernel(g, c, name, {
     threads: WGMMA.THREADS,
-    call: `mae_gemm_wgmma<${flags}>`,
     ct: 'float',
     lambdas: ['out'],
-    params: TMA_PARAMS,
-    args: '_M, _N, _K, _ta, _tb, _out',
+    ...(vec
+      ? {
+          call: `mae_gemm_wgmma<${flags}, ${vec.width}>`,
+          params: `${TMA_PARAMS}, int _vec`,
+          args: '_M, _N, _K, _ta, _tb, _out, _outv, _vec != 0',
+          vec,
+        }
+      : { call: `mae_gemm_wgmma<${flags}>`, params: TMA_PARAMS, args: '_M, _N, _K, _ta, _tb, _out' }),
   });
   emitKernel(g, c, `${name}_split`, {
     threads: WGMMA.THREADS,

@@ -12,7 +12,7 @@ import { freeVars, type IndexVar, type Node } from '../ir/expr.js';
 import type { TensorDecl } from '../ir/tensor.js';
 import type { Schedule, Stmt } from '../lower/lower.js';
 import type { Reduce } from './outreduce.js';
-import { BYTES, type Load, type VectorEmitCtx, vectorPlanOf } from './vector.js';
+import { BYTES, type Load, preload, type VectorEmitCtx, vectorPlanOf } from './vector.js';
 
 type Rowwise = Extract<Schedule, { kind: 'rowwise' }>;
 type Store = Extract<Stmt, { k: 'store' }>;
@@ -94,24 +94,6 @@ export function emitRowVec(g: RowVecCtx, name: string, s: Rowwise, plan: RowVecP
       ]),
     ]),
   ].join(' && ');
-}
-
-/** Each distinct load along the row at the current position, 16 bytes into `_v{tag}_{i}[V]`. */
-function preload(g: RowVecCtx, loads: readonly Load[], V: number, tag: string): Map<Load, string> {
-  const names = new Map<string, string>();
-  const out = new Map<Load, string>();
-  for (const l of loads) {
-    const at = g.address(l.t, l.idx);
-    let v = names.get(at);
-    if (v === undefined) {
-      v = `_v${tag}_${names.size}`;
-      names.set(at, v);
-      g.w(`${g.ctype} ${v}[${V}];`);
-      g.w(`mae_ld_vec(${v}, ${at});`);
-    }
-    out.set(l, `${v}[_e]`);
-  }
-  return out;
 }
 
 const UNROLL = 2;

@@ -64,6 +64,34 @@ export function vectorPlanOf(
   return { width: 16 / bytes, loads };
 }
 
+/** What preload() writes with: the kernel's lines, an element's address (`&t[offset]`), the compute type. */
+export interface PreloadCtx {
+  w(s: string): void;
+  address(t: TensorDecl, idx: readonly Node[]): string;
+  readonly ctype: string;
+}
+
+/**
+ * Each distinct load along the axis at the current position, 16 bytes into `_v{tag}_{i}[V]` (one
+ * load per distinct address); the map renders each load as its element `_e` of that array.
+ */
+export function preload(g: PreloadCtx, loads: readonly Load[], V: number, tag: string): Map<Load, string> {
+  const names = new Map<string, string>();
+  const out = new Map<Load, string>();
+  for (const l of loads) {
+    const at = g.address(l.t, l.idx);
+    let v = names.get(at);
+    if (v === undefined) {
+      v = `_v${tag}_${names.size}`;
+      names.set(at, v);
+      g.w(`${g.ctype} ${v}[${V}];`);
+      g.w(`mae_ld_vec(${v}, ${at});`);
+    }
+    out.set(l, `${v}[_e]`);
+  }
+  return out;
+}
+
 /** What the emitters of 16-byte kernels (cuda_colsplit.ts, cuda_rowvec.ts) ask of cuda.ts. */
 export interface VectorEmitCtx {
   w(s: string): void;

@@ -48,7 +48,12 @@ describe('generateAll', () => {
     ] as const;
     for (const [name, flags, adims, abox, bdims, bbox] of cases) {
       const kernel = cu.slice(cu.indexOf(`${name}_cuda_bf16_k0_wgmma(`));
-      assert.match(kernel.slice(0, kernel.indexOf('\n}\n')), new RegExp(`mae_gemm_wgmma<${flags}>`), name);
+      // with the epilogue's 16-byte form (8 bf16 outputs a lane) where the launcher finds them whole vectors
+      assert.match(
+        kernel.slice(0, kernel.indexOf('\n}\n')),
+        new RegExp(`mae_gemm_wgmma<${flags}, 8>\\(_M, _N, _K, _ta, _tb, _out, _outv, _vec != 0\\)`),
+        name,
+      );
       const launcher = cu.slice(cu.indexOf(`mae_status ${name}_cuda_bf16(`));
       assert.ok(
         launcher.includes(`mae_tma_map_3d(&_ta, a_k, (uint64_t)${adims}, (uint64_t)(BT), 64, ${abox}, OP)`),
@@ -64,6 +69,10 @@ describe('generateAll', () => {
             `MAE_LAUNCH_CLUSTER(${name}_cuda_bf16_k0_wgmma, dim3(1, (unsigned)_wcl, 1), dim3((unsigned)(((_N + 255) / 256)), (unsigned)mae_wg_grid_m(_M, _wcl), `,
           ),
         `${name}: launched in clusters along m, the grid padded to whole clusters`,
+      );
+      assert.ok(
+        launcher.includes('const int _wvec = _N % 8 == 0 && (N) % 8 == 0 && mae_aligned16(out_k);'),
+        `${name}: the 16-byte epilogue where n and the output's rows are whole aligned vectors`,
       );
     }
   });

@@ -11,7 +11,9 @@
 //     them and releases the stage (its `empty` mbarrier, one arrival per consumer warp);
 //   - the epilogue stages each consumer's accumulators in the ring (mae_wg_stage, between block
 //     barriers) and runs out(bb, m, n, acc) on each one inside the matrix, a warp's lanes along a
-//     row (mae_wg_sink);
+//     row (mae_wg_sink), or, where the op's epilogue has a 16-byte form and the launcher finds every
+//     tensor it reads or writes along n whole aligned vectors, outv(bb, m, n, acc[V]) on V
+//     consecutive outputs a lane (mae_wg_sink_v: one 16-byte access per tensor where there were V);
 //   - blocks run in thread block clusters of n = 1, 2 or 4 CTAs along m (grid y, padded to a
 //     multiple: mae_wg_cluster, mae_wg_grid_m; launched with MAE_LAUNCH_CLUSTER) whose CTAs share
 //     B's tile: it comes in MAE_WG_B_PARTS parts of 64 rows (K-major: a box of 64 k x 64 rows;
@@ -155,6 +157,33 @@ __device__ __forceinline__ void mae_wg_stage(const float (&d)[128], float* st) {
   for (int i = 0; i < 128; i += 2)
     mae_st8(st + (16 * w + g + 8 * ((i & 3) >> 1)) * MAE_WG_EPI_LD + 8 * (i >> 2) + 2 * q, d[i], d[i + 1]);
 }
+// The same with a lane on V consecutive columns (V = 4 or 8; N a multiple of V, so that a vector is
+// inside the matrix or wholly outside): sinkv(m, n, acc) with acc the V accumulators from column n.
+// A lane reads its 8 staged floats as two 16-byte halves, lanes 4-7 of each phase the second half
+// first, so that a phase's 8 lanes (32 bytes apart) fall on 32 distinct banks.
+template <int V, class SinkV>
+__device__ __forceinline__ void mae_wg_sink_v(const float* st, int c, int64_t M, int64_t N, int m0, int n0,
+                                              const SinkV& sinkv) {
+  static_assert(V == 4 || V == 8, "16-byte vectors of bf16 or f32");
+  const int lane = threadIdx.x & 31, w = (threadIdx.x >> 5) & 3;
+  const int flip = V == 8 ? ((lane >> 2) & 1) * 4 : 0;
+  for (int r = 16 * w; r < 16 * w + 16; ++r) {
+    const int64_t m = m0 + 64 * c + r;
+    if (m >= M) break;
+#pragma unroll
+    for (int j = lane * V; j < MAE_WG_BN; j += 32 * V) {
+      const int64_t n = n0 + j;
+      if (n >= N) continue;
+      float acc[V];
+#pragma unroll
+      for (int h = 0; h < V; h += 4) {
+        const int q = h ^ flip;
+        mae_ld16(*reinterpret_cast<float(*)[4]>(acc + q), st + r * MAE_WG_EPI_LD + j + q);
+      }
+      sinkv(m, n, acc);
+    }
+  }
+}
 template <class Sink>
 __device__ __forceinline__ void mae_wg_sink(const float* st, int c, int64_t M, int64_t N, int m0, int n0,
                                             const Sink& sink) {
@@ -170,12 +199,11 @@ __device__ __forceinline__ void mae_wg_sink(const float* st, int c, int64_t M, i
   }
 }
 
-// One block's tile (bb, m0, n0) over k tiles [kt0, kt1): sink(m, n, acc) for each accumulator inside
-// the M x N matrix.
-template <bool ARow, bool BRow, class Sink>
-__device__ __forceinline__ void mae_gemm_wgmma_block(int64_t M, int64_t N, const MaeTmaMap& ta, const MaeTmaMap& tb,
-                                                     int bb, int m0, int n0, int64_t kt0, int64_t kt1,
-                                                     const Sink& sink) {
+// One block's tile (bb, m0, n0) over k tiles [kt0, kt1): epi(st, c) writes out the staged rows of
+// consumer warpgroup c (mae_wg_sink or mae_wg_sink_v).
+template <bool ARow, bool BRow, class Epi>
+__device__ __forceinline__ void mae_gemm_wgmma_block(const MaeTmaMap& ta, const MaeTmaMap& tb, int bb, int m0,
+                                                     int n0, int64_t kt0, int64_t kt1, const Epi& epi) {
   MAE_DYNAMIC_SHARED(1024, unsigned char, mae_wg_smem);
   MAE_SHARED_ALIGNED(8, uint64_t, mae_wg_full, [MAE_WG_STAGES]);
   MAE_SHARED_ALIGNED(8, uint64_t, mae_wg_empty, [MAE_WG_STAGES]);
@@ -200,7 +228,7 @@ __device__ __forceinline__ void mae_gemm_wgmma_block(int64_t M, int64_t N, const
   float* const st = reinterpret_cast<float*>(ring) + (wg > 0 ? wg - 1 : 0) * 64 * MAE_WG_EPI_LD;
   if (wg > 0) mae_wg_stage(d, st);
   __syncthreads();
-  if (wg > 0) mae_wg_sink(st, wg - 1, M, N, m0, n0, sink);
+  if (wg > 0) epi(st, wg - 1);
   mae_cluster_sync();  // no CTA exits while another may still arrive on its mbarriers
 }
 
@@ -208,14 +236,29 @@ __device__ __forceinline__ void mae_gemm_wgmma_block(int64_t M, int64_t N, const
 template <bool ARow, bool BRow, class Out>
 __device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, const MaeTmaMap& ta,
                                                const MaeTmaMap& tb, const Out& out) {
-  const int bb = static_cast<int>(blockIdx.z);
-  mae_gemm_wgmma_block<ARow, BRow>(M, N, ta, tb, bb, static_cast<int>(blockIdx.y) * MAE_WG_BM,
-                                   static_cast<int>(blockIdx.x) * MAE_WG_BN, 0, (K + MAE_WG_BK - 1) / MAE_WG_BK,
-                                   [&](int64_t m, int64_t n, float acc) { out(int64_t{bb}, m, n, acc); });
+  const int bb = static_cast<int>(blockIdx.z), m0 = static_cast<int>(blockIdx.y) * MAE_WG_BM;
+  const int n0 = static_cast<int>(blockIdx.x) * MAE_WG_BN;
+  mae_gemm_wgmma_block<ARow, BRow>(ta, tb, bb, m0, n0, 0, (K + MAE_WG_BK - 1) / MAE_WG_BK, [&](const float* st, int c) {
+    mae_wg_sink(st, c, M, N, m0, n0, [&](int64_t m, int64_t n, float acc) { out(int64_t{bb}, m, n, acc); });
+  });
+}
+// The same with the epilogue's 16-byte form outv(bb, m, n, acc[V]) where vec (the launcher's check).
+template <bool ARow, bool BRow, int V, class Out, class OutV>
+__device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, const MaeTmaMap& ta,
+                                               const MaeTmaMap& tb, const Out& out, const OutV& outv, bool vec) {
+  const int bb = static_cast<int>(blockIdx.z), m0 = static_cast<int>(blockIdx.y) * MAE_WG_BM;
+  const int n0 = static_cast<int>(blockIdx.x) * MAE_WG_BN;
+  mae_gemm_wgmma_block<ARow, BRow>(ta, tb, bb, m0, n0, 0, (K + MAE_WG_BK - 1) / MAE_WG_BK, [&](const float* st, int c) {
+    if (vec)
+      mae_wg_sink_v<V>(st, c, M, N, m0, n0, [&](int64_t m, int64_t n, const float(&acc)[V]) { outv(int64_t{bb}, m, n, acc); });
+    else
+      mae_wg_sink(st, c, M, N, m0, n0, [&](int64_t m, int64_t n, float acc) { out(int64_t{bb}, m, n, acc); });
+  });
 }
 
 // Split-K (one sample): blockIdx.x is (slice z, n tile); block (z, n tile, m tile) writes the partial
-// product over k in [z KS, (z + 1) KS) (KS a multiple of 64) to ws[z][M][N].
+// product over k in [z KS, (z + 1) KS) (KS a multiple of 64) to ws[z][M][N], four floats a 16-byte
+// store where N is a multiple of 4 (the workspace is 16-byte aligned).
 template <bool ARow, bool BRow>
 __device__ __forceinline__ void mae_gemm_wgmma_split(int64_t M, int64_t N, int64_t K, int64_t KS,
                                                      const MaeTmaMap& ta, const MaeTmaMap& tb, float* ws) {
@@ -223,8 +266,14 @@ __device__ __forceinline__ void mae_gemm_wgmma_split(int64_t M, int64_t N, int64
   const int64_t KT = (K + MAE_WG_BK - 1) / MAE_WG_BK, kt0 = z * (KS / MAE_WG_BK);
   const int64_t kt1 = kt0 + KS / MAE_WG_BK < KT ? kt0 + KS / MAE_WG_BK : KT;
   float* const part = ws + z * M * N;
-  mae_gemm_wgmma_block<ARow, BRow>(M, N, ta, tb, 0, static_cast<int>(blockIdx.y) * MAE_WG_BM,
-                                   static_cast<int>((blockIdx.x % tilesN) * MAE_WG_BN), kt0, kt1,
-                                   [&](int64_t m, int64_t n, float acc) { part[m * N + n] = acc; });
+  const int m0 = static_cast<int>(blockIdx.y) * MAE_WG_BM, n0 = static_cast<int>((blockIdx.x % tilesN) * MAE_WG_BN);
+  mae_gemm_wgmma_block<ARow, BRow>(ta, tb, 0, m0, n0, kt0, kt1, [&](const float* st, int c) {
+    if (N % 4 == 0)
+      mae_wg_sink_v<4>(st, c, M, N, m0, n0, [&](int64_t m, int64_t n, const float(&a)[4]) {
+        mae_st16(part + m * N + n, a[0], a[1], a[2], a[3]);
+      });
+    else
+      mae_wg_sink(st, c, M, N, m0, n0, [&](int64_t m, int64_t n, float acc) { part[m * N + n] = acc; });
+  });
 }
 }  // namespace
