@@ -220,8 +220,8 @@ const MUTANTS = [
   {
     name: 'gemm-split-reduce-last',
     file: GEMM_ASYNC,
-    find: 'for (int64_t z = 1; z < S; ++z)',
-    replace: 'for (int64_t z = 1; z + 1 < S; ++z)',
+    find: 'for (int64_t z = 1; z < S; ++z) acc += ws[z * total + e];',
+    replace: 'for (int64_t z = 1; z + 1 < S; ++z) acc += ws[z * total + e];',
     ops: OPS.gemm,
     what: "split-K: the second pass leaves out the last slice's partials",
   },

@@ -46,8 +46,11 @@ const BIG: Record<string, Record<string, number>> = {
 const GEMM_ALIGNED: Record<string, number>[] = [
   { BT: 3, M: 72, N: 136, K: 200 },
   { BT: 1, M: 8, N: 16, K: 24 },
-  // one sample, one output tile, a long k: split-K (4 slices of 9 k tiles, the last of 6)
+  // one sample, one output tile, a long k: split-K (4 slices of 9 k tiles, the last of 6); and the
+  // same with n not a whole number of 16-byte vectors (42: the split's partials and its second pass
+  // one output a thread, where 48 takes their 16-byte forms)
   { BT: 1, M: 40, N: 48, K: 1056 },
+  { BT: 1, M: 40, N: 42, K: 1056 },
   // a full 128-row tile (the wgmma consumers' every warp inside the matrix) over 5 k tiles of 64:
   // the 4-stage ring of gemm_wgmma.cuh wraps
   { BT: 1, M: 130, N: 16, K: 320 },

@@ -10,6 +10,7 @@ import { emitColsplit } from './cuda_colsplit.js';
 import {
   type DirectOperand,
   directOperand,
+  type EpilogueVec,
   emitMmaAsyncKernel,
   emitMmaKernel,
   emitMmaSplitKernels,
@@ -434,10 +435,11 @@ export class CudaEmitter {
             ]
           : [];
         const [smallLaunch, largeLaunch] = [tile(small), tile(large)];
+        const vec = async ? epilogueVecPlan(s, (t) => this.r.dtypeOf(t)) : undefined;
         const split = async ? this.splitK(k.name, s, ctx, large, launch) : [];
         // the large tile when it still gives at least two waves of blocks on this device; else, for one
         // sample with a long k, the large tile over slices of k (split-K); else the small tile
-        const wgmma = async ? this.wgmma(k.name, s, ctx, async as [DirectOperand, DirectOperand]) : [];
+        const wgmma = async ? this.wgmma(k.name, s, ctx, async as [DirectOperand, DirectOperand], vec) : [];
         return [
           '{',
           ...dims,
@@ -500,6 +502,21 @@ export class CudaEmitter {
   }
 
   /**
+   * Whether a contraction's epilogue may take its 16-byte form: n and every tensor the epilogue
+   * reads or writes along n whole vectors, the tensors 16-byte aligned (a C expression).
+   */
+  private vecCondition(vec: EpilogueVec): string {
+    const conds = [
+      `_N % ${vec.width} == 0`,
+      ...vec.tensors.flatMap((t) => [
+        `(${this.r.dim(t.dims[t.dims.length - 1]!)}) % ${vec.width} == 0`,
+        `mae_aligned16(${t.name}_k)`,
+      ]),
+    ];
+    return [...new Set(conds)].join(' && ');
+  }
+
+  /**
    * The sm_90a branch of a contraction's launcher (`if (...) { ... } else {`, closed after the
    * mma.sync launches): on a device that takes wgmma (mae_wgmma_enabled), for samples that fit the
    * grid's z (one block per tile and sample; the mma.sync kernels loop beyond), the operands' TMA maps
@@ -513,21 +530,10 @@ export class CudaEmitter {
     s: Contraction,
     ctx: GemmCtx,
     ops: readonly [DirectOperand, DirectOperand],
+    vec: EpilogueVec | undefined,
   ): string[] {
     const kernel = `${name}_wgmma`;
-    const vec = epilogueVecPlan(s, (t) => this.r.dtypeOf(t));
     emitWgmmaKernels(ctx, s, kernel, vec);
-    // the epilogue's 16-byte form where n and every tensor it reads or writes along n are whole
-    // aligned vectors
-    const vecOk = vec
-      ? [
-          `_N % ${vec.width} == 0`,
-          ...vec.tensors.flatMap((t) => [
-            `(${this.r.dim(t.dims[t.dims.length - 1]!)}) % ${vec.width} == 0`,
-            `mae_aligned16(${t.name}_k)`,
-          ]),
-        ]
-      : [];
     const map = (v: string, d: DirectOperand, rows: string, row: IndexVar) => {
       const dims = d.load.t.dims.map((x) => `(uint64_t)(${this.r.dim(x)})`);
       const batch = dims.slice(0, -2).join(' * ') || '(uint64_t)1';
@@ -563,7 +569,8 @@ export class CudaEmitter {
       `  MAE_LAUNCH_FLAT(${name}_mma${MMA_CONFIGS[1]!.BM}x${MMA_CONFIGS[1]!.BN}_split_reduce, (unsigned)mae_blocks(_M * _N, ${SPLIT_REDUCE_THREADS}, 1 << 20), ${SPLIT_REDUCE_THREADS}, 0, _st, ${this.launchArgs}, _ws, _S);`,
       '  if (mae_launched(OP)) return MAE_ERROR;',
       '  } else {',
-      ...(vec ? [`  const int _wvec = ${[...new Set(vecOk)].join(' && ')};`] : []),
+      // the epilogue's 16-byte form where n and the tensors along it are whole aligned vectors
+      ...(vec ? [`  const int _wvec = ${this.vecCondition(vec)};`] : []),
       ...launch(kernel, `${grid(tilesN)}(unsigned)_BATCH)`, vec ? ', _wvec' : ''),
       '  }',
       '  } else {',
