@@ -10,7 +10,6 @@ import { emitColsplit } from './cuda_colsplit.js';
 import {
   type DirectOperand,
   directOperand,
-  type EpilogueVec,
   emitMmaAsyncKernel,
   emitMmaKernel,
   emitMmaSplitKernels,
@@ -37,7 +36,7 @@ import {
   kernelName,
 } from './signature.js';
 import { cudaTemplate, templateCtx } from './templates.js';
-import { type Load, type VectorEmitCtx, vectorPlan } from './vector.js';
+import { type Load, type VectorEmitCtx, vectorPlan, wholeVectors } from './vector.js';
 
 /** Terms of a reduction each thread loads before adding them (cuda.ts's reduce loops). */
 export const REDUCE_UNROLL = 4;
@@ -435,11 +434,10 @@ export class CudaEmitter {
             ]
           : [];
         const [smallLaunch, largeLaunch] = [tile(small), tile(large)];
-        const vec = async ? epilogueVecPlan(s, (t) => this.r.dtypeOf(t)) : undefined;
         const split = async ? this.splitK(k.name, s, ctx, large, launch) : [];
         // the large tile when it still gives at least two waves of blocks on this device; else, for one
         // sample with a long k, the large tile over slices of k (split-K); else the small tile
-        const wgmma = async ? this.wgmma(k.name, s, ctx, async as [DirectOperand, DirectOperand], vec) : [];
+        const wgmma = async ? this.wgmma(k.name, s, ctx, async as [DirectOperand, DirectOperand]) : [];
         return [
           '{',
           ...dims,
@@ -502,21 +500,6 @@ export class CudaEmitter {
   }
 
   /**
-   * Whether a contraction's epilogue may take its 16-byte form: n and every tensor the epilogue
-   * reads or writes along n whole vectors, the tensors 16-byte aligned (a C expression).
-   */
-  private vecCondition(vec: EpilogueVec): string {
-    const conds = [
-      `_N % ${vec.width} == 0`,
-      ...vec.tensors.flatMap((t) => [
-        `(${this.r.dim(t.dims[t.dims.length - 1]!)}) % ${vec.width} == 0`,
-        `mae_aligned16(${t.name}_k)`,
-      ]),
-    ];
-    return [...new Set(conds)].join(' && ');
-  }
-
-  /**
    * The sm_90a branch of a contraction's launcher (`if (...) { ... } else {`, closed after the
    * mma.sync launches): on a device that takes wgmma (mae_wgmma_enabled), for samples that fit the
    * grid's z (one block per tile and sample; the mma.sync kernels loop beyond), the operands' TMA maps
@@ -530,9 +513,9 @@ export class CudaEmitter {
     s: Contraction,
     ctx: GemmCtx,
     ops: readonly [DirectOperand, DirectOperand],
-    vec: EpilogueVec | undefined,
   ): string[] {
     const kernel = `${name}_wgmma`;
+    const vec = epilogueVecPlan(s, (t) => this.r.dtypeOf(t));
     emitWgmmaKernels(ctx, s, kernel, vec);
     const map = (v: string, d: DirectOperand, rows: string, row: IndexVar) => {
       const dims = d.load.t.dims.map((x) => `(uint64_t)(${this.r.dim(x)})`);
@@ -570,7 +553,9 @@ export class CudaEmitter {
       '  if (mae_launched(OP)) return MAE_ERROR;',
       '  } else {',
       // the epilogue's 16-byte form where n and the tensors along it are whole aligned vectors
-      ...(vec ? [`  const int _wvec = ${this.vecCondition(vec)};`] : []),
+      ...(vec
+        ? [`  const int _wvec = ${wholeVectors(this.vectorCtx(), ['_N'], vec.tensors, vec.width)};`]
+        : []),
       ...launch(kernel, `${grid(tilesN)}(unsigned)_BATCH)`, vec ? ', _wvec' : ''),
       '  }',
       '  } else {',

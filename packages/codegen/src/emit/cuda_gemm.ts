@@ -6,11 +6,19 @@
 // gemm_async.cuh; this emits per contraction the kernel that instantiates it with the op's operand
 // loads (or addresses) and its epilogue (bias, GELU, residual adds fused) as device lambdas; for the
 // sm_90a kernel also the epilogue's 16-byte form (epilogueVecPlan) on V consecutive outputs.
-import { type DType, isFloat } from '../ir/dtype.js';
+import type { DType } from '../ir/dtype.js';
 import { type IndexVar, type Node, walk } from '../ir/expr.js';
 import type { TensorDecl } from '../ir/tensor.js';
-import type { Contraction, Stmt } from '../lower/lower.js';
-import { BYTES, type Load, type PreloadCtx, preload, vectorPlanOf } from './vector.js';
+import type { Contraction } from '../lower/lower.js';
+import {
+  emitVectorBody,
+  type Load,
+  mentions,
+  type PreloadCtx,
+  preload,
+  vectorPlanOf,
+  vectorStores,
+} from './vector.js';
 
 export interface MmaConfig {
   readonly BM: number;
@@ -108,8 +116,6 @@ interface KernelCall {
   readonly vec?: EpilogueVec; // also the epilogue's 16-byte form, `_outv`
 }
 
-type Store = Extract<Stmt, { k: 'store' }>;
-
 /**
  * The 16-byte form of a contraction's epilogue: every tensor its values read along n with stride 1
  * (vector.ts's plan: one 16-byte load gives V consecutive outputs' elements; the other reads do not
@@ -125,34 +131,21 @@ export interface EpilogueVec {
 export function epilogueVecPlan(c: Contraction, dtypeOf: (t: TensorDecl) => DType): EpilogueVec | undefined {
   const body = c.epilogue;
   if (!body.every((st) => st.k === 'let' || st.k === 'store')) return undefined;
-  const mentionsN = (x: Node) => {
-    let m = false;
-    walk(x, (y) => {
-      m ||= y.k === 'idx' && y.v.name === c.n.name;
-    });
-    return m;
-  };
   const values = body.flatMap((st) => (st.k === 'let' ? [st.value] : []));
   const widths = new Set<number>();
   const tensors = new Set<TensorDecl>();
   let loads: readonly Load[] = [];
-  if (values.some(mentionsN)) {
+  if (values.some((v) => mentions(v, c.n))) {
     const p = vectorPlanOf(c.n, values, (l) => dtypeOf(l.t));
     if (!p) return undefined;
     widths.add(p.width);
     loads = p.loads;
     for (const l of p.loads) tensors.add(l.t);
   }
-  for (const st of body) {
-    if (st.k !== 'store') continue;
-    const last = st.idx[st.idx.length - 1];
-    const size = BYTES[dtypeOf(st.t)];
-    if (last?.k !== 'idx' || last.v.name !== c.n.name || st.idx.slice(0, -1).some(mentionsN))
-      return undefined;
-    if (size === undefined || !isFloat(dtypeOf(st.t))) return undefined;
-    widths.add(16 / size);
-    tensors.add(st.t);
-  }
+  const stores = vectorStores(body, c.n, dtypeOf);
+  if (!stores) return undefined;
+  for (const w of stores.widths) widths.add(w);
+  for (const t of stores.tensors) tensors.add(t);
   if (widths.size !== 1 || tensors.size === 0) return undefined;
   return { width: [...widths][0]!, loads, tensors: [...tensors] };
 }
@@ -163,25 +156,13 @@ export function epilogueVecPlan(c: Contraction, dtypeOf: (t: TensorDecl) => DTyp
  */
 function emitEpilogueVec(g: GemmCtx, c: Contraction, bb: string, batch: () => void, vec: EpilogueVec) {
   const V = vec.width;
-  const stores = c.epilogue.filter((st): st is Store => st.k === 'store');
   g.w(
     `const auto _outv = [&](${bb}, int64_t ${c.m.name}, int64_t ${c.n.name}, const float (&_accv)[${V}]) {`,
   );
   g.indent(1);
   batch();
   const loads = preload(g, vec.loads, V, 'e');
-  stores.forEach((_, i) => g.w(`float _s${i}[${V}];`));
-  g.w('#pragma unroll');
-  g.w(`for (int _e = 0; _e < ${V}; ++_e) {`);
-  g.indent(1);
-  g.w(`const float ${c.acc} = _accv[_e];`);
-  for (const st of c.epilogue) {
-    if (st.k === 'let') g.w(`const ${g.ctype} ${st.name} = ${g.valueWith(st.value, loads)};`);
-    else if (st.k === 'store') g.w(`_s${stores.indexOf(st)}[_e] = ${st.local};`);
-  }
-  g.indent(-1);
-  g.w('}');
-  stores.forEach((st, i) => g.w(`mae_st_vec(${g.address(st.t, st.idx)}, _s${i});`));
+  emitVectorBody({ ...g, value: g.valueWith }, c.epilogue, loads, V, `const float ${c.acc} = _accv[_e];`);
   g.indent(-1);
   g.w('};');
 }

@@ -7,15 +7,22 @@
 // order, steps in order, then across the lanes (mae_warp_sum / max): other sums than `_warp`'s, in
 // a fixed order. The launcher takes it where the row, each reduction's range and each such tensor's
 // rows are whole vectors and the tensors 16-byte aligned.
-import { type DType, isFloat } from '../ir/dtype.js';
-import { freeVars, type IndexVar, type Node } from '../ir/expr.js';
+import type { DType } from '../ir/dtype.js';
+import type { IndexVar, Node } from '../ir/expr.js';
 import type { TensorDecl } from '../ir/tensor.js';
 import type { Schedule, Stmt } from '../lower/lower.js';
 import type { Reduce } from './outreduce.js';
-import { BYTES, type Load, preload, type VectorEmitCtx, vectorPlanOf } from './vector.js';
+import {
+  emitVectorBody,
+  type Load,
+  preload,
+  type VectorEmitCtx,
+  vectorPlanOf,
+  vectorStores,
+  wholeVectors,
+} from './vector.js';
 
 type Rowwise = Extract<Schedule, { kind: 'rowwise' }>;
-type Store = Extract<Stmt, { k: 'store' }>;
 
 export interface RowVecCtx extends VectorEmitCtx {
   /** an element's address, `&t[offset]` */
@@ -55,16 +62,10 @@ export function rowVecPlan(s: Rowwise, dtypeOf: (t: TensorDecl) => DType): RowVe
   const n = s.inner.v;
   const values = body.flatMap((st) => (st.k === 'let' ? [st.value] : []));
   if (!take(s.inner, n, values)) return undefined;
-  for (const st of body) {
-    if (st.k !== 'store') continue;
-    const last = st.idx[st.idx.length - 1];
-    const size = BYTES[dtypeOf(st.t)];
-    const along = st.idx.slice(0, -1).some((i) => [...freeVars(i)].some((x) => x.name === n.name));
-    if (last?.k !== 'idx' || last.v.name !== n.name || along || size === undefined || !isFloat(dtypeOf(st.t)))
-      return undefined;
-    widths.add(16 / size);
-    tensors.add(st.t);
-  }
+  const stores = vectorStores(body, n, dtypeOf);
+  if (!stores) return undefined;
+  for (const w of stores.widths) widths.add(w);
+  for (const t of stores.tensors) tensors.add(t);
   if (widths.size !== 1) return undefined;
   return { width: [...widths][0]!, tensors: [...tensors], loads };
 }
@@ -85,15 +86,12 @@ export function emitRowVec(g: RowVecCtx, name: string, s: Rowwise, plan: RowVecP
   g.w('}');
   // whole vectors: the row, each reduction's range, each tensor's rows along them; aligned
   const ranges = [...s.rowBody, ...s.after].flatMap((st) => (st.k === 'reduce' ? [st.vars] : []));
-  return [
-    ...new Set([
-      ...[[s.inner.v], ...ranges].map((vars) => `${g.prod(vars)} % ${V} == 0`),
-      ...plan.tensors.flatMap((t) => [
-        `(${g.dim(t, t.dims.length - 1)}) % ${V} == 0`,
-        `mae_aligned16(${g.pointer(t)})`,
-      ]),
-    ]),
-  ].join(' && ');
+  return wholeVectors(
+    g,
+    [[s.inner.v], ...ranges].map((vars) => g.prod(vars)),
+    plan.tensors,
+    V,
+  );
 }
 
 const UNROLL = 2;
@@ -138,23 +136,10 @@ function reduce(g: RowVecCtx, r: Reduce, plan: RowVecPlan) {
 /** The row's elementwise loop: V elements a lane a step, their stores one 16-byte store a tensor. */
 function inner(g: RowVecCtx, loop: Extract<Stmt, { k: 'loop' }>, plan: RowVecPlan) {
   const V = plan.width;
-  const ct = g.ctype;
   const v = loop.v.name;
-  const stores = loop.body.filter((st): st is Store => st.k === 'store');
   g.w(`for (int64_t ${v} = (int64_t)_lane * ${V}; ${v} < ${g.prod([loop.v])}; ${v} += ${32 * V}) {`);
   g.indent(1);
-  const loads = preload(g, plan.loads.get(loop) ?? [], V, '');
-  stores.forEach((_, i) => g.w(`${ct} _s${i}[${V}];`));
-  g.w('#pragma unroll');
-  g.w(`for (int _e = 0; _e < ${V}; ++_e) {`);
-  g.indent(1);
-  for (const st of loop.body) {
-    if (st.k === 'let') g.w(`const ${ct} ${st.name} = ${g.value(st.value, loads)};`);
-    else if (st.k === 'store') g.w(`_s${stores.indexOf(st)}[_e] = ${st.local};`);
-  }
-  g.indent(-1);
-  g.w('}');
-  stores.forEach((st, i) => g.w(`mae_st_vec(${g.address(st.t, st.idx)}, _s${i});`));
+  emitVectorBody(g, loop.body, preload(g, plan.loads.get(loop) ?? [], V, ''), V);
   g.indent(-1);
   g.w('}');
 }

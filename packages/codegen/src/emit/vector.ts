@@ -4,10 +4,13 @@
 // depends on it: V elements are one 16-byte load) and every other read does not depend on the axis
 // (one load serves the V outputs). V = 16 bytes over the element size of the tensors read along the
 // axis (bf16: 8, f32: 4; one size for all of them); no plan for other types or uses of the axis.
-import type { DType } from '../ir/dtype.js';
+import { type DType, isFloat } from '../ir/dtype.js';
 import { type IndexVar, type Node, walk } from '../ir/expr.js';
 import type { TensorDecl } from '../ir/tensor.js';
+import type { Stmt } from '../lower/lower.js';
 import type { Reduce } from './outreduce.js';
+
+type Store = Extract<Stmt, { k: 'store' }>;
 
 export type Load = Extract<Node, { k: 'load' }>;
 
@@ -36,13 +39,7 @@ export function vectorPlanOf(
   dtypeOf: (l: Load) => DType,
 ): VectorPlan | undefined {
   const isLast = (n: Node) => n.k === 'idx' && n.v.name === last.name;
-  const mentions = (n: Node) => {
-    let m = false;
-    walk(n, (x) => {
-      m ||= isLast(x);
-    });
-    return m;
-  };
+  const along = (n: Node) => mentions(n, last);
   const loads: Load[] = [];
   let uses = 0;
   let bytes = 0;
@@ -50,9 +47,9 @@ export function vectorPlanOf(
   for (const body of bodies)
     walk(body, (n) => {
       if (isLast(n)) uses++;
-      if (n.k !== 'load' || !n.idx.some(mentions)) return;
+      if (n.k !== 'load' || !n.idx.some(along)) return;
       const size = BYTES[dtypeOf(n)];
-      const unit = isLast(n.idx[n.idx.length - 1]!) && !n.idx.slice(0, -1).some(mentions);
+      const unit = isLast(n.idx[n.idx.length - 1]!) && !n.idx.slice(0, -1).some(along);
       if (!unit || size === undefined || (bytes !== 0 && size !== bytes)) ok = false;
       else {
         bytes = size;
@@ -62,6 +59,46 @@ export function vectorPlanOf(
   // every use of the axis is the last index of a load along it
   if (!ok || loads.length === 0 || uses !== loads.length) return undefined;
   return { width: 16 / bytes, loads };
+}
+
+/** Whether an expression uses the axis. */
+export function mentions(n: Node, axis: IndexVar): boolean {
+  let m = false;
+  walk(n, (x) => {
+    m ||= x.k === 'idx' && x.v.name === axis.name;
+  });
+  return m;
+}
+
+/**
+ * The vector width of a loop body's stores along `axis` (each a float tensor whose last index is
+ * the axis, no other index using it: one 16-byte store per V elements) and their tensors, or
+ * undefined; a width per element size, which the caller requires to be one.
+ */
+export function vectorStores(
+  body: readonly Stmt[],
+  axis: IndexVar,
+  dtypeOf: (t: TensorDecl) => DType,
+): { readonly widths: readonly number[]; readonly tensors: readonly TensorDecl[] } | undefined {
+  const widths: number[] = [];
+  const tensors: TensorDecl[] = [];
+  for (const st of body) {
+    if (st.k !== 'store') continue;
+    const last = st.idx[st.idx.length - 1];
+    const size = BYTES[dtypeOf(st.t)];
+    const other = st.idx.slice(0, -1).some((i) => mentions(i, axis));
+    if (
+      last?.k !== 'idx' ||
+      last.v.name !== axis.name ||
+      other ||
+      size === undefined ||
+      !isFloat(dtypeOf(st.t))
+    )
+      return undefined;
+    widths.push(16 / size);
+    tensors.push(st.t);
+  }
+  return { widths, tensors };
 }
 
 /** What preload() writes with: the kernel's lines, an element's address (`&t[offset]`), the compute type. */
@@ -90,6 +127,53 @@ export function preload(g: PreloadCtx, loads: readonly Load[], V: number, tag: s
     out.set(l, `${v}[_e]`);
   }
   return out;
+}
+
+/**
+ * A loop body (lets and stores) on V elements a lane: its lets for each element `_e` (the loads
+ * preloaded, `loads`; `head` first, e.g. the element's accumulator), each store's V values into
+ * `_s{i}`, then one 16-byte store per stored tensor at the body's position.
+ */
+export function emitVectorBody(
+  g: PreloadCtx & { indent(d: number): void; value(n: Node, loads: ReadonlyMap<Load, string>): string },
+  body: readonly Stmt[],
+  loads: ReadonlyMap<Load, string>,
+  V: number,
+  head?: string,
+) {
+  const stores = body.filter((st): st is Store => st.k === 'store');
+  stores.forEach((_, i) => g.w(`${g.ctype} _s${i}[${V}];`));
+  g.w('#pragma unroll');
+  g.w(`for (int _e = 0; _e < ${V}; ++_e) {`);
+  g.indent(1);
+  if (head) g.w(head);
+  for (const st of body) {
+    if (st.k === 'let') g.w(`const ${g.ctype} ${st.name} = ${g.value(st.value, loads)};`);
+    else if (st.k === 'store') g.w(`_s${stores.indexOf(st)}[_e] = ${st.local};`);
+  }
+  g.indent(-1);
+  g.w('}');
+  stores.forEach((st, i) => g.w(`mae_st_vec(${g.address(st.t, st.idx)}, _s${i});`));
+}
+
+/**
+ * The launch condition of a 16-byte kernel: each extent a whole number of V-element vectors, and
+ * each tensor's rows (its last dimension) too, its pointer 16-byte aligned (a C expression).
+ */
+export function wholeVectors(
+  g: Pick<VectorEmitCtx, 'dim' | 'pointer'>,
+  extents: readonly string[],
+  tensors: readonly TensorDecl[],
+  V: number,
+): string {
+  const conds = [
+    ...extents.map((e) => `${e} % ${V} == 0`),
+    ...tensors.flatMap((t) => [
+      `(${g.dim(t, t.dims.length - 1)}) % ${V} == 0`,
+      `mae_aligned16(${g.pointer(t)})`,
+    ]),
+  ];
+  return [...new Set(conds)].join(' && ');
 }
 
 /** What the emitters of 16-byte kernels (cuda_colsplit.ts, cuda_rowvec.ts) ask of cuda.ts. */

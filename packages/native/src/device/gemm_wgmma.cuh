@@ -232,17 +232,8 @@ __device__ __forceinline__ void mae_gemm_wgmma_block(const MaeTmaMap& ta, const 
   mae_cluster_sync();  // no CTA exits while another may still arrive on its mbarriers
 }
 
-// The whole product: block (x, y, z) computes tile (n tile x, m tile y) of sample z.
-template <bool ARow, bool BRow, class Out>
-__device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, const MaeTmaMap& ta,
-                                               const MaeTmaMap& tb, const Out& out) {
-  const int bb = static_cast<int>(blockIdx.z), m0 = static_cast<int>(blockIdx.y) * MAE_WG_BM;
-  const int n0 = static_cast<int>(blockIdx.x) * MAE_WG_BN;
-  mae_gemm_wgmma_block<ARow, BRow>(ta, tb, bb, m0, n0, 0, (K + MAE_WG_BK - 1) / MAE_WG_BK, [&](const float* st, int c) {
-    mae_wg_sink(st, c, M, N, m0, n0, [&](int64_t m, int64_t n, float acc) { out(int64_t{bb}, m, n, acc); });
-  });
-}
-// The same with the epilogue's 16-byte form outv(bb, m, n, acc[V]) where vec (the launcher's check).
+// The whole product: block (x, y, z) computes tile (n tile x, m tile y) of sample z, through the
+// epilogue's 16-byte form outv(bb, m, n, acc[V]) where vec (the launcher's check), else out.
 template <bool ARow, bool BRow, int V, class Out, class OutV>
 __device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, const MaeTmaMap& ta,
                                                const MaeTmaMap& tb, const Out& out, const OutV& outv, bool vec) {
@@ -254,6 +245,12 @@ __device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, 
     else
       mae_wg_sink(st, c, M, N, m0, n0, [&](int64_t m, int64_t n, float acc) { out(int64_t{bb}, m, n, acc); });
   });
+}
+// The same for an epilogue with no 16-byte form: out(bb, m, n, acc) on each accumulator.
+template <bool ARow, bool BRow, class Out>
+__device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, const MaeTmaMap& ta,
+                                               const MaeTmaMap& tb, const Out& out) {
+  mae_gemm_wgmma<ARow, BRow, 8>(M, N, K, ta, tb, out, [](int64_t, int64_t, int64_t, const float(&)[8]) {}, false);
 }
 
 // Split-K (one sample): blockIdx.x is (slice z, n tile); block (z, n tile, m tile) writes the partial
