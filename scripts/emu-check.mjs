@@ -39,17 +39,19 @@ const TESTS = [
 // reductions); other kernels, other roundings: its hashes are not compared with the rest.
 // `+cl1`, `+cl4`: the wgmma GEMMs in clusters of at most 1 or 4 CTAs (MAE_WG_CLUSTER) rather than 2:
 // the same bytes (a cluster changes which CTA loads a tile, not the sums), compared with the rest.
+// `+ws5`, `+ws3`: the persistent wgmma GEMMs' grids spread over 5 or 3 SMs (MAE_WG_SMS), so that
+// their blocks run several tiles each, unequal shares: the same bytes, compared with the rest.
 // `+mma`: the GEMMs on the mma.sync kernels (MAE_CUDA_GEMM=mma) where the emulated device (an sm_90
 // part) takes the wgmma ones; its hashes are not compared either.
 // `lead`: forward, with a cluster's first CTA run to its end before the others go on (a CTA that
 // exits while its peers may still arrive on its mbarriers is then a fault).
 const ALL = [
   'forward',
-  'lead',
+  'lead+ws5',
   'reverse',
   'shuffle:17+cl4',
   'warp+cl1',
-  'warp-reverse',
+  'warp-reverse+ws3',
   'warp+z2',
   'forward+sm1',
   'forward+mma',
@@ -176,12 +178,13 @@ async function main() {
       const args = ['--device', 'cuda:0', '--small', '--reps', '1', '--hash', '--seed', o.seed];
       const [schedule, ...mods] = s.split('+');
       const mod = (p) => mods.find((m) => m.startsWith(p))?.slice(p.length);
-      const [z, sm, cl] = [mod('z'), mod('sm'), mod('cl')];
+      const [z, sm, cl, ws] = [mod('z'), mod('sm'), mod('cl'), mod('ws')];
       results[k] = await run(bin('mae_op_check_emu'), args, {
         MAE_EMU_SCHEDULE: schedule,
         ...(z ? { MAE_EMU_MAX_GRID_Z: z } : {}),
         ...(sm ? { MAE_EMU_SM_COUNT: sm } : {}),
         ...(cl ? { MAE_WG_CLUSTER: cl } : {}),
+        ...(ws ? { MAE_WG_SMS: ws } : {}),
         ...(mods.includes('mma') ? { MAE_CUDA_GEMM: 'mma' } : {}),
       });
       const r = results[k];

@@ -237,8 +237,8 @@ const MUTANTS = [
   {
     name: 'wgmma-full-parity',
     file: GEMM_WGMMA,
-    find: 'mae_mbar_wait(&full[s], static_cast<unsigned>((i / MAE_WG_STAGES) & 1));',
-    replace: 'mae_mbar_wait(&full[s], static_cast<unsigned>((i / MAE_WG_STAGES + 1) & 1));',
+    find: 'mae_mbar_wait(&full[s], static_cast<unsigned>((it / MAE_WG_STAGES) & 1));',
+    replace: 'mae_mbar_wait(&full[s], static_cast<unsigned>((it / MAE_WG_STAGES + 1) & 1));',
     ops: OPS.wgmma,
     what: 'wgmma GEMM: consumers wait on the wrong phase parity (a stage read before its TMA copies land)',
   },
@@ -291,20 +291,45 @@ const MUTANTS = [
     what: 'wgmma GEMM: B read with the wrong major-ness (transpose flag flipped)',
   },
   {
-    name: 'wgmma-epilogue-stage-early',
-    file: GEMM_WGMMA,
-    find: "  __syncthreads();  // the ring holds the epilogue's tile from here",
-    replace: '',
-    ops: OPS.wgmma,
-    what: "wgmma GEMM: the epilogue stages its tile in the ring while the other warpgroup's wgmma may still read it",
-  },
-  {
     name: 'wgmma-epilogue-read-early',
     file: GEMM_WGMMA,
-    find: '  __syncthreads();\n  if (wg > 0) epi(',
-    replace: '  if (wg > 0) epi(',
+    find: '  mae_wg_stage<0>(d, st);\n  __syncwarp();\n',
+    replace: '  mae_wg_stage<0>(d, st);\n',
     ops: OPS.wgmma,
-    what: "wgmma GEMM: the epilogue reads the staged tile before every warp's stores to it",
+    what: "wgmma GEMM: a warp reads its staged half back before its other lanes' stores to it",
+  },
+  {
+    name: 'wgmma-epilogue-overwrite',
+    file: GEMM_WGMMA,
+    find: "  __syncwarp();  // and of this tile's first half\n",
+    replace: '',
+    ops: OPS.wgmma,
+    what: "wgmma GEMM: a warp stages a tile's second half while its other lanes still read the first",
+  },
+  {
+    name: 'wgmma-persist-ring-restart',
+    file: GEMM_WGMMA,
+    find: '    int64_t it = 0;\n    for (int64_t t = t0; t < tn; t += dt) {\n      const MaeWgTile x = at(t);\n',
+    replace:
+      '    for (int64_t t = t0; t < tn; t += dt) {\n      int64_t it = 0;\n      const MaeWgTile x = at(t);\n',
+    ops: OPS.wgmma,
+    what: 'persistent wgmma GEMM: the consumers restart the ring at each tile where the producer runs on',
+  },
+  {
+    name: 'wgmma-persist-stride',
+    file: GEMM_WGMMA,
+    find: 'ta, tb, blockIdx.y / n, count, gridDim.y / n, at,',
+    replace: 'ta, tb, blockIdx.y / n, count, gridDim.y, at,',
+    ops: OPS.wgmma,
+    what: "persistent wgmma GEMM: a cluster steps over the tiles by the grid's blocks, not its clusters (tiles skipped)",
+  },
+  {
+    name: 'wgmma-persist-rank',
+    file: GEMM_WGMMA,
+    find: 'static_cast<int>(((r % mc) * n + rank) * MAE_WG_BM)',
+    replace: 'static_cast<int>(((r % mc) * n) * MAE_WG_BM)',
+    ops: OPS.wgmma,
+    what: "persistent wgmma GEMM: a cluster's CTAs all take its first m tile",
   },
   {
     name: 'wgmma-sinkv-halves',
@@ -695,9 +720,15 @@ async function runSchedules(o, bin, ops, env = {}) {
 
 /**
  * The environment a mutant's checks run in: the mma.sync GEMMs' sources under MAE_CUDA_GEMM=mma,
- * since the emulated device (an sm_90 part) otherwise takes the wgmma kernels.
+ * since the emulated device (an sm_90 part) otherwise takes the wgmma kernels; the wgmma GEMM's on
+ * 3 SMs (MAE_WG_SMS), so that the persistent grid's blocks run several tiles.
  */
-const envFor = (m) => (m.file === GEMM || m.file === GEMM_ASYNC ? { MAE_CUDA_GEMM: 'mma' } : {});
+const envFor = (m) =>
+  m.file === GEMM || m.file === GEMM_ASYNC
+    ? { MAE_CUDA_GEMM: 'mma' }
+    : m.file === GEMM_WGMMA
+      ? { MAE_WG_SMS: '3' }
+      : {};
 
 /**
  * The schedules a mutant runs under: the wgmma GEMM's also under lead (a cluster's first CTA runs to

@@ -1,7 +1,7 @@
 // emu.test.ts: `pnpm emu-check` without its rebuild (pnpm test has just built): the CUDA emulator's
 // own tests (the runtime stand-in, the device side) and every op's CUDA variants run by the
 // emulator against the CPU backend under the six schedules (and their variants: a low grid z limit, one SM,
-// the mma.sync GEMMs, other wgmma clusters), with the same bytes under each.
+// the mma.sync GEMMs, other wgmma clusters, persistent wgmma grids on a few SMs), with the same bytes under each.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -38,11 +38,11 @@ describe('emu-check', () => {
     assert.match(r.stdout, /mae_nccl_emu_test: all nccl_emu checks passed/);
     for (const s of [
       'forward',
-      'lead',
+      'lead\\+ws5',
       'reverse',
       'shuffle:17\\+cl4',
       'warp\\+cl1',
-      'warp-reverse',
+      'warp-reverse\\+ws3',
       'warp\\+z2',
       'forward\\+sm1',
       'forward\\+mma',
@@ -50,7 +50,7 @@ describe('emu-check', () => {
       assert.match(r.stdout, new RegExp(`op_check under ${s}: op_check: \\d+ checked, 0 failed`));
     assert.match(
       r.stdout,
-      /emu-check: all passed under forward, lead, reverse, shuffle:17\+cl4, warp\+cl1, warp-reverse, warp\+z2, forward\+sm1, forward\+mma/,
+      /emu-check: all passed under forward, lead\+ws5, reverse, shuffle:17\+cl4, warp\+cl1, warp-reverse\+ws3, warp\+z2, forward\+sm1, forward\+mma/,
     );
   });
 });

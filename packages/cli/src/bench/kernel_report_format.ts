@@ -20,7 +20,7 @@ function kernelCells(k: KernelRow, step: number): string[] {
     `${dims(f.counts.grid)} x ${dims(f.counts.block)}`,
     f.registers === undefined ? '?' : String(f.registers),
     `${occ.blocksPerSm} (${occ.limit})`,
-    `${(occ.waveEfficiency * 100).toFixed(0)}%`,
+    `${(occ.waveEfficiency * f.balance * 100).toFixed(0)}%`,
     x(k.coalescing),
     x(k.bankConflicts),
     (k.tensorFlops / 1e12).toFixed(3),

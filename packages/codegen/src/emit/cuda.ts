@@ -504,8 +504,8 @@ export class CudaEmitter {
    * mma.sync launches): on a device that takes wgmma (mae_wgmma_enabled), for samples that fit the
    * grid's z (one block per tile and sample; the mma.sync kernels loop beyond), the operands' TMA maps
    * (dims {contiguous, other, batch}; boxes of 64 x A's tile rows or B's part of them, or 64 x 64
-   * for an operand contiguous along its rows) and the wgmma kernel over the whole grid, in clusters
-   * along m that share B's tiles (gemm_wgmma.cuh), or for one sample whose tiles do not fill the GPU,
+   * for an operand contiguous along its rows) and the persistent wgmma kernel over every tile, in
+   * clusters along m that share B's tiles (gemm_wgmma.cuh), or for one sample whose tiles do not fill the GPU,
    * split-K over slices of k summed by the mma kernels' reduce.
    */
   private wgmma(
@@ -532,6 +532,19 @@ export class CudaEmitter {
       '  if (mae_launched(OP)) return MAE_ERROR;',
     ];
     const tilesN = `((_N + ${WGMMA.BN - 1}) / ${WGMMA.BN})`;
+    // the persistent kernel: one cluster per _wcl SMs (as many as the device holds at once), at most
+    // one per cluster tile
+    const persistent = (k: string, extra: string) => [
+      `  { const cudaError_t _e = cudaFuncSetAttribute(reinterpret_cast<const void*>(${k}), cudaFuncAttributeMaxDynamicSharedMemorySize, (int)MAE_WG_SMEM);`,
+      '    if (_e != cudaSuccess) return mae_fail("%s: cannot allow %zu bytes of shared memory: %s", OP, MAE_WG_SMEM, cudaGetErrorString(_e)); }',
+      '  const int64_t _wsms = mae_wg_sms(mae_sm_count(device));',
+      '  if (_wsms < 1) return mae_fail("%s: MAE_WG_SMS must be a positive integer", OP);',
+      '  static std::atomic<int> _wact[64][3];',
+      `  const int64_t _wct = (_M + MAE_WG_BM * _wcl - 1) / (MAE_WG_BM * _wcl) * ${tilesN} * _BATCH;`,
+      `  const int64_t _wG = mae_wg_clusters(_wct, _wsms, _wcl, mae_wg_active(${k}, _wact, device, _wcl));`,
+      `  MAE_LAUNCH_CLUSTER(${k}, dim3(1, (unsigned)_wcl, 1), dim3(1, (unsigned)(_wG * _wcl), 1), ${WGMMA.THREADS}, MAE_WG_SMEM, _st, ${this.launchArgs}, _ta, _tb${extra});`,
+      '  if (mae_launched(OP)) return MAE_ERROR;',
+    ];
     return [
       '  const int _wg = _async ? mae_wgmma_enabled(device) : 0;',
       '  if (_wg < 0) return mae_fail("%s: MAE_CUDA_GEMM must be auto, wgmma or mma", OP);',
@@ -556,7 +569,7 @@ export class CudaEmitter {
       ...(vec
         ? [`  const int _wvec = ${wholeVectors(this.vectorCtx(), ['_N'], vec.tensors, vec.width)};`]
         : []),
-      ...launch(kernel, `${grid(tilesN)}(unsigned)_BATCH)`, vec ? ', _wvec' : ''),
+      ...persistent(kernel, vec ? ', _BATCH, _wvec' : ', _BATCH'),
       '  }',
       '  } else {',
     ];

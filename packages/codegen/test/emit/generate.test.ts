@@ -51,7 +51,7 @@ describe('generateAll', () => {
       // with the epilogue's 16-byte form (8 bf16 outputs a lane) where the launcher finds them whole vectors
       assert.match(
         kernel.slice(0, kernel.indexOf('\n}\n')),
-        new RegExp(`mae_gemm_wgmma<${flags}, 8>\\(_M, _N, _K, _ta, _tb, _out, _outv, _vec != 0\\)`),
+        new RegExp(`mae_gemm_wgmma<${flags}, 8>\\(_M, _N, _K, _BT, _ta, _tb, _out, _outv, _vec != 0\\)`),
         name,
       );
       const launcher = cu.slice(cu.indexOf(`mae_status ${name}_cuda_bf16(`));
@@ -66,9 +66,12 @@ describe('generateAll', () => {
       assert.ok(
         launcher.includes('const int64_t _wcl = mae_wg_cluster(_M);') &&
           launcher.includes(
-            `MAE_LAUNCH_CLUSTER(${name}_cuda_bf16_k0_wgmma, dim3(1, (unsigned)_wcl, 1), dim3((unsigned)(((_N + 255) / 256)), (unsigned)mae_wg_grid_m(_M, _wcl), `,
+            'const int64_t _wct = (_M + MAE_WG_BM * _wcl - 1) / (MAE_WG_BM * _wcl) * ((_N + 255) / 256) * _BATCH;',
+          ) &&
+          launcher.includes(
+            `MAE_LAUNCH_CLUSTER(${name}_cuda_bf16_k0_wgmma, dim3(1, (unsigned)_wcl, 1), dim3(1, (unsigned)(_wG * _wcl), 1), `,
           ),
-        `${name}: launched in clusters along m, the grid padded to whole clusters`,
+        `${name}: persistent, in clusters along m over the samples' cluster tiles`,
       );
       assert.ok(
         launcher.includes('const int _wvec = _N % 8 == 0 && (N) % 8 == 0 && mae_aligned16(out_k);'),

@@ -24,6 +24,9 @@ export const GridCounts = z.object({
   async_loads: n.default(0),
   /** warp-level waits for them (cp.async.wait_group that landed some, mbarrier waits on a TMA phase) */
   async_waits: n.default(0),
+  /** a persistent kernel's tiles (MAE_COUNT_TILE): those the blocks run started, and the launch's */
+  tiles: n.default(0),
+  tiles_total: n.default(0),
   /** mma.m16n8k16 instructions (per warp) */
   mma: n,
   /** FLOPs of wgmma.mma_async (sm_90a; absent from counter files of older builds) */

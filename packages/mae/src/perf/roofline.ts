@@ -4,8 +4,9 @@
 // sectors of the grid as the emulator estimates them from its sample: L2 taken as perfect), L2-to-SM
 // traffic (the distinct sectors of each block: L1 taken as perfect for a block's life), L1 traffic
 // (every sector every request moves: where uncoalesced loads cost) and shared-memory wavefronts
-// (bank conflicts), divided by the share of the GPU the grid keeps busy (occupancy.ts), and never
-// under a launch's floor. A model, not a
+// (bank conflicts), divided by the share of the GPU the grid keeps busy (occupancy.ts; for a
+// persistent kernel, whose counts scale per tile, also by its blocks' balance: each runs the floor or
+// the ceiling of its share of the tiles, the busiest sets the time), and never under a launch's floor. A model, not a
 // measurement: it knows nothing of instruction issue or overlap between kernels, and of latency
 // only through `serial`, the time if each warp's global loads waited one by one, asynchronous
 // copies (cp.async, TMA) all at once where the warp waits for them (an upper estimate: a kernel that
@@ -21,8 +22,10 @@ export type Bound = 'tensor cores' | 'DRAM' | 'L2' | 'L1' | 'shared memory' | 'l
 
 export interface LaunchModel {
   readonly counts: GridCounts;
-  /** grid blocks per block the emulator ran */
+  /** grid blocks per block the emulator ran (a persistent kernel's: the launch's tiles per tile run) */
   readonly scale: number;
+  /** a persistent kernel's mean tiles a block over its busiest block's (1 for other kernels) */
+  readonly balance: number;
   readonly registers?: number;
   readonly occupancy: Occupancy;
   readonly tensorFlops: number;
@@ -53,7 +56,10 @@ export function modelLaunch(
   staticShared = 0,
 ): LaunchModel {
   const blocks = gridBlocks(c);
-  const scale = c.blocks_run > 0 ? blocks / c.blocks_run : 0;
+  const persistent = c.tiles > 0 && c.tiles_total > 0;
+  const scale = persistent ? c.tiles_total / c.tiles : c.blocks_run > 0 ? blocks / c.blocks_run : 0;
+  const share = c.tiles_total / blocks;
+  const balance = persistent ? share / Math.ceil(share) : 1;
   const occ = occupancy(gpu, blockThreads(c), registers, staticShared + c.smem, blocks);
   const mmaFlops = c.mma * MMA_16816_FLOPS * scale,
     wgmmaFlops = c.wgmma_flops * scale;
@@ -74,14 +80,17 @@ export function modelLaunch(
   let worst = 0;
   for (const [k, s] of Object.entries(seconds) as [Exclude<Bound, 'launch'>, number][])
     if (s > worst) [bound, worst] = [k, s];
-  const busy = worst / occ.waveEfficiency;
+  const busy = worst / (occ.waveEfficiency * balance);
   const time = Math.max(busy, MIN_KERNEL_SECONDS);
   const warps = c.blocks_run * Math.ceil(blockThreads(c) / 32);
   const waited = c.global_load.requests - c.async_loads + c.async_waits;
   const loadsPerWarp = warps > 0 ? waited / warps : 0;
+  // the busiest block's warps: a persistent kernel's blocks run ceil(share) tiles, the sample c.tiles
+  const busiest = persistent ? (Math.ceil(share) * c.blocks_run) / c.tiles : 1;
   return {
     counts: c,
     scale,
+    balance,
     ...(registers === undefined ? {} : { registers }),
     occupancy: occ,
     tensorFlops,
@@ -98,6 +107,6 @@ export function modelLaunch(
     bound: time > busy ? 'launch' : bound,
     time,
     loadsPerWarp,
-    serial: Math.max(occ.waves * loadsPerWarp * LOAD_LATENCY_SECONDS, time),
+    serial: Math.max(occ.waves * loadsPerWarp * busiest * LOAD_LATENCY_SECONDS, time),
   };
 }

@@ -1,6 +1,7 @@
 // roofline.test.ts: a launch's modeled time from counters whose answer is known: a copy is DRAM
 // bound at what HBM reaches, a tensor-core kernel at what mma.sync (or wgmma) reaches, uncoalesced loads cost
-// in L1, a sampled grid is scaled to the whole grid, a tiny kernel takes the launch floor, the
+// in L1, a sampled grid is scaled to the whole grid (a persistent kernel's per tile, its time the
+// busiest block's), a tiny kernel takes the launch floor, the
 // serial estimate is waves x loads waited per warp (a cp.async group once) x the load latency, and the report sums launches per
 // kernel and the step's MFU from the model FLOPs.
 import assert from 'node:assert/strict';
@@ -32,6 +33,8 @@ function counts(kernel: string, blocks: number, over: Partial<GridCounts> = {}):
     shared_store: zeroWf,
     async_loads: 0,
     async_waits: 0,
+    tiles: 0,
+    tiles_total: 0,
     mma: 0,
     wgmma_flops: 0,
     block_sectors: 0,
@@ -142,6 +145,30 @@ describe('roofline model', () => {
     const m = modelLaunch(c, h100, 32);
     assert.equal(m.loadsPerWarp, 14);
     assert.ok(Math.abs(m.serial - Math.max(3 * 14 * LOAD_LATENCY_SECONDS, m.time)) < 1e-15);
+  });
+  it('a persistent kernel scales per tile and waits for its busiest block', () => {
+    // 300 tiles over 132 blocks (36 run 3 tiles, 96 run 2), each tile 1 GFLOP of wgmma; the sample:
+    // 4 blocks that ran 9 tiles
+    const flops = 1e9;
+    const c = counts('linear_forward_cuda_bf16_k0_wgmma', 132, {
+      block: [384, 1, 1],
+      blocks_run: 4,
+      tiles: 9,
+      tiles_total: 300,
+      wgmma_flops: 9 * flops,
+      global_load: { requests: 4 * 12 * 20, sectors: 0, ideal: 0 },
+    });
+    const m = modelLaunch(c, h100, 154);
+    assert.equal(m.scale, 300 / 9);
+    assert.ok(Math.abs(m.tensorFlops - 300 * flops) < 1);
+    assert.ok(Math.abs(m.balance - 300 / 132 / 3) < 1e-12);
+    // one wave, every SM busy: the time is the busiest block's 3 tiles, not the mean 2.27
+    assert.ok(Math.abs(m.time - (132 * 3 * flops) / (h100.bf16Flops * REACH.wgmma)) < 1e-12);
+    // serial: the busiest block's warps wait for 3 tiles' loads (20 a warp in the sample's 9 / 4 tiles)
+    assert.ok(Math.abs(m.loadsPerWarp - 20) < 1e-12);
+    assert.ok(Math.abs(m.serial - Math.max(((20 * 3 * 4) / 9) * LOAD_LATENCY_SECONDS, m.time)) < 1e-15);
+    // the other kernels: balance 1, per-block scaling
+    assert.equal(modelLaunch({ ...c, tiles: 0, tiles_total: 0 }, h100, 154).balance, 1);
   });
   it('a tiny kernel takes the launch floor', () => {
     const m = modelLaunch(counts('adamw_hyper_forward_cuda_f32_k0', 1), h100, 16);

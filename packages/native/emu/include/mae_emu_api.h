@@ -255,8 +255,8 @@ bool set_check_names(const char* names);
 // start; "" or NULL: not counted). (device_count.cpp)
 void set_count_file(const char* path);
 // Run at most n blocks of each grid: the middle block of each of n equal strata of it
-// (MAE_EMU_SAMPLE_BLOCKS sets it at start; 0: every block); the other blocks' outputs stay
-// unwritten. (device_grid.cpp)
+// (MAE_EMU_SAMPLE_BLOCKS sets it at start; 0: every block), a persistent kernel's blocks their first
+// and last tiles (MAE_TILES_STEP); the other blocks' and tiles' outputs stay unwritten. (device_grid.cpp)
 void set_block_sample(unsigned n);
 // Whether cudaMalloc fills new memory with 0xff, to show reads of memory nothing wrote (MAE_EMU_FILL=0
 // at start: no). Off, a big model's memory that sampled kernels never touch is never mapped in.

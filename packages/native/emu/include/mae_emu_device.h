@@ -154,6 +154,16 @@ void wgmma_wait(int pending);
 // mbarrier.arrive.release.cluster.shared::cluster); a TMA tile load multicast to the CTAs of
 // `mask`: the box read once, landing at dst's shared address in each and completing transactions
 // on the mbarrier at bar's shared address there (.multicast::cluster).
+// The performance counters (MAE_EMU_COUNT, device_count.cpp): a persistent kernel's block starts one
+// of the launch's `total` tiles (MAE_COUNT_TILE; the model scales its counts per tile and weighs the
+// blocks' unequal shares).
+void count_tile(uint64_t total);
+// The step of a persistent block's walk over its tiles first, first + step, ... below `end`: `step`,
+// or under block sampling (MAE_EMU_SAMPLE_BLOCKS, the kernel report's) the step from its first tile
+// to its last, so that it runs those two (MAE_TILES_STEP: the counts scale per tile, and the two
+// span the block's share of the output; the other tiles' outputs are not written, as the blocks
+// not run do not write theirs).
+int64_t tiles_step(int64_t first, int64_t end, int64_t step);
 unsigned cluster_ctarank();
 unsigned cluster_nctarank();
 void cluster_sync();

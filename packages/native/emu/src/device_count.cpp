@@ -3,8 +3,9 @@
 // JSON line to FILE: the kernel, its launch shape, the blocks it ran and what their warps did:
 //   - global loads and stores: requests (one per warp-level instruction), the 32-byte sectors they
 //     touch and the ideal sectors (the bytes the lanes asked for, packed); the distinct sectors of
-//     each block, summed (L2 traffic, were each SM's L1 perfect for a block's life); and the
-//     distinct sectors of the whole run (DRAM traffic, were L2 perfect);
+//     each block, summed (L2 traffic, were each SM's L1 perfect for a block's life; a persistent
+//     kernel's blocks, each tile's apart); and the distinct sectors of the whole run (DRAM traffic,
+//     were L2 perfect);
 //   - shared loads and stores: requests and wavefronts (passes through the 32 four-byte banks: lanes
 //     that hit distinct words of one bank take one wavefront per word, lanes that read one word share
 //     it; 8- and 16-byte accesses go in 2 and 4 phases of 16 and 8 lanes), and the ideal (one
@@ -14,6 +15,9 @@
 //     a phase that carried TMA transactions): a warp waits for its copies there, all at once, not at
 //     each load;
 //   - tensor-core instructions (mma.m16n8k16, counted per warp);
+//   - a persistent kernel's tiles (MAE_COUNT_TILE: each block run's, and the launch's total): its
+//     counts scale to the grid per tile rather than per block, its blocks' unequal shares of the
+//     tiles weigh on its time in the model, and a block's distinct sectors are counted per tile;
 //   - DRAM bytes estimated for the whole grid: per allocation, the distinct sectors the blocks run
 //     touched there, scaled to the grid, at most the span from the lowest to the highest of them
 //     (blocks spread over a grid reach about the region the whole grid reaches; a buffer that many
@@ -39,6 +43,7 @@ namespace mae_emu {
 struct CountRequest {
   uint8_t kind = 0;  // Kind below
   bool async = false;  // a global load by an asynchronous copy (cp.async)
+  uint32_t epoch = 0;  // the grid run's tiles started when it was made (MAE_COUNT_TILE)
   uint32_t lanes = 0;  // mask of the lanes that took part
   uint64_t addr[32];
   uint8_t bytes[32];
@@ -57,6 +62,7 @@ struct GridCounts {
   uint64_t wgmma_flops = 0;  // wgmma.mma_async, FLOPs (2 m n k per warpgroup instruction)
   uint64_t blocks = 0, warps = 0, block_sectors = 0;
   uint64_t async_loads = 0, async_waits = 0;  // warp-level requests: cp.async loads, waits that landed some
+  uint64_t tiles = 0, tiles_total = 0;  // a persistent kernel's: the blocks run started, the launch's
   std::unordered_set<uint64_t> sectors, block;  // the run's, the current block's
 };
 struct CountState {
@@ -72,6 +78,11 @@ std::string count_file_from_env() {
   return p != nullptr ? p : "";
 }
 std::string g_count_file = count_file_from_env();
+
+// A sector in a block's set: a persistent kernel's block counts each tile's sectors apart (the
+// sectors of one tile of its work, as a block of a plain grid counts its own: L1 is not perfect for
+// the life of a block that runs many tiles, and TMA copies do not go through it).
+uint64_t block_key(uint64_t sector, uint64_t epoch) { return sector << 12 | (epoch & 4095); }
 
 // 32-byte sectors of a global request; adds them to the grid's set.
 void global_request(GridCounts& g, const CountRequest& r) {
@@ -95,7 +106,7 @@ void global_request(GridCounts& g, const CountRequest& r) {
   g.units[r.kind] += sec.size();
   g.ideal[r.kind] += (bytes + 31) / 32;
   g.sectors.insert(sec.begin(), sec.end());
-  g.block.insert(sec.begin(), sec.end());
+  for (uint64_t x : sec) g.block.insert(block_key(x, r.epoch));
 }
 
 // Wavefronts of a shared request: per phase, the most distinct words any one bank must serve.
@@ -146,6 +157,7 @@ CountRequest& site_request(Block& b, uintptr_t pc, uint8_t kind) {
     s.requests.push_back(static_cast<uint32_t>(w.requests.size()));
     w.requests.emplace_back();
     w.requests.back().kind = kind;
+    w.requests.back().epoch = static_cast<uint32_t>(b.count->grid.tiles);
   }
   return w.requests[s.requests[k]];
 }
@@ -191,7 +203,7 @@ void count_tma(Block& b, uintptr_t /*base*/, const std::vector<std::pair<uintptr
   g.units[kGlobalLoad] += sec.size();
   g.ideal[kGlobalLoad] += (bytes + 31) / 32;
   g.sectors.insert(sec.begin(), sec.end());
-  g.block.insert(sec.begin(), sec.end());
+  for (uint64_t x : sec) g.block.insert(block_key(x, g.tiles));
 }
 
 void count_end(Block& b) {
@@ -217,6 +229,13 @@ void count_end(Block& b) {
   g.block.clear();
 }
 
+void count_tile(uint64_t total) {
+  Block* b = tl_block;
+  if (b == nullptr || b->count == nullptr) return;
+  ++b->count->grid.tiles;
+  b->count->grid.tiles_total = total;
+}
+
 void count_merge(Block& into, Block& from) {
   if (into.count == nullptr || from.count == nullptr) return;
   GridCounts& g = into.count->grid;
@@ -225,6 +244,7 @@ void count_merge(Block& into, Block& from) {
   g.mma_lanes += f.mma_lanes, g.wgmma_flops += f.wgmma_flops;
   g.blocks += f.blocks, g.warps += f.warps, g.block_sectors += f.block_sectors;
   g.async_loads += f.async_loads, g.async_waits += f.async_waits;
+  g.tiles += f.tiles, g.tiles_total = std::max(g.tiles_total, f.tiles_total);
   g.sectors.insert(f.sectors.begin(), f.sectors.end());
   delete from.count;
   from.count = nullptr;
@@ -271,9 +291,15 @@ void count_finish(Block& b, const char* kernel, dim3 grid, dim3 block, size_t sm
     kind("global_store", kGlobalStore, "sectors");
     kind("shared_load", kSharedLoad, "wavefronts");
     kind("shared_store", kSharedStore, "wavefronts");
-    const double scale = g.blocks ? static_cast<double>(grid.x) * grid.y * grid.z / static_cast<double>(g.blocks) : 0;
+    // grid blocks per block run, or for a persistent kernel the launch's tiles per tile run
+    const double scale = g.tiles ? static_cast<double>(g.tiles_total) / static_cast<double>(g.tiles)
+                         : g.blocks ? static_cast<double>(grid.x) * grid.y * grid.z / static_cast<double>(g.blocks)
+                                    : 0;
     std::fprintf(f, ",\"async_loads\":%llu,\"async_waits\":%llu", static_cast<unsigned long long>(g.async_loads),
                  static_cast<unsigned long long>(g.async_waits));
+    if (g.tiles)
+      std::fprintf(f, ",\"tiles\":%llu,\"tiles_total\":%llu", static_cast<unsigned long long>(g.tiles),
+                   static_cast<unsigned long long>(g.tiles_total));
     std::fprintf(f, ",\"mma\":%llu,\"wgmma_flops\":%llu,\"block_sectors\":%llu,\"unique_sectors\":%llu,\"dram_bytes\":%llu}\n",
                  static_cast<unsigned long long>(g.mma_lanes / 32), static_cast<unsigned long long>(g.wgmma_flops), static_cast<unsigned long long>(g.block_sectors),
                  static_cast<unsigned long long>(g.sectors.size()),

@@ -395,6 +395,10 @@ bool set_schedule_name(const char* name) {
 
 void set_schedule(Schedule s) { g_schedule = s; }
 void set_block_sample(unsigned n) { g_sample = n; }
+int64_t tiles_step(int64_t first, int64_t end, int64_t step) {
+  const int64_t n = (end - first + step - 1) / step;  // the block's tiles
+  return g_sample == 0 || n <= 2 ? step : step * (n - 1);
+}
 Schedule current_schedule() { return g_schedule; }
 
 namespace {

@@ -5,8 +5,9 @@
 // counted per warp, a barrier-free (flat) launch counted as the fibers count it, and block sampling
 // (MAE_EMU_SAMPLE_BLOCKS: the middle block of each stratum of a grid) and DRAM bytes estimated from
 // the sample: scaled, at most the span the sampled blocks reached in each buffer, and cp.async
-// copies (their loads counted as asynchronous, a warp's wait that lands them counted once). One line
-// per check; exit 1 on any failure.
+// copies (their loads counted as asynchronous, a warp's wait that lands them counted once), and a
+// persistent kernel's tiles (MAE_COUNT_TILE: a block's sectors and the DRAM bytes counted per tile;
+// sampled, a block's first and last tiles: MAE_TILES_STEP). One line per check; exit 1 on any failure.
 #include <cuda_runtime.h>
 #include <unistd.h>
 
@@ -79,6 +80,18 @@ __global__ void mark_block(float* out) {
 // Each block reads the same 32 floats of `shared` and writes its own 32 floats of `out`.
 __global__ void shared_and_own(float* out, const float* shared) {
   out[blockIdx.x * 32 + threadIdx.x] = shared[threadIdx.x];
+}
+
+// A persistent grid: block b runs tiles b, b + gridDim.x, ... of `tiles`, each copying the same 32
+// floats of `in` to its own 32 of `out`.
+__global__ void persistent_tiles(float* out, const float* in, int tiles) {
+  const int step = static_cast<int>(MAE_TILES_STEP(blockIdx.x, tiles, gridDim.x));
+  for (int t = blockIdx.x; t < tiles; t += step) {
+    if (threadIdx.x == 0) MAE_COUNT_TILE(tiles);
+    __syncthreads();
+    out[t * 32 + threadIdx.x] = in[threadIdx.x];
+    __syncthreads();
+  }
 }
 
 // ---- reading the counts ----
@@ -203,6 +216,29 @@ void check_sampling() {
   cudaFree(big);
   cudaFree(out);
 }
+
+void check_tiles() {
+  float* in = device_zeros<float>(32);
+  float* out = device_zeros<float>(10 * 32);
+  MAE_LAUNCH(persistent_tiles, 4, 32, 0, nullptr, out, in, 10);
+  // every block runs all its tiles (0, 4, 8; 1, 5, 9; 2, 6; 3, 7), each 4 sectors read and 4 written,
+  // counted per tile in the blocks' sets (80; 4 x 4 + 40 were a block's tiles one set)
+  const std::string a = last_line("persistent_tiles");
+  check(field(a, "", "tiles") == 10 && field(a, "", "tiles_total") == 10 && field(a, "", "block_sectors") == 80,
+        "a persistent grid: every tile run, a block's sectors counted per tile: " + a);
+  ::mae_emu::set_block_sample(2);
+  MAE_LAUNCH(persistent_tiles, 4, 32, 0, nullptr, out, in, 10);
+  ::mae_emu::set_block_sample(0);
+  // blocks 1 and 3 run their first and last tiles (1, 9 and 3, 7; MAE_TILES_STEP): 4 of 10 tiles (32
+  // sectors in the blocks' sets); DRAM: the read sectors once, the written ones by their span (tiles
+  // 1-9: 36 sectors; scaled, their count 16 x 2.5)
+  const std::string l = last_line("persistent_tiles");
+  check(field(l, "", "tiles") == 4 && field(l, "", "tiles_total") == 10 && field(l, "", "block_sectors") == 32 &&
+            field(l, "", "dram_bytes") == 32 * (4 + 36),
+        "a persistent grid sampled: two tiles a block run, the launch's tiles known: " + l);
+  cudaFree(in);
+  cudaFree(out);
+}
 }  // namespace
 
 int main() {
@@ -214,6 +250,7 @@ int main() {
   check_mma_and_flat();
   check_sampling();
   check_async();
+  check_tiles();
   std::remove(g_file.c_str());
   return finish("device_count_test");
 }

@@ -9,13 +9,19 @@
 //   - each consumer waits for the stage, issues 4 wgmma m64n256k16 (one per 16 k) reading both
 //     operands from shared memory through descriptors (MN-major operands transposed), waits for
 //     them and releases the stage (its `empty` mbarrier, one arrival per consumer warp);
-//   - the epilogue stages each consumer's accumulators in the ring (mae_wg_stage, between block
-//     barriers) and runs out(bb, m, n, acc) on each one inside the matrix, a warp's lanes along a
-//     row (mae_wg_sink), or, where the op's epilogue has a 16-byte form and the launcher finds every
-//     tensor it reads or writes along n whole aligned vectors, outv(bb, m, n, acc[V]) on V
-//     consecutive outputs a lane (mae_wg_sink_v: one 16-byte access per tensor where there were V);
-//   - blocks run in thread block clusters of n = 1, 2 or 4 CTAs along m (grid y, padded to a
-//     multiple: mae_wg_cluster, mae_wg_grid_m; launched with MAE_LAUNCH_CLUSTER) whose CTAs share
+//   - the epilogue: each consumer warp stages its 16 rows of the accumulators, 128 columns at a
+//     time, in a buffer of its own past the ring (mae_wg_stage; only __syncwarp between the steps:
+//     the warp reads back only what it wrote), and runs out(bb, m, n, acc) on each one inside the
+//     matrix, a warp's lanes along a row (mae_wg_sink), or, where the op's epilogue has a 16-byte
+//     form and the launcher finds every tensor it reads or writes along n whole aligned vectors,
+//     outv(bb, m, n, acc[V]) on V consecutive outputs a lane (mae_wg_sink_v: one 16-byte access per
+//     tensor where there were V);
+//   - persistent tiles: the grid holds one cluster per n SMs (mae_wg_clusters), each walking the
+//     cluster tiles c, c + G, ... (n tile fastest, then m, then the sample); the ring's stages and
+//     phases run on across a block's tiles, so that the producer loads the next tile's first k
+//     tiles while the consumers run this one's epilogue;
+//   - blocks run in thread block clusters of n = 1, 2 or 4 CTAs along m (grid y; the m tiles padded
+//     to a multiple: mae_wg_cluster, mae_wg_grid_m; launched with MAE_LAUNCH_CLUSTER) whose CTAs share
 //     B's tile: it comes in MAE_WG_B_PARTS parts of 64 rows (K-major: a box of 64 k x 64 rows;
 //     MN-major: a box of 64 rows x 64 k), CTA r loading the parts p with p % n == r and multicasting
 //     each to every CTA of the cluster, so that a CTA reads from L2 its A tile and 1/n of B's (with
@@ -26,8 +32,8 @@
 //     initialised).
 // Out-of-range rows and k (edge tiles, k not a multiple of 64) arrive as zeros from TMA. Split-K
 // (mae_gemm_wgmma_split) writes f32 partials over slices of k, summed by gemm_async.cuh's
-// mae_gemm_split_reduce. Launch with MAE_WG_THREADS threads and MAE_WG_SMEM bytes of dynamic shared
-// memory; the launcher builds the tensor maps (mae_tma_map_3d: dims {contiguous, other, batch}, box
+// mae_gemm_split_reduce; its grid is one block per tile and slice, each block a single tile. Launch
+// with MAE_WG_THREADS threads and MAE_WG_SMEM bytes of dynamic shared memory; the launcher builds the tensor maps (mae_tma_map_3d: dims {contiguous, other, batch}, box
 // {64, rows}: MAE_WG_BM rows of A, MAE_WG_BN / MAE_WG_B_PARTS of B, 64 where MN-major) and checks the
 // operands as for gemm_async.cuh.
 #pragma once
@@ -36,18 +42,27 @@
 
 #include "hopper.cuh"
 
-constexpr int MAE_WG_BM = 128, MAE_WG_BN = 256, MAE_WG_BK = 64, MAE_WG_STAGES = 4, MAE_WG_THREADS = 384;
+constexpr int MAE_WG_BM = 128, MAE_WG_BN = 256, MAE_WG_BK = 64, MAE_WG_STAGES = 3, MAE_WG_THREADS = 384;
 constexpr unsigned MAE_WG_A_BYTES = MAE_WG_BM * MAE_WG_BK * 2, MAE_WG_B_BYTES = MAE_WG_BN * MAE_WG_BK * 2;
 constexpr unsigned MAE_WG_STAGE_BYTES = MAE_WG_A_BYTES + MAE_WG_B_BYTES;
-constexpr size_t MAE_WG_SMEM = size_t{MAE_WG_STAGES} * MAE_WG_STAGE_BYTES + 1024;  // + alignment slack
+constexpr unsigned MAE_WG_RING_BYTES = MAE_WG_STAGES * MAE_WG_STAGE_BYTES;
 constexpr int MAE_WG_B_PARTS = 4;  // B's tile in parts of 64 rows: clusters of 1, 2 or 4 CTAs
 constexpr unsigned MAE_WG_B_PART_BYTES = MAE_WG_B_BYTES / MAE_WG_B_PARTS;
 static_assert(MAE_WG_BN / MAE_WG_B_PARTS == 64, "a part of B is one TMA box in either layout");
-// The epilogue's staged tile: floats per row (8 past the tile's 256, so that the 8-byte stores of a
-// half-warp's fragments, 4 rows x 4 column pairs, fall on 32 distinct banks), 64 rows per consumer
-// warpgroup, in the ring.
-constexpr int MAE_WG_EPI_LD = MAE_WG_BN + 8;
-static_assert(2 * 64 * MAE_WG_EPI_LD * 4 <= MAE_WG_STAGES * MAE_WG_STAGE_BYTES, "the staged tile fits in the ring");
+// The epilogue's staging, past the ring: each consumer warp's 16 rows, 128 columns at a time, in
+// rows of 8 floats more (so that the 8-byte stores of a half-warp's fragments, 4 rows x 4 column
+// pairs, fall on 32 distinct banks).
+constexpr int MAE_WG_EPI_COLS = MAE_WG_BN / 2, MAE_WG_EPI_LD = MAE_WG_EPI_COLS + 8;
+constexpr unsigned MAE_WG_EPI_WARP_BYTES = 16 * MAE_WG_EPI_LD * 4;
+constexpr size_t MAE_WG_SMEM = size_t{MAE_WG_RING_BYTES} + 8 * MAE_WG_EPI_WARP_BYTES + 1024;  // + alignment slack
+static_assert(MAE_WG_SMEM <= 227 * 1024, "the ring and the staging fit in a block's shared memory");
+
+// Registers a thread: the producer warpgroup gives back what its one TMA thread does not need and the
+// consumers take it (setmaxnreg; 128 x 40 + 256 x 232 of the SM's 65,536, the kernel launched at
+// 168 a thread), so that the consumers hold the 128 accumulators, the tile walk and the epilogue's
+// state without spilling.
+constexpr int MAE_WG_PRODUCER_REGS = 40, MAE_WG_CONSUMER_REGS = 232;
+static_assert(128 * MAE_WG_PRODUCER_REGS + 256 * MAE_WG_CONSUMER_REGS <= 65536, "the SM's registers");
 
 // Host side. The largest cluster the GEMMs may take: MAE_WG_CLUSTER = 1, 2 (the default) or 4; -1 for
 // another value.
@@ -70,12 +85,39 @@ inline int64_t mae_wg_cluster(int64_t M) {
     if (tiles >= c && (mae_wg_pad(tiles, c) - tiles) * 8 <= tiles) return c;
   return 1;
 }
-// The grid's y: the m tiles padded to whole clusters.
+// The m tiles padded to whole clusters (the split-K grid's y).
 inline int64_t mae_wg_grid_m(int64_t M, int64_t cluster) {
   return mae_wg_pad((M + MAE_WG_BM - 1) / MAE_WG_BM, cluster);
 }
+// The SMs the persistent grid spreads over: the device's `sms`, or fewer under MAE_WG_SMS (a positive
+// integer; the emulator's checks lower it so that blocks run several tiles); -1 when it is invalid.
+inline int64_t mae_wg_sms(int64_t sms) {
+  static const int64_t cap = [] {
+    const char* e = std::getenv("MAE_WG_SMS");
+    if (e == nullptr || *e == 0) return int64_t{0};
+    char* end = nullptr;
+    const long v = std::strtol(e, &end, 10);
+    return *end != 0 || v < 1 ? int64_t{-1} : int64_t{v};
+  }();
+  return cap < 0 ? -1 : cap > 0 && cap < sms ? cap : sms;
+}
+// The persistent grid's clusters for `tiles` cluster tiles: one per `cluster` of the `sms` SMs (one
+// block an SM; `active`, the clusters the device can hold at once where it says, caps it), at most
+// one per tile, at least one.
+inline int64_t mae_wg_clusters(int64_t tiles, int64_t sms, int64_t cluster, int64_t active) {
+  int64_t g = sms / cluster;
+  if (active > 0 && active < g) g = active;
+  if (g > tiles) g = tiles;
+  return g < 1 ? 1 : g;
+}
 
 namespace {
+// One tile of a block's work: sample bb, rows from m0, columns from n0, k tiles [kt0, kt1).
+struct MaeWgTile {
+  int bb, m0, n0;
+  int64_t kt0, kt1;
+};
+
 // A box of B into this CTA's ring (n == 1) or multicast to the n CTAs of the cluster.
 __device__ __forceinline__ void mae_wg_load_b(void* dst, const MaeTmaMap& tb, int c0, int c1, int bb, uint64_t* bar,
                                               unsigned n) {
@@ -83,29 +125,38 @@ __device__ __forceinline__ void mae_wg_load_b(void* dst, const MaeTmaMap& tb, in
   else mae_tma_load_3d_multicast(dst, &tb, c0, c1, bb, bar, static_cast<uint16_t>((1u << n) - 1));
 }
 
-// The producer: k tiles [kt0, kt1) of A and of this CTA's parts of B into the ring(s).
-template <bool ARow, bool BRow>
+// The producer: for each of the block's tiles t = t0, t0 + dt, ... below tn, its k tiles of A and of
+// this CTA's parts of B into the ring(s), whose stages and phases run on across tiles (it: the
+// block's k tiles so far). `total`, where positive, is the launch's tiles (the emulator's counters:
+// the model's balance of a persistent grid).
+template <bool ARow, bool BRow, class At>
 __device__ __forceinline__ void mae_wg_produce(unsigned char* ring, uint64_t* full, uint64_t* empty,
-                                               const MaeTmaMap& ta, const MaeTmaMap& tb, int bb, int m0, int n0,
-                                               int64_t kt0, int64_t kt1) {
+                                               const MaeTmaMap& ta, const MaeTmaMap& tb, int64_t t0, int64_t tn,
+                                               int64_t dt, const At& at, int64_t total) {
   const unsigned rank = mae_cluster_ctarank(), n = mae_cluster_nctarank();
-  for (int64_t i = 0; i < kt1 - kt0; ++i) {
-    const int s = static_cast<int>(i % MAE_WG_STAGES);
-    if (i >= MAE_WG_STAGES) mae_mbar_wait(&empty[s], static_cast<unsigned>((i / MAE_WG_STAGES - 1) & 1));
-    mae_mbar_arrive_expect_tx(&full[s], MAE_WG_STAGE_BYTES);  // A and all of B, whichever CTA loads it
-    unsigned char* const as = ring + s * MAE_WG_STAGE_BYTES;
-    unsigned char* const bs = as + MAE_WG_A_BYTES;
-    const int k = static_cast<int>((kt0 + i) * MAE_WG_BK);
-    if (ARow) {
-      for (int h = 0; h < MAE_WG_BM / 64; ++h) mae_tma_load_3d(as + h * 8192, &ta, m0 + 64 * h, k, bb, &full[s]);
-    } else {
-      mae_tma_load_3d(as, &ta, k, m0, bb, &full[s]);
-    }
-    for (unsigned p = rank; p < MAE_WG_B_PARTS; p += n) {
-      unsigned char* const part = bs + p * MAE_WG_B_PART_BYTES;
-      const int r0 = n0 + 64 * static_cast<int>(p);
-      if (BRow) mae_wg_load_b(part, tb, r0, k, bb, &full[s], n);
-      else mae_wg_load_b(part, tb, k, r0, bb, &full[s], n);
+  int64_t it = 0;
+  for (int64_t t = t0; t < tn; t += dt) {
+    const MaeWgTile w = at(t);
+    if (total > 0) MAE_COUNT_TILE(total);
+    for (int64_t kt = w.kt0; kt < w.kt1; ++kt, ++it) {
+      const int s = static_cast<int>(it % MAE_WG_STAGES);
+      if (it >= MAE_WG_STAGES) mae_mbar_wait(&empty[s], static_cast<unsigned>((it / MAE_WG_STAGES - 1) & 1));
+      mae_mbar_arrive_expect_tx(&full[s], MAE_WG_STAGE_BYTES);  // A and all of B, whichever CTA loads it
+      unsigned char* const as = ring + s * MAE_WG_STAGE_BYTES;
+      unsigned char* const bs = as + MAE_WG_A_BYTES;
+      const int k = static_cast<int>(kt * MAE_WG_BK);
+      if (ARow) {
+        for (int h = 0; h < MAE_WG_BM / 64; ++h)
+          mae_tma_load_3d(as + h * 8192, &ta, w.m0 + 64 * h, k, w.bb, &full[s]);
+      } else {
+        mae_tma_load_3d(as, &ta, k, w.m0, w.bb, &full[s]);
+      }
+      for (unsigned p = rank; p < MAE_WG_B_PARTS; p += n) {
+        unsigned char* const part = bs + p * MAE_WG_B_PART_BYTES;
+        const int r0 = w.n0 + 64 * static_cast<int>(p);
+        if (BRow) mae_wg_load_b(part, tb, r0, k, w.bb, &full[s], n);
+        else mae_wg_load_b(part, tb, k, r0, w.bb, &full[s], n);
+      }
     }
   }
 }
@@ -117,18 +168,19 @@ template <bool Row> __device__ __forceinline__ uint64_t mae_wg_desc(const unsign
   return Row ? mae_wgmma_desc(tile + ks * 2048, 8192, 1024, 1) : mae_wgmma_desc(tile + ks * 32, 16, 1024, 1);
 }
 
-// A consumer warpgroup (c = 0, 1: rows 64 c of the tile): the product over k tiles [0, nk) into d,
-// each stage released to the producers of the cluster's n CTAs.
+// A consumer warpgroup (c = 0, 1: rows 64 c of the tile): the product over the tile's nk k tiles into
+// d, the ring's stages from the block's k tile `it` on (advanced), each released to the producers of
+// the cluster's n CTAs.
 template <bool ARow, bool BRow>
 __device__ __forceinline__ void mae_wg_consume(float (&d)[128], const unsigned char* ring, uint64_t* full,
-                                               uint64_t* empty, int c, int64_t nk, unsigned n) {
+                                               uint64_t* empty, int c, int64_t& it, int64_t nk, unsigned n) {
   if (nk == 0) {  // no k: the product is zero (otherwise the first wgmma ignores d: scale-d 0)
 #pragma unroll
     for (int i = 0; i < 128; ++i) d[i] = 0.f;
   }
-  for (int64_t i = 0; i < nk; ++i) {
-    const int s = static_cast<int>(i % MAE_WG_STAGES);
-    mae_mbar_wait(&full[s], static_cast<unsigned>((i / MAE_WG_STAGES) & 1));
+  for (int64_t i = 0; i < nk; ++i, ++it) {
+    const int s = static_cast<int>(it % MAE_WG_STAGES);
+    mae_mbar_wait(&full[s], static_cast<unsigned>((it / MAE_WG_STAGES) & 1));
     const unsigned char* const as = ring + s * MAE_WG_STAGE_BYTES + (ARow ? c * 8192 : c * 64 * 128);
     const unsigned char* const bs = ring + s * MAE_WG_STAGE_BYTES + MAE_WG_A_BYTES;
     mae_wgmma_fence();
@@ -146,69 +198,85 @@ __device__ __forceinline__ void mae_wg_consume(float (&d)[128], const unsigned c
   }
 }
 
-// The epilogue, in two steps between block barriers (the ring is free once every wgmma is done with
-// it and every copy into it has landed): a consumer warpgroup (c = 0, 1: rows 64 c of the tile)
-// stages its accumulators in shared memory; then it runs sink(m, n, acc) row by row with a warp's
-// lanes on consecutive columns, so that the sink's loads and stores (outputs, bias, residual) are
-// whole sectors. From the fragments, a warp's access covered 8 rows of 16 bytes (2 bytes a lane).
-__device__ __forceinline__ void mae_wg_stage(const float (&d)[128], float* st) {
-  const int lane = threadIdx.x & 31, w = (threadIdx.x >> 5) & 3, g = lane >> 2, q = lane & 3;
+// Stages half H (columns 128 H on) of a consumer warp's 16 rows of the accumulators in its buffer st.
+// From the fragments, a warp's access to global memory would cover 8 rows of 16 bytes (2 bytes a
+// lane); read back along the rows, it covers whole sectors.
+template <int H> __device__ __forceinline__ void mae_wg_stage(const float (&d)[128], float* st) {
+  const int lane = threadIdx.x & 31, g = lane >> 2, q = lane & 3;
 #pragma unroll
-  for (int i = 0; i < 128; i += 2)
-    mae_st8(st + (16 * w + g + 8 * ((i & 3) >> 1)) * MAE_WG_EPI_LD + 8 * (i >> 2) + 2 * q, d[i], d[i + 1]);
+  for (int i = 64 * H; i < 64 * H + 64; i += 2)
+    mae_st8(st + (g + 8 * ((i & 3) >> 1)) * MAE_WG_EPI_LD + 8 * (i >> 2) - MAE_WG_EPI_COLS * H + 2 * q, d[i],
+            d[i + 1]);
 }
-// The same with a lane on V consecutive columns (V = 4 or 8; N a multiple of V, so that a vector is
-// inside the matrix or wholly outside): sinkv(m, n, acc) with acc the V accumulators from column n.
-// A lane reads its 8 staged floats as two 16-byte halves, lanes 4-7 of each phase the second half
-// first, so that a phase's 8 lanes (32 bytes apart) fall on 32 distinct banks.
+// Writes out a warp's staged half (rows m1.., columns n1..): sinkv(m, n, acc) with acc the V
+// accumulators from column n (V = 4 or 8; N a multiple of V, so that a vector is inside the matrix or
+// wholly outside), 128 / V lanes a row. A lane reads its 8 staged floats as two 16-byte halves,
+// lanes 4-7 of each phase the second half first, so that a phase's 8 lanes (32 bytes apart) fall on
+// 32 distinct banks.
 template <int V, class SinkV>
-__device__ __forceinline__ void mae_wg_sink_v(const float* st, int c, int64_t M, int64_t N, int m0, int n0,
+__device__ __forceinline__ void mae_wg_sink_v(const float* st, int64_t M, int64_t N, int64_t m1, int64_t n1,
                                               const SinkV& sinkv) {
   static_assert(V == 4 || V == 8, "16-byte vectors of bf16 or f32");
-  const int lane = threadIdx.x & 31, w = (threadIdx.x >> 5) & 3;
+  constexpr int L = MAE_WG_EPI_COLS / V;  // lanes a row
+  const int lane = threadIdx.x & 31, j = (lane % L) * V;
   const int flip = V == 8 ? ((lane >> 2) & 1) * 4 : 0;
-  for (int r = 16 * w; r < 16 * w + 16; ++r) {
-    const int64_t m = m0 + 64 * c + r;
+  const int64_t n = n1 + j;
+  if (n >= N) return;
+  for (int r = lane / L; r < 16; r += 32 / L) {
+    const int64_t m = m1 + r;
+    if (m >= M) break;
+    float acc[V];
+#pragma unroll
+    for (int h = 0; h < V; h += 4) {
+      const int q = h ^ flip;
+      mae_ld16(*reinterpret_cast<float(*)[4]>(acc + q), st + r * MAE_WG_EPI_LD + j + q);
+    }
+    sinkv(m, n, acc);
+  }
+}
+// The same with sink(m, n, acc) on each output, a warp's lanes on consecutive columns.
+template <class Sink>
+__device__ __forceinline__ void mae_wg_sink(const float* st, int64_t M, int64_t N, int64_t m1, int64_t n1,
+                                            const Sink& sink) {
+  const int lane = threadIdx.x & 31;
+  for (int r = 0; r < 16; ++r) {
+    const int64_t m = m1 + r;
     if (m >= M) break;
 #pragma unroll
-    for (int j = lane * V; j < MAE_WG_BN; j += 32 * V) {
-      const int64_t n = n0 + j;
-      if (n >= N) continue;
-      float acc[V];
-#pragma unroll
-      for (int h = 0; h < V; h += 4) {
-        const int q = h ^ flip;
-        mae_ld16(*reinterpret_cast<float(*)[4]>(acc + q), st + r * MAE_WG_EPI_LD + j + q);
-      }
-      sinkv(m, n, acc);
+    for (int j = lane; j < MAE_WG_EPI_COLS; j += 32) {
+      const int64_t n = n1 + j;
+      if (n < N) sink(m, n, st[r * MAE_WG_EPI_LD + j]);
     }
   }
 }
-template <class Sink>
-__device__ __forceinline__ void mae_wg_sink(const float* st, int c, int64_t M, int64_t N, int m0, int n0,
-                                            const Sink& sink) {
-  const int lane = threadIdx.x & 31, w = (threadIdx.x >> 5) & 3;
-  for (int r = 16 * w; r < 16 * w + 16; ++r) {
-    const int64_t m = m0 + 64 * c + r;
-    if (m >= M) break;
-#pragma unroll
-    for (int j = 0; j < MAE_WG_BN / 32; ++j) {
-      const int64_t n = n0 + lane + 32 * j;
-      if (n < N) sink(m, n, st[r * MAE_WG_EPI_LD + lane + 32 * j]);
-    }
-  }
+// A consumer warp's epilogue of its 16 rows (m1 on) of a tile at columns n0: each half staged, then
+// half(st, m1, n) writes it out. The warp reads back only what it wrote, so its own barrier orders it.
+template <class Half>
+__device__ __forceinline__ void mae_wg_epilogue(const float (&d)[128], float* st, int64_t m1, int64_t n0,
+                                                const Half& half) {
+  __syncwarp();  // the warp's reads of the last tile's staged half are done before it is overwritten
+  mae_wg_stage<0>(d, st);
+  __syncwarp();
+  half(st, m1, n0);
+  __syncwarp();  // and of this tile's first half
+  mae_wg_stage<1>(d, st);
+  __syncwarp();
+  half(st, m1, n0 + MAE_WG_EPI_COLS);
 }
 
-// One block's tile (bb, m0, n0) over k tiles [kt0, kt1): epi(st, c) writes out the staged rows of
-// consumer warpgroup c (mae_wg_sink or mae_wg_sink_v).
-template <bool ARow, bool BRow, class Epi>
-__device__ __forceinline__ void mae_gemm_wgmma_block(const MaeTmaMap& ta, const MaeTmaMap& tb, int bb, int m0,
-                                                     int n0, int64_t kt0, int64_t kt1, const Epi& epi) {
+// A block's tiles t = t0, t0 + dt, ... below tn (at(t): the tile; `total`: as for mae_wg_produce; the
+// emulator's sampled blocks run their first and last, MAE_TILES_STEP):
+// epi(bb, st, m1, n1) writes out a consumer warp's staged half (mae_wg_sink or mae_wg_sink_v).
+template <bool ARow, bool BRow, class At, class Epi>
+__device__ __forceinline__ void mae_gemm_wgmma_tiles(const MaeTmaMap& ta, const MaeTmaMap& tb, int64_t t0,
+                                                     int64_t tn, int64_t dt, const At& at, int64_t total,
+                                                     const Epi& epi) {
+  dt = MAE_TILES_STEP(t0, tn, dt);
   MAE_DYNAMIC_SHARED(1024, unsigned char, mae_wg_smem);
   MAE_SHARED_ALIGNED(8, uint64_t, mae_wg_full, [MAE_WG_STAGES]);
   MAE_SHARED_ALIGNED(8, uint64_t, mae_wg_empty, [MAE_WG_STAGES]);
   unsigned char* const ring = mae_wg_smem + ((1024u - (mae_smem_u32(mae_wg_smem) & 1023u)) & 1023u);
-  const int wg = threadIdx.x / 128;
+  const int wg = threadIdx.x / 128, w = (threadIdx.x >> 5) & 3;
   const unsigned ctas = mae_cluster_nctarank();
   if (threadIdx.x == 0) {
     for (int s = 0; s < MAE_WG_STAGES; ++s) {
@@ -218,44 +286,59 @@ __device__ __forceinline__ void mae_gemm_wgmma_block(const MaeTmaMap& ta, const 
     mae_mbar_fence_init();
   }
   mae_cluster_sync();  // every CTA's mbarriers initialised before any copy or arrival reaches them
-  float d[128];
   if (wg == 0) {
-    if (threadIdx.x == 0) mae_wg_produce<ARow, BRow>(ring, mae_wg_full, mae_wg_empty, ta, tb, bb, m0, n0, kt0, kt1);
+    mae_setmaxnreg_dec<MAE_WG_PRODUCER_REGS>();
+    if (threadIdx.x == 0)
+      mae_wg_produce<ARow, BRow>(ring, mae_wg_full, mae_wg_empty, ta, tb, t0, tn, dt, at, total);
   } else {
-    mae_wg_consume<ARow, BRow>(d, ring, mae_wg_full, mae_wg_empty, wg - 1, kt1 - kt0, ctas);
+    mae_setmaxnreg_inc<MAE_WG_CONSUMER_REGS>();
+    const int c = wg - 1;
+    float* const st = reinterpret_cast<float*>(ring + MAE_WG_RING_BYTES + (4 * c + w) * MAE_WG_EPI_WARP_BYTES);
+    int64_t it = 0;
+    for (int64_t t = t0; t < tn; t += dt) {
+      const MaeWgTile x = at(t);
+      float d[128];
+      mae_wg_consume<ARow, BRow>(d, ring, mae_wg_full, mae_wg_empty, c, it, x.kt1 - x.kt0, ctas);
+      mae_wg_epilogue(d, st, x.m0 + 64 * c + 16 * w, x.n0,
+                      [&](const float* s, int64_t m1, int64_t n1) { epi(x.bb, s, m1, n1); });
+    }
   }
-  __syncthreads();  // the ring holds the epilogue's tile from here
-  float* const st = reinterpret_cast<float*>(ring) + (wg > 0 ? wg - 1 : 0) * 64 * MAE_WG_EPI_LD;
-  if (wg > 0) mae_wg_stage(d, st);
-  __syncthreads();
-  if (wg > 0) epi(st, wg - 1);
   mae_cluster_sync();  // no CTA exits while another may still arrive on its mbarriers
 }
 
-// The whole product: block (x, y, z) computes tile (n tile x, m tile y) of sample z, through the
-// epilogue's 16-byte form outv(bb, m, n, acc[V]) where vec (the launcher's check), else out.
+// The whole product, persistent: cluster c of the grid's G (grid y / n) computes the cluster tiles
+// c, c + G, ... of the BT samples' tilesN x (m tiles / n), its CTA of rank r the m tile n t + r of
+// cluster tile t; through the epilogue's 16-byte form outv(bb, m, n, acc[V]) where vec (the
+// launcher's check), else out.
 template <bool ARow, bool BRow, int V, class Out, class OutV>
-__device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, const MaeTmaMap& ta,
+__device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, int64_t BT, const MaeTmaMap& ta,
                                                const MaeTmaMap& tb, const Out& out, const OutV& outv, bool vec) {
-  const int bb = static_cast<int>(blockIdx.z), m0 = static_cast<int>(blockIdx.y) * MAE_WG_BM;
-  const int n0 = static_cast<int>(blockIdx.x) * MAE_WG_BN;
-  mae_gemm_wgmma_block<ARow, BRow>(ta, tb, bb, m0, n0, 0, (K + MAE_WG_BK - 1) / MAE_WG_BK, [&](const float* st, int c) {
-    if (vec)
-      mae_wg_sink_v<V>(st, c, M, N, m0, n0, [&](int64_t m, int64_t n, const float(&acc)[V]) { outv(int64_t{bb}, m, n, acc); });
-    else
-      mae_wg_sink(st, c, M, N, m0, n0, [&](int64_t m, int64_t n, float acc) { out(int64_t{bb}, m, n, acc); });
-  });
+  const int64_t n = mae_cluster_nctarank(), rank = mae_cluster_ctarank();
+  const int64_t tilesN = (N + MAE_WG_BN - 1) / MAE_WG_BN, mc = (M + MAE_WG_BM * n - 1) / (MAE_WG_BM * n);
+  const int64_t KT = (K + MAE_WG_BK - 1) / MAE_WG_BK, count = tilesN * mc * BT;
+  const auto at = [&](int64_t t) {
+    const int64_t r = t / tilesN;
+    return MaeWgTile{static_cast<int>(r / mc), static_cast<int>(((r % mc) * n + rank) * MAE_WG_BM),
+                     static_cast<int>(t % tilesN * MAE_WG_BN), 0, KT};
+  };
+  mae_gemm_wgmma_tiles<ARow, BRow>(
+      ta, tb, blockIdx.y / n, count, gridDim.y / n, at, count * n, [&](int bb, const float* st, int64_t m1, int64_t n1) {
+        if (vec)
+          mae_wg_sink_v<V>(st, M, N, m1, n1, [&](int64_t m, int64_t c, const float(&acc)[V]) { outv(int64_t{bb}, m, c, acc); });
+        else
+          mae_wg_sink(st, M, N, m1, n1, [&](int64_t m, int64_t c, float acc) { out(int64_t{bb}, m, c, acc); });
+      });
 }
 // The same for an epilogue with no 16-byte form: out(bb, m, n, acc) on each accumulator.
 template <bool ARow, bool BRow, class Out>
-__device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, const MaeTmaMap& ta,
+__device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, int64_t BT, const MaeTmaMap& ta,
                                                const MaeTmaMap& tb, const Out& out) {
-  mae_gemm_wgmma<ARow, BRow, 8>(M, N, K, ta, tb, out, [](int64_t, int64_t, int64_t, const float(&)[8]) {}, false);
+  mae_gemm_wgmma<ARow, BRow, 8>(M, N, K, BT, ta, tb, out, [](int64_t, int64_t, int64_t, const float(&)[8]) {}, false);
 }
 
-// Split-K (one sample): blockIdx.x is (slice z, n tile); block (z, n tile, m tile) writes the partial
-// product over k in [z KS, (z + 1) KS) (KS a multiple of 64) to ws[z][M][N], four floats a 16-byte
-// store where N is a multiple of 4 (the workspace is 16-byte aligned).
+// Split-K (one sample, one tile a block): blockIdx.x is (slice z, n tile); block (z, n tile, m tile)
+// writes the partial product over k in [z KS, (z + 1) KS) (KS a multiple of 64) to ws[z][M][N], four
+// floats a 16-byte store where N is a multiple of 4 (the workspace is 16-byte aligned).
 template <bool ARow, bool BRow>
 __device__ __forceinline__ void mae_gemm_wgmma_split(int64_t M, int64_t N, int64_t K, int64_t KS,
                                                      const MaeTmaMap& ta, const MaeTmaMap& tb, float* ws) {
@@ -263,14 +346,16 @@ __device__ __forceinline__ void mae_gemm_wgmma_split(int64_t M, int64_t N, int64
   const int64_t KT = (K + MAE_WG_BK - 1) / MAE_WG_BK, kt0 = z * (KS / MAE_WG_BK);
   const int64_t kt1 = kt0 + KS / MAE_WG_BK < KT ? kt0 + KS / MAE_WG_BK : KT;
   float* const part = ws + z * M * N;
-  const int m0 = static_cast<int>(blockIdx.y) * MAE_WG_BM, n0 = static_cast<int>((blockIdx.x % tilesN) * MAE_WG_BN);
-  mae_gemm_wgmma_block<ARow, BRow>(ta, tb, 0, m0, n0, kt0, kt1, [&](const float* st, int c) {
-    if (N % 4 == 0)
-      mae_wg_sink_v<4>(st, c, M, N, m0, n0, [&](int64_t m, int64_t n, const float(&a)[4]) {
-        mae_st16(part + m * N + n, a[0], a[1], a[2], a[3]);
+  const MaeWgTile tile{0, static_cast<int>(blockIdx.y) * MAE_WG_BM, static_cast<int>((blockIdx.x % tilesN) * MAE_WG_BN),
+                       kt0, kt1};
+  mae_gemm_wgmma_tiles<ARow, BRow>(
+      ta, tb, 0, 1, 1, [&](int64_t) { return tile; }, 0, [&](int, const float* st, int64_t m1, int64_t n1) {
+        if (N % 4 == 0)
+          mae_wg_sink_v<4>(st, M, N, m1, n1, [&](int64_t m, int64_t n, const float(&a)[4]) {
+            mae_st16(part + m * N + n, a[0], a[1], a[2], a[3]);
+          });
+        else
+          mae_wg_sink(st, M, N, m1, n1, [&](int64_t m, int64_t n, float acc) { part[m * N + n] = acc; });
       });
-    else
-      mae_wg_sink(st, c, M, N, m0, n0, [&](int64_t m, int64_t n, float acc) { part[m * N + n] = acc; });
-  });
 }
 }  // namespace

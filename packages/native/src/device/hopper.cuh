@@ -9,6 +9,7 @@
 //     multicast to the CTAs of a thread block cluster;
 //   - clusters: the CTA's rank and the cluster's size, barrier.cluster, an mbarrier arrival on the
 //     same barrier in another CTA of the cluster (mapa);
+//   - setmaxnreg: registers moved between a block's warpgroups (a no-op in the emulator);
 //   - wgmma: the shared-memory matrix descriptor, fence / commit_group / wait_group, and
 //     mma_async m64n256k16 (bf16 operands from shared memory, f32 accumulators).
 #pragma once
@@ -155,6 +156,28 @@ __device__ __forceinline__ unsigned mae_cluster_nctarank() {
   return 1;
 #else
   return 1;
+#endif
+}
+
+// setmaxnreg: a warpgroup gives back registers to the SM's pool down to N a thread (dec) or takes
+// them up to N (inc, waiting until the pool holds them); every thread of the warpgroup executes it.
+// The emulator has no register file: nothing to do there.
+template <int N> __device__ __forceinline__ void mae_setmaxnreg_dec() {
+  static_assert(N >= 24 && N <= 256 && N % 8 == 0, "setmaxnreg takes 24 to 256 registers in steps of 8");
+#if defined(MAE_CUDA_EMULATOR)
+#elif defined(MAE_SM90A)
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(N));
+#elif defined(__CUDA_ARCH__)
+  __trap();
+#endif
+}
+template <int N> __device__ __forceinline__ void mae_setmaxnreg_inc() {
+  static_assert(N >= 24 && N <= 256 && N % 8 == 0, "setmaxnreg takes 24 to 256 registers in steps of 8");
+#if defined(MAE_CUDA_EMULATOR)
+#elif defined(MAE_SM90A)
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(N));
+#elif defined(__CUDA_ARCH__)
+  __trap();
 #endif
 }
 

@@ -1,8 +1,10 @@
 // hopper_host.cuh: the host side of the sm_90a GEMM (gemm_wgmma.cuh): TMA tensor maps of the
 // operands (the driver's cuTensorMapEncodeTiled, resolved at run time, or the emulator's encoding)
-// and whether a device takes the wgmma kernels. Included by the generated ops_cuda.cu after
+// and whether a device takes the wgmma kernels, and how many of a persistent kernel's clusters it
+// holds at once. Included by the generated ops_cuda.cu after
 // prelude.cuh (mae_fail, mae_cached_attribute).
 #pragma once
+#include "gemm_wgmma.cuh"
 #include "hopper.cuh"
 #if !defined(MAE_CUDA_EMULATOR)
 #include <cudaTypedefs.h>  // the driver's types and PFN_cuTensorMapEncodeTiled (resolved at run time)
@@ -41,6 +43,21 @@ mae_status mae_tma_map_3d(MaeTmaMap* map, const void* base, uint64_t d0, uint64_
                             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   return r == CUDA_SUCCESS ? MAE_OK : mae_fail("%s: cuTensorMapEncodeTiled failed (CUresult %d)", op, (int)r);
 #endif
+}
+
+// The clusters of `cluster` CTAs (1, 2 or 4) of the wgmma kernel `kernel` a device holds at once
+// (cudaOccupancyMaxActiveClusters: a cluster's CTAs share a GPC), asked once per device and cluster
+// size (`cache`: the launcher's, one per kernel); 0 where it cannot tell (the emulator).
+template <class K>
+int64_t mae_wg_active(K kernel, std::atomic<int> (&cache)[64][3], int device, int64_t cluster) {
+  if (device < 0 || device >= 64) return 0;
+  const int i = cluster == 1 ? 0 : cluster == 2 ? 1 : 2;
+  int n = cache[device][i].load(std::memory_order_relaxed);
+  if (n == 0) {
+    n = mae_max_active_clusters(kernel, dim3(1, static_cast<unsigned>(cluster), 1), dim3(MAE_WG_THREADS), MAE_WG_SMEM);
+    cache[device][i].store(n > 0 ? n : -1, std::memory_order_relaxed);
+  }
+  return n > 0 ? n : 0;
 }
 
 // Whether the wgmma kernels have passed the op checks on a real sm_90 GPU (scripts/gpu-check.sh

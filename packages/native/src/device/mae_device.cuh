@@ -11,12 +11,26 @@
 //   MAE_SHARED(type, name, dims)                              __shared__ type name dims;
 //   MAE_SHARED_ALIGNED(align, type, name, dims)               __shared__ __align__(align) type name dims;
 //   MAE_DYNAMIC_SHARED(align, type, name)                     extern __shared__ __align__(align) type name[];
+//   MAE_COUNT_TILE(total)   a persistent kernel's block starts one of the launch's `total` tiles
+//       (nothing on a GPU; the emulator's counters, for the kernel report)
+//   MAE_TILES_STEP(first, end, step)   the step of a persistent block's walk over its tiles: `step`
+//       (the emulator's sampled blocks run only their first and last tiles)
+// and mae_max_active_clusters(kernel, cluster, block, smem): the clusters of that shape a device
+// holds at once (cudaOccupancyMaxActiveClusters; 0 where it cannot tell, as under the emulator).
 // `kernel` must be one identifier (no template arguments); `dims` is the bracketed extents, e.g. [32].
 #pragma once
 
 #ifdef MAE_CUDA_EMULATOR
 #include "mae_emu_device.h"
+#define MAE_COUNT_TILE(total) ::mae_emu::count_tile(static_cast<uint64_t>(total))
+#define MAE_TILES_STEP(first, end, step) ::mae_emu::tiles_step((first), (end), (step))
+template <class K>
+inline int mae_max_active_clusters(K, dim3, dim3, size_t) {
+  return 0;
+}
 #else
+#define MAE_COUNT_TILE(total) ((void)(total))
+#define MAE_TILES_STEP(first, end, step) (step)
 #define MAE_LAUNCH(kernel, grid, block, smem, stream, ...) kernel<<<(grid), (block), (smem), (stream)>>>(__VA_ARGS__)
 #define MAE_LAUNCH_FLAT(kernel, grid, block, smem, stream, ...) \
   kernel<<<(grid), (block), (smem), (stream)>>>(__VA_ARGS__)
@@ -37,6 +51,22 @@ inline cudaError_t mae_launch_cluster(void (*kernel)(P...), dim3 cluster, dim3 g
   cfg.attrs = attr;
   cfg.numAttrs = 1;
   return cudaLaunchKernelEx(&cfg, kernel, std::forward<A>(args)...);
+}
+template <typename... P>
+inline int mae_max_active_clusters(void (*kernel)(P...), dim3 cluster, dim3 block, size_t smem) {
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeClusterDimension;
+  attr[0].val.clusterDim.x = cluster.x;
+  attr[0].val.clusterDim.y = cluster.y;
+  attr[0].val.clusterDim.z = cluster.z;
+  cudaLaunchConfig_t cfg{};
+  cfg.gridDim = cluster;
+  cfg.blockDim = block;
+  cfg.dynamicSmemBytes = smem;
+  cfg.attrs = attr;
+  cfg.numAttrs = 1;
+  int n = 0;
+  return cudaOccupancyMaxActiveClusters(&n, kernel, &cfg) == cudaSuccess ? n : 0;
 }
 #define MAE_LAUNCH_CLUSTER(kernel, cluster, grid, block, smem, stream, ...) \
   mae_launch_cluster(kernel, dim3(cluster), dim3(grid), dim3(block), (smem), (stream), __VA_ARGS__)
