@@ -85,13 +85,18 @@ export class CudaEmitter {
   private prod(vars: readonly IndexVar[]) {
     return vars.length ? vars.map((v) => `(${this.ext(v)})`).join(' * ') : '(int64_t)1';
   }
-  private decompose(vars: readonly IndexVar[], flat: string) {
+  /** The index vars from a flat index, innermost last; only those `used` says the body reads declared. */
+  private decompose(vars: readonly IndexVar[], flat: string, used: (v: IndexVar) => boolean = () => true) {
     const tmp = `_rem_${vars[0]!.name}`;
+    const last = vars.findIndex(used);
+    if (last < 0) return;
     this.w(`int64_t ${tmp} = ${flat};`);
-    for (let i = vars.length - 1; i >= 0; i--) {
+    for (let i = vars.length - 1; i >= last; i--) {
       const v = vars[i]!;
-      if (i === 0) this.w(`const int64_t ${v.name} = ${tmp};`);
-      else this.w(`const int64_t ${v.name} = ${tmp} % (${this.ext(v)}); ${tmp} /= (${this.ext(v)});`);
+      const div = i > last ? ` ${tmp} /= (${this.ext(v)});` : '';
+      if (!used(v)) this.w(div.trim());
+      else if (i === 0) this.w(`const int64_t ${v.name} = ${tmp};`);
+      else this.w(`const int64_t ${v.name} = ${tmp} % (${this.ext(v)});${div}`);
     }
   }
 
@@ -207,7 +212,7 @@ export class CudaEmitter {
         this.ind += d;
       },
       prod: (v) => this.prod(v),
-      decompose: (v, f) => this.decompose(v, f),
+      decompose: (v, f, u) => this.decompose(v, f, u),
       value: (n, loads) => this.valueWith(n, loads),
       dim: (t, i) => this.r.dim(t.dims[i]!),
       pointer: (t) => `${t.name}_k`,
@@ -370,7 +375,7 @@ export class CudaEmitter {
           },
           ext: (v) => this.ext(v),
           prod: (v) => this.prod(v),
-          decompose: (v, f) => this.decompose(v, f),
+          decompose: (v, f, u) => this.decompose(v, f, u),
           value: (n: Node) => this.r.value(n),
           valueWith: (n, loads) => this.valueWith(n, loads),
           addressOf: (n) => `&${n.t.name}[${this.r.offset(n.t, n.idx)}]`,

@@ -13,7 +13,7 @@
 import type { IndexVar } from '../ir/expr.js';
 import type { Stmt } from '../lower/lower.js';
 import type { Reduce } from './outreduce.js';
-import type { Load, VectorEmitCtx, VectorPlan } from './vector.js';
+import { type Load, mentions, type VectorEmitCtx, type VectorPlan } from './vector.js';
 
 /**
  * Slices: at most COLSPLIT.MAX, each at least COLSPLIT.MIN_ROWS rows, enough for BLOCKS_PER_SM
@@ -113,7 +113,9 @@ function emitPart(
   }
   g.w('if (_f0 < _total) {');
   g.indent(1);
-  g.decompose(vars, '_f0');
+  // the outputs' index vars the reductions read (an op whose sums do not depend on every output
+  // index, batchnorm1d_backward's, declares only those)
+  g.decompose(vars, '_f0', (v) => reds.some((r) => mentions(r.body, v)));
   g.w(`for (int64_t _r = _lo; _r < _hi; _r += ${U}) {`);
   g.indent(1);
   for (let u = 0; u < U; u++) partRow(g, reds, plan, u);

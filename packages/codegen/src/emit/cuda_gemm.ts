@@ -46,7 +46,8 @@ export interface GemmCtx extends PreloadCtx {
   indent(d: number): void;
   ext(v: IndexVar): string;
   prod(vars: readonly IndexVar[]): string;
-  decompose(vars: readonly IndexVar[], flat: string): void;
+  /** the index vars from a flat index (innermost last); `used`: those to declare (default all) */
+  decompose(vars: readonly IndexVar[], flat: string, used?: (v: IndexVar) => boolean): void;
   value(n: Contraction['a']): string;
   /** the address of a load's element (`&t[offset]`) */
   addressOf(n: Extract<Node, { k: 'load' }>): string;

@@ -181,7 +181,8 @@ export interface VectorEmitCtx {
   w(s: string): void;
   indent(d: number): void;
   prod(vars: readonly IndexVar[]): string;
-  decompose(vars: readonly IndexVar[], flat: string): void;
+  /** the index vars from a flat index (innermost last); `used`: those to declare (default all) */
+  decompose(vars: readonly IndexVar[], flat: string, used?: (v: IndexVar) => boolean): void;
   /** a value expression; `loads` (a load -> what it renders as) where set */
   value(n: Node, loads?: ReadonlyMap<Load, string>): string;
   /** a tensor's dimension i and its pointer as the launcher names them */

@@ -1,7 +1,7 @@
 // layernorm.ts: LayerNorm over the last axis (biased variance, eps a parameter) and its backward.
 // Statistics (mean, rstd) are kept in the accumulation type (f32, or f64 for f64).
 import { type Ex, loop, rsqrt, sum } from '../ir/expr.js';
-import { op } from '../ir/op.js';
+import { type OpBuilder, op } from '../ir/op.js';
 import { assign, type TensorDecl } from '../ir/tensor.js';
 import { FLOATS } from './elementwise.js';
 
@@ -67,36 +67,34 @@ function backwardBody(
   ];
 }
 
-export const layernorm_backward = op(
-  'layernorm_backward',
-  'dx, dweight, dbias of layernorm_forward from dout and the saved mean/rstd',
-)
-  .typeVar('T', FLOATS)
-  .output('dx', '$T', ['M', 'N'])
-  .output('dweight', '$T', ['N'])
-  .output('dbias', '$T', ['N'])
-  .input('dout', '$T', ['M', 'N'])
-  .input('x', '$T', ['M', 'N'])
-  .input('weight', '$T', ['N'])
-  .input('mean', 'acc:$T', ['M'])
-  .input('rstd', 'acc:$T', ['M'])
-  .cudaHints({ threads: 256 })
-  .define((t, sizes) => backwardBody(t, sizes));
+/** The backward ops' gradients out and their first input, dout. */
+const backwardHead = (name: string, doc: string) =>
+  op(name, doc)
+    .typeVar('T', FLOATS)
+    .output('dx', '$T', ['M', 'N'])
+    .output('dweight', '$T', ['N'])
+    .output('dbias', '$T', ['N'])
+    .input('dout', '$T', ['M', 'N']);
+/** Then the forward's input, weight and saved statistics. */
+const backwardSaved = <T extends Record<string, TensorDecl>>(b: OpBuilder<T>) =>
+  b
+    .input('x', '$T', ['M', 'N'])
+    .input('weight', '$T', ['N'])
+    .input('mean', 'acc:$T', ['M'])
+    .input('rstd', 'acc:$T', ['M'])
+    .cudaHints({ threads: 256 });
+
+export const layernorm_backward = backwardSaved(
+  backwardHead(
+    'layernorm_backward',
+    'dx, dweight, dbias of layernorm_forward from dout and the saved mean/rstd',
+  ),
+).define((t, sizes) => backwardBody(t, sizes));
 
 /** A pre-norm block's backward: the residual's gradient dres added to the norm's dx in one pass. */
-export const layernorm_residual_backward = op(
-  'layernorm_residual_backward',
-  'dx = dres + (dx of layernorm_backward), with its dweight and dbias',
-)
-  .typeVar('T', FLOATS)
-  .output('dx', '$T', ['M', 'N'])
-  .output('dweight', '$T', ['N'])
-  .output('dbias', '$T', ['N'])
-  .input('dout', '$T', ['M', 'N'])
-  .input('dres', '$T', ['M', 'N'])
-  .input('x', '$T', ['M', 'N'])
-  .input('weight', '$T', ['N'])
-  .input('mean', 'acc:$T', ['M'])
-  .input('rstd', 'acc:$T', ['M'])
-  .cudaHints({ threads: 256 })
-  .define((t, sizes) => backwardBody(t, sizes, t.dres));
+export const layernorm_residual_backward = backwardSaved(
+  backwardHead(
+    'layernorm_residual_backward',
+    'dx = dres + (dx of layernorm_backward), with its dweight and dbias',
+  ).input('dres', '$T', ['M', 'N']),
+).define((t, sizes) => backwardBody(t, sizes, t.dres));
