@@ -41,6 +41,7 @@ const TESTS = [
 // the same bytes (a cluster changes which CTA loads a tile, not the sums), compared with the rest.
 // `+ws5`, `+ws3`: the persistent wgmma GEMMs' grids spread over 5 or 3 SMs (MAE_WG_SMS), so that
 // their blocks run several tiles each, unequal shares: the same bytes, compared with the rest.
+// `+np`: the wgmma GEMMs not persistent (MAE_WG_PERSISTENT=0: a block per tile), compared as well.
 // `+mma`: the GEMMs on the mma.sync kernels (MAE_CUDA_GEMM=mma) where the emulated device (an sm_90
 // part) takes the wgmma ones; its hashes are not compared either.
 // `lead`: forward, with a cluster's first CTA run to its end before the others go on (a CTA that
@@ -48,7 +49,7 @@ const TESTS = [
 const ALL = [
   'forward',
   'lead+ws5',
-  'reverse',
+  'reverse+np',
   'shuffle:17+cl4',
   'warp+cl1',
   'warp-reverse+ws3',
@@ -186,6 +187,7 @@ async function main() {
         ...(cl ? { MAE_WG_CLUSTER: cl } : {}),
         ...(ws ? { MAE_WG_SMS: ws } : {}),
         ...(mods.includes('mma') ? { MAE_CUDA_GEMM: 'mma' } : {}),
+        ...(mods.includes('np') ? { MAE_WG_PERSISTENT: '0' } : {}),
       });
       const r = results[k];
       const summary = r.out.match(/op_check: \d+ checked, \d+ failed/)?.[0] ?? `exit ${r.code ?? r.signal}`;

@@ -1,7 +1,7 @@
 // emu.test.ts: `pnpm emu-check` without its rebuild (pnpm test has just built): the CUDA emulator's
 // own tests (the runtime stand-in, the device side) and every op's CUDA variants run by the
 // emulator against the CPU backend under the six schedules (and their variants: a low grid z limit, one SM,
-// the mma.sync GEMMs, other wgmma clusters, persistent wgmma grids on a few SMs), with the same bytes under each.
+// the mma.sync GEMMs, other wgmma clusters, persistent wgmma grids on a few SMs or none), with the same bytes under each.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,23 @@ describe('MAE_CUDA_GEMM', () => {
   });
 });
 
+describe('MAE_WG_SMS, MAE_WG_PERSISTENT', () => {
+  for (const [env, want] of [
+    [{ MAE_WG_SMS: '0' }, /linear_forward: MAE_WG_SMS must be a positive integer/],
+    [{ MAE_WG_SMS: 'many' }, /linear_forward: MAE_WG_SMS must be a positive integer/],
+    [{ MAE_WG_PERSISTENT: 'yes' }, /linear_forward: MAE_WG_PERSISTENT must be 0 or 1/],
+  ] as const)
+    it(`refuses ${JSON.stringify(env)}, naming the variable`, function () {
+      this.timeout(120000);
+      const r = spawnSync(opCheck, ['--device', 'cuda:0', '--small', '--only', 'linear_forward'], {
+        encoding: 'utf8',
+        env: { ...process.env, MAE_CUDA_EMULATOR: '1', ...env },
+      });
+      assert.notEqual(r.status, 0, r.stdout);
+      assert.match(r.stdout + r.stderr, want);
+    });
+});
+
 describe('emu-check', () => {
   it('passes: every CUDA kernel under every schedule, the same bytes under each', function () {
     this.timeout(40 * 60 * 1000);
@@ -39,7 +56,7 @@ describe('emu-check', () => {
     for (const s of [
       'forward',
       'lead\\+ws5',
-      'reverse',
+      'reverse\\+np',
       'shuffle:17\\+cl4',
       'warp\\+cl1',
       'warp-reverse\\+ws3',
@@ -50,7 +67,7 @@ describe('emu-check', () => {
       assert.match(r.stdout, new RegExp(`op_check under ${s}: op_check: \\d+ checked, 0 failed`));
     assert.match(
       r.stdout,
-      /emu-check: all passed under forward, lead\+ws5, reverse, shuffle:17\+cl4, warp\+cl1, warp-reverse\+ws3, warp\+z2, forward\+sm1, forward\+mma/,
+      /emu-check: all passed under forward, lead\+ws5, reverse\+np, shuffle:17\+cl4, warp\+cl1, warp-reverse\+ws3, warp\+z2, forward\+sm1, forward\+mma/,
     );
   });
 });

@@ -538,15 +538,17 @@ export class CudaEmitter {
     ];
     const tilesN = `((_N + ${WGMMA.BN - 1}) / ${WGMMA.BN})`;
     // the persistent kernel: one cluster per _wcl SMs (as many as the device holds at once), at most
-    // one per cluster tile
+    // one per cluster tile (MAE_WG_PERSISTENT=0: one per cluster tile)
     const persistent = (k: string, extra: string) => [
       `  { const cudaError_t _e = cudaFuncSetAttribute(reinterpret_cast<const void*>(${k}), cudaFuncAttributeMaxDynamicSharedMemorySize, (int)MAE_WG_SMEM);`,
       '    if (_e != cudaSuccess) return mae_fail("%s: cannot allow %zu bytes of shared memory: %s", OP, MAE_WG_SMEM, cudaGetErrorString(_e)); }',
       '  const int64_t _wsms = mae_wg_sms(mae_sm_count(device));',
       '  if (_wsms < 1) return mae_fail("%s: MAE_WG_SMS must be a positive integer", OP);',
+      '  const int _wpers = mae_wg_persistent();',
+      '  if (_wpers < 0) return mae_fail("%s: MAE_WG_PERSISTENT must be 0 or 1", OP);',
       '  static std::atomic<int> _wact[64][3];',
       `  const int64_t _wct = (_M + MAE_WG_BM * _wcl - 1) / (MAE_WG_BM * _wcl) * ${tilesN} * _BATCH;`,
-      `  const int64_t _wG = mae_wg_clusters(_wct, _wsms, _wcl, mae_wg_active(${k}, _wact, device, _wcl));`,
+      `  const int64_t _wG = mae_wg_clusters(_wct, _wsms, _wcl, mae_wg_active(${k}, _wact, device, _wcl), _wpers != 0);`,
       `  MAE_LAUNCH_CLUSTER(${k}, dim3(1, (unsigned)_wcl, 1), dim3(1, (unsigned)(_wG * _wcl), 1), ${WGMMA.THREADS}, MAE_WG_SMEM, _st, ${this.launchArgs}, _ta, _tb${extra});`,
       '  if (mae_launched(OP)) return MAE_ERROR;',
     ];

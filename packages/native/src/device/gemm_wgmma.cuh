@@ -101,12 +101,23 @@ inline int64_t mae_wg_sms(int64_t sms) {
   }();
   return cap < 0 ? -1 : cap > 0 && cap < sms ? cap : sms;
 }
+// Whether the whole-product GEMMs are persistent: 1 (MAE_WG_PERSISTENT unset or 1), 0 under
+// MAE_WG_PERSISTENT=0 (a cluster per cluster tile, each block one tile, as before 2026-12-01: what
+// gpu-bench.sh compares), -1 for another value.
+inline int mae_wg_persistent() {
+  static const int on = [] {
+    const char* e = std::getenv("MAE_WG_PERSISTENT");
+    if (e == nullptr || *e == 0 || !std::strcmp(e, "1")) return 1;
+    return !std::strcmp(e, "0") ? 0 : -1;
+  }();
+  return on;
+}
 // The persistent grid's clusters for `tiles` cluster tiles: one per `cluster` of the `sms` SMs (one
 // block an SM; `active`, the clusters the device can hold at once where it says, caps it), at most
-// one per tile, at least one.
-inline int64_t mae_wg_clusters(int64_t tiles, int64_t sms, int64_t cluster, int64_t active) {
-  int64_t g = sms / cluster;
-  if (active > 0 && active < g) g = active;
+// one per tile, at least one; not persistent, one per tile (within the grid's y limit).
+inline int64_t mae_wg_clusters(int64_t tiles, int64_t sms, int64_t cluster, int64_t active, bool persistent = true) {
+  int64_t g = persistent ? sms / cluster : 65535 / cluster;
+  if (persistent && active > 0 && active < g) g = active;
   if (g > tiles) g = tiles;
   return g < 1 ? 1 : g;
 }
