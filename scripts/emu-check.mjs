@@ -41,6 +41,8 @@ const TESTS = [
 // the same bytes (a cluster changes which CTA loads a tile, not the sums), compared with the rest.
 // `+ws5`, `+ws3`: the persistent wgmma GEMMs' grids spread over 5 or 3 SMs (MAE_WG_SMS), so that
 // their blocks run several tiles each, unequal shares: the same bytes, compared with the rest.
+// `+cn2`: the wgmma GEMMs' clusters 2 CTAs along n as well (MAE_WG_CLUSTER_N=2: A's tile shared
+// too), compared with the rest.
 // `+np`: the wgmma GEMMs not persistent (MAE_WG_PERSISTENT=0: a block per tile), compared as well.
 // `+mma`: the GEMMs on the mma.sync kernels (MAE_CUDA_GEMM=mma) where the emulated device (an sm_90
 // part) takes the wgmma ones; its hashes are not compared either.
@@ -48,9 +50,9 @@ const TESTS = [
 // exits while its peers may still arrive on its mbarriers is then a fault).
 const ALL = [
   'forward',
-  'lead+ws5',
+  'lead+ws5+cn2',
   'reverse+np',
-  'shuffle:17+cl4',
+  'shuffle:17+cl4+cn2',
   'warp+cl1',
   'warp-reverse+ws3',
   'warp+z2',
@@ -188,6 +190,7 @@ async function main() {
         ...(ws ? { MAE_WG_SMS: ws } : {}),
         ...(mods.includes('mma') ? { MAE_CUDA_GEMM: 'mma' } : {}),
         ...(mods.includes('np') ? { MAE_WG_PERSISTENT: '0' } : {}),
+        ...(mods.includes('cn2') ? { MAE_WG_CLUSTER_N: '2' } : {}),
       });
       const r = results[k];
       const summary = r.out.match(/op_check: \d+ checked, \d+ failed/)?.[0] ?? `exit ${r.code ?? r.signal}`;

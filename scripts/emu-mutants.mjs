@@ -318,18 +318,42 @@ const MUTANTS = [
   {
     name: 'wgmma-persist-stride',
     file: GEMM_WGMMA,
-    find: 'ta, tb, blockIdx.y / n, count, gridDim.y / n, at,',
-    replace: 'ta, tb, blockIdx.y / n, count, gridDim.y, at,',
+    find: 'ta, tb, blockIdx.y / cta, count, gridDim.y / cta, at,',
+    replace: 'ta, tb, blockIdx.y / cta, count, gridDim.y, at,',
     ops: OPS.wgmma,
     what: "persistent wgmma GEMM: a cluster steps over the tiles by the grid's blocks, not its clusters (tiles skipped)",
   },
   {
     name: 'wgmma-persist-rank',
     file: GEMM_WGMMA,
-    find: 'static_cast<int>(((r % mc) * n + rank) * MAE_WG_BM)',
+    find: 'static_cast<int>(((r % mc) * n + rank % n) * MAE_WG_BM)',
     replace: 'static_cast<int>(((r % mc) * n) * MAE_WG_BM)',
     ops: OPS.wgmma,
     what: "persistent wgmma GEMM: a cluster's CTAs all take its first m tile",
+  },
+  {
+    name: 'wgmma-cluster-a-local',
+    file: GEMM_WGMMA,
+    find: 'cn == 2 ? (1u << rm) | (1u << (rm + n)) : 1u << rank',
+    replace: '1u << rank',
+    ops: OPS.wgmma,
+    what: "wgmma GEMM in clusters along n: A's box multicast to its own CTA only (the other CTA of the row waits for it)",
+  },
+  {
+    name: 'wgmma-cluster-a-owner',
+    file: GEMM_WGMMA,
+    find: 'for (unsigned h = rn; h < MAE_WG_BM / 64; h += cn) {',
+    replace: 'for (unsigned h = 0; h < MAE_WG_BM / 64; h += 1) {',
+    ops: OPS.wgmma,
+    what: "wgmma GEMM in clusters along n: both CTAs of a row load and multicast each of A's boxes (twice the bytes)",
+  },
+  {
+    name: 'wgmma-cluster-n-tile',
+    file: GEMM_WGMMA,
+    find: 'static_cast<int>((t % nc * CN + rank / n) * MAE_WG_BN)',
+    replace: 'static_cast<int>((t % nc * CN) * MAE_WG_BN)',
+    ops: OPS.wgmma,
+    what: "wgmma GEMM in clusters along n: the CTAs of a row all take the cluster tile's first n tile",
   },
   {
     name: 'wgmma-sinkv-halves',
@@ -727,7 +751,7 @@ const envFor = (m) =>
   m.file === GEMM || m.file === GEMM_ASYNC
     ? { MAE_CUDA_GEMM: 'mma' }
     : m.file === GEMM_WGMMA
-      ? { MAE_WG_SMS: '3' }
+      ? { MAE_WG_SMS: '3', MAE_WG_CLUSTER_N: '2' }
       : {};
 
 /**

@@ -22,11 +22,12 @@ describe('MAE_CUDA_GEMM', () => {
   });
 });
 
-describe('MAE_WG_SMS, MAE_WG_PERSISTENT', () => {
+describe('MAE_WG_SMS, MAE_WG_PERSISTENT, MAE_WG_CLUSTER_N', () => {
   for (const [env, want] of [
     [{ MAE_WG_SMS: '0' }, /linear_forward: MAE_WG_SMS must be a positive integer/],
     [{ MAE_WG_SMS: 'many' }, /linear_forward: MAE_WG_SMS must be a positive integer/],
     [{ MAE_WG_PERSISTENT: 'yes' }, /linear_forward: MAE_WG_PERSISTENT must be 0 or 1/],
+    [{ MAE_WG_CLUSTER_N: '4' }, /linear_forward: MAE_WG_CLUSTER_N must be 1 or 2/],
   ] as const)
     it(`refuses ${JSON.stringify(env)}, naming the variable`, function () {
       this.timeout(120000);
@@ -55,9 +56,9 @@ describe('emu-check', () => {
     assert.match(r.stdout, /mae_nccl_emu_test: all nccl_emu checks passed/);
     for (const s of [
       'forward',
-      'lead\\+ws5',
+      'lead\\+ws5\\+cn2',
       'reverse\\+np',
-      'shuffle:17\\+cl4',
+      'shuffle:17\\+cl4\\+cn2',
       'warp\\+cl1',
       'warp-reverse\\+ws3',
       'warp\\+z2',
@@ -67,7 +68,7 @@ describe('emu-check', () => {
       assert.match(r.stdout, new RegExp(`op_check under ${s}: op_check: \\d+ checked, 0 failed`));
     assert.match(
       r.stdout,
-      /emu-check: all passed under forward, lead\+ws5, reverse\+np, shuffle:17\+cl4, warp\+cl1, warp-reverse\+ws3, warp\+z2, forward\+sm1, forward\+mma/,
+      /emu-check: all passed under forward, lead\+ws5\+cn2, reverse\+np, shuffle:17\+cl4\+cn2, warp\+cl1, warp-reverse\+ws3, warp\+z2, forward\+sm1, forward\+mma/,
     );
   });
 });

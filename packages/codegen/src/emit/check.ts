@@ -52,13 +52,16 @@ const GEMM_ALIGNED: Record<string, number>[] = [
   { BT: 1, M: 40, N: 48, K: 1056 },
   { BT: 1, M: 40, N: 42, K: 1056 },
   // a full 128-row tile (the wgmma consumers' every warp inside the matrix) over 5 k tiles of 64:
-  // the 4-stage ring of gemm_wgmma.cuh wraps
+  // the 3-stage ring of gemm_wgmma.cuh wraps
   { BT: 1, M: 130, N: 16, K: 320 },
   // wgmma clusters (gemm_wgmma.cuh): four 128-row tiles over 9 k tiles (clusters of 2, or 4 under
   // MAE_WG_CLUSTER=4, with split-K), and 9 tiles of two samples (a grid padded to whole clusters of
   // 2: a block wholly outside the matrix)
   { BT: 1, M: 512, N: 16, K: 576 },
   { BT: 2, M: 1096, N: 24, K: 64 },
+  // two 256-column tiles by two 128-row tiles of two samples: clusters of 2 x 2 under
+  // MAE_WG_CLUSTER_N=2 (A's tile shared along n too), a partial last k tile
+  { BT: 2, M: 256, N: 264, K: 136 },
 ];
 /** More small cases for ops whose schedules depend on a size (attention: the compiled head sizes). */
 const EXTRA: Record<string, Record<string, number>[]> = {

@@ -508,9 +508,10 @@ export class CudaEmitter {
    * The sm_90a branch of a contraction's launcher (`if (...) { ... } else {`, closed after the
    * mma.sync launches): on a device that takes wgmma (mae_wgmma_enabled), for samples that fit the
    * grid's z (one block per tile and sample; the mma.sync kernels loop beyond), the operands' TMA maps
-   * (dims {contiguous, other, batch}; boxes of 64 x A's tile rows or B's part of them, or 64 x 64
-   * for an operand contiguous along its rows) and the persistent wgmma kernel over every tile, in
-   * clusters along m that share B's tiles (gemm_wgmma.cuh), or for one sample whose tiles do not fill the GPU,
+   * (dims {contiguous, other, batch}; boxes of 64 x 64 rows of A, 64 x B's part of its rows, or
+   * 64 x 64 for an operand contiguous along its rows) and the persistent wgmma kernel over every
+   * tile, in clusters along m that share B's tiles and along n that share A's (gemm_wgmma.cuh), or
+   * for one sample whose tiles do not fill the GPU,
    * split-K over slices of k summed by the mma kernels' reduce.
    */
   private wgmma(
@@ -537,8 +538,8 @@ export class CudaEmitter {
       '  if (mae_launched(OP)) return MAE_ERROR;',
     ];
     const tilesN = `((_N + ${WGMMA.BN - 1}) / ${WGMMA.BN})`;
-    // the persistent kernel: one cluster per _wcl SMs (as many as the device holds at once), at most
-    // one per cluster tile (MAE_WG_PERSISTENT=0: one per cluster tile)
+    // the persistent kernel: one cluster per _wcc SMs (_wcl along m by _wcn along n; as many as the
+    // device holds at once), at most one per cluster tile (MAE_WG_PERSISTENT=0: one per cluster tile)
     const persistent = (k: string, extra: string) => [
       `  { const cudaError_t _e = cudaFuncSetAttribute(reinterpret_cast<const void*>(${k}), cudaFuncAttributeMaxDynamicSharedMemorySize, (int)MAE_WG_SMEM);`,
       '    if (_e != cudaSuccess) return mae_fail("%s: cannot allow %zu bytes of shared memory: %s", OP, MAE_WG_SMEM, cudaGetErrorString(_e)); }',
@@ -546,10 +547,12 @@ export class CudaEmitter {
       '  if (_wsms < 1) return mae_fail("%s: MAE_WG_SMS must be a positive integer", OP);',
       '  const int _wpers = mae_wg_persistent();',
       '  if (_wpers < 0) return mae_fail("%s: MAE_WG_PERSISTENT must be 0 or 1", OP);',
-      '  static std::atomic<int> _wact[64][3];',
-      `  const int64_t _wct = (_M + MAE_WG_BM * _wcl - 1) / (MAE_WG_BM * _wcl) * ${tilesN} * _BATCH;`,
-      `  const int64_t _wG = mae_wg_clusters(_wct, _wsms, _wcl, mae_wg_active(${k}, _wact, device, _wcl), _wpers != 0);`,
-      `  MAE_LAUNCH_CLUSTER(${k}, dim3(1, (unsigned)_wcl, 1), dim3(1, (unsigned)(_wG * _wcl), 1), ${WGMMA.THREADS}, MAE_WG_SMEM, _st, ${this.launchArgs}, _ta, _tb${extra});`,
+      '  const int64_t _wcn = mae_wg_cluster_n(_N, _wcl), _wcc = _wcl * _wcn;',
+      '  if (_wcn < 1) return mae_fail("%s: MAE_WG_CLUSTER_N must be 1 or 2", OP);',
+      '  static std::atomic<int> _wact[64][4];',
+      `  const int64_t _wct = (_M + MAE_WG_BM * _wcl - 1) / (MAE_WG_BM * _wcl) * ((_N + ${WGMMA.BN} * _wcn - 1) / (${WGMMA.BN} * _wcn)) * _BATCH;`,
+      `  const int64_t _wG = mae_wg_clusters(_wct, _wsms, _wcc, mae_wg_active(${k}, _wact, device, _wcc), _wpers != 0);`,
+      `  MAE_LAUNCH_CLUSTER(${k}, dim3(1, (unsigned)_wcc, 1), dim3(1, (unsigned)(_wG * _wcc), 1), ${WGMMA.THREADS}, MAE_WG_SMEM, _st, ${this.launchArgs}, _ta, _tb${extra});`,
       '  if (mae_launched(OP)) return MAE_ERROR;',
     ];
     return [
@@ -559,7 +562,7 @@ export class CudaEmitter {
       '  const int64_t _wcl = mae_wg_cluster(_M);',
       '  if (_wcl < 1) return mae_fail("%s: MAE_WG_CLUSTER must be 1, 2 or 4", OP);',
       '  MaeTmaMap _ta, _tb;',
-      map('_ta', ops[0], 'MAE_WG_BM', s.m),
+      map('_ta', ops[0], '64', s.m),
       map('_tb', ops[1], 'MAE_WG_BN / MAE_WG_B_PARTS', s.n),
       `  const int64_t _wtiles = mae_wg_grid_m(_M, _wcl) * ${tilesN}, _WKT = ${kt};`,
       `  const int64_t _wsplit = _BATCH == 1 ? mae_split_k_waves(_wtiles, _WKT, mae_sm_count(device), ${SPLIT.MAX}, ${WGMMA.MIN_TILES}) : 1;`,
@@ -576,7 +579,7 @@ export class CudaEmitter {
       ...(vec
         ? [`  const int _wvec = ${wholeVectors(this.vectorCtx(), ['_N'], vec.tensors, vec.width)};`]
         : []),
-      ...persistent(kernel, vec ? ', _BATCH, _wvec' : ', _BATCH'),
+      ...persistent(kernel, vec ? ', _BATCH, (int)_wcn, _wvec' : ', _BATCH, (int)_wcn'),
       '  }',
       '  } else {',
     ];

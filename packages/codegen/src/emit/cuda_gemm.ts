@@ -278,7 +278,7 @@ const TMA_PARAMS = 'const __grid_constant__ MaeTmaMap _ta, const __grid_constant
 /**
  * The sm_90a kernels (gemm_wgmma.cuh) for a contraction whose operands are both directOperand()s:
  * `${name}` the whole product through the op's epilogue (persistent: `_BT` samples' tiles over the
- * grid's clusters), `${name}_split` the f32 partials of k
+ * grid's clusters of `_CN` CTAs along n by the rest along m), `${name}_split` the f32 partials of k
  * slices for split-K (summed by the mma kernels' `_reduce`); the operands come as TMA tensor maps.
  */
 export function emitWgmmaKernels(g: GemmCtx, c: Contraction, name: string, vec: EpilogueVec | undefined) {
@@ -290,14 +290,14 @@ export function emitWgmmaKernels(g: GemmCtx, c: Contraction, name: string, vec: 
     ...(vec
       ? {
           call: `mae_gemm_wgmma<${flags}, ${vec.width}>`,
-          params: `${TMA_PARAMS}, int64_t _BT, int _vec`,
-          args: '_M, _N, _K, _BT, _ta, _tb, _out, _outv, _vec != 0',
+          params: `${TMA_PARAMS}, int64_t _BT, int _CN, int _vec`,
+          args: '_M, _N, _K, _BT, _CN, _ta, _tb, _out, _outv, _vec != 0',
           vec,
         }
       : {
           call: `mae_gemm_wgmma<${flags}>`,
-          params: `${TMA_PARAMS}, int64_t _BT`,
-          args: '_M, _N, _K, _BT, _ta, _tb, _out',
+          params: `${TMA_PARAMS}, int64_t _BT, int _CN`,
+          args: '_M, _N, _K, _BT, _CN, _ta, _tb, _out',
         }),
   });
   emitKernel(g, c, `${name}_split`, {

@@ -37,9 +37,9 @@ describe('generateAll', () => {
   it('gives every transpose of a bf16 GEMM the sm_90a kernels with TMA maps along the contiguous axis', () => {
     const cu = a['ops_cuda.cu']!;
     // matmul_{nt,nn,tn,tt}: A [BT, M, K] or [BT, K, M], B [BT, N, K] or [BT, K, N]; an operand
-    // contiguous along k comes as boxes of 64 k x its tile's rows (B's in parts, shared by the CTAs
-    // of a cluster), one contiguous along its rows as boxes of 64 rows x 64 k
-    const [A, B] = ['MAE_WG_BM', 'MAE_WG_BN / MAE_WG_B_PARTS'];
+    // contiguous along k comes as boxes of 64 k x 64 rows of A, or x B's part of its rows (each part
+    // shared by the CTAs of a cluster), one contiguous along its rows as boxes of 64 rows x 64 k
+    const [A, B] = ['64', 'MAE_WG_BN / MAE_WG_B_PARTS'];
     const cases = [
       ['matmul_nt', 'false, false', '(K), (uint64_t)(M)', A, '(K), (uint64_t)(N)', B],
       ['matmul_nn', 'false, true', '(K), (uint64_t)(M)', A, '(N), (uint64_t)(K)', '64'],
@@ -51,7 +51,7 @@ describe('generateAll', () => {
       // with the epilogue's 16-byte form (8 bf16 outputs a lane) where the launcher finds them whole vectors
       assert.match(
         kernel.slice(0, kernel.indexOf('\n}\n')),
-        new RegExp(`mae_gemm_wgmma<${flags}, 8>\\(_M, _N, _K, _BT, _ta, _tb, _out, _outv, _vec != 0\\)`),
+        new RegExp(`mae_gemm_wgmma<${flags}, 8>\\(_M, _N, _K, _BT, _CN, _ta, _tb, _out, _outv, _vec != 0\\)`),
         name,
       );
       const launcher = cu.slice(cu.indexOf(`mae_status ${name}_cuda_bf16(`));
@@ -66,12 +66,12 @@ describe('generateAll', () => {
       assert.ok(
         launcher.includes('const int64_t _wcl = mae_wg_cluster(_M);') &&
           launcher.includes(
-            'const int64_t _wct = (_M + MAE_WG_BM * _wcl - 1) / (MAE_WG_BM * _wcl) * ((_N + 255) / 256) * _BATCH;',
+            'const int64_t _wct = (_M + MAE_WG_BM * _wcl - 1) / (MAE_WG_BM * _wcl) * ((_N + 256 * _wcn - 1) / (256 * _wcn)) * _BATCH;',
           ) &&
           launcher.includes(
-            `MAE_LAUNCH_CLUSTER(${name}_cuda_bf16_k0_wgmma, dim3(1, (unsigned)_wcl, 1), dim3(1, (unsigned)(_wG * _wcl), 1), `,
+            `MAE_LAUNCH_CLUSTER(${name}_cuda_bf16_k0_wgmma, dim3(1, (unsigned)_wcc, 1), dim3(1, (unsigned)(_wG * _wcc), 1), `,
           ),
-        `${name}: persistent, in clusters along m over the samples' cluster tiles`,
+        `${name}: persistent, in clusters along m (and n) over the samples' cluster tiles`,
       );
       assert.ok(
         launcher.includes('const int _wvec = _N % 8 == 0 && (N) % 8 == 0 && mae_aligned16(out_k);'),

@@ -20,21 +20,24 @@
 //     cluster tiles c, c + G, ... (n tile fastest, then m, then the sample); the ring's stages and
 //     phases run on across a block's tiles, so that the producer loads the next tile's first k
 //     tiles while the consumers run this one's epilogue;
-//   - blocks run in thread block clusters of n = 1, 2 or 4 CTAs along m (grid y; the m tiles padded
-//     to a multiple: mae_wg_cluster, mae_wg_grid_m; launched with MAE_LAUNCH_CLUSTER) whose CTAs share
-//     B's tile: it comes in MAE_WG_B_PARTS parts of 64 rows (K-major: a box of 64 k x 64 rows;
-//     MN-major: a box of 64 rows x 64 k), CTA r loading the parts p with p % n == r and multicasting
-//     each to every CTA of the cluster, so that a CTA reads from L2 its A tile and 1/n of B's (with
-//     n = 2, 128 + 128 rows per k tile: 128 FLOP per byte; n = 4: 170; alone: 85). A stage goes back
-//     to the producers when the consumer warps of every CTA have released it (each warp arrives on
-//     the `empty` mbarrier of every CTA: 8 x n arrivals), and no CTA exits while another may still
-//     reach its shared memory (barrier.cluster at the end; another after the mbarriers are
-//     initialised).
+//   - blocks run in thread block clusters of n = 1, 2 or 4 CTAs along m by cn = 1 or 2 along n (rank
+//     r = rm + n rn; grid y; the tiles padded to whole clusters: mae_wg_cluster, mae_wg_cluster_n;
+//     launched with MAE_LAUNCH_CLUSTER). The CTAs of a column (one n tile) share B's tile: it comes
+//     in MAE_WG_B_PARTS parts of 64 rows (K-major: a box of 64 k x 64 rows; MN-major: a box of 64
+//     rows x 64 k), CTA rm loading the parts p with p % n == rm and multicasting each to its column;
+//     the CTAs of a row (one m tile) share A's: its two boxes of 64 rows, box h loaded by the CTA
+//     with rn == h % cn and multicast to its row. A CTA reads from L2 1/cn of its A tile and 1/n of
+//     its B tile (n = 2: 128 + 128 rows per k tile, 128 FLOP per byte; n = 4: 170; 4 x 2: 256;
+//     alone: 85). A stage goes back to the producers when the consumer warps of every CTA have
+//     released it (each warp arrives on the `empty` mbarrier of every CTA: 8 x n x cn arrivals), and
+//     no CTA exits while another may still reach its shared memory (barrier.cluster at the end;
+//     another after the mbarriers are initialised).
 // Out-of-range rows and k (edge tiles, k not a multiple of 64) arrive as zeros from TMA. Split-K
 // (mae_gemm_wgmma_split) writes f32 partials over slices of k, summed by gemm_async.cuh's
-// mae_gemm_split_reduce; its grid is one block per tile and slice, each block a single tile. Launch
-// with MAE_WG_THREADS threads and MAE_WG_SMEM bytes of dynamic shared memory; the launcher builds the tensor maps (mae_tma_map_3d: dims {contiguous, other, batch}, box
-// {64, rows}: MAE_WG_BM rows of A, MAE_WG_BN / MAE_WG_B_PARTS of B, 64 where MN-major) and checks the
+// mae_gemm_split_reduce; its grid is one block per tile and slice, each block a single tile, in
+// clusters along m only. Launch with MAE_WG_THREADS threads and MAE_WG_SMEM bytes of dynamic shared
+// memory; the launcher builds the tensor maps (mae_tma_map_3d: dims {contiguous, other, batch}, box
+// {64, rows}: 64 rows of A, MAE_WG_BN / MAE_WG_B_PARTS of B, 64 where MN-major) and checks the
 // operands as for gemm_async.cuh.
 #pragma once
 #include <cstdlib>
@@ -85,6 +88,19 @@ inline int64_t mae_wg_cluster(int64_t M) {
     if (tiles >= c && (mae_wg_pad(tiles, c) - tiles) * 8 <= tiles) return c;
   return 1;
 }
+// The CTAs of a cluster along n (MAE_WG_CLUSTER_N = 1, the default, or 2; -1 for another value),
+// each pair sharing A's tile: 2 where that is allowed, N has two or more tiles of 256 columns, their
+// padding to an even count adds at most an eighth, and the cluster along m (cm) has at most 4 CTAs.
+inline int64_t mae_wg_cluster_n(int64_t N, int64_t cm) {
+  static const int limit = [] {
+    const char* e = std::getenv("MAE_WG_CLUSTER_N");
+    if (e == nullptr || *e == 0 || !std::strcmp(e, "1")) return 1;
+    return !std::strcmp(e, "2") ? 2 : -1;
+  }();
+  const int64_t tiles = (N + MAE_WG_BN - 1) / MAE_WG_BN;
+  if (limit < 1) return -1;
+  return limit == 2 && cm <= 4 && tiles >= 2 && (mae_wg_pad(tiles, 2) - tiles) * 8 <= tiles ? 2 : 1;
+}
 // The m tiles padded to whole clusters (the split-K grid's y).
 inline int64_t mae_wg_grid_m(int64_t M, int64_t cluster) {
   return mae_wg_pad((M + MAE_WG_BM - 1) / MAE_WG_BM, cluster);
@@ -129,11 +145,12 @@ struct MaeWgTile {
   int64_t kt0, kt1;
 };
 
-// A box of B into this CTA's ring (n == 1) or multicast to the n CTAs of the cluster.
-__device__ __forceinline__ void mae_wg_load_b(void* dst, const MaeTmaMap& tb, int c0, int c1, int bb, uint64_t* bar,
-                                              unsigned n) {
-  if (n == 1) mae_tma_load_3d(dst, &tb, c0, c1, bb, bar);
-  else mae_tma_load_3d_multicast(dst, &tb, c0, c1, bb, bar, static_cast<uint16_t>((1u << n) - 1));
+// A box into this CTA's ring (shared by n == 1 CTA) or multicast to the n CTAs of the cluster `mask`
+// names.
+__device__ __forceinline__ void mae_wg_load(void* dst, const MaeTmaMap& t, int c0, int c1, int bb, uint64_t* bar,
+                                            uint16_t mask, unsigned n) {
+  if (n == 1) mae_tma_load_3d(dst, &t, c0, c1, bb, bar);
+  else mae_tma_load_3d_multicast(dst, &t, c0, c1, bb, bar, mask);
 }
 
 // The producer: for each of the block's tiles t = t0, t0 + dt, ... below tn, its k tiles of A and of
@@ -143,8 +160,12 @@ __device__ __forceinline__ void mae_wg_load_b(void* dst, const MaeTmaMap& tb, in
 template <bool ARow, bool BRow, class At>
 __device__ __forceinline__ void mae_wg_produce(unsigned char* ring, uint64_t* full, uint64_t* empty,
                                                const MaeTmaMap& ta, const MaeTmaMap& tb, int64_t t0, int64_t tn,
-                                               int64_t dt, const At& at, int64_t total) {
-  const unsigned rank = mae_cluster_ctarank(), n = mae_cluster_nctarank();
+                                               int64_t dt, const At& at, int64_t total, unsigned cn) {
+  const unsigned rank = mae_cluster_ctarank(), n = mae_cluster_nctarank() / cn;  // n: the CTAs along m
+  const unsigned rm = rank % n, rn = rank / n;
+  // the CTAs sharing this one's B tile (its column of the cluster) and its A tile (its row)
+  const uint16_t bmask = static_cast<uint16_t>(((1u << n) - 1) << (rn * n));
+  const uint16_t amask = static_cast<uint16_t>(cn == 2 ? (1u << rm) | (1u << (rm + n)) : 1u << rank);
   int64_t it = 0;
   for (int64_t t = t0; t < tn; t += dt) {
     const MaeWgTile w = at(t);
@@ -156,17 +177,17 @@ __device__ __forceinline__ void mae_wg_produce(unsigned char* ring, uint64_t* fu
       unsigned char* const as = ring + s * MAE_WG_STAGE_BYTES;
       unsigned char* const bs = as + MAE_WG_A_BYTES;
       const int k = static_cast<int>(kt * MAE_WG_BK);
-      if (ARow) {
-        for (int h = 0; h < MAE_WG_BM / 64; ++h)
-          mae_tma_load_3d(as + h * 8192, &ta, w.m0 + 64 * h, k, w.bb, &full[s]);
-      } else {
-        mae_tma_load_3d(as, &ta, k, w.m0, w.bb, &full[s]);
+      // A's two boxes of 64 rows (either layout), box h by the CTA of the row with rn == h % cn
+      for (unsigned h = rn; h < MAE_WG_BM / 64; h += cn) {
+        const int r0 = w.m0 + 64 * static_cast<int>(h);
+        if (ARow) mae_wg_load(as + h * 8192, ta, r0, k, w.bb, &full[s], amask, cn);
+        else mae_wg_load(as + h * 8192, ta, k, r0, w.bb, &full[s], amask, cn);
       }
-      for (unsigned p = rank; p < MAE_WG_B_PARTS; p += n) {
+      for (unsigned p = rm; p < MAE_WG_B_PARTS; p += n) {
         unsigned char* const part = bs + p * MAE_WG_B_PART_BYTES;
         const int r0 = w.n0 + 64 * static_cast<int>(p);
-        if (BRow) mae_wg_load_b(part, tb, r0, k, w.bb, &full[s], n);
-        else mae_wg_load_b(part, tb, k, r0, w.bb, &full[s], n);
+        if (BRow) mae_wg_load(part, tb, r0, k, w.bb, &full[s], bmask, n);
+        else mae_wg_load(part, tb, k, r0, w.bb, &full[s], bmask, n);
       }
     }
   }
@@ -281,7 +302,7 @@ __device__ __forceinline__ void mae_wg_epilogue(const float (&d)[128], float* st
 template <bool ARow, bool BRow, class At, class Epi>
 __device__ __forceinline__ void mae_gemm_wgmma_tiles(const MaeTmaMap& ta, const MaeTmaMap& tb, int64_t t0,
                                                      int64_t tn, int64_t dt, const At& at, int64_t total,
-                                                     const Epi& epi) {
+                                                     unsigned cn, const Epi& epi) {
   dt = MAE_TILES_STEP(t0, tn, dt);
   MAE_DYNAMIC_SHARED(1024, unsigned char, mae_wg_smem);
   MAE_SHARED_ALIGNED(8, uint64_t, mae_wg_full, [MAE_WG_STAGES]);
@@ -300,7 +321,7 @@ __device__ __forceinline__ void mae_gemm_wgmma_tiles(const MaeTmaMap& ta, const 
   if (wg == 0) {
     mae_setmaxnreg_dec<MAE_WG_PRODUCER_REGS>();
     if (threadIdx.x == 0)
-      mae_wg_produce<ARow, BRow>(ring, mae_wg_full, mae_wg_empty, ta, tb, t0, tn, dt, at, total);
+      mae_wg_produce<ARow, BRow>(ring, mae_wg_full, mae_wg_empty, ta, tb, t0, tn, dt, at, total, cn);
   } else {
     mae_setmaxnreg_inc<MAE_WG_CONSUMER_REGS>();
     const int c = wg - 1;
@@ -322,18 +343,19 @@ __device__ __forceinline__ void mae_gemm_wgmma_tiles(const MaeTmaMap& ta, const 
 // cluster tile t; through the epilogue's 16-byte form outv(bb, m, n, acc[V]) where vec (the
 // launcher's check), else out.
 template <bool ARow, bool BRow, int V, class Out, class OutV>
-__device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, int64_t BT, const MaeTmaMap& ta,
+__device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, int64_t BT, int CN, const MaeTmaMap& ta,
                                                const MaeTmaMap& tb, const Out& out, const OutV& outv, bool vec) {
-  const int64_t n = mae_cluster_nctarank(), rank = mae_cluster_ctarank();
-  const int64_t tilesN = (N + MAE_WG_BN - 1) / MAE_WG_BN, mc = (M + MAE_WG_BM * n - 1) / (MAE_WG_BM * n);
-  const int64_t KT = (K + MAE_WG_BK - 1) / MAE_WG_BK, count = tilesN * mc * BT;
+  const int64_t cta = mae_cluster_nctarank(), n = cta / CN, rank = mae_cluster_ctarank();
+  const int64_t nc = (N + MAE_WG_BN * CN - 1) / (MAE_WG_BN * CN), mc = (M + MAE_WG_BM * n - 1) / (MAE_WG_BM * n);
+  const int64_t KT = (K + MAE_WG_BK - 1) / MAE_WG_BK, count = nc * mc * BT;
   const auto at = [&](int64_t t) {
-    const int64_t r = t / tilesN;
-    return MaeWgTile{static_cast<int>(r / mc), static_cast<int>(((r % mc) * n + rank) * MAE_WG_BM),
-                     static_cast<int>(t % tilesN * MAE_WG_BN), 0, KT};
+    const int64_t r = t / nc;
+    return MaeWgTile{static_cast<int>(r / mc), static_cast<int>(((r % mc) * n + rank % n) * MAE_WG_BM),
+                     static_cast<int>((t % nc * CN + rank / n) * MAE_WG_BN), 0, KT};
   };
   mae_gemm_wgmma_tiles<ARow, BRow>(
-      ta, tb, blockIdx.y / n, count, gridDim.y / n, at, count * n, [&](int bb, const float* st, int64_t m1, int64_t n1) {
+      ta, tb, blockIdx.y / cta, count, gridDim.y / cta, at, count * cta, static_cast<unsigned>(CN),
+      [&](int bb, const float* st, int64_t m1, int64_t n1) {
         if (vec)
           mae_wg_sink_v<V>(st, M, N, m1, n1, [&](int64_t m, int64_t c, const float(&acc)[V]) { outv(int64_t{bb}, m, c, acc); });
         else
@@ -342,9 +364,10 @@ __device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, 
 }
 // The same for an epilogue with no 16-byte form: out(bb, m, n, acc) on each accumulator.
 template <bool ARow, bool BRow, class Out>
-__device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, int64_t BT, const MaeTmaMap& ta,
+__device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, int64_t BT, int CN, const MaeTmaMap& ta,
                                                const MaeTmaMap& tb, const Out& out) {
-  mae_gemm_wgmma<ARow, BRow, 8>(M, N, K, BT, ta, tb, out, [](int64_t, int64_t, int64_t, const float(&)[8]) {}, false);
+  mae_gemm_wgmma<ARow, BRow, 8>(M, N, K, BT, CN, ta, tb, out, [](int64_t, int64_t, int64_t, const float(&)[8]) {},
+                                false);
 }
 
 // Split-K (one sample, one tile a block): blockIdx.x is (slice z, n tile); block (z, n tile, m tile)
@@ -360,7 +383,7 @@ __device__ __forceinline__ void mae_gemm_wgmma_split(int64_t M, int64_t N, int64
   const MaeWgTile tile{0, static_cast<int>(blockIdx.y) * MAE_WG_BM, static_cast<int>((blockIdx.x % tilesN) * MAE_WG_BN),
                        kt0, kt1};
   mae_gemm_wgmma_tiles<ARow, BRow>(
-      ta, tb, 0, 1, 1, [&](int64_t) { return tile; }, 0, [&](int, const float* st, int64_t m1, int64_t n1) {
+      ta, tb, 0, 1, 1, [&](int64_t) { return tile; }, 0, 1u, [&](int, const float* st, int64_t m1, int64_t n1) {
         if (N % 4 == 0)
           mae_wg_sink_v<4>(st, M, N, m1, n1, [&](int64_t m, int64_t n, const float(&a)[4]) {
             mae_st16(part + m * N + n, a[0], a[1], a[2], a[3]);

@@ -45,13 +45,13 @@ mae_status mae_tma_map_3d(MaeTmaMap* map, const void* base, uint64_t d0, uint64_
 #endif
 }
 
-// The clusters of `cluster` CTAs (1, 2 or 4) of the wgmma kernel `kernel` a device holds at once
+// The clusters of `cluster` CTAs (1, 2, 4 or 8) of the wgmma kernel `kernel` a device holds at once
 // (cudaOccupancyMaxActiveClusters: a cluster's CTAs share a GPC), asked once per device and cluster
 // size (`cache`: the launcher's, one per kernel); 0 where it cannot tell (the emulator).
 template <class K>
-int64_t mae_wg_active(K kernel, std::atomic<int> (&cache)[64][3], int device, int64_t cluster) {
+int64_t mae_wg_active(K kernel, std::atomic<int> (&cache)[64][4], int device, int64_t cluster) {
   if (device < 0 || device >= 64) return 0;
-  const int i = cluster == 1 ? 0 : cluster == 2 ? 1 : 2;
+  const int i = cluster == 1 ? 0 : cluster == 2 ? 1 : cluster == 4 ? 2 : 3;
   int n = cache[device][i].load(std::memory_order_relaxed);
   if (n == 0) {
     n = mae_max_active_clusters(kernel, dim3(1, static_cast<unsigned>(cluster), 1), dim3(MAE_WG_THREADS), MAE_WG_SMEM);
