@@ -326,8 +326,8 @@ const MUTANTS = [
   {
     name: 'wgmma-persist-rank',
     file: GEMM_WGMMA,
-    find: 'static_cast<int>(((r % mc) * n + rank % n) * MAE_WG_BM)',
-    replace: 'static_cast<int>(((r % mc) * n) * MAE_WG_BM)',
+    find: 'MaeWgTile{static_cast<int>(r / mc), static_cast<int>(((r % mc) * n + rank % n) * MAE_WG_BM),',
+    replace: 'MaeWgTile{static_cast<int>(r / mc), static_cast<int>(((r % mc) * n) * MAE_WG_BM),',
     ops: OPS.wgmma,
     what: "persistent wgmma GEMM: a cluster's CTAs all take its first m tile",
   },
@@ -350,10 +350,18 @@ const MUTANTS = [
   {
     name: 'wgmma-cluster-n-tile',
     file: GEMM_WGMMA,
-    find: 'static_cast<int>((t % nc * CN + rank / n) * MAE_WG_BN)',
-    replace: 'static_cast<int>((t % nc * CN) * MAE_WG_BN)',
+    find: 'static_cast<int>((t % nc * CN + rank / n) * MAE_WG_BN), 0, KT}',
+    replace: 'static_cast<int>((t % nc * CN) * MAE_WG_BN), 0, KT}',
     ops: OPS.wgmma,
     what: "wgmma GEMM in clusters along n: the CTAs of a row all take the cluster tile's first n tile",
+  },
+  {
+    name: 'wgmma-split-cluster-n-tile',
+    file: GEMM_WGMMA,
+    find: 'static_cast<int>((t % nc * CN + rank / n) * MAE_WG_BN), kt0, kt1}',
+    replace: 'static_cast<int>((t % nc * CN) * MAE_WG_BN), kt0, kt1}',
+    ops: OPS.wgmma,
+    what: "wgmma split-K in clusters along n: the CTAs of a row all take the cluster tile's first n tile",
   },
   {
     name: 'wgmma-sinkv-halves',
@@ -366,8 +374,8 @@ const MUTANTS = [
   {
     name: 'wgmma-split-store-v',
     file: GEMM_WGMMA,
-    find: 'mae_st16(part + m * N + n, a[0], a[1], a[2], a[3]);',
-    replace: 'mae_st16(part + m * N + n, a[1], a[0], a[2], a[3]);',
+    find: 'mae_st16(part + m * N + c, a[0], a[1], a[2], a[3]);',
+    replace: 'mae_st16(part + m * N + c, a[1], a[0], a[2], a[3]);',
     ops: OPS.wgmma,
     what: "wgmma GEMM's split-K partials by 16-byte stores: a vector's first two columns swapped",
   },

@@ -17,7 +17,7 @@
 #  5. mae_vit_base_patch16 at batch 256 with the wgmma GEMMs in clusters of 1 and of 4 CTAs along m
 #     (MAE_WG_CLUSTER; stage 2 runs the default, 2) and of 4 x 2 (MAE_WG_CLUSTER_N=2: A's tiles
 #     shared along n too), ours only: how much sharing tiles through multicast TMA gains, i.e. how
-#     L2-bound the GEMMs are (the kernel report's model says 58.5, 44.7, 38.3 and 35.7 ms a step for
+#     L2-bound the GEMMs are (the kernel report's model says 58.5, 44.7, 38.3 and 34.9 ms a step for
 #     1, 2, 4 and 4 x 2: docs/PERFORMANCE.md); and with the GEMMs not persistent
 #     (MAE_WG_PERSISTENT=0, a block per tile): what overlapping a tile's epilogue with the next
 #     tile's loads gains, which the model cannot see (it says 44.7 ms either way)

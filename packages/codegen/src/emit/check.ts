@@ -62,6 +62,8 @@ const GEMM_ALIGNED: Record<string, number>[] = [
   // two 256-column tiles by two 128-row tiles of two samples: clusters of 2 x 2 under
   // MAE_WG_CLUSTER_N=2 (A's tile shared along n too), a partial last k tile
   { BT: 2, M: 256, N: 264, K: 136 },
+  // and split-K over two n tiles (clusters of 1 x 2 under MAE_WG_CLUSTER_N=2)
+  { BT: 1, M: 40, N: 264, K: 1056 },
 ];
 /** More small cases for ops whose schedules depend on a size (attention: the compiled head sizes). */
 const EXTRA: Record<string, Record<string, number>[]> = {

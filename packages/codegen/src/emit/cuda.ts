@@ -530,30 +530,26 @@ export class CudaEmitter {
       return `  if (mae_tma_map_3d(&${v}, ${d.load.t.name}_k, ${dims.at(-1)}, ${dims.at(-2)}, ${batch}, 64, ${rowMajor ? 64 : rows}, OP)) return MAE_ERROR;`;
     };
     const kt = `(${this.prod(s.kvars)} + ${WGMMA.BK - 1}) / ${WGMMA.BK}`;
-    const grid = (x: string) => `dim3((unsigned)(${x}), (unsigned)mae_wg_grid_m(_M, _wcl), `;
-    const launch = (k: string, g: string, extra: string) => [
+    const attr = (k: string) => [
       `  { const cudaError_t _e = cudaFuncSetAttribute(reinterpret_cast<const void*>(${k}), cudaFuncAttributeMaxDynamicSharedMemorySize, (int)MAE_WG_SMEM);`,
       '    if (_e != cudaSuccess) return mae_fail("%s: cannot allow %zu bytes of shared memory: %s", OP, MAE_WG_SMEM, cudaGetErrorString(_e)); }',
-      `  MAE_LAUNCH_CLUSTER(${k}, dim3(1, (unsigned)_wcl, 1), ${g}, ${WGMMA.THREADS}, MAE_WG_SMEM, _st, ${this.launchArgs}, _ta, _tb${extra});`,
+    ];
+    // in clusters of _wcc CTAs (_wcl along m by _wcn along n), `blocks` of them in the grid's y
+    const launch = (k: string, blocks: string, extra: string) => [
+      `  MAE_LAUNCH_CLUSTER(${k}, dim3(1, (unsigned)_wcc, 1), dim3(1, (unsigned)(${blocks}), 1), ${WGMMA.THREADS}, MAE_WG_SMEM, _st, ${this.launchArgs}, _ta, _tb${extra});`,
       '  if (mae_launched(OP)) return MAE_ERROR;',
     ];
-    const tilesN = `((_N + ${WGMMA.BN - 1}) / ${WGMMA.BN})`;
-    // the persistent kernel: one cluster per _wcc SMs (_wcl along m by _wcn along n; as many as the
-    // device holds at once), at most one per cluster tile (MAE_WG_PERSISTENT=0: one per cluster tile)
+    // the persistent kernel: one cluster per _wcc SMs (as many as the device holds at once), at most
+    // one per cluster tile (MAE_WG_PERSISTENT=0: one per cluster tile)
     const persistent = (k: string, extra: string) => [
-      `  { const cudaError_t _e = cudaFuncSetAttribute(reinterpret_cast<const void*>(${k}), cudaFuncAttributeMaxDynamicSharedMemorySize, (int)MAE_WG_SMEM);`,
-      '    if (_e != cudaSuccess) return mae_fail("%s: cannot allow %zu bytes of shared memory: %s", OP, MAE_WG_SMEM, cudaGetErrorString(_e)); }',
+      ...attr(k),
       '  const int64_t _wsms = mae_wg_sms(mae_sm_count(device));',
       '  if (_wsms < 1) return mae_fail("%s: MAE_WG_SMS must be a positive integer", OP);',
       '  const int _wpers = mae_wg_persistent();',
       '  if (_wpers < 0) return mae_fail("%s: MAE_WG_PERSISTENT must be 0 or 1", OP);',
-      '  const int64_t _wcn = mae_wg_cluster_n(_N, _wcl), _wcc = _wcl * _wcn;',
-      '  if (_wcn < 1) return mae_fail("%s: MAE_WG_CLUSTER_N must be 1 or 2", OP);',
       '  static std::atomic<int> _wact[64][4];',
-      `  const int64_t _wct = (_M + MAE_WG_BM * _wcl - 1) / (MAE_WG_BM * _wcl) * ((_N + ${WGMMA.BN} * _wcn - 1) / (${WGMMA.BN} * _wcn)) * _BATCH;`,
       `  const int64_t _wG = mae_wg_clusters(_wct, _wsms, _wcc, mae_wg_active(${k}, _wact, device, _wcc), _wpers != 0);`,
-      `  MAE_LAUNCH_CLUSTER(${k}, dim3(1, (unsigned)_wcc, 1), dim3(1, (unsigned)(_wG * _wcc), 1), ${WGMMA.THREADS}, MAE_WG_SMEM, _st, ${this.launchArgs}, _ta, _tb${extra});`,
-      '  if (mae_launched(OP)) return MAE_ERROR;',
+      ...launch(k, '_wG * _wcc', extra),
     ];
     return [
       '  const int _wg = _async ? mae_wgmma_enabled(device) : 0;',
@@ -561,17 +557,23 @@ export class CudaEmitter {
       '  if (_wg > 0 && _BATCH <= _zmax) {',
       '  const int64_t _wcl = mae_wg_cluster(_M);',
       '  if (_wcl < 1) return mae_fail("%s: MAE_WG_CLUSTER must be 1, 2 or 4", OP);',
+      '  const int64_t _wcn = mae_wg_cluster_n(_N, _wcl), _wcc = _wcl * _wcn;',
+      '  if (_wcn < 1) return mae_fail("%s: MAE_WG_CLUSTER_N must be 1 or 2", OP);',
       '  MaeTmaMap _ta, _tb;',
       map('_ta', ops[0], '64', s.m),
       map('_tb', ops[1], 'MAE_WG_BN / MAE_WG_B_PARTS', s.n),
-      `  const int64_t _wtiles = mae_wg_grid_m(_M, _wcl) * ${tilesN}, _WKT = ${kt};`,
+      // the blocks of one sample (a CTA per tile, padded to whole clusters: split-K's choice), and the
+      // cluster tiles of all
+      `  const int64_t _wtiles = (_M + MAE_WG_BM * _wcl - 1) / (MAE_WG_BM * _wcl) * ((_N + ${WGMMA.BN} * _wcn - 1) / (${WGMMA.BN} * _wcn)) * _wcc;`,
+      `  const int64_t _wct = _wtiles / _wcc * _BATCH, _WKT = ${kt};`,
       `  const int64_t _wsplit = _BATCH == 1 ? mae_split_k_waves(_wtiles, _WKT, mae_sm_count(device), ${SPLIT.MAX}, ${WGMMA.MIN_TILES}) : 1;`,
       '  if (_wsplit >= 2) {',
       `  const int64_t _KS = (_WKT + _wsplit - 1) / _wsplit * ${WGMMA.BK}, _S = (_WKT * ${WGMMA.BK} + _KS - 1) / _KS;`,
       '  void* _wsp = nullptr;',
       '  if (mae_cuda_workspace(device, stream, (size_t)(_S * _M * _N) * sizeof(float), &_wsp, OP)) return MAE_ERROR;',
       '  float* const _ws = static_cast<float*>(_wsp);',
-      ...launch(`${kernel}_split`, `${grid(`_S * ${tilesN}`)}1)`, ', _ws, _KS'),
+      ...attr(`${kernel}_split`),
+      ...launch(`${kernel}_split`, '_S * _wtiles', ', _ws, _KS, (int)_wcn'),
       `  MAE_LAUNCH_FLAT(${name}_mma${MMA_CONFIGS[1]!.BM}x${MMA_CONFIGS[1]!.BN}_split_reduce, (unsigned)mae_blocks(_M * _N, ${SPLIT_REDUCE_THREADS}, 1 << 20), ${SPLIT_REDUCE_THREADS}, 0, _st, ${this.launchArgs}, _ws, _S);`,
       '  if (mae_launched(OP)) return MAE_ERROR;',
       '  } else {',

@@ -305,8 +305,8 @@ export function emitWgmmaKernels(g: GemmCtx, c: Contraction, name: string, vec: 
     call: `mae_gemm_wgmma_split<${flags}>`,
     ct: 'float',
     lambdas: [],
-    params: `${TMA_PARAMS}, float* __restrict__ _ws, int64_t _KS`,
-    args: '_M, _N, _K, _KS, _ta, _tb, _ws',
+    params: `${TMA_PARAMS}, float* __restrict__ _ws, int64_t _KS, int _CN`,
+    args: '_M, _N, _K, _KS, _CN, _ta, _tb, _ws',
   });
 }
 

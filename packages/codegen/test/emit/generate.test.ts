@@ -66,8 +66,9 @@ describe('generateAll', () => {
       assert.ok(
         launcher.includes('const int64_t _wcl = mae_wg_cluster(_M);') &&
           launcher.includes(
-            'const int64_t _wct = (_M + MAE_WG_BM * _wcl - 1) / (MAE_WG_BM * _wcl) * ((_N + 256 * _wcn - 1) / (256 * _wcn)) * _BATCH;',
+            'const int64_t _wtiles = (_M + MAE_WG_BM * _wcl - 1) / (MAE_WG_BM * _wcl) * ((_N + 256 * _wcn - 1) / (256 * _wcn)) * _wcc;',
           ) &&
+          launcher.includes('const int64_t _wct = _wtiles / _wcc * _BATCH,') &&
           launcher.includes(
             `MAE_LAUNCH_CLUSTER(${name}_cuda_bf16_k0_wgmma, dim3(1, (unsigned)_wcc, 1), dim3(1, (unsigned)(_wG * _wcc), 1), `,
           ),

@@ -34,8 +34,7 @@
 //     another after the mbarriers are initialised).
 // Out-of-range rows and k (edge tiles, k not a multiple of 64) arrive as zeros from TMA. Split-K
 // (mae_gemm_wgmma_split) writes f32 partials over slices of k, summed by gemm_async.cuh's
-// mae_gemm_split_reduce; its grid is one block per tile and slice, each block a single tile, in
-// clusters along m only. Launch with MAE_WG_THREADS threads and MAE_WG_SMEM bytes of dynamic shared
+// mae_gemm_split_reduce; its grid is one block per tile and slice, each block a single tile. Launch with MAE_WG_THREADS threads and MAE_WG_SMEM bytes of dynamic shared
 // memory; the launcher builds the tensor maps (mae_tma_map_3d: dims {contiguous, other, batch}, box
 // {64, rows}: 64 rows of A, MAE_WG_BN / MAE_WG_B_PARTS of B, 64 where MN-major) and checks the
 // operands as for gemm_async.cuh.
@@ -370,26 +369,30 @@ __device__ __forceinline__ void mae_gemm_wgmma(int64_t M, int64_t N, int64_t K, 
                                 false);
 }
 
-// Split-K (one sample, one tile a block): blockIdx.x is (slice z, n tile); block (z, n tile, m tile)
-// writes the partial product over k in [z KS, (z + 1) KS) (KS a multiple of 64) to ws[z][M][N], four
-// floats a 16-byte store where N is a multiple of 4 (the workspace is 16-byte aligned).
+// Split-K (one sample, one tile a block, in the clusters of the whole product): block y's cluster
+// tile y / (n CN) is (slice z, m cluster, n cluster), n cluster fastest; it writes the partial
+// product over k in [z KS, (z + 1) KS) (KS a multiple of 64) to ws[z][M][N], four floats a 16-byte
+// store where N is a multiple of 4 (the workspace is 16-byte aligned).
 template <bool ARow, bool BRow>
-__device__ __forceinline__ void mae_gemm_wgmma_split(int64_t M, int64_t N, int64_t K, int64_t KS,
+__device__ __forceinline__ void mae_gemm_wgmma_split(int64_t M, int64_t N, int64_t K, int64_t KS, int CN,
                                                      const MaeTmaMap& ta, const MaeTmaMap& tb, float* ws) {
-  const int64_t tilesN = (N + MAE_WG_BN - 1) / MAE_WG_BN, z = blockIdx.x / tilesN;
+  const int64_t cta = mae_cluster_nctarank(), n = cta / CN, rank = mae_cluster_ctarank();
+  const int64_t nc = (N + MAE_WG_BN * CN - 1) / (MAE_WG_BN * CN), mc = (M + MAE_WG_BM * n - 1) / (MAE_WG_BM * n);
+  const int64_t t = blockIdx.y / cta, r = t / nc, z = r / mc;
   const int64_t KT = (K + MAE_WG_BK - 1) / MAE_WG_BK, kt0 = z * (KS / MAE_WG_BK);
   const int64_t kt1 = kt0 + KS / MAE_WG_BK < KT ? kt0 + KS / MAE_WG_BK : KT;
   float* const part = ws + z * M * N;
-  const MaeWgTile tile{0, static_cast<int>(blockIdx.y) * MAE_WG_BM, static_cast<int>((blockIdx.x % tilesN) * MAE_WG_BN),
-                       kt0, kt1};
+  const MaeWgTile tile{0, static_cast<int>(((r % mc) * n + rank % n) * MAE_WG_BM),
+                       static_cast<int>((t % nc * CN + rank / n) * MAE_WG_BN), kt0, kt1};
   mae_gemm_wgmma_tiles<ARow, BRow>(
-      ta, tb, 0, 1, 1, [&](int64_t) { return tile; }, 0, 1u, [&](int, const float* st, int64_t m1, int64_t n1) {
+      ta, tb, 0, 1, 1, [&](int64_t) { return tile; }, 0, static_cast<unsigned>(CN),
+      [&](int, const float* st, int64_t m1, int64_t n1) {
         if (N % 4 == 0)
-          mae_wg_sink_v<4>(st, M, N, m1, n1, [&](int64_t m, int64_t n, const float(&a)[4]) {
-            mae_st16(part + m * N + n, a[0], a[1], a[2], a[3]);
+          mae_wg_sink_v<4>(st, M, N, m1, n1, [&](int64_t m, int64_t c, const float(&a)[4]) {
+            mae_st16(part + m * N + c, a[0], a[1], a[2], a[3]);
           });
         else
-          mae_wg_sink(st, M, N, m1, n1, [&](int64_t m, int64_t n, float acc) { part[m * N + n] = acc; });
+          mae_wg_sink(st, M, N, m1, n1, [&](int64_t m, int64_t c, float acc) { part[m * N + c] = acc; });
       });
 }
 }  // namespace
